@@ -1,0 +1,1 @@
+"""Source parsers: one module per publisher, each returning tidy, schema-checked tables."""
