@@ -1,0 +1,15 @@
+"""Helpers that put computed values into a page: every number in the prose is glued."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from IPython.display import Markdown
+from myst_nb import glue
+
+
+def glue_all(values: Mapping[str, object]) -> None:
+    """Glue each value under its key for ``{glue:text}`` roles; strings are glued as
+    Markdown so that ``{glue:md}`` renders them without quotes."""
+    for key, value in values.items():
+        glue(key, Markdown(value) if isinstance(value, str) else value, display=False)
