@@ -1,0 +1,314 @@
+"""The registry of England's 153 Counties & Unitary Authorities (December 2023).
+
+``find(query)`` resolves a code or a name, current or former, to the current
+County(ies) & UA(s) it corresponds to; ``get(query)`` insists on exactly one;
+``all_areas()`` lists them. Matching ignores case, spacing, punctuation, "&" vs
+"and" and "St." vs "St"; names published as "Bristol, City of" also answer to
+"Bristol" and "City of Bristol".
+
+What is derived from data (no geometry is read):
+
+* current areas, their districts and regions: ONS LAD23 -> UTLA23 lookup and
+  drkane's all-codes table (``mhbook.sources.lookups``);
+* former County & UA codes: unitary-type codes that drkane lists as no longer
+  current (e.g. E06000028 Bournemouth), and 2019 county codes of ONS's
+  LAD19 -> UTLA19 lookup absent from 2023 (e.g. E10000021 Northamptonshire),
+  each mapped to successors through the districts it contained;
+* district names and codes, current or former, resolve to their County & UA.
+
+Only what the data cannot say is written here, in :data:`REORGANISATIONS`: the
+date each former code stopped being used and the districts of Dorset County
+Council (E10000009), abolished in April 2019 before the 2019 lookups were made.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import logging
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from mhbook.errors import InsufficientDataError, UnknownAreaError
+from mhbook.sources import lookups
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reorganisation:
+    """Facts about a former County & UA code that no shared table records."""
+
+    date: str  # when the successor codes took over
+    districts: tuple[str, ...] = ()  # only where no lookup lists them
+
+
+# Sources: the Structural Changes Orders for each reorganisation and ONS's code
+# history (Code History Database). Successors are derived, not listed here.
+REORGANISATIONS: dict[str, Reorganisation] = {
+    "E06000048": Reorganisation("1 April 2013"),  # Northumberland, boundary change, new code
+    "E08000020": Reorganisation("1 April 2013"),  # Gateshead, boundary change, new code
+    "E06000028": Reorganisation("1 April 2019"),  # Bournemouth
+    "E06000029": Reorganisation("1 April 2019"),  # Poole
+    "E10000009": Reorganisation(  # Dorset County Council's six districts
+        "1 April 2019",
+        ("E07000048", "E07000049", "E07000050", "E07000051", "E07000052", "E07000053"),
+    ),
+    # Barnsley and Sheffield were given new codes for a 2019 boundary change, which
+    # ONS later withdrew; products of 2019-20 may carry them.
+    "E08000038": Reorganisation("2020 (code withdrawn by ONS)"),
+    "E08000039": Reorganisation("2020 (code withdrawn by ONS)"),
+    "E10000002": Reorganisation("1 April 2020"),  # Buckinghamshire
+    "E10000021": Reorganisation("1 April 2021"),  # Northamptonshire
+    "E10000006": Reorganisation("1 April 2023"),  # Cumbria
+    "E10000023": Reorganisation("1 April 2023"),  # North Yorkshire
+    "E10000027": Reorganisation("1 April 2023"),  # Somerset
+}
+_FORMER_NAMES = {"E10000009": "Dorset"}  # a name no lookup holds for E10000009
+
+# Reporting periods with a single footprint type each (NHS financial years).
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Area:
+    """One current (December 2023) English County or Unitary Authority.
+
+    ``districts``: (code, name) of its current LADs; ``predecessors``: former
+    County & UA codes whose area now lies wholly or partly in it.
+    """
+
+    code: str
+    name: str
+    region_code: str
+    region_name: str
+    districts: tuple[tuple[str, str], ...]
+    predecessors: tuple[str, ...] = ()
+
+    def lsoa11(self) -> tuple[str, ...]:
+        """Codes of the LSOAs (2011) in this area, by the ONS/drkane current lookup."""
+        return _lsoas("11").get(self.code, ())
+
+    def lsoa21(self) -> tuple[str, ...]:
+        """Codes of the LSOAs (2021) in this area."""
+        return _lsoas("21").get(self.code, ())
+
+    def footprints(self, period: str) -> pd.DataFrame:
+        """NHS commissioner footprints overlapping this area in ``period`` ("2022-23").
+
+        Columns: ``org_type`` ("ICB" from 2022-23, "CCG" for 2021-22), ``org_code``
+        (ODS code as in NHS Talking Therapies files, e.g. "QYG", "01F"),
+        ``org_name``, ``population`` (mid-2020 persons living in both),
+        ``population_share`` (share of the area's population living in that
+        footprint) and ``footprint_share`` (share of the footprint's population
+        living in this area). Largest share first.
+
+        Method: every LSOA (2011) is assigned to one Sub-ICB Location and ICB by
+        ONS's July 2022 lookup and weighted by its ONS mid-2020 population. ICBs
+        have not changed since July 2022. The 2021-22 CCGs are taken as the July
+        2022 Sub-ICB Locations (same ODS codes); the one known difference is
+        Glossop, moved from Tameside and Glossop CCG (01Y) to Derbyshire (15M) in
+        July 2022. Earlier CCG years raise :class:`InsufficientDataError`.
+        """
+        org_type, code_col, name_col = _footprint_columns(period)
+        table = _footprint_table()
+        mine = table[table["utla_code"] == self.code]
+        grouped = mine.groupby([code_col, name_col], as_index=False)["population"].sum()
+        totals = table.groupby(code_col)["population"].sum()
+        grouped["population_share"] = grouped["population"] / mine["population"].sum()
+        grouped["footprint_share"] = grouped["population"] / grouped[code_col].map(totals)
+        grouped.insert(0, "org_type", org_type)
+        out = grouped.rename(columns={code_col: "org_code", name_col: "org_name"})
+        return out.sort_values("population_share", ascending=False, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class AreaMatch:
+    """What a query resolved to: current area(s), and a note when it was not a
+    current County & UA code or name (a former code, or a district)."""
+
+    query: str
+    areas: tuple[Area, ...]
+    note: str | None = None
+
+
+def _footprint_columns(period: str) -> tuple[str, str, str]:
+    m = _PERIOD.match(str(period).strip())
+    if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+        raise ValueError(f"period must be a financial year like '2022-23', got {period!r}")
+    start = int(m.group(1))
+    if start >= 2022:
+        return "ICB", "icb22_ods", "icb22_name"
+    if start == 2021:
+        return "CCG", "sicbl22_ods", "sicbl22_name"
+    raise InsufficientDataError(
+        f"CCG footprints for {period} cannot be mapped to Counties & UAs: CCGs of "
+        f"2017-18 to 2020-21 were merged in 2018-2021, and the shared data have no "
+        f"LSOA -> CCG lookup for those years. The practice -> CCG file (ODS epraccur, "
+        f"Dec 2019) and QOF practice postcodes exist, but no postcode -> LSOA directory "
+        f"or practice -> patients-by-LSOA file to place practices in areas. Use 2021-22 "
+        f"or later."
+    )
+
+
+@functools.cache
+def _footprint_table() -> pd.DataFrame:
+    nhs = lookups.lsoa11_nhs22()
+    df = nhs.merge(lookups.lsoa11_current()[["lsoa11_code", "utla_code"]], on="lsoa11_code",
+                   validate="one_to_one")
+    return df.merge(lookups.lsoa11_population()[["lsoa11_code", "population"]],
+                    on="lsoa11_code", validate="one_to_one")
+
+
+@functools.cache
+def _lsoas(year: str) -> dict[str, tuple[str, ...]]:
+    table = lookups.lsoa11_current() if year == "11" else lookups.lsoa21_current()
+    col = f"lsoa{year}_code"
+    return {k: tuple(sorted(v)) for k, v in table.groupby("utla_code")[col]}
+
+
+def normalise(text: str) -> str:
+    """The matching key of a name: lower case, "&" -> "and", "St." -> "St", other
+    punctuation dropped, single spaces."""
+    s = str(text).lower().replace("&", " and ")
+    s = re.sub(r"[^\w\s]", " ", s)  # "st." -> "st", "kingston upon hull, city of" -> words
+    return " ".join(s.split())
+
+
+def _aliases(name: str) -> set[str]:
+    """``name`` plus, for ONS's "Bristol, City of" style, "Bristol" and "City of Bristol"."""
+    keys = {normalise(name)}
+    m = re.match(r"^(.*),\s*((?:city|county) of)$", name.strip(), flags=re.I)
+    if m:
+        keys |= {normalise(m.group(1)), normalise(f"{m.group(2)} {m.group(1)}")}
+    return keys
+
+
+@dataclass(frozen=True)
+class _Target:
+    codes: tuple[str, ...]  # current County & UA codes
+    note: str | None
+    label: str  # how the key reads in suggestions
+
+
+@dataclass(frozen=True)
+class _Registry:
+    areas: dict[str, Area]
+    index: dict[str, _Target]  # normalised name or upper-case code -> target
+
+
+def _former_utlas(lads: pd.DataFrame, current: set[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Former County & UA code -> (name, its former or current district codes)."""
+    former: dict[str, tuple[str, tuple[str, ...]]] = {}
+    gone = lads[~lads["current"] & lads["lad_code_any"].str.match(r"^E0[689]")]
+    for row in gone.itertuples():  # unitary-type codes: each was a County & UA itself
+        former[row.lad_code_any] = (row.lad_name_any, (row.lad_code_any,))
+    l19 = lookups.lad19_utla19()
+    for (code, name), grp in l19[~l19["utla19_code"].isin(current)].groupby(
+            ["utla19_code", "utla19_name"]):
+        former[code] = (name, tuple(grp["lad19_code"]))
+    for code, reorg in REORGANISATIONS.items():
+        if reorg.districts:
+            former[code] = (_FORMER_NAMES[code], reorg.districts)
+    return former
+
+
+def _join(areas: list[Area]) -> str:
+    names = [f"{a.name} ({a.code})" for a in areas]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+@functools.cache
+def _registry() -> _Registry:
+    lads = lookups.la_all_codes()
+    utlas = lookups.utla23()
+    current_lads = lads[lads["current"]]
+    districts = {
+        code: tuple(zip(grp["lad_code"], grp["lad_name"]))
+        for code, grp in current_lads.sort_values("lad_name").groupby("utla_code")
+    }
+    former = _former_utlas(lads, set(utlas["utla_code"]))
+    utla_of_lad = dict(zip(lads["lad_code_any"], lads["utla_code"]))
+    successors = {
+        old: tuple(sorted({utla_of_lad[d] for d in lads_of})) for old, (_, lads_of) in
+        former.items()
+    }
+    preds: dict[str, list[str]] = {}
+    for old, succ in successors.items():
+        for code in succ:
+            preds.setdefault(code, []).append(old)
+    areas = {
+        r.utla_code: Area(r.utla_code, r.utla_name, r.region_code, r.region_name,
+                          districts[r.utla_code], tuple(sorted(preds.get(r.utla_code, []))))
+        for r in utlas.itertuples()
+    }
+
+    index: dict[str, _Target] = {}
+
+    def add(keys: set[str], target: _Target) -> None:
+        for key in keys:
+            index.setdefault(key, target)  # earlier (more authoritative) entries win
+
+    for a in areas.values():  # 1. current Counties & UAs
+        target = _Target((a.code,), None, f"{a.name} ({a.code})")
+        add({a.code} | _aliases(a.name), target)
+    for old, (name, _) in sorted(former.items()):  # 2. former Counties & UAs
+        succ = [areas[c] for c in successors[old]]
+        date = REORGANISATIONS[old].date if old in REORGANISATIONS else "a date not recorded"
+        note = (f"{name} ({old}) is a former County & UA code, replaced from {date}; "
+                f"its area is now in {_join(succ)}.")
+        add({old} | _aliases(name), _Target(successors[old], note, f"{name} ({old}, former)"))
+    for r in lads.itertuples():  # 3. districts, current or former
+        if r.lad_code_any in index:
+            continue
+        area = areas[r.utla_code]
+        status = "a district" if r.current else "a former district (now part of " \
+            f"{r.lad_name} {r.lad_code})"
+        note = f"{r.lad_name_any} ({r.lad_code_any}) is {status} in {area.name} ({area.code})."
+        add({r.lad_code_any} | _aliases(r.lad_name_any),
+            _Target((area.code,), note, f"{r.lad_name_any} ({r.lad_code_any}, district)"))
+    return _Registry(areas, index)
+
+
+def _key(query: str) -> str:
+    q = str(query).strip()
+    return q.upper() if re.fullmatch(r"[A-Za-z]\d{8}", q) else normalise(q)
+
+
+def find(query: str) -> AreaMatch:
+    """Resolve a County & UA (or district) code or name, current or former.
+
+    Returns an :class:`AreaMatch` with the current area(s) and a note saying what
+    happened when the query was not a current County & UA. Raises
+    :class:`UnknownAreaError` with near-miss suggestions when nothing matches.
+    """
+    reg = _registry()
+    key = _key(query)
+    target = reg.index.get(key)
+    if target is None:
+        close = difflib.get_close_matches(key, list(reg.index), n=5, cutoff=0.6)
+        suggestions = list(dict.fromkeys(reg.index[k].label for k in close))
+        hint = f" Did you mean: {'; '.join(suggestions)}?" if suggestions else ""
+        raise UnknownAreaError(f"No English County & UA or district matches {query!r}.{hint}",
+                               suggestions)
+    return AreaMatch(str(query), tuple(reg.areas[c] for c in target.codes), target.note)
+
+
+def get(query: str) -> Area:
+    """The one current County & UA that ``query`` names; a former area now split
+    between several raises :class:`UnknownAreaError` listing them."""
+    match = find(query)
+    if len(match.areas) != 1:
+        options = [f"{a.name} ({a.code})" for a in match.areas]
+        raise UnknownAreaError(f"{query!r} corresponds to several current Counties & UAs: "
+                               f"{', '.join(options)}. Choose one. {match.note}", options)
+    if match.note:
+        log.info(match.note)
+    return match.areas[0]
+
+
+def all_areas() -> list[Area]:
+    """The 153 English Counties & Unitary Authorities of December 2023, by name."""
+    return sorted(_registry().areas.values(), key=lambda a: a.name)
