@@ -6,7 +6,7 @@ stores a loader's result as Parquet under ``<cache>/tables/``, keyed by the sha2
 of each dataset it reads, the loader's source code and the mhbook version, so a
 refreshed dataset or a changed loader is re-parsed and nothing stale is reused.
 Writes are atomic (temporary file, then rename). Loaders must be pure functions of
-their datasets and keyword arguments.
+their datasets and keyword arguments, and keep their helpers in the same module.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from mhbook.fetch import cache_dir
 def _key(func: Callable, dataset_ids: tuple[str, ...], kwargs: dict) -> str:
     parts = {
         "func": f"{func.__module__}.{func.__qualname__}",
-        "source": inspect.getsource(func),
+        # The whole module, so a change to any helper the loader calls re-parses.
+        "source": inspect.getsource(inspect.getmodule(func)),
         "version": mhbook.__version__,
         "datasets": {i: catalogue.get(i).sha256 for i in dataset_ids},
         "kwargs": kwargs,
