@@ -1,0 +1,41 @@
+"""Pure statistics for mhbook (no I/O), validated against PHEindicatormethods.
+
+Every function checks its inputs first with one shared validator
+(:mod:`mhbook.stats._validate`): impossible input raises :class:`StatsInputError` (a
+``ValueError``) naming the field and row; missing (suppressed) input gives missing
+output and one :class:`SuppressedInputWarning` counting the rows.
+
+Outputs use the project's columns ``value``, ``lower_cl``, ``upper_cl`` (PHE's
+``value``, ``lowercl``, ``uppercl``) plus ``confidence``, ``statistic`` and ``method``;
+see :mod:`mhbook.stats._result`. Scalar input gives a printable :class:`Estimate`.
+"""
+
+from mhbook.stats._result import Estimate
+from mhbook.stats._validate import ManyQuantilesWarning, StatsInputError, SuppressedInputWarning
+from mhbook.stats.benchmark import compare_to_benchmark
+from mhbook.stats.correlation import LinearFit, correlation, linear_fit
+from mhbook.stats.gradient import gradient
+from mhbook.stats.proportions import Limits, proportion, wilson_ci
+from mhbook.stats.rates import byars_ci, rate
+from mhbook.stats.ratios import difference, ratio
+from mhbook.stats.sii import sii
+
+__all__ = [
+    "Estimate",
+    "LinearFit",
+    "Limits",
+    "ManyQuantilesWarning",
+    "StatsInputError",
+    "SuppressedInputWarning",
+    "byars_ci",
+    "compare_to_benchmark",
+    "correlation",
+    "difference",
+    "gradient",
+    "linear_fit",
+    "proportion",
+    "rate",
+    "ratio",
+    "sii",
+    "wilson_ci",
+]

@@ -1,0 +1,367 @@
+"""Tests for mhbook.figures: house style, charts, maps, alt text and publishing.
+
+Every data frame built here is SYNTHETIC (made-up numbers shaped like the real tables),
+except the map test marked ``mirror``, which draws the real ONS County & UA boundaries.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgb
+from shapely.geometry import box
+
+matplotlib.use("Agg")
+
+from mhbook.errors import SchemaError, UnknownAreaError  # noqa: E402
+from mhbook.figures import (  # noqa: E402
+    Figure,
+    attrition_panels,
+    caption_for_suppression,
+    choropleth,
+    decile_chart,
+    forest_chart,
+    lsoa_decile_chart,
+    palette,
+    publish,
+    publish_table,
+    scatter_fit,
+    style,
+    trend_chart,
+    triple_barrier_chart,
+)
+from mhbook.figures.publish import escape_markdown  # noqa: E402
+
+
+# ---------------------------------------------------------------- synthetic fixtures
+def synthetic_deciles(series=("England", "Manchester ICB"), missing=()) -> pd.DataFrame:
+    """SYNTHETIC recovery rates by decile; (series, decile) pairs in ``missing`` are NaN."""
+    rows = []
+    for k, s in enumerate(series):
+        for d in range(1, 11):
+            v = 40.0 + 1.5 * d + k
+            rows.append({"series": s, "imd_decile": d, "value": v, "lower_cl": v - 2, "upper_cl": v + 2})
+    df = pd.DataFrame(rows)
+    for s, d in missing:
+        df.loc[(df["series"] == s) & (df["imd_decile"] == d), ["value", "lower_cl", "upper_cl"]] = np.nan
+    return df
+
+
+def line_ydata(ax) -> list[np.ndarray]:
+    return [np.asarray(line.get_ydata(), dtype=float) for line in ax.lines if len(line.get_ydata()) > 1]
+
+
+# ---------------------------------------------------------------- palette and style
+def test_palette_roles_distinct_and_deciles_ten():
+    roles = [to_rgb(c) for c in (palette.AREA, palette.ENGLAND, palette.COMPARATOR)]
+    assert len(set(roles)) == 3
+    assert len(palette.DECILES) == 10 and len(set(palette.DECILES)) == 10
+    # decile 1 (most deprived) is the darkest colour, decile 10 the lightest
+    lum = [sum(to_rgb(c)) for c in palette.DECILES]
+    assert lum == sorted(lum)
+    styles = palette.series_styles(["Manchester", "England", "Greater Manchester ICB"])
+    assert styles["England"] == (palette.ENGLAND, "s")
+    assert styles["Manchester"][0] == palette.AREA
+    assert len({m for _, m in styles.values()}) == 3  # shapes differ, not only colours
+
+
+def test_significance_categories_differ_by_shape_not_only_colour():
+    markers = {cat: m for cat, (_, m) in palette.SIGNIFICANCE.items()}
+    assert len({markers["better"], markers["similar"], markers["worse"]}) == 3
+    assert len({markers["higher"], markers["similar"], markers["lower"]}) == 3
+
+
+def test_style_applies_in_context_only():
+    before = matplotlib.rcParams["axes.spines.top"]
+    with style.apply():
+        assert matplotlib.rcParams["axes.spines.top"] is False
+        assert matplotlib.rcParams["savefig.dpi"] == 150
+    assert matplotlib.rcParams["axes.spines.top"] == before
+
+    @style.apply()
+    def inside():
+        return matplotlib.rcParams["savefig.dpi"]
+
+    assert inside() == 150
+
+
+# ---------------------------------------------------------------- charts
+def test_decile_chart_gaps_not_zero_and_alt_text():
+    df = synthetic_deciles(missing=[("Manchester ICB", 9), ("Manchester ICB", 10)])
+    f = decile_chart(df, series="series", measure="recovery rate", unit="%", context="2018-19",
+                     area="Manchester ICB")
+    assert isinstance(f, Figure)
+    ax = f.fig.axes[0]
+    ys = line_ydata(ax)
+    area = next(y for y in ys if np.isnan(y).any())
+    assert np.isnan(area[8:]).all() and not (area == 0).any()
+    assert "recovery rate (%)" in f.alt and "decile 1 (most deprived)" in f.alt
+    assert "England from 41.5% in decile 1" in f.alt  # synthetic 40 + 1.5 x decile
+    assert "Manchester ICB is above England in 8 of 8 deciles" in f.alt
+    assert "2 decile values are suppressed" in f.alt and "2 decile values are suppressed" in f.caption
+    assert ax.get_title() == ""
+    assert ax.get_ylabel() == "recovery rate (%)"
+    assert f.data["recovery_rate_pct"].isna().sum() == 2
+    assert {"imd_decile", "series", "recovery_rate_pct_lower_cl"} <= set(f.data.columns)
+    # series differ in marker as well as colour
+    markers = {line.get_marker() for line in ax.lines if len(line.get_ydata()) > 1}
+    assert len(markers - {"_"}) == 2  # "_" are the error-bar caps
+
+
+def test_decile_chart_rejects_bad_input():
+    df = synthetic_deciles(series=("England",))
+    with pytest.raises(SchemaError, match="upper_ci"):
+        decile_chart(df, upper="upper_ci")
+    bad = df.copy()
+    bad.loc[0, "lower_cl"] = bad.loc[0, "value"] + 1
+    with pytest.raises(SchemaError, match="lower_cl <= value"):
+        decile_chart(bad)
+    bad = df.copy()
+    bad.loc[0, "imd_decile"] = 11
+    with pytest.raises(SchemaError, match="deciles 1 to 10"):
+        decile_chart(bad)
+
+
+@pytest.mark.parametrize("ncols,shape", [(4, (1, 4)), (2, (2, 2))])
+def test_attrition_panels_layout_and_alt(ncols, shape):
+    rows = []
+    for m, slope in [("referrals", -3), ("finished treatment", 1), ("recovery", 1), ("reliable improvement", 1)]:
+        for d in range(1, 11):
+            v = 50.0 + slope * d
+            rows.append({"measure": m, "imd_decile": d, "value": v, "lower_cl": v - 1, "upper_cl": v + 1})
+    df = pd.DataFrame(rows)  # SYNTHETIC
+    df.loc[(df["measure"] == "recovery") & (df["imd_decile"] == 1), ["value", "lower_cl", "upper_cl"]] = np.nan
+    f = attrition_panels(df, ncols=ncols, context="England, 2018-19")
+    visible = [ax for ax in f.fig.axes if ax.get_visible()]
+    assert len(visible) == 4
+    grid = visible[0].get_subplotspec().get_gridspec()
+    assert (grid.nrows, grid.ncols) == shape
+    assert "referrals (per 100,000 population) from 47.0" in f.alt
+    assert "1 decile value is suppressed" in f.alt
+    recovery_ax = next(ax for ax in visible if ax.get_ylabel().startswith("recovery"))
+    y = line_ydata(recovery_ax)[0]
+    assert np.isnan(y[0]) and y[1] == 52.0
+    assert set(f.data["measure"]) == {"referrals", "finished treatment", "recovery", "reliable improvement"}
+
+
+def test_trend_chart_band_and_gap():
+    periods = ["2015-16", "2016-17", "2017-18", "2018-19"]
+    df = pd.DataFrame({  # SYNTHETIC
+        "area": ["England"] * 4 + ["Manchester"] * 4,
+        "period": periods * 2,
+        "value": [10, 10.5, 11, 11.5, 12, np.nan, 13, 14],
+    })
+    df["lower_cl"], df["upper_cl"] = df["value"] - 0.4, df["value"] + 0.4
+    f = trend_chart(df, series="area", measure="depression prevalence", unit="%", area="Manchester")
+    ax = f.fig.axes[0]
+    man = next(y for y in line_ydata(ax) if np.isnan(y).any())
+    assert np.isnan(man[1]) and man[0] == 12
+    assert len(ax.collections) == 2  # one band per series
+    assert "Line chart of depression prevalence (%)" in f.alt
+    assert "Manchester from 12.0% in 2015-16 to 14.0% in 2018-19" in f.alt
+    assert "1 value is suppressed" in f.caption
+
+
+def test_forest_chart_shapes_labels_and_log_scale():
+    df = pd.DataFrame({  # SYNTHETIC rate ratios against White
+        "group": ["Asian", "Black", "Mixed", "Other"],
+        "value": [1.1, 3.5, np.nan, 0.8],
+        "lower_cl": [0.9, 3.0, np.nan, 0.6],
+        "upper_cl": [1.3, 4.1, np.nan, 1.0],
+        "significance": ["similar", "higher", "similar", "lower"],
+    })
+    f = forest_chart(df, benchmark=1, measure="detention rate ratio", log=True, benchmark_label="White")
+    ax = f.fig.axes[0]
+    assert ax.get_xscale() == "log"
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["similar", "higher", "suppressed", "lower"]
+    drawn = {line.get_marker(): line.get_xdata() for line in ax.lines if line.get_marker() not in ("None", None, "", "|")}
+    assert set(drawn) == {"o", "^", "v"}
+    assert np.allclose(drawn["^"], [3.5]) and not any(0 in x for x in drawn.values())
+    assert "higher for Black" in f.alt and "lower for Other" in f.alt and "1 group is suppressed" in f.alt
+    with pytest.raises(SchemaError, match="expected"):
+        forest_chart(df.assign(significance="green"), benchmark=1)
+
+
+def test_triple_barrier_chart():
+    rows = []
+    for dim, groups in [("ethnicity", ["Asian", "Black"]), ("sex", ["female"])]:
+        for g in groups:
+            for b, r in zip(["need", "access", "outcome", "coercion"], [1.5, 0.7, 0.9, 3.0]):
+                rows.append({"dimension": dim, "group": g, "barrier": b, "value": r,
+                             "lower_cl": r * 0.8, "upper_cl": r * 1.2})
+    df = pd.DataFrame(rows)  # SYNTHETIC
+    df.loc[(df["group"] == "female") & (df["barrier"] == "coercion"), ["value", "lower_cl", "upper_cl"]] = np.nan
+    f = triple_barrier_chart(df)
+    ax = f.fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert any(np.allclose(line.get_xdata(), [1, 1]) for line in ax.lines)  # reference line
+    coercion = f.data[f.data["barrier"] == "coercion"]["ratio_to_population"]
+    assert coercion.isna().sum() == 1 and (coercion.dropna() == 3.0).all()
+    assert "need above 1 for 3 of 3" in f.alt and "1 ratio is suppressed" in f.alt
+    assert {"ethnicity", "sex"} <= {t.get_text() for t in ax.texts}
+
+
+def test_scatter_fit_highlight_and_fit():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({  # SYNTHETIC County & UAs
+        "area_code": [f"E0600{i:04d}" for i in range(40)],
+        "area_name": [f"Area {i}" for i in range(40)],
+        "imd_score": rng.uniform(5, 45, 40),
+    })
+    df["value"] = 8 + 0.1 * df["imd_score"]
+    df.loc[3, "value"] = np.nan
+    grid = np.linspace(5, 45, 10)
+    fit = pd.DataFrame({"x": grid, "fit": 8 + 0.1 * grid, "lower": 7.8 + 0.1 * grid, "upper": 8.2 + 0.1 * grid})
+    f = scatter_fit(df, highlight_code="E06000007", fit=fit, r_text="r = 0.62 (0.51 to 0.71)",
+                    y_measure="depression prevalence", y_unit="%")
+    ax = f.fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Area 7" in labels and any("r = 0.62" in t for t in labels)
+    assert "Area 7, highlighted" in f.alt and "1 County & UA without data is not shown" in f.alt
+    assert "rises" in f.alt
+    with pytest.raises(UnknownAreaError, match="E09999999"):
+        scatter_fit(df, highlight_code="E09999999")
+
+
+def test_lsoa_decile_chart_shares():
+    counts = pd.DataFrame({"imd_decile": [1, 2, 3, 5, 8], "lsoas": [120, 60, 40, 30, 10]})  # SYNTHETIC
+    f = lsoa_decile_chart(counts, area_name="Manchester")
+    heights = [p.get_height() for p in f.fig.axes[0].patches]
+    assert len(heights) == 10 and heights[0] == pytest.approx(120 / 260 * 100)
+    assert heights[3] == 0  # no LSOAs in decile 4 is a real zero here
+    assert f.data["share_pct"].sum() == pytest.approx(100)
+    assert "46.2% in decile 1 (most deprived)" in f.alt and "84.6%" in f.alt
+
+
+def test_caption_for_suppression():
+    assert caption_for_suppression(0, "decile") == ""
+    assert caption_for_suppression(1, "decile").startswith("1 decile is suppressed")
+    assert caption_for_suppression(3, "authority").startswith("3 authorities are suppressed")
+    with pytest.raises(ValueError):
+        caption_for_suppression(-1, "decile")
+
+
+# ---------------------------------------------------------------- maps
+def synthetic_map() -> gpd.GeoDataFrame:
+    """SYNTHETIC 4x4 grid of square 'areas' in British National Grid metres."""
+    cells = [(i, j) for i in range(4) for j in range(4)]
+    return gpd.GeoDataFrame({
+        "area_code": [f"E0600{k:04d}" for k in range(16)],
+        "area_name": [f"Area {k}" for k in range(16)],
+        "value": [np.nan if k in (0, 5) else float(k) for k in range(16)],
+    }, geometry=[box(400000 + 20000 * i, 300000 + 20000 * j, 420000 + 20000 * i, 320000 + 20000 * j)
+                 for i, j in cells], crs="EPSG:27700")
+
+
+def test_choropleth_bins_no_data_and_highlight():
+    f = choropleth(synthetic_map(), "value", "E06000009", label="depression prevalence", unit="%", k=4)
+    ax = f.fig.axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "no data" in legend and "Area 9" in legend and len(legend) == 6
+    assert (f.data["bin"] == "no data").sum() == 2
+    assert f.data.loc[f.data["area_code"] == "E06000000", "depression_prevalence_pct"].isna().all()
+    assert any("Area 9: 9.0%" in t.get_text() for t in ax.texts)
+    assert any("Crown copyright" in t.get_text() for t in ax.texts)
+    assert "2 County & UAs have no data" in f.alt and "Area 9, outlined, has 9.0%" in f.alt
+    assert not ax.axison
+
+
+@pytest.mark.mirror
+def test_choropleth_real_boundaries_highlights_area():
+    from mhbook.fetch import fetch
+    from mhbook.figures.maps import simplify_for_map
+
+    gdf = gpd.read_file(fetch("bnd-ctyua-2023"))
+    gdf = gdf[gdf["CTYUA23CD"].str.startswith("E")].rename(columns={"CTYUA23CD": "area_code", "CTYUA23NM": "area_name"})
+    assert len(gdf) == 153  # England's County & UAs, December 2023
+    gdf = simplify_for_map(gdf)
+    gdf["value"] = np.arange(len(gdf), dtype=float)  # SYNTHETIC values on real boundaries
+    f = choropleth(gdf, "value", "E08000003", label="synthetic score")
+    ax = f.fig.axes[0]
+    manchester = gdf.loc[gdf["area_code"] == "E08000003", "geometry"].iloc[0]
+    outline = ax.collections[-1]  # the highlight outline is drawn last on the main map
+    assert outline.get_linewidth()[0] == pytest.approx(2.2)
+    xs = np.concatenate([p.vertices[:, 0] for p in outline.get_paths()])
+    assert xs.min() == pytest.approx(manchester.bounds[0]) and xs.max() == pytest.approx(manchester.bounds[2])
+    assert "Manchester, outlined" in f.alt and "153 County & UAs" in f.alt
+    assert any(t.get_text().startswith("Manchester:") for t in ax.texts)
+
+
+# ---------------------------------------------------------------- publishing
+def test_escape_markdown():
+    assert escape_markdown("a *b* {c}`d` $e$ [f](g) <h> 1_2 #3 | x") == (
+        r"a \*b\* \{c\}\`d\` \$e\$ \[f\](g) \<h\> 1\_2 \#3 \| x")
+    assert escape_markdown("- not a list") == r"\- not a list"
+    assert escape_markdown("1. not a list") == r"1\. not a list"
+
+
+def tricky_figure() -> Figure:
+    df = synthetic_deciles(series=("England",), missing=[("England", 2)])
+    return decile_chart(df, measure="recovery rate", unit="%",
+                        caption='Recovery *rate*: 50% {x} `y` $z$ "q" # [a](b) <i> 1_2')
+
+
+def test_publish_writes_files_and_markdown(tmp_path):
+    f = tricky_figure()
+    md = publish(f, "recovery-by-decile", outdir=tmp_path / "_figures", svg=True).data
+    for ext in ("png", "svg", "csv"):
+        assert (tmp_path / "_figures" / f"recovery-by-decile.{ext}").stat().st_size > 0
+    csv = pd.read_csv(tmp_path / "_figures" / "recovery-by-decile.csv")
+    assert csv["recovery_rate_pct"].isna().sum() == 1  # missing stays missing, not 0
+    lines = md.splitlines()
+    assert re.match(r"^````\{figure\} .*recovery-by-decile\.png$", lines[0])
+    assert lines[1].startswith(':alt: "Dot chart of recovery rate (%)')
+    assert lines[2] == ":name: fig-recovery-by-decile"
+    assert "\\*rate\\*" in md and "\\$z\\$" in md and "\\`y\\`" in md
+    assert re.search(r"\{download\}`Download the data behind this figure \(CSV\) <.*recovery-by-decile\.csv>`", md)
+    with pytest.raises(ValueError, match="lowercase"):
+        publish(tricky_figure(), "Bad Name", outdir=tmp_path)
+
+
+def test_publish_table_missing_label(tmp_path):
+    df = pd.DataFrame({"group": ["A|B", "C"], "referrals": [1200, np.nan], "rate": [1.234, 5.0]})  # SYNTHETIC
+    md = publish_table(df, "referrals", "Referrals *by* group", outdir=tmp_path, missing_label="–",
+                       formats={"rate": "{:.2f}"}).data
+    assert "nan" not in md.lower()
+    assert "| C | – | 5.00 |" in md and "A\\|B" in md and "1,200" in md
+    assert md.startswith("````{table} Referrals \\*by\\* group\n:name: tbl-referrals")
+    assert pd.read_csv(tmp_path / "referrals.csv")["referrals"].isna().sum() == 1
+
+
+def test_published_markdown_builds_in_strict_sphinx(tmp_path, monkeypatch):
+    """The markdown outputs, rendered by myst-nb as MyST, pass a -W -n Sphinx build."""
+    from sphinx.application import Sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    monkeypatch.chdir(src)  # papermill runs each notebook in its own folder
+    fig_md = publish(tricky_figure(), "recovery-by-decile").data
+    tab_md = publish_table(pd.DataFrame({"group": ["A", "B"], "n": [1.0, np.nan]}), "counts",
+                           "Counts: *all* groups").data
+    cells = [{"id": "intro", "cell_type": "markdown", "metadata": {}, "source": "# Test page\n\nSee {numref}`fig-recovery-by-decile`."}]
+    for i, md in enumerate((fig_md, tab_md)):
+        cells.append({"id": f"out{i}", "cell_type": "code", "execution_count": 1, "metadata": {}, "source": "publish(...)",
+                      "outputs": [{"output_type": "display_data", "metadata": {},
+                                   "data": {"text/markdown": md, "text/plain": "<Markdown>"}}]})
+    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    (src / "index.ipynb").write_text(json.dumps(nb))
+    (src / "conf.py").write_text(
+        "extensions = ['myst_nb']\nnb_execution_mode = 'off'\nnb_render_markdown_format = 'myst'\n"
+        "numfig = True\nexclude_patterns = ['_build']\n")
+    app = Sphinx(str(src), str(src), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
+                 warningiserror=True, freshenv=True, status=None, confoverrides={"nitpicky": True})
+    app.build()
+    html = (tmp_path / "html" / "index.html").read_text()
+    assert 'alt="Dot chart of recovery rate (%) by IMD decile' in html
+    assert "Recovery *rate*: 50% {x} `y` $z$" in html.replace("&quot;", '"')
+    assert "<table" in html and "suppressed" in html
+    assert (tmp_path / "html" / "_images" / "recovery-by-decile.png").exists()
+    assert list((tmp_path / "html" / "_downloads").rglob("recovery-by-decile.csv"))

@@ -1,0 +1,108 @@
+"""The shared validator: every error branch names the field and the row, and missing
+(suppressed) inputs give missing outputs with a counting warning. Inputs are synthetic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mhbook.stats as st
+from mhbook.errors import MhbookError
+
+
+def test_done_check_prints_value_and_wilson_limits():
+    text = str(st.proportion(26623, 61572))
+    assert text.startswith("43.24 (95% CI 42.85 to 43.63) percentage, Wilson")
+
+
+def test_series_input_keeps_index_and_documented_columns():
+    x = pd.Series([5, 20], index=["E06000001", "E06000002"])
+    got = st.proportion(x, 100, confidence=(0.95, 0.998))
+    assert list(got.index) == ["E06000001", "E06000002"]
+    assert list(got.columns) == ["numerator", "denominator", "value", "lower_cl_95", "upper_cl_95",
+                                 "lower_cl_99_8", "upper_cl_99_8", "confidence", "statistic", "method"]
+    assert got["confidence"].iloc[0] == "95%, 99.8%"
+
+
+def test_errors_are_value_errors_and_mhbook_errors():
+    assert issubclass(st.StatsInputError, ValueError) and issubclass(st.StatsInputError, MhbookError)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: st.proportion(pd.Series([3, 12]), pd.Series([10, 10])),
+         r"numerator \(12\) is above denominator \(10\) in row 1"),
+        (lambda: st.proportion([1, -2], [5, 5]), "numerator is negative .* in row 1"),
+        (lambda: st.rate(pd.Series([1, -2], index=["a", "b"]), 5), "count is negative .* in row 'b'"),
+        (lambda: st.rate(3, 0), "denominator is 0 in row 0"),
+        (lambda: st.proportion(1, 5, confidence=0.8), r"confidence 0.8 is outside \[0.9, 1\)"),
+        (lambda: st.proportion(1, 5, confidence=95), "as a fraction: 0.95"),
+        (lambda: st.proportion(1, 5, confidence=1), "outside"),
+        (lambda: st.proportion(["a", 2], [5, 5]), "numerator holds 'a'"),
+        (lambda: st.proportion([1, 2, 3], [5, 5]), "different lengths"),
+        (lambda: st.proportion(1, 5, multiplier=0), "multiplier"),
+        (lambda: st.wilson_ci(1, 5, confidence=(0.95, 0.998)), "one confidence level"),
+        (lambda: st.ratio(1, 5, 2, 5, kind="odds"), "kind 'odds'"),
+        (lambda: st.compare_to_benchmark(1, 0, 2, 1, polarity="up"), "polarity 'up'"),
+    ],
+)
+def test_bad_input_raises_a_plain_sentence(call, message):
+    with pytest.raises(st.StatsInputError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("func", [st.proportion, st.rate])
+def test_missing_inputs_give_missing_outputs_and_a_counting_warning(func):
+    with pytest.warns(st.SuppressedInputWarning, match="2 of 3 rows"):
+        got = func([np.nan, 4, None], [10, 10, 10])
+    assert got["value"].isna().tolist() == [True, False, True]
+    assert got["lower_cl"].isna().tolist() == [True, False, True]
+
+
+def synthetic_deciles(n_groups: int = 1) -> pd.DataFrame:
+    """Synthetic deciles: values rising with decile, equal-ish populations."""
+    rows = []
+    for g in range(n_groups):
+        for d in range(1, 11):
+            rows.append({"area": f"A{g}", "decile": d, "pop": 1000 + 37 * d + 11 * g,
+                         "value": 0.1 + 0.01 * d + 0.002 * g, "se": 0.05})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("change", "kwargs", "message"),
+    [
+        (lambda d: d[d.decile <= 4], {}, "data has 4 quantiles: at least 5"),
+        (lambda d: d.assign(pop=d["pop"].where(d.decile != 3)), {}, "pop is missing in row 2"),
+        (lambda d: d.assign(pop=d["pop"].where(d.decile != 3, 0)), {}, "pop is 0 in row 2"),
+        (lambda d: pd.concat([d, d.iloc[[0]]]), {}, "quantile 1 appears more than once"),
+        (lambda d: d, {"value_type": 3}, "value_type 3"),
+        (lambda d: d, {"transform": True}, "transform=True needs value_type"),
+        (lambda d: d, {"repetitions": 10}, "at least 1000"),
+        (lambda d: d, {"confidence": 0.5}, "confidence 0.5"),
+        (lambda d: d.assign(value=d["value"].where(d.decile != 2, 1.2)), {"value_type": 2}, "value is 1.2 in row 1"),
+    ],
+)
+def test_sii_input_errors(change, kwargs, message):
+    data = change(synthetic_deciles())
+    with pytest.raises(st.StatsInputError, match=message):
+        st.sii(data, "decile", "pop", "value", se="se", **{"repetitions": 1000, **kwargs})
+
+
+def test_sii_needs_se_or_both_limits_and_existing_columns():
+    data = synthetic_deciles()
+    with pytest.raises(st.StatsInputError, match="either an se column"):
+        st.sii(data, "decile", "pop", "value", lower_cl="se")
+    with pytest.raises(st.StatsInputError, match="no column 'popn'"):
+        st.sii(data, "decile", "popn", "value", se="se")
+
+
+def test_sii_suppressed_value_gives_missing_group_and_warning():
+    data = synthetic_deciles(2)
+    data.loc[(data.area == "A1") & (data.decile == 4), "value"] = np.nan
+    with pytest.warns(st.SuppressedInputWarning, match="1 of 20 rows .* 1 group"):
+        got = st.sii(data.groupby("area"), "decile", "pop", "value", se="se", repetitions=1000, random_state=1)
+    assert got["area"].tolist() == ["A0", "A1"]
+    assert got["sii"].notna().tolist() == [True, False]
