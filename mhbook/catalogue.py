@@ -1,25 +1,33 @@
 """The catalogue of every dataset mhbook reads (``catalogue.yaml`` beside this file).
 
 Each entry pins one published file: where it comes from (publication page and a
-download URL that yields exactly these bytes), its sha256, licence, attribution,
+download URL that yields exactly these bytes, or ``url: null`` with a ``url_note``
+where only the mirror holds them), its sha256, licence, attribution and citation,
 period, geography, the columns and row count expected when it is loaded, and caveats.
+The field meanings are listed at the top of ``catalogue.yaml``.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 import yaml
 
-from mhbook.errors import UnknownDatasetError
+from mhbook.errors import MhbookError, UnknownDatasetError
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """One catalogue entry. ``file`` is the path relative to a mirror folder."""
+    """One catalogue entry. ``file`` is the path relative to a mirror folder.
+
+    ``rows`` counts data rows (features for boundaries) without the header; it is
+    ``None`` for workbooks, whose used sheets are named in ``sheets``. ``header`` is
+    False for the few CSVs that have no header row (then ``columns`` is empty).
+    """
 
     id: str
     file: str
@@ -27,13 +35,18 @@ class Dataset:
     title: str
     publisher: str
     page: str
-    url: str
+    url: str | None
     licence: str
     attribution: str
     period: str
     geography: str
+    citation: str = ""
+    url_note: str | None = None
+    upstream_url: str | None = None
+    header: bool = True
     columns: tuple[str, ...] = ()
     rows: int | None = None
+    sheets: tuple[str, ...] = ()
     caveats: str = ""
     conversion: str | None = None
     extra: dict = field(default_factory=dict)
@@ -44,19 +57,40 @@ class Dataset:
 
 
 _FIELDS = set(Dataset.__dataclass_fields__) - {"extra"}
+_REQUIRED = [n for n, f in Dataset.__dataclass_fields__.items() if f.default is MISSING and f.default_factory is MISSING]
+
+
+def _entry(raw: dict, source: str) -> Dataset:
+    missing = [n for n in _REQUIRED if n not in raw]
+    if missing:
+        raise MhbookError(f"{source}: entry {raw.get('id', '?')!r} lacks {', '.join(missing)}.")
+    known = {k: v for k, v in raw.items() if k in _FIELDS}
+    known["columns"] = tuple(known.get("columns") or ())
+    known["sheets"] = tuple(known.get("sheets") or ())
+    extra = {k: v for k, v in raw.items() if k not in _FIELDS}
+    return Dataset(**known, extra=extra)
+
+
+def load(path: str | Path) -> dict[str, Dataset]:
+    """Read a catalogue file (the packaged one, or a test catalogue) into entries by id."""
+    path = Path(path)
+    return _parse(path.read_text("utf-8"), str(path))
+
+
+def _parse(text: str, source: str) -> dict[str, Dataset]:
+    out: dict[str, Dataset] = {}
+    for raw in yaml.safe_load(text)["datasets"]:
+        ds = _entry(raw, source)
+        if ds.id in out:
+            raise MhbookError(f"{source}: dataset id {ds.id!r} appears twice.")
+        out[ds.id] = ds
+    return out
 
 
 @cache
 def datasets() -> dict[str, Dataset]:
-    """All catalogue entries, by id, in catalogue order."""
-    raw = yaml.safe_load(files("mhbook").joinpath("catalogue.yaml").read_text("utf-8"))
-    out: dict[str, Dataset] = {}
-    for entry in raw["datasets"]:
-        known = {k: v for k, v in entry.items() if k in _FIELDS}
-        known["columns"] = tuple(known.get("columns") or ())
-        extra = {k: v for k, v in entry.items() if k not in _FIELDS}
-        out[entry["id"]] = Dataset(**known, extra=extra)
-    return out
+    """All entries of the packaged catalogue, by id, in catalogue order."""
+    return _parse(files("mhbook").joinpath("catalogue.yaml").read_text("utf-8"), "mhbook/catalogue.yaml")
 
 
 def get(dataset_id: str) -> Dataset:

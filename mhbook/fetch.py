@@ -1,22 +1,48 @@
 """Turn a dataset id into a verified local file.
 
-PROVISIONAL minimal version (mirror -> cache, hash checked); the fetch-layer work
-replaces it with the full cache -> mirror -> download chain. Public API:
-``fetch(dataset_id) -> pathlib.Path``.
+Order: the cache, then the mirror folder named by ``MHBOOK_MIRROR`` (laid out as
+``SHA256SUMS``, i.e. each dataset's ``file``), then a download. Whatever enters the
+cache is first written to a temporary file beside its target, hashed (sha256) and
+compared with the catalogue, and only then renamed into place, so a failed,
+interrupted or tampered fetch never leaves a file that is later trusted.
+
+A verified file gets a marker (``<file>.verified``: sha256, size and mtime). A later
+``fetch`` trusts a cached file without re-hashing only while the marker still matches
+its size and mtime and the catalogue's sha256; ``verify`` always re-hashes. A cached
+file that fails is discarded and fetched again.
+
+Environment:
+  ``MHBOOK_CACHE``          cache folder (default: the OS user cache, via platformdirs)
+  ``MHBOOK_MIRROR``         a local folder holding the files (e.g. ``../shared/data``)
+  ``MHBOOK_DOWNLOAD_BASE``  an HTTP(S) URL laid out like a mirror: when set, dataset
+                            ``file`` is downloaded from ``<base>/<file>`` instead of the
+                            catalogue ``url`` (a team's hosted mirror, or a test server)
+  ``MHBOOK_TIMEOUT``        seconds a download may wait for the server (default 60)
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
-import shutil
 import tempfile
+import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import platformdirs
+import pooch
+import requests
 
 from mhbook import catalogue
-from mhbook.errors import DataIntegrityError, FetchError
+from mhbook.catalogue import Dataset
+from mhbook.errors import DataIntegrityError, FetchError, MhbookError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 60.0
+_MARKER = ".verified"
 
 
 def cache_dir() -> Path:
@@ -24,7 +50,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get("MHBOOK_CACHE") or platformdirs.user_cache_dir("mhbook"))
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -32,23 +59,184 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch(dataset_id: str) -> Path:
-    ds = catalogue.get(dataset_id)
-    target = cache_dir() / ds.file
-    if target.exists():
+def cached_path(dataset: str | Dataset) -> Path:
+    """Where ``dataset`` lives in the cache (whether or not it is there yet)."""
+    ds = _dataset(dataset)
+    return cache_dir() / "data" / ds.file
+
+
+def is_cached(dataset: str | Dataset) -> bool:
+    """True if a verified copy is in the cache (cheap: reads the marker, no hashing)."""
+    ds = _dataset(dataset)
+    return _marker_matches(ds, cached_path(ds))
+
+
+def download_url(dataset: str | Dataset) -> str | None:
+    """The URL a download would use: ``$MHBOOK_DOWNLOAD_BASE/<file>`` or the catalogue ``url``."""
+    ds = _dataset(dataset)
+    base = os.environ.get("MHBOOK_DOWNLOAD_BASE")
+    if base:
+        return f"{base.rstrip('/')}/{urllib.parse.quote(ds.file)}"
+    return ds.url
+
+
+def fetch(dataset: str | Dataset, *, progressbar: bool | Any = False) -> Path:
+    """The verified local path of ``dataset`` (an id, or a ``Dataset`` from any catalogue).
+
+    ``progressbar`` is passed to pooch's ``HTTPDownloader`` for downloads: True for
+    tqdm, or an object with ``total``, ``update``, ``reset`` and ``close``.
+    Raises ``UnknownDatasetError``, ``DataIntegrityError`` (bytes differ from the
+    pinned sha256) or ``FetchError`` (neither the mirror nor a download could supply it).
+    """
+    return _obtain(_dataset(dataset), rehash=False, progressbar=progressbar)
+
+
+def verify(dataset: str | Dataset, *, progressbar: bool | Any = False) -> Path:
+    """Like ``fetch``, but a cached copy is always re-hashed rather than trusted by its marker."""
+    return _obtain(_dataset(dataset), rehash=True, progressbar=progressbar)
+
+
+def _dataset(dataset: str | Dataset) -> Dataset:
+    return dataset if isinstance(dataset, Dataset) else catalogue.get(dataset)
+
+
+def _obtain(ds: Dataset, *, rehash: bool, progressbar: bool | Any) -> Path:
+    target = cached_path(ds)
+    if _cache_ok(ds, target, rehash=rehash):
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mirror_note = _from_mirror(ds, target)
+    if mirror_note is None:
+        return target
+    _download(ds, target, progressbar=progressbar, mirror_note=mirror_note)
+    return target
+
+
+def _marker_path(target: Path) -> Path:
+    return target.with_name(target.name + _MARKER)
+
+
+def _marker_matches(ds: Dataset, target: Path) -> bool:
+    try:
+        marker = json.loads(_marker_path(target).read_text("utf-8"))
+        st = target.stat()
+    except (OSError, ValueError):
+        return False
+    return marker == {"sha256": ds.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _cache_ok(ds: Dataset, target: Path, *, rehash: bool) -> bool:
+    if not target.exists():
+        return False
+    if not rehash and _marker_matches(ds, target):
+        return True
+    got = sha256_of(target)
+    if got == ds.sha256:
+        _write_marker(ds, target)
+        return True
+    # Our own cache holds wrong bytes (damaged, edited, or an older version of the
+    # dataset): never use them; fetch a verified copy instead.
+    log.warning("%s: cached %s has sha256 %s, expected %s; discarding it", ds.id, target, got, ds.sha256)
+    _marker_path(target).unlink(missing_ok=True)
+    target.unlink(missing_ok=True)
+    return False
+
+
+def _write_marker(ds: Dataset, target: Path) -> None:
+    st = target.stat()
+    text = json.dumps({"sha256": ds.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, _marker_path(target))
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _install(ds: Dataset, tmp: Path, target: Path) -> None:
+    """Move a verified temporary file into place, then mark it verified."""
+    _marker_path(target).unlink(missing_ok=True)  # an old marker must not vouch for new bytes
+    os.replace(tmp, target)
+    _write_marker(ds, target)
+
+
+def _temp_beside(target: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    return Path(tmp)
+
+
+def _from_mirror(ds: Dataset, target: Path) -> str | None:
+    """Copy ``ds`` from the mirror, verified. None on success, else why the mirror could not help."""
     mirror = os.environ.get("MHBOOK_MIRROR")
     if not mirror:
-        raise FetchError(f"{ds.id}: not cached and MHBOOK_MIRROR is not set")
+        return "MHBOOK_MIRROR is not set"
     src = Path(mirror) / ds.file
-    if not src.exists():
-        raise FetchError(f"{ds.id}: {src} is not in the mirror")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-        shutil.copyfileobj(open(src, "rb"), tmp)
-    got = sha256_of(Path(tmp.name))
-    if got != ds.sha256:
-        os.unlink(tmp.name)
-        raise DataIntegrityError(f"{src}: sha256 {got}, expected {ds.sha256}")
-    os.replace(tmp.name, target)
-    return target
+    if not src.is_file():
+        return f"{ds.file} is not in the mirror {mirror}"
+    tmp = _temp_beside(target)
+    try:
+        h = hashlib.sha256()
+        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            for block in iter(lambda: fin.read(1 << 20), b""):
+                h.update(block)
+                fout.write(block)
+        got = h.hexdigest()
+        if got != ds.sha256:
+            raise DataIntegrityError(
+                f"{src}: sha256 is {got}, but the catalogue pins {ds.sha256} for {ds.id}. The mirror copy is "
+                f"damaged or a different version: restore it from the mirror's SHA256SUMS source, or unset "
+                f"MHBOOK_MIRROR to download it."
+            )
+        _install(ds, tmp, target)
+        log.info("%s: copied from the mirror %s", ds.id, src)
+        return None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _download(ds: Dataset, target: Path, *, progressbar: bool | Any, mirror_note: str) -> None:
+    url = download_url(ds)
+    if url is None:
+        why = f" ({ds.url_note})" if ds.url_note else ""
+        raise FetchError(
+            f"{ds.id}: no public URL yields these bytes{why}, and {mirror_note}. "
+            f"Set MHBOOK_MIRROR to a folder holding {ds.file}."
+        )
+    timeout = _timeout()
+    downloader = pooch.HTTPDownloader(timeout=timeout, progressbar=progressbar)
+    tmp = _temp_beside(target)
+    try:
+        log.info("%s: downloading %s", ds.id, url)
+        try:
+            downloader(url, str(tmp), None)
+        except requests.RequestException as err:
+            raise FetchError(
+                f"{ds.id}: downloading {url} failed ({type(err).__name__}: {err}), and {mirror_note}. "
+                f"Set MHBOOK_MIRROR to a folder holding {ds.file} (e.g. ../shared/data), or retry when the "
+                f"network is reachable."
+            ) from err
+        got = sha256_of(tmp)
+        if got != ds.sha256:
+            raise DataIntegrityError(
+                f"{url}: downloaded file {ds.file} has sha256 {got}, but the catalogue pins {ds.sha256} for "
+                f"{ds.id}. The server sent different bytes (a changed or corrupted file); nothing was cached. "
+                f"Use a mirror (MHBOOK_MIRROR) holding the pinned version."
+            )
+        _install(ds, tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _timeout() -> float:
+    raw = os.environ.get("MHBOOK_TIMEOUT")
+    if not raw:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise MhbookError(f"MHBOOK_TIMEOUT must be a positive number of seconds, not {raw!r}.")
+    return value

@@ -436,7 +436,8 @@ def by_decile(
     measure holding its count (``referrals_received``, ..., ``reliable_recovery``) and
     ``<measure>_pct`` for the five measures with a published percentage (e.g.
     ``recovery_pct``, the published recovery rate = recovery / at caseness, %). Suppressed
-    counts are NaN. Legacy years (2015-16, 2016-17) have no ``referrals_received`` by IMD.
+    counts are NaN. Legacy years (2015-16, 2016-17) have no ``referrals_received`` by IMD
+    (the column is there, empty).
     """
     df = _select(load_measures(), period=period, org_type=org_type, org_code=org_code, breakdown=IMD_BREAKDOWN)
     if not include_unknown:
@@ -445,11 +446,10 @@ def by_decile(
     flat = df[index + ["measure", "count", "percentage"]].astype(
         {c: str for c in ("period", "org_type", "org_code", "org_name", "measure")}
     )
-    wide = flat.pivot_table(
-        index=index, columns="measure", values=["count", "percentage"], aggfunc="first", dropna=False
-    )
+    # Keys are unique (schema), so a plain unstack; pivot_table would cross every level.
+    wide = flat.set_index(index + ["measure"])[["count", "percentage"]].unstack("measure")
     wide.columns = [m if stat == "count" else f"{m}_pct" for stat, m in wide.columns]
-    ordered = [m for m in MEASURES if m in wide] + [f"{m}_pct" for m in MEASURES if f"{m}_pct" in wide]
-    pct_cols = [c for c in ordered if c.endswith("_pct") and wide[c].notna().any()]
-    wide = wide[[c for c in ordered if not c.endswith("_pct")] + pct_cols]
+    # Fixed columns, so a year without some measure (no referrals by IMD before 2017-18)
+    # still has the column, empty.
+    wide = wide.reindex(columns=[*MEASURES, *(f"{m}_pct" for m in MEASURES if m not in COUNT_ONLY)])
     return wide.reset_index().sort_values(["period", "org_code", "imd_decile"]).reset_index(drop=True)

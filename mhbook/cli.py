@@ -1,0 +1,212 @@
+"""The ``mhbook`` command line.
+
+    mhbook data list              every pinned dataset, and whether it is cached
+    mhbook data fetch [ID ...]    fetch datasets into the cache (all when none given)
+    mhbook data verify [ID ...]   re-hash datasets (fetching what is missing); exit 1 on any failure
+    mhbook areas [QUERY]          list the 153 Counties & UAs, or resolve a code or name
+
+Structure: ``app`` is the top-level Typer app; ``data_app`` is its ``data`` group. New
+commands (e.g. ``build``, ``export``) are added with ``@app.command(...)``. ``main`` runs
+``app`` and turns every ``MhbookError`` into a one-line message on stderr and exit 1,
+so expected failures never show a traceback. Tables go to stdout; progress, log
+messages and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from mhbook import catalogue, fetch
+from mhbook.errors import MhbookError, UnknownAreaError
+
+app = typer.Typer(
+    name="mhbook",
+    help="Mental-health inequalities in England, area by area, from public data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="The pinned datasets: list, fetch and verify them.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each copy and download.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_time=False, show_path=False)],
+        force=True,
+    )
+
+
+def _selected(ids: list[str] | None) -> list[catalogue.Dataset]:
+    """The datasets named by ``ids`` (all when empty); an unknown id raises before any work."""
+    if not ids:
+        return list(catalogue.datasets().values())
+    return [catalogue.get(i) for i in ids]
+
+
+@data_app.command("list")
+def data_list() -> None:
+    """Show every dataset: id, title, period, licence, and whether a verified copy is cached."""
+    table = Table(title=f"mhbook datasets (cache: {fetch.cache_dir()})", show_lines=False)
+    table.add_column("id", no_wrap=True)  # ids are typed back into commands: never split them
+    for name in ("title", "period", "licence", "cached"):
+        table.add_column(name, overflow="fold")
+    for ds in catalogue.datasets().values():
+        table.add_row(ds.id, ds.title, ds.period, ds.licence, "yes" if fetch.is_cached(ds) else "no")
+    out.print(table)
+
+
+class _SizeColumn(DownloadColumn):
+    """Bytes for a dataset's task; a plain count for the overall task (field ``count=True``)."""
+
+    def render(self, task) -> Text:
+        if task.fields.get("count"):
+            return Text(f"{int(task.completed)}/{int(task.total or 0)}")
+        return super().render(task)
+
+
+class _RichBar:
+    """Adapts a rich progress task to the progress-bar protocol of pooch's HTTPDownloader."""
+
+    def __init__(self, progress: Progress, task: TaskID):
+        self._progress, self._task = progress, task
+        self._total: int | None = None
+
+    @property
+    def total(self) -> int | None:
+        return self._total
+
+    @total.setter
+    def total(self, value: int) -> None:
+        self._total = value or None  # 0: the server sent no Content-Length
+        self._progress.update(self._task, total=self._total)
+
+    def update(self, n: int) -> None:
+        self._progress.advance(self._task, n)
+
+    def reset(self) -> None:
+        self._progress.reset(self._task)
+
+    def close(self) -> None:
+        pass  # the task stays visible until the whole Progress ends
+
+
+@data_app.command("fetch")
+def data_fetch(
+    ids: Annotated[Optional[list[str]], typer.Argument(help="Dataset ids (default: every dataset).")] = None,
+) -> None:
+    """Fetch datasets into the cache, verified (from the mirror if MHBOOK_MIRROR is set, else by download)."""
+    selected = _selected(ids)
+    failures: list[str] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), _SizeColumn())
+    with Progress(*columns, console=err) as progress:
+        overall = progress.add_task("datasets", total=len(selected), count=True)
+        for ds in selected:
+            task = progress.add_task(ds.id, total=None)
+            try:
+                path = fetch.fetch(ds, progressbar=_RichBar(progress, task))
+            except MhbookError as exc:
+                failures.append(str(exc))
+                progress.remove_task(task)
+            else:
+                size = path.stat().st_size
+                progress.update(task, total=size, completed=size)
+            progress.advance(overall)
+    for message in failures:
+        err.print(f"mhbook: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    if failures:
+        raise typer.Exit(1)
+    out.print(f"{len(selected)} dataset(s) in {fetch.cache_dir() / 'data'}", markup=False, highlight=False)
+
+
+@data_app.command("verify")
+def data_verify(
+    ids: Annotated[Optional[list[str]], typer.Argument(help="Dataset ids (default: every dataset).")] = None,
+) -> None:
+    """Re-hash every dataset (fetching what is missing); print OK/FAILED and exit 1 if any failed."""
+    selected = _selected(ids)
+    table = Table(title="sha256 verification")
+    table.add_column("id", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    failed = 0
+    with err.status("hashing...") as status:
+        for ds in selected:
+            status.update(f"hashing {ds.id}")
+            try:
+                fetch.verify(ds)
+            except MhbookError as exc:
+                failed += 1
+                table.add_row(ds.id, "[red]FAILED[/red]", str(exc))
+            else:
+                table.add_row(ds.id, "[green]OK[/green]", ds.sha256[:16])
+    out.print(table)
+    if failed:
+        err.print(f"mhbook: error: {failed} of {len(selected)} dataset(s) failed verification", highlight=False)
+        raise typer.Exit(1)
+    out.print(f"all {len(selected)} dataset(s) OK", highlight=False)
+
+
+@app.command("areas")
+def areas_cmd(
+    query: Annotated[Optional[str], typer.Argument(help="An area code (old or current) or name.")] = None,
+) -> None:
+    """List the Counties & Unitary Authorities, or show the area(s) a code or name resolves to."""
+    from mhbook import areas  # lazily: the CLI must work without loading the area registry
+
+    if query is None:
+        table = Table(title="Counties & Unitary Authorities (England)")
+        for name in ("code", "name", "region"):
+            table.add_column(name)
+        everything = areas.all_areas()
+        for area in everything:
+            table.add_row(area.code, area.name, area.region_name)
+        out.print(table)
+        out.print(f"{len(everything)} areas", highlight=False)
+        return
+    match = areas.find(query)
+    for area in match.areas:
+        out.print(f"{area.name} ({area.code}), {area.region_name}", markup=False, highlight=False, soft_wrap=True)
+        if area.districts and [area.code] != [code for code, _ in area.districts]:
+            names = ", ".join(f"{name} ({code})" for code, name in area.districts)
+            out.print(f"  districts: {names}", markup=False, highlight=False, soft_wrap=True)
+    if match.note:
+        out.print(match.note, markup=False, highlight=False, soft_wrap=True)
+
+
+def _message(exc: MhbookError) -> str:
+    text = str(exc)
+    if isinstance(exc, UnknownAreaError) and exc.suggestions:
+        missing = [s for s in exc.suggestions if s not in text]
+        if missing:
+            text += f" Did you mean: {', '.join(missing)}?"
+    return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``mhbook`` script: run ``app``; any MhbookError becomes one line on stderr, exit 1.
+
+    Typer's standalone mode handles success, ``--help`` and usage errors (exit 2) itself.
+    """
+    try:
+        app(args=argv, prog_name="mhbook")
+    except MhbookError as exc:
+        err.print(f"mhbook: error: {_message(exc)}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,252 @@
+"""NHS Talking Therapies (IAPT) by deprivation decile: the Commission's attrition graph.
+
+For one organisation and year: referrals per 100,000 people aged 16 and over, the share
+of referrals that finished a course of treatment, recovery among those at caseness and
+reliable improvement among those who finished, each by IMD 2019 decile (1 = most
+deprived) with 95% limits; and, across years, the slope and relative indices of
+inequality (PHE method) and the odds ratio per decile step (binomial model).
+
+Sources: ``mhbook.sources.iapt`` (NHS Digital annual reports), population by decile
+from the IoD2019 denominators (mid-2015, ``mhbook.sources.imd``), LSOA to ICB / Sub-ICB
+2022 from ``mhbook.sources.lookups``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from mhbook import figures, stats
+from mhbook.areas import Area
+from mhbook.measures.footprints import Footprint
+from mhbook.sources import iapt, imd, lookups
+
+#: Seed for the SII simulations, so a rebuilt book shows identical limits.
+SEED = 2020
+#: Monte Carlo repetitions for SII/RII limits (PHE's default).
+REPETITIONS = 100_000
+
+MEASURE_LABELS = {
+    "referral_rate": "referrals per 100,000 aged 16+",
+    "finished_pct": "finished treatment (% of referrals)",
+    "recovery_pct": "recovery (% at caseness)",
+    "improvement_pct": "reliable improvement (% finished)",
+}
+
+
+def _population_16plus(org_type: str, org_code: str) -> pd.DataFrame:
+    """Mid-2015 population aged 16+ by IMD decile in England or one ICB / CCG (2022 LSOAs)."""
+    if org_type == "England":
+        lsoas = None
+    else:
+        column = {"ICB": "icb22_ods", "CCG": "sicbl22_ods"}[org_type]
+        nhs = lookups.lsoa11_nhs22()
+        lsoas = nhs.loc[nhs[column] == org_code, "lsoa11_code"].tolist()
+    pop = imd.population_by_decile(lsoas)
+    pop["population_16plus"] = pop["population_16_59"] + pop["population_60_plus"]
+    return pop[["imd_decile", "population_16plus"]]
+
+
+def _quietly(func, *args, **kwargs):
+    """Run a statistic, counting (not printing) its warnings about suppressed inputs."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", stats.SuppressedInputWarning)
+        out = func(*args, **kwargs)
+    return out, sum(issubclass(w.category, stats.SuppressedInputWarning) for w in caught)
+
+
+def decile_attrition(period: str, org_type: str = "England", org_code: str = "All") -> pd.DataFrame:
+    """One row per IMD decile for one organisation and year.
+
+    Columns: ``period, org_type, org_code, org_name, imd_decile`` (1 = most deprived),
+    the published counts ``referrals, finished, at_caseness, recovery, improvement``,
+    ``recovery_pct_published`` (NHS's figure), ``population_16plus`` (mid-2015), and for
+    each of ``referral_rate`` (per 100,000, Byar/exact limits), ``finished_pct``,
+    ``recovery_pct``, ``improvement_pct`` (%, Wilson limits) the value and
+    ``<name>_lower``/``<name>_upper`` 95% limits. Suppressed counts are NaN, and so is
+    everything computed from them.
+    """
+    raw = iapt.by_decile(period, org_type, org_code)
+    df = raw.rename(columns={"referrals_received": "referrals", "finished_course_treatment": "finished",
+                             "recovery_pct": "recovery_pct_published"})
+    df["imd_decile"] = df["imd_decile"].astype(int)
+    if "referrals" not in df:  # legacy years publish outcomes only by decile
+        df["referrals"] = np.nan
+    df = df.merge(_population_16plus(org_type, org_code), on="imd_decile", how="left")
+    pairs = {
+        "finished_pct": ("finished", "referrals"),
+        "recovery_pct": ("recovery", "at_caseness"),
+        "improvement_pct": ("improvement", "finished"),
+    }
+    for name, (num, den) in pairs.items():
+        res, _ = _quietly(stats.proportion, df[num], df[den])
+        df[name], df[f"{name}_lower"], df[f"{name}_upper"] = res["value"], res["lower_cl"], res["upper_cl"]
+    res, _ = _quietly(stats.rate, df["referrals"], df["population_16plus"], multiplier=100_000)
+    df["referral_rate"], df["referral_rate_lower"], df["referral_rate_upper"] = (
+        res["value"], res["lower_cl"], res["upper_cl"])
+    keep = ["period", "org_type", "org_code", "org_name", "imd_decile", "referrals", "finished",
+            "at_caseness", "recovery", "improvement", "recovery_pct_published", "population_16plus"]
+    for name in MEASURE_LABELS:
+        keep += [name, f"{name}_lower", f"{name}_upper"]
+    return df[keep]
+
+
+def attrition_long(table: pd.DataFrame, series: str) -> pd.DataFrame:
+    """The four attrition measures of ``decile_attrition`` in long form for the panels."""
+    parts = []
+    for name, label in MEASURE_LABELS.items():
+        parts.append(pd.DataFrame({
+            "measure": label, "imd_decile": table["imd_decile"], "value": table[name],
+            "lower_cl": table[f"{name}_lower"], "upper_cl": table[f"{name}_upper"], "series": series,
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def attrition_figure(table: pd.DataFrame, series: str = "England") -> figures.Figure:
+    """The Commission's graph for one organisation and year: four panels by decile."""
+    period = table["period"].iloc[0]
+    return figures.attrition_panels(
+        attrition_long(table, series), series="series", order=list(MEASURE_LABELS.values()),
+        units={label: ("per 100,000" if key == "referral_rate" else "%") for key, label in MEASURE_LABELS.items()},
+        context=f"{series}, {period}", ncols=2,
+        caption=(f"NHS Talking Therapies by IMD 2019 decile (1 = most deprived), {series}, {period}: "
+                 "referrals per 100,000 people aged 16+, and the share finishing treatment, recovering "
+                 "and reliably improving, with 95% confidence limits."),
+    )
+
+
+def local_figure(england: pd.DataFrame, local: pd.DataFrame, footprint: Footprint) -> figures.Figure:
+    """England and the area's footprint side by side, same year."""
+    period = england["period"].iloc[0]
+    long = pd.concat([attrition_long(england, "England"), attrition_long(local, footprint.org_name)])
+    return figures.attrition_panels(
+        long, series="series", order=list(MEASURE_LABELS.values()),
+        units={label: ("per 100,000" if key == "referral_rate" else "%") for key, label in MEASURE_LABELS.items()},
+        context=f"{footprint.org_name} and England, {period}", ncols=2, area=footprint.org_name,
+        caption=(f"NHS Talking Therapies by IMD 2019 decile (1 = most deprived), {footprint.org_name} "
+                 f"against England, {period}, with 95% confidence limits. Counts below England level are "
+                 "rounded and small ones suppressed; suppressed deciles are left blank."),
+    )
+
+
+def decile_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A readable table of ``decile_attrition`` for the page and its CSV."""
+    out = pd.DataFrame({
+        "IMD decile (1 = most deprived)": table["imd_decile"],
+        "referrals": table["referrals"],
+        "referrals per 100,000 aged 16+": table["referral_rate"].round(0),
+        "finished treatment": table["finished"],
+        "finished (% of referrals)": table["finished_pct"].round(1),
+        "at caseness": table["at_caseness"],
+        "recovered": table["recovery"],
+        "recovery (%)": table["recovery_pct"].round(1),
+        "recovery (%), 95% limits": _limits_text(table["recovery_pct_lower"], table["recovery_pct_upper"]),
+        "reliable improvement (% finished)": table["improvement_pct"].round(1),
+    })
+    return out
+
+
+def _limits_text(lower: pd.Series, upper: pd.Series) -> pd.Series:
+    text = lower.round(1).astype(str) + " to " + upper.round(1).astype(str)
+    return text.where(lower.notna() & upper.notna())
+
+
+def gradient_by_year(org_type: str = "England", org_code: str = "All") -> pd.DataFrame:
+    """Recovery gradient by deprivation for every year with decile data.
+
+    One row per period: ``sii`` (percentage points, least minus most deprived end of the
+    fitted line; positive means recovery is higher in less deprived areas) and ``rii``
+    (ratio of the fitted values at the two ends) with 95% limits, simulated with PHE's
+    method from each decile's Wilson limits and weighted by the number at caseness; and
+    ``odds_ratio`` per decile step towards less deprived areas with 95% limits and a
+    trend test p-value (binomial GLM allowing for overdispersion).
+    """
+    rows = []
+    for period in iapt.periods():
+        try:
+            table = decile_attrition(period, org_type, org_code)
+        except Exception:  # no decile rows published for this year
+            continue
+        table = table.dropna(subset=["recovery", "at_caseness"])
+        if len(table) < 5:
+            continue
+        frame = table.assign(p=table["recovery_pct"] / 100, lo=table["recovery_pct_lower"] / 100,
+                             hi=table["recovery_pct_upper"] / 100)
+        s, _ = _quietly(stats.sii, frame, "imd_decile", "at_caseness", "p", lower_cl="lo", upper_cl="hi",
+                        value_type=2, rii=True, multiplier=100, repetitions=REPETITIONS, random_state=SEED)
+        g, _ = _quietly(stats.gradient, table, "imd_decile", "recovery", "at_caseness",
+                        family="binomial", overdispersion=True)
+        rows.append({
+            "period": period, "deciles": len(table),
+            "sii": s["sii"].iloc[0], "sii_lower": s["sii_lower_cl"].iloc[0], "sii_upper": s["sii_upper_cl"].iloc[0],
+            "rii": s["rii"].iloc[0], "rii_lower": s["rii_lower_cl"].iloc[0], "rii_upper": s["rii_upper_cl"].iloc[0],
+            "odds_ratio": g["value"].iloc[0], "odds_ratio_lower": g["lower_cl"].iloc[0],
+            "odds_ratio_upper": g["upper_cl"].iloc[0], "p_trend": g["p_trend"].iloc[0],
+            "recovery_most_deprived": table.loc[table.imd_decile == 1, "recovery_pct"].squeeze(),
+            "recovery_least_deprived": table.loc[table.imd_decile == 10, "recovery_pct"].squeeze(),
+        })
+    return pd.DataFrame(rows)
+
+
+def trend_figure(trend: pd.DataFrame) -> figures.Figure:
+    """SII of recovery by year with its 95% limits."""
+    first, last = trend["period"].iloc[0], trend["period"].iloc[-1]
+    return figures.trend_chart(
+        trend, x="period", value="sii", lower="sii_lower", upper="sii_upper",
+        measure="slope index of inequality in recovery", unit="percentage points",
+        context=f"England, {first} to {last}", reference=0.0, reference_label="no gradient",
+        caption=(f"Slope index of inequality in recovery across IMD deciles, England, {first} to {last}, "
+                 "with 95% simulated limits. Above zero: recovery higher in less deprived areas."),
+    )
+
+
+def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """A readable table of ``gradient_by_year``."""
+    return pd.DataFrame({
+        "year": trend["period"],
+        "recovery, most deprived decile (%)": trend["recovery_most_deprived"].round(1),
+        "recovery, least deprived decile (%)": trend["recovery_least_deprived"].round(1),
+        "SII (percentage points)": trend["sii"].round(1),
+        "SII 95% limits": _limits_text(trend["sii_lower"], trend["sii_upper"]),
+        "RII": trend["rii"].round(2),
+        "RII 95% limits": trend["rii_lower"].round(2).astype(str) + " to " + trend["rii_upper"].round(2).astype(str),
+        "odds ratio per decile step": trend["odds_ratio"].round(3),
+        "p for trend": trend["p_trend"].map(lambda p: "<0.001" if p < 0.001 else f"{p:.3f}"),
+    })
+
+
+def headline_numbers(england: pd.DataFrame, latest: pd.DataFrame, trend: pd.DataFrame,
+                     footprint: Footprint, local: pd.DataFrame | None, area: Area) -> dict:
+    """Numbers and sentences glued into the chapter's prose."""
+    d1 = england.set_index("imd_decile").loc[1]
+    d10 = england.set_index("imd_decile").loc[10]
+    values = {
+        "area_name": area.name,
+        "period": england["period"].iloc[0],
+        "latest_period": latest["period"].iloc[0],
+        "eng_referrals_d1": d1["referrals"],
+        "eng_rate_d1": d1["referral_rate"],
+        "eng_rate_d10": d10["referral_rate"],
+        "eng_recovery_d1": d1["recovery_pct_published"],
+        "eng_recovery_d10": d10["recovery_pct_published"],
+        "first_trend_period": trend["period"].iloc[0],
+        "last_trend_period": trend["period"].iloc[-1],
+        "sii_first": trend["sii"].iloc[0],
+        "sii_last": trend["sii"].iloc[-1],
+        "local_name": footprint.org_name or "not available",
+        "local_note": footprint.note + " " + suppression_note(local),
+    }
+    return values
+
+
+def suppression_note(local: pd.DataFrame | None) -> str:
+    """Say how many decile values NHS England suppressed in ``local``, if any."""
+    if local is None or local.empty:
+        return "No decile figures are published for this footprint."
+    missing = int(local[["referrals", "finished", "at_caseness", "recovery"]].isna().sum().sum())
+    if missing == 0:
+        return "No decile figures are suppressed for this footprint; counts are rounded to the nearest 5."
+    return (f"{missing} decile counts are suppressed by NHS England (small numbers) and are shown as "
+            "'suppressed', not as zero; other counts are rounded to the nearest 5.")
