@@ -45,11 +45,17 @@ def project_root() -> Path:
     return root
 
 
-def notebook_names(root: Path | None = None) -> list[str]:
-    """Notebook stems in table-of-contents order (those found in ``notebooks/``)."""
+def notebook_names(root: Path | None = None, only: list[str] | None = None) -> list[str]:
+    """Notebook stems in table-of-contents order; ``only`` keeps a subset (for
+    working on a chapter), always with the landing page if it exists."""
     root = root or project_root()
     toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
     names = [toc["root"]] + [c["file"] for c in toc.get("chapters", [])]
+    if only:
+        unknown = sorted(set(only) - set(names))
+        if unknown:
+            raise ValueError(f"--only {unknown}: not in _toc.yml; chapters are {names}")
+        names = [n for n in names if n in only]
     return [n for n in names if (root / "notebooks" / f"{n}.md").exists()]
 
 
@@ -92,11 +98,16 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-def _write_book_config(root: Path, staging: Path, area: Area) -> None:
+def _write_book_config(root: Path, staging: Path, area: Area, names: list[str]) -> None:
     config = yaml.safe_load((root / "_config.yml").read_text("utf-8"))
     config["title"] = f"Mental health inequalities: {area.name}"
     (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
-    shutil.copy(root / "_toc.yml", staging / "_toc.yml")
+    toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
+    pages = set(names) | {p.stem for p in (root / "book").glob("*.md")}
+    chapters = [c for c in toc.get("chapters", []) if c["file"] in pages]
+    root_page = toc["root"] if toc["root"] in pages else chapters.pop(0)["file"]
+    toc = {"format": toc["format"], "root": root_page, **({"chapters": chapters} if chapters else {})}
+    (staging / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), "utf-8")
 
 
 def _jupyter_book(staging: Path) -> None:
@@ -118,10 +129,11 @@ def _replace_dir(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def build_area(area: Area, out: Path, on_step=None) -> AreaResult:
+def build_area(area: Area, out: Path, on_step=None, only: list[str] | None = None) -> AreaResult:
     """Execute every notebook for ``area`` and build its site into ``out/<code>``.
 
-    ``on_step(notebook_name)`` is called after each notebook, for progress display.
+    ``on_step(notebook_name)`` is called after each notebook, for progress display;
+    ``only`` limits the build to some chapters (see ``notebook_names``).
     """
     root = project_root()
     out.mkdir(parents=True, exist_ok=True)
@@ -131,7 +143,8 @@ def build_area(area: Area, out: Path, on_step=None) -> AreaResult:
         for page in (root / "book").iterdir():
             if page.is_file():
                 shutil.copy(page, staging / page.name)
-        for name in notebook_names(root):
+        names = notebook_names(root, only)
+        for name in names:
             try:
                 _execute(root / "notebooks" / f"{name}.md", staging / f"{name}.ipynb", {"area_code": area.code})
             except Exception as exc:  # collected into the failure table, build goes on
@@ -141,7 +154,7 @@ def build_area(area: Area, out: Path, on_step=None) -> AreaResult:
         if result.failures:
             _keep_reports(staging, out / "_reports" / area.code)
             return result
-        _write_book_config(root, staging, area)
+        _write_book_config(root, staging, area, names)
         try:
             _jupyter_book(staging)
         except RuntimeError as exc:
@@ -210,7 +223,7 @@ def write_index(out: Path) -> Path:
     return index
 
 
-def build_areas(queries: list[str], out: Path) -> list[AreaResult]:
+def build_areas(queries: list[str], out: Path, only: list[str] | None = None) -> list[AreaResult]:
     """Resolve every query first (an unknown area stops the build before anything is
     written), then build each area with a progress bar, then refresh the index.
 
@@ -221,7 +234,7 @@ def build_areas(queries: list[str], out: Path) -> list[AreaResult]:
     from mhbook import areas
 
     resolved = [areas.get(q) for q in queries]
-    steps = notebook_names() + ["jupyter-book"]
+    steps = notebook_names(only=only) + ["jupyter-book"]
     results = []
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -233,7 +246,7 @@ def build_areas(queries: list[str], out: Path) -> list[AreaResult]:
             def step(name: str, task=task) -> None:
                 progress.update(task, advance=1, description=f"{area.name}: {name}")
 
-            result = build_area(area, out, on_step=step)
+            result = build_area(area, out, on_step=step, only=only)
             progress.update(task, completed=len(steps),
                             description=f"{area.name}: {'failed' if result.failures else 'done'}")
             results.append(result)

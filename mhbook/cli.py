@@ -4,6 +4,7 @@
     mhbook data fetch [ID ...]    fetch datasets into the cache (all when none given)
     mhbook data verify [ID ...]   re-hash datasets (fetching what is missing); exit 1 on any failure
     mhbook areas [QUERY]          list the 153 Counties & UAs, or resolve a code or name
+    mhbook build AREA [AREA ...]  build each area's site (see mhbook.build)
 
 Structure: ``app`` is the top-level Typer app; ``data_app`` is its ``data`` group. New
 commands (e.g. ``build``, ``export``) are added with ``@app.command(...)``. ``main`` runs
@@ -189,6 +190,33 @@ def areas_cmd(
             out.print(f"  districts: {names}", markup=False, highlight=False, soft_wrap=True)
     if match.note:
         out.print(match.note, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("build")
+def build_cmd(
+    areas: Annotated[list[str], typer.Argument(help="County & UA codes or names.")],
+    out_dir: Annotated[str, typer.Option("--out", help="Folder for the sites.")] = "_build/site",
+    only: Annotated[Optional[list[str]], typer.Option("--only", help="Build only these chapters.")] = None,
+) -> None:
+    """Execute the notebooks for each area and build its Jupyter Book site."""
+    from pathlib import Path
+
+    from mhbook import build
+
+    results = build.build_areas(areas, Path(out_dir), only=only)
+    failures = [f for r in results for f in r.failures]
+    for r in results:
+        if r.site:
+            out.print(f"{r.area.name} ({r.area.code}): {r.site / 'index.html'}")
+    if failures:
+        table = Table(title="Build failures", show_lines=True)
+        for col in ("area", "notebook", "error"):
+            table.add_column(col, overflow="fold")
+        for f in failures:
+            table.add_row(f.area, f.notebook, f.error)
+        err.print(table)
+        err.print(f"Executed notebooks of failed areas: {Path(out_dir) / '_reports'}")
+        raise typer.Exit(1)
 
 
 def _message(exc: MhbookError) -> str:

@@ -207,8 +207,7 @@ def _blank_to_na(text: pd.Series) -> pd.Series:
 
 def _frame(n: int, **columns) -> pd.DataFrame:
     """A table with every column of ``COLUMNS``, missing where not given."""
-    out = pd.DataFrame({c: columns.get(c, np.nan) for c in COLUMNS}, index=range(n))
-    return out
+    return pd.DataFrame({c: columns.get(c, np.nan) for c in COLUMNS}, index=range(n))
 
 
 def _area_type_by_code(codes: pd.Series, local: str | None = None) -> pd.Series:
@@ -527,7 +526,8 @@ def load_indicators() -> pd.DataFrame:
     exports, Dec-2022 for CMD prevalence, 2023 District & UA for QOF depression). County
     & UA rows of children in low-income families are derived by
     ``county_ua_from_districts``. London rows of the CYP profile indicators are present
-    with NaN values and a note, because that file is missing.
+    with NaN values and a note, because that file is missing (their ``source`` is
+    ``lkp-utla-all-codes``, where the London area list comes from).
     """
     exports = [read_export(d) for d in (*CYP_IDS, *SUICIDE_IDS)]
     trafford = [read_trafford(d) for d in TRAFFORD_IDS]

@@ -70,6 +70,7 @@ COLUMNS = (
 )  # fmt: skip
 KEY = ("period", "org_type", "org_code", "breakdown", "group", "subgroup", "measure")
 
+
 def _status_is_published(df: pd.DataFrame) -> pd.Series:
     """A value is present exactly when its status is "published"."""
     return (df["count"].notna() == (df["count_status"] == "published")) & (
