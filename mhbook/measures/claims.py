@@ -1,0 +1,467 @@
+"""The Commission for Equality in Mental Health's quantitative claims, re-checked.
+
+"Mental health for all?" (Commission for Equality in Mental Health, Centre for Mental
+Health, 2020) quotes four numbers that public data can test. Each is re-computed here
+for England, for the year the Commission drew on (NHS Talking Therapies 2018-19) where
+the data hold it, and for the latest year:
+
+1. ``deprivation``: referrals rise with deprivation while the share finishing treatment
+   and recovery fall. Three gradients across IMD 2019 deciles (1 = most deprived),
+   each per decile step towards *less* deprived areas, from ``stats.gradient`` with
+   the quasi-likelihood scale (overdispersion): referrals per person aged 16+ (Poisson,
+   mid-2015 population offset; claimed direction: rate ratio below 1), finished
+   treatment out of referrals and recovered out of those at caseness (binomial;
+   claimed direction: odds ratio above 1).
+2. ``sexual_orientation``: recovery 43% bisexual, 49% lesbian and gay, 53%
+   heterosexual. Published recovery counts over those at caseness, Wilson limits;
+   adjacent groups compared by the Newcombe difference of proportions.
+3. ``older_adults``: people aged 65 and over are 7% of IAPT users, read as the share
+   of referrals received (Wilson limits), beside the 65+ share of England's population
+   aged 16+ (ONS mid-year estimates) that shows whether they are under-represented.
+4. ``detention``: Black people are about three times as likely as White people to be
+   detained under the Mental Health Act. Rate ratio of all detentions, England
+   2023-24: crude (Poisson limits from the counts, populations implied by the
+   published crude rates) and age-sex standardised (limits by the delta method on the
+   log scale from the published 95% half-widths, which assumes the two rates are
+   independent and roughly normal).
+
+The verdict rule (``decide``)
+-----------------------------
+Every claim is split into its *substance* (a direction: a gradient, an ordering, an
+excess) and, where the report gives one, its *number*. A direction counts as shown only
+when its 95% interval excludes no difference; a number counts as matched when the 95%
+interval of the estimate reaches within half a unit of the claimed figure (the
+report's rounding: "43%" covers 42.5 to 43.5; "about three times" covers 2.5 to 3.5).
+
+* **still holds**: the substance is shown and the number (if any) is matched;
+* **partly holds**: the substance is shown but the number is not matched, or (for the
+  three-part deprivation claim, which gives no numbers) some but not all parts are shown;
+* **no longer holds**: the substance is not shown;
+* **cannot be tested with these data**: the data for that year or breakdown are not in
+  the files.
+
+Sources: ``iapt-annual``, ``iapt-annual-legacy`` (NHS Digital / NHS England annual
+reports, via ``mhbook.sources.iapt``), ``imd-2019`` denominators through
+``mhbook.measures.iapt_deprivation``, ``pop-mye-mid2019`` / ``pop-mye-mid2020`` (ONS),
+``mha-2023-24`` (NHS England Mental Health Act statistics).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+
+from mhbook import stats
+from mhbook.measures import iapt_deprivation
+from mhbook.sources import iapt, mha, population
+
+log = logging.getLogger(__name__)
+
+STILL, PARTLY, NO_LONGER, UNTESTABLE = (
+    "still holds", "partly holds", "no longer holds", "cannot be tested with these data",
+)
+VERDICTS = (STILL, PARTLY, NO_LONGER, UNTESTABLE)
+Z95 = 1.959963984540054
+
+#: The claims as the Commission stated them (wording from the chapter's issue).
+CLAIMS = {
+    "deprivation": "Referrals to IAPT rise with deprivation, but finishing treatment and recovery fall",
+    "sexual_orientation": "Recovery is 43% for bisexual people, 49% for lesbian and gay people and 53% "
+                          "for heterosexual people",
+    "older_adults": "Older adults are 7% of IAPT users",
+    "detention": "Black people are about three times as likely to be detained as White people",
+}
+#: Claimed recovery (%) by the published IAPT sexual orientation label, lowest first.
+CLAIMED_RECOVERY = {"Bi-sexual": 43.0, "Gay/Lesbian": 49.0, "Heterosexual": 53.0}
+SEXUAL_ORIENTATION_LABELS = {"Bi-sexual": "bisexual", "Gay/Lesbian": "lesbian and gay", "Heterosexual": "heterosexual"}
+CLAIMED_OLDER_SHARE = 7.0
+CLAIMED_DETENTION_RATIO = 3.0
+#: Half a unit of the claimed figure's rounding (whole percent; "about three").
+ROUNDING = 0.5
+OLDER_BANDS = ("65 and over", "65 to 74", "75 to 89", "90 and over")
+GRADIENT_PARTS = {
+    # name: (numerator, denominator, family, claimed direction of the ratio per step
+    #        towards less deprived areas, label)
+    "referrals": ("referrals", "population_16plus", "poisson", "below 1", "referrals per person aged 16+"),
+    "finished": ("finished", "referrals", "binomial", "above 1", "finished treatment (of referrals)"),
+    "recovery": ("recovery", "at_caseness", "binomial", "above 1", "recovery (of those at caseness)"),
+}
+SOURCES = {
+    "deprivation": "iapt-annual, imd-2019",
+    "sexual_orientation": "iapt-annual, iapt-annual-legacy",
+    "older_adults": "iapt-annual, iapt-annual-legacy, pop-mye-mid2019/2020",
+    "detention": "mha-2023-24",
+}
+
+
+def _missing(*values) -> bool:
+    return any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values)
+
+
+def decide(substance: bool | None, number_matched: bool | None = True) -> str:
+    """The verdict rule (see the module docstring).
+
+    ``substance``: whether the direction the claim asserts is shown at 95%;
+    ``number_matched``: whether the claimed figure lies within half a unit of the 95%
+    interval (``True`` for claims that give no figure). ``None`` for either means the
+    data cannot test it.
+    """
+    if substance is None or number_matched is None:
+        return UNTESTABLE
+    if not substance:
+        return NO_LONGER
+    return STILL if number_matched else PARTLY
+
+
+def matches(claimed: float, lower: float, upper: float, rounding: float = ROUNDING) -> bool | None:
+    """Whether ``claimed`` (rounded to ±``rounding``) overlaps the interval; None if missing."""
+    if _missing(lower, upper):
+        return None
+    return bool(lower <= claimed + rounding and upper >= claimed - rounding)
+
+
+def shown(lower: float, upper: float, direction: str) -> bool | None:
+    """Whether a 95% interval lies wholly on the claimed side of the null.
+
+    ``direction``: "below 1" / "above 1" for ratios, "above 0" for differences.
+    """
+    if _missing(lower, upper):
+        return None
+    sides = {"below 1": upper < 1, "above 1": lower > 1, "above 0": lower > 0}
+    if direction not in sides:
+        raise ValueError(f"direction {direction!r} unknown; expected one of {list(sides)}")
+    return bool(sides[direction])
+
+
+def gradient_verdict(parts: pd.DataFrame) -> str:
+    """Verdict on the three-part deprivation claim from ``deprivation_gradients`` rows of
+    one year: all parts shown -> still holds, some -> partly, none -> no longer holds."""
+    flags = [shown(r.lower_cl, r.upper_cl, r.direction) for r in parts.itertuples()]
+    if len(flags) != len(GRADIENT_PARTS) or any(f is None for f in flags):
+        return decide(None)
+    return decide(any(flags), all(flags))
+
+
+def deprivation_gradients(periods: list[str]) -> pd.DataFrame:
+    """Gradient of each part of the deprivation claim, England, one row per period × part.
+
+    Columns: ``period``, ``part`` (referrals / finished / recovery), ``label``,
+    ``statistic`` (rate or odds ratio per decile step towards less deprived areas),
+    ``value``, ``lower_cl``, ``upper_cl`` (95%, quasi-likelihood), ``p_trend``,
+    ``dispersion``, ``direction`` (the claimed side of 1), ``shown`` (bool), plus
+    ``most_deprived`` and ``least_deprived``: the measure in deciles 1 and 10 (referrals
+    per 100,000 aged 16+, or %).
+    """
+    rows = []
+    for period in periods:
+        table = iapt_deprivation.decile_attrition(period)
+        ends = table.set_index("imd_decile")
+        for part, (num, den, family, direction, label) in GRADIENT_PARTS.items():
+            g = stats.gradient(table, "imd_decile", num, den, family=family, overdispersion=True).iloc[0]
+            column = {"referrals": "referral_rate", "finished": "finished_pct", "recovery": "recovery_pct"}[part]
+            rows.append({
+                "period": period, "part": part, "label": label, "statistic": g["statistic"],
+                "value": g["value"], "lower_cl": g["lower_cl"], "upper_cl": g["upper_cl"],
+                "p_trend": g["p_trend"], "dispersion": g["dispersion"], "direction": direction,
+                "shown": shown(g["lower_cl"], g["upper_cl"], direction),
+                "most_deprived": ends.loc[1, column], "least_deprived": ends.loc[10, column],
+            })
+    return pd.DataFrame(rows)
+
+
+def recovery_by_sexual_orientation() -> pd.DataFrame:
+    """Recovery by sexual orientation, England, every year published in these files.
+
+    One row per period × group (bisexual, lesbian and gay, heterosexual): ``period``,
+    ``group`` (published label), ``label``, ``recovered``, ``at_caseness``, ``value`` (%),
+    ``lower_cl``, ``upper_cl`` (95% Wilson), ``published_pct`` (NHS's own figure),
+    ``claimed`` (the Commission's %), ``matched`` (bool). NHS's published percentage
+    is close to but not exactly ``recovered / at_caseness`` (up to 0.24 points lower in
+    the legacy years); the recomputed value is used so that it sits inside its limits.
+    The breakdown is published for
+    2014-15 to 2016-17 (legacy file) and from 2020-21, not for 2017-18 to 2019-20.
+    """
+    df = iapt.breakdown("Sexual Orientation Type", org_type="England")
+    df = df[df["group"].isin(list(CLAIMED_RECOVERY)) & df["measure"].isin(["recovery", "at_caseness"])]
+    wide = df.pivot_table(index=["period", "group"], columns="measure", values="count", observed=True)
+    pct = df[df["measure"] == "recovery"].set_index(["period", "group"])["percentage"]
+    wide = wide.join(pct.rename("published_pct")).reset_index()
+    wide = wide.rename(columns={"recovery": "recovered"}).astype({"period": str, "group": str})
+    res = stats.proportion(wide["recovered"], wide["at_caseness"])
+    wide["value"], wide["lower_cl"], wide["upper_cl"] = res["value"], res["lower_cl"], res["upper_cl"]
+    wide["label"] = wide["group"].map(SEXUAL_ORIENTATION_LABELS)
+    wide["claimed"] = wide["group"].map(CLAIMED_RECOVERY)
+    wide["matched"] = [matches(c, lo, hi) for c, lo, hi in zip(wide["claimed"], wide["lower_cl"], wide["upper_cl"])]
+    wide["order"] = wide["group"].map({g: i for i, g in enumerate(CLAIMED_RECOVERY)})
+    cols = ["period", "group", "label", "recovered", "at_caseness", "value", "lower_cl", "upper_cl",
+            "published_pct", "claimed", "matched"]
+    return wide.sort_values(["period", "order"])[cols].reset_index(drop=True)
+
+
+def ordering_shown(year: pd.DataFrame) -> bool | None:
+    """Whether recovery rises bisexual < lesbian and gay < heterosexual in one year's rows
+    of ``recovery_by_sexual_orientation``: each step's Newcombe 95% difference above 0."""
+    year = year.set_index("group").reindex(list(CLAIMED_RECOVERY))
+    if year[["recovered", "at_caseness"]].isna().any().any():
+        return None
+    low, high = year.iloc[:-1], year.iloc[1:]
+    diff = stats.difference(high["recovered"].to_numpy(), high["at_caseness"].to_numpy(),
+                            low["recovered"].to_numpy(), low["at_caseness"].to_numpy())
+    return all(shown(lo, hi, "above 0") for lo, hi in zip(diff["lower_cl"], diff["upper_cl"]))
+
+
+def older_adult_share() -> pd.DataFrame:
+    """Share of referrals received aged 65 and over, England, every year.
+
+    Columns: ``period``, ``bands`` (the published age bands summed: "65 and over" to
+    2020-21; "65 to 74", "75 to 89" and "90 and over" from 2021-22), ``older``,
+    ``referrals`` (all referrals received, the Total row, so unknown ages stay in the
+    denominator), ``value`` (%), ``lower_cl``, ``upper_cl`` (95% Wilson).
+    """
+    age = iapt.breakdown("Age Group", org_type="England")
+    age = age[(age["measure"] == "referrals_received") & age["group"].isin(list(OLDER_BANDS))]
+    total = iapt.breakdown("Total", org_type="England")
+    total = total[total["measure"] == "referrals_received"]
+    total = pd.Series(total["count"].to_numpy(), index=total["period"].astype(str))
+    rows = []
+    for period, g in age.groupby("period", observed=True):
+        rows.append({"period": str(period), "bands": ", ".join(map(str, g["group"])),
+                     "older": g["count"].sum(min_count=len(g)), "referrals": total.get(str(period), np.nan)})
+    out = pd.DataFrame(rows)
+    res = stats.proportion(out["older"], out["referrals"])
+    out["value"], out["lower_cl"], out["upper_cl"] = res["value"], res["lower_cl"], res["upper_cl"]
+    return out
+
+
+def older_population_share(period: str) -> dict:
+    """Percentage of England's population aged 16+ who are 65+, ONS mid-2019 for 2018-19
+    and earlier IAPT years, mid-2020 (the latest estimate held) for later ones."""
+    year = 2019 if period < "2019-20" else 2020
+    older = population.by_area("E92000001", year, age_band="65+")
+    adults = population.by_area("E92000001", year, age_band="16+")
+    return {"year": f"mid-{year}", "value": 100 * older / adults}
+
+
+def detention_ratio() -> pd.DataFrame:
+    """Black / White rate ratio of all detentions under the Act, England.
+
+    Two rows (``rate_type`` crude, standardised): ``period``, ``black``, ``white``
+    (detentions), ``black_rate``, ``white_rate`` (per 100,000), ``value`` (ratio),
+    ``lower_cl``, ``upper_cl`` (95%), ``method``.
+    """
+    rows = []
+    for rate_type in ("crude", "standardised"):
+        d = mha.detentions(rate_type)
+        d = d[(d["org_type"] == "England") & (d["measure"] == "All detentions") & (d["breakdown"] == "ethnicity")]
+        pick = d.set_index("group").loc[["Black or Black British", "White"]]
+        black, white = pick.iloc[0], pick.iloc[1]
+        if rate_type == "crude":
+            # populations implied by the published crude rates; the limits use the counts
+            pops = pick["count"] / pick["value"] * 100_000
+            r = stats.ratio(black["count"], pops.iloc[0], white["count"], pops.iloc[1], kind="rate")
+            value, lower, upper, method = r.value, r.lower_cl, r.upper_cl, "log (Poisson), counts"
+        else:
+            se = np.hypot((black["upper_cl"] - black["value"]) / (Z95 * black["value"]),
+                          (white["upper_cl"] - white["value"]) / (Z95 * white["value"]))
+            value = black["value"] / white["value"]
+            lower, upper = value * np.exp(-Z95 * se), value * np.exp(Z95 * se)
+            method = "delta method on the log scale, published limits"
+        rows.append({"period": black["period"], "rate_type": rate_type, "black": black["count"],
+                     "white": white["count"], "black_rate": black["value"], "white_rate": white["value"],
+                     "value": float(value), "lower_cl": float(lower), "upper_cl": float(upper), "method": method})
+    return pd.DataFrame(rows)
+
+
+def _ci(value: float, lower: float, upper: float, digits: int = 1, unit: str = "") -> str:
+    return f"{value:.{digits}f}{unit} ({lower:.{digits}f} to {upper:.{digits}f})"
+
+
+def _range(lower: pd.Series, upper: pd.Series, digits: int) -> pd.Series:
+    """Limits as "lower to upper" text with a fixed number of decimals."""
+    return pd.Series([f"{lo:.{digits}f} to {hi:.{digits}f}" for lo, hi in zip(lower, upper)], index=lower.index)
+
+
+def held_years(periods: list[str]) -> str:
+    """Runs of consecutive financial years as text: "2014-15 to 2016-17 and 2020-21 to 2024-25"."""
+    starts = sorted(periods)
+    runs: list[list[str]] = []
+    for p in starts:
+        if runs and int(p[:4]) == int(runs[-1][-1][:4]) + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return " and ".join(r[0] if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
+
+
+def _row(claim: str, measure: str, period: str, result: str, verdict: str) -> dict:
+    return {"claim_id": claim, "claim": CLAIMS[claim], "measure": measure, "period": period,
+            "result": result, "verdict": verdict, "source": SOURCES[claim]}
+
+
+def _deprivation_rows(period: str, latest_period: str) -> list[dict]:
+    grads = deprivation_gradients([period, latest_period])
+    measure = ("Ratio per IMD decile step towards less deprived areas (95% limits): referrals per person "
+               "aged 16+ (Poisson; claim: below 1), finished treatment and recovery (binomial odds ratios; "
+               "claim: above 1)")
+    rows = []
+    for p, parts in grads.groupby("period", sort=False):
+        result = "; ".join(f"{r.part} {_ci(r.value, r.lower_cl, r.upper_cl, 3)}" for r in parts.itertuples())
+        rows.append(_row("deprivation", measure, p, result, gradient_verdict(parts)))
+    return rows
+
+
+def _sexual_orientation_rows(period: str, latest_period: str) -> list[dict]:
+    rec = recovery_by_sexual_orientation()
+    measure = "Recovery, % of those at caseness who finished treatment (95% Wilson limits)"
+    rows = []
+    years = rec["period"].unique().tolist()
+    if period not in years:
+        rows.append(_row("sexual_orientation", measure, period,
+                         f"Not published by sexual orientation in these files for {period} (held: "
+                         f"{held_years(years)})", decide(None)))
+    for p in dict.fromkeys([years[0], latest_period]):
+        year = rec[rec["period"] == p]
+        if year.empty:
+            rows.append(_row("sexual_orientation", measure, p, "not in these files", decide(None)))
+            continue
+        result = "; ".join(f"{r.label} {_ci(r.value, r.lower_cl, r.upper_cl, unit='%')}" for r in year.itertuples())
+        matched = None if year["matched"].isna().any() else bool(year["matched"].all())
+        rows.append(_row("sexual_orientation", measure, p, result, decide(ordering_shown(year), matched)))
+    return rows
+
+
+def _older_rows(period: str, latest_period: str) -> list[dict]:
+    share = older_adult_share().set_index("period")
+    measure = ("Referrals received aged 65+, % of all referrals (95% Wilson limits), beside the 65+ share of "
+               "England's population aged 16+ (claim's substance: below it)")
+    rows = []
+    for p in dict.fromkeys([period, latest_period]):
+        if p not in share.index:
+            rows.append(_row("older_adults", measure, p, "not in these files", decide(None)))
+            continue
+        s, pop = share.loc[p], older_population_share(p)
+        result = (f"{_ci(s['value'], s['lower_cl'], s['upper_cl'], 2, '%')} of referrals (bands summed: "
+                  f"{s['bands']}); 65+ are {pop['value']:.1f}% of people aged 16+ ({pop['year']})")
+        under = shown(s["lower_cl"] / pop["value"], s["upper_cl"] / pop["value"], "below 1")
+        rows.append(_row("older_adults", measure, p, result,
+                         decide(under, matches(CLAIMED_OLDER_SHARE, s["lower_cl"], s["upper_cl"]))))
+    return rows
+
+
+def _detention_rows(period: str) -> list[dict]:
+    ratio = detention_ratio()
+    rows = []
+    if period not in set(ratio["period"]):
+        rows.append(_row("detention", "Black / White rate ratio of detentions", period,
+                         f"Mental Health Act statistics for {period} are not in these files "
+                         f"(held: {', '.join(sorted(set(ratio['period'])))})", decide(None)))
+    for r in ratio.itertuples():
+        result = (f"{_ci(r.value, r.lower_cl, r.upper_cl, 2)} times ({r.black_rate:.1f} against "
+                  f"{r.white_rate:.1f} per 100,000)")
+        rows.append(_row("detention", f"Black / White rate ratio of all detentions, {r.rate_type} rates "
+                         f"(95% limits; {r.method})", r.period, result,
+                         decide(shown(r.lower_cl, r.upper_cl, "above 1"),
+                                matches(CLAIMED_DETENTION_RATIO, r.lower_cl, r.upper_cl))))
+    return rows
+
+
+def claims_table(period: str = "2018-19", latest_period: str = "2024-25") -> pd.DataFrame:
+    """One row per claim × period checked, in the order of ``CLAIMS``.
+
+    ``period``: the year the Commission drew on; ``latest_period``: the latest IAPT year.
+    Columns: ``claim_id``, ``claim`` (as the report stated it), ``measure`` (what is
+    computed, with the method), ``period``, ``result`` (values with 95% limits, as
+    text), ``verdict`` (one of ``VERDICTS``, by ``decide``), ``source`` (dataset ids).
+    Mental Health Act figures exist for 2023-24 only; sexual orientation is not
+    published for 2017-18 to 2019-20, so the earliest year held is shown instead.
+    """
+    rows = (_deprivation_rows(period, latest_period) + _sexual_orientation_rows(period, latest_period)
+            + _older_rows(period, latest_period) + _detention_rows(period))
+    log.info("claims re-checked: %d rows for %s and %s", len(rows), period, latest_period)
+    return pd.DataFrame(rows)
+
+
+def verdict_counts(table: pd.DataFrame | None = None) -> pd.Series:
+    """Number of rows of ``claims_table`` with each verdict (every verdict listed, 0 if none)."""
+    table = claims_table() if table is None else table
+    return table["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0).rename("rows")
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """``claims_table`` with reader-facing column names for the page."""
+    return table[["claim", "measure", "period", "result", "verdict", "source"]].rename(columns={
+        "claim": "claim (Commission, 2020)", "period": "period checked",
+        "result": "what the data show (95% limits)", "source": "dataset",
+    })
+
+
+def gradient_table(gradients: pd.DataFrame) -> pd.DataFrame:
+    """``deprivation_gradients`` for the page: one row per year and part of the claim."""
+    return pd.DataFrame({
+        "year": gradients["period"], "measure": gradients["label"],
+        "most deprived decile": gradients["most_deprived"].round(1),
+        "least deprived decile": gradients["least_deprived"].round(1),
+        "ratio per decile step": gradients["value"].map("{:.3f}".format),
+        "95% limits": _range(gradients["lower_cl"], gradients["upper_cl"], 3),
+        "claimed direction": gradients["direction"], "shown": gradients["shown"],
+    })
+
+
+def orientation_table(rec: pd.DataFrame) -> pd.DataFrame:
+    """``recovery_by_sexual_orientation`` for the page: one row per year and group."""
+    return pd.DataFrame({
+        "year": rec["period"], "sexual orientation": rec["label"], "recovered": rec["recovered"],
+        "at caseness": rec["at_caseness"], "recovery (%)": rec["value"].round(1),
+        "95% limits": _range(rec["lower_cl"], rec["upper_cl"], 1),
+        "published by NHS (%)": rec["published_pct"], "claimed (%)": rec["claimed"],
+        "claim within limits": rec["matched"],
+    })
+
+
+def older_table(share: pd.DataFrame) -> pd.DataFrame:
+    """``older_adult_share`` for the page: one row per year, naming the bands summed."""
+    return pd.DataFrame({
+        "year": share["period"], "age bands summed": share["bands"], "referrals aged 65+": share["older"],
+        "all referrals": share["referrals"], "share aged 65+ (%)": share["value"].map("{:.2f}".format),
+        "95% limits": _range(share["lower_cl"], share["upper_cl"], 2),
+    })
+
+
+def headline_numbers(table: pd.DataFrame, gradients: pd.DataFrame, orientation: pd.DataFrame,
+                     older: pd.DataFrame, detention: pd.DataFrame, period: str, latest_period: str) -> dict:
+    """Numbers glued into the chapter's prose."""
+    counts = verdict_counts(table)
+    rec = gradients.set_index(["period", "part"])
+    so_first, so_last = orientation["period"].iloc[0], orientation["period"].iloc[-1]
+    so = orientation.set_index(["period", "group"])
+    old = older.set_index("period")
+    det = detention.set_index("rate_type")
+    values = {
+        "period": period, "latest_period": latest_period, "n_rows": len(table),
+        "n_still": counts[STILL], "n_partly": counts[PARTLY], "n_no_longer": counts[NO_LONGER],
+        "n_untestable": counts[UNTESTABLE],
+        "rec_d1": rec.loc[(period, "recovery"), "most_deprived"],
+        "rec_d10": rec.loc[(period, "recovery"), "least_deprived"],
+        "rec_d1_latest": rec.loc[(latest_period, "recovery"), "most_deprived"],
+        "rec_d10_latest": rec.loc[(latest_period, "recovery"), "least_deprived"],
+        "ref_d1": rec.loc[(period, "referrals"), "most_deprived"],
+        "ref_d10": rec.loc[(period, "referrals"), "least_deprived"],
+        "so_first_period": so_first,
+        "so_last_period": so_last,
+        "older_share": old.loc[period, "value"], "older_share_latest": old.loc[latest_period, "value"],
+        "older_bands_latest": old.loc[latest_period, "bands"],
+        "older_bands_first": old["bands"].iloc[0],
+        "older_change_period": old.index[old["bands"] != old["bands"].iloc[0]][0],
+        "so_max_gap": (orientation["value"] - orientation["published_pct"]).abs().max(),
+        "so_held": held_years(orientation["period"].unique().tolist()),
+        "mha_period": det.loc["crude", "period"],
+        "mha_crude": det.loc["crude", "value"], "mha_std": det.loc["standardised", "value"],
+        "mha_std_lower": det.loc["standardised", "lower_cl"], "mha_std_upper": det.loc["standardised", "upper_cl"],
+    }
+    for group, key in (("Bi-sexual", "bi"), ("Gay/Lesbian", "gay"), ("Heterosexual", "het")):
+        values[f"so_{key}_first"] = so.loc[(so_first, group), "value"]
+        values[f"so_{key}_latest"] = so.loc[(so_last, group), "value"]
+    return values
