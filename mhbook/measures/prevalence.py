@@ -161,19 +161,6 @@ def _district_values(key: str) -> pd.DataFrame:
     return df.merge(codes, left_on="area_code", right_on="lad_code_any", how="left").drop(columns="lad_code_any")
 
 
-def _single_district(area: Area, key: str) -> float | None:
-    """The district value of a County & UA that is one district under the same code.
-
-    ``fingertips.county_ua_from_districts`` misses Barnsley and Sheffield: it maps codes
-    with drkane's raw table, whose active codes for them are the withdrawn E08000038/39.
-    """
-    d = _district_values(key)
-    d = d[d["utla_code"] == area.code]
-    if len(d) == 1 and d["area_code"].iloc[0] == area.code and pd.notna(d["value"].iloc[0]):
-        return float(d["value"].iloc[0])
-    return None
-
-
 def _districts_note(area: Area, key: str, period: str) -> str | None:
     d = _district_values(key)
     d = d[(d["utla_code"] == area.code) & d["value"].notna()]
@@ -221,10 +208,6 @@ def _resolve_one(area: Area, key: str, pub: pd.DataFrame, period: str) -> dict:
         return out | {"match": "predecessors", "note": (
             f"Not published for {area.name}, which was formed from several former areas, some only in part; "
             f"their {period} values are: {listed}. None is used on the map or in the fit.")}
-    single = _single_district(area, key)
-    if single is not None:
-        return out | {"value": single, "value_from": area.code, "value_from_name": area.name, "match": "published",
-                      "note": ""}
     districts = _districts_note(area, key, period)
     if districts:
         return out | {"match": "districts only", "note": districts}

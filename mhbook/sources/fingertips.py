@@ -42,6 +42,7 @@ import pandera.pandas as pa
 from mhbook import catalogue
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
+from mhbook.sources import lookups
 from mhbook.tables import tidy_table
 
 log = logging.getLogger(__name__)
@@ -421,7 +422,10 @@ def county_ua_from_districts(districts: pd.DataFrame) -> pd.DataFrame:
     The extract is a full District & UA download, so the districts present in a period
     are taken to be all the districts that existed then.
     """
-    lookup = pd.read_csv(fetch(LA_LOOKUP_ID), dtype=str, usecols=["LADCD", "UTLACD", "UTLANM"])
+    # lookups.la_all_codes() corrects drkane's stale Barnsley/Sheffield codes (E08000038/39).
+    lookup = lookups.la_all_codes().rename(
+        columns={"lad_code_any": "LADCD", "utla_code": "UTLACD", "utla_name": "UTLANM"}
+    )[["LADCD", "UTLACD", "UTLANM"]]
     df = districts.merge(lookup, left_on="area_code", right_on="LADCD", how="left", validate="many_to_one")
     unmapped = df["UTLACD"].isna()
     if unmapped.any():
