@@ -40,6 +40,8 @@ class Footprint:
 
 
 def _pct(x: float) -> str:
+    if 0 < x < 0.005:
+        return "less than 1%"
     return f"{100 * x:.0f}%"
 
 
