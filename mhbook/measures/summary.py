@@ -140,13 +140,11 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         "barrier": table["barrier"],
         "measure": table["measure"],
         "period": table["period"],
-        "where": table["geography"],
         "value": [fmt(v, u) for v, u in zip(table["value"], table["unit"])],
         "95% limits": [None if pd.isna(lo) else f"{fmt(lo, u)} to {fmt(hi, u)}"
                        for lo, hi, u in zip(table["lower_95"], table["upper_95"], table["unit"])],
         "England": [fmt(v, u) for v, u in zip(table["england"], table["unit"])],
-        "against England (95%)": table["vs_england_95"],
-        "against England (99.8%)": table["vs_england_99_8"],
+        "against England (95% / 99.8%)": table["vs_england_95"] + " / " + table["vs_england_99_8"],
     })
 
 
@@ -164,15 +162,15 @@ def sentences(area: Area, footprint: Footprint, table: pd.DataFrame) -> dict:
         parts = []
         for r in rows.itertuples():
             if pd.isna(r.value):
-                parts.append(f"{r.measure}: not published for {r.geography} ({r.period}).")
+                parts.append(_sentence(f"{r.measure}: not published for {r.geography} ({r.period})."))
                 continue
             word = r.vs_england_99_8.lower() if r.vs_england_99_8 != "Not compared" else "not compared"
             word95 = r.vs_england_95.lower()
             unit = "" if r.unit == "per 100,000" else "%"
             number = f"{r.value:,.0f}" if r.unit == "per 100,000" else f"{r.value:.1f}"
             eng = f"{r.england:,.0f}" if r.unit == "per 100,000" else f"{r.england:.1f}"
-            parts.append(f"{r.measure} in {r.geography}, {r.period}: {number}{unit} against {eng}{unit} in "
-                         f"England ({word95} at 95% confidence, {word} at 99.8%).")
+            parts.append(_sentence(f"{r.measure} in {r.geography}, {r.period}: {number}{unit} against "
+                                   f"{eng}{unit} in England ({word95} at 95% confidence, {word} at 99.8%)."))
         out[f"{barrier}_text"] = " ".join(parts) if parts else (
             f"No NHS footprint could be mapped for {area.name} in {footprint.period}.")
     need = table[table["barrier"] == "need"]
@@ -183,5 +181,36 @@ def sentences(area: Area, footprint: Footprint, table: pd.DataFrame) -> dict:
         else:
             need_parts.append(f"{r.measure} {r.value:.1f}% ({r.period}; England {r.england:.1f}%)"
                               if pd.notna(r.england) else f"{r.measure} {r.value:.1f}% ({r.period})")
-    out["need_text"] = "; ".join(need_parts) + "."
+    out["need_text"] = _sentence("; ".join(need_parts) + ".")
     return out
+
+
+def _sentence(text: str) -> str:
+    """Capitalise the first letter (measure labels are lower case, as in the charts)."""
+    return text[:1].upper() + text[1:]
+
+
+def gap_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """``triple_barrier.summary_rows`` as shown on the page."""
+    def limits(lo, hi):
+        return None if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f} to {hi:.2f}"
+
+    return pd.DataFrame({
+        "where": rows["geography"],
+        "group": rows["group"],
+        "barrier": rows["barrier"],
+        "measure": rows["measure"],
+        "period": rows["period"],
+        "ratio to whole population": rows["ratio"].round(2),
+        "95% limits": [limits(lo, hi) for lo, hi in zip(rows["ratio_lower"], rows["ratio_upper"])],
+    })
+
+
+def claim_numbers(verdicts: pd.Series) -> dict:
+    """Counts of the claims table's verdicts, for the prose."""
+    return {
+        "claims_hold": int(verdicts.get("still holds", 0)),
+        "claims_partly": int(verdicts.get("partly holds", 0)),
+        "claims_no_longer": int(verdicts.get("no longer holds", 0)),
+        "claims_untestable": int(verdicts.get("cannot be tested with these data", 0)),
+    }
