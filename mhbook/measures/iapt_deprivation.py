@@ -142,6 +142,7 @@ def decile_table(table: pd.DataFrame) -> pd.DataFrame:
         "at caseness": table["at_caseness"],
         "recovered": table["recovery"],
         "recovery (%)": table["recovery_pct"].round(1),
+        "recovery (%, as published)": table["recovery_pct_published"],
         "recovery (%), 95% limits": _limits_text(table["recovery_pct_lower"], table["recovery_pct_upper"]),
         "reliable improvement (% finished)": table["improvement_pct"].round(1),
     })

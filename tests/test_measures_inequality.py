@@ -1,0 +1,149 @@
+"""Tests of mhbook.measures.inequality against the real published data (mirror)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mhbook import areas
+from mhbook.measures import inequality
+from mhbook.sources import iapt
+
+pytestmark = pytest.mark.mirror
+
+
+@pytest.fixture(scope="module")
+def england():
+    return inequality.all_breakdowns("2024-25")
+
+
+def _row(table, key, group, measure="recovery"):
+    hit = table[(table["breakdown"] == key) & (table["group"] == group) & (table["measure"] == measure)]
+    assert len(hit) == 1, f"{key}/{group}/{measure}: {len(hit)} rows"
+    return hit.iloc[0]
+
+
+@pytest.mark.parametrize("period", ["2020-21", "2024-25"])
+def test_sexual_orientation_recovery_exists_from_2020_21(period):
+    table = inequality.breakdown_table("sexual_orientation", period)
+    groups = set(table["group"])
+    assert {"Heterosexual", "Gay/Lesbian", "Bi-sexual"} <= groups
+    assert table.loc[table["measure"] == "recovery", "value"].between(20, 80).all()
+
+
+def test_sexual_orientation_and_disability_absent_before_2020_21():
+    assert inequality.breakdown_table("sexual_orientation", "2019-20").empty
+    assert inequality.breakdown_table("disability", "2019-20").empty
+    assert not inequality.published_in("disability", "2019-20")
+
+
+def test_problem_descriptor_then_presenting_complaint():
+    assert inequality.breakdown_for("problem", "2019-20").nhs == "Problem Descriptor"
+    assert inequality.breakdown_for("problem", "2024-25").nhs == "Presenting Complaint"
+    old = inequality.breakdown_table("problem", "2019-20")
+    assert "Generalized anxiety disorder" in set(old["group"])  # NHS's spelling that year
+
+
+def test_recovery_matches_nhs_published_percentage(england):
+    """Recomputed from counts, recovery is the published % or up to 0.1 point above it
+    (NHS England truncates); checked for every England group with a published figure."""
+    raw = iapt.breakdown("Sexual Orientation Type", period="2024-25")
+    published = raw[raw["measure"] == "recovery"].set_index("group")["percentage"].astype(float)
+    ours = england[(england["breakdown"] == "sexual_orientation") & (england["measure"] == "recovery")]
+    diff = ours.set_index("group")["value"] - published.reindex(ours["group"]).to_numpy()
+    assert diff.between(-0.05, 0.15).all(), diff
+
+
+def test_england_values_by_hand(england):
+    # Published counts, 2024-25: Bi-sexual recovered 11,960; Total recovered 321,061.
+    bi = _row(england, "sexual_orientation", "Bi-sexual")
+    assert bi["numerator"] == 11960
+    assert bi["value"] == pytest.approx(100 * bi["numerator"] / bi["denominator"])
+    total = iapt.breakdown("Total", period="2024-25").set_index("measure")["count"]
+    assert total["recovery"] == 321061
+    assert bi["benchmark"] == pytest.approx(100 * total["recovery"] / total["at_caseness"])
+
+
+def test_broad_and_detailed_ethnic_groups_are_kept_apart(england):
+    broad = england[(england["breakdown"] == "ethnicity_broad") & (england["measure"] == "recovery")]
+    detailed = england[(england["breakdown"] == "ethnicity_detailed") & (england["measure"] == "recovery")]
+    assert "Black or Black British" in set(broad["group"]) and "Caribbean" not in set(broad["group"])
+    assert "Caribbean" in set(detailed["group"]) and "Black or Black British" not in set(detailed["group"])
+    # The detailed Black groups add up to the broad Black group (England counts are exact).
+    black = detailed[detailed["group"].isin(["African", "Caribbean", "Any other Black background"])]
+    assert black["numerator"].sum() == _row(england, "ethnicity_broad", "Black or Black British")["numerator"]
+
+
+def test_significance_agrees_with_limits(england):
+    t = england.dropna(subset=["value"])
+    below95, above95 = t["upper_cl"] < t["benchmark"], t["lower_cl"] > t["benchmark"]
+    assert (t.loc[below95, "significance_95"] == "Worse").all()
+    assert (t.loc[above95, "significance_95"] == "Better").all()
+    assert (t.loc[~below95 & ~above95, "significance_95"] == "Similar").all()
+    below998 = t["upper_cl_998"] < t["benchmark"]
+    assert (t.loc[below998, "significance_998"] == "Worse").all()
+    # A 99.8% difference is always a 95% one, since the 99.8% interval is wider.
+    assert (t.loc[t["significance_998"] != "Similar", "significance_95"]
+            == t.loc[t["significance_998"] != "Similar", "significance_998"]).all()
+    assert ((t["lower_cl_998"] <= t["lower_cl"]) & (t["upper_cl"] <= t["upper_cl_998"])).all()
+
+
+def test_suppressed_counts_are_missing_not_zero():
+    # Greater Manchester ICB, 2024-25: NHS suppressed Gay/Lesbian recovery ("*").
+    table = inequality.breakdown_table("sexual_orientation", "2024-25", "ICB", "QOP")
+    row = _row(table, "sexual_orientation", "Gay/Lesbian")
+    assert row["suppressed"] and pd.isna(row["numerator"]) and pd.isna(row["value"])
+    assert row["status"] == "suppressed" and row["significance_95"] == "Not compared"
+    assert "1 of the 4 groups has a suppressed count" in inequality.suppression_sentence(
+        table[table["measure"] == "recovery"])
+    shown = inequality.breakdown_display(
+        inequality.IaptInequality("2024-25", inequality.iapt_footprint(areas.get("E08000004"), "2024-25"),
+                                  inequality.all_breakdowns("2024-25"),
+                                  inequality.all_breakdowns("2024-25", "ICB", "QOP")), "sexual_orientation")
+    cell = shown.loc[shown["group"] == "Gay/Lesbian", "recovered"].iloc[0]
+    assert pd.isna(cell)
+
+
+def test_widest_gaps_are_significant_shortfalls():
+    gaps = inequality.widest_gaps(areas.get("E08000004"))
+    assert len(gaps) and (gaps["significance_95"] == "Worse").all()
+    assert (gaps["gap"] < 0).all() and gaps["gap"].is_monotonic_increasing
+    assert not gaps["unknown"].any()
+    assert not gaps.duplicated(["breakdown", "measure"]).any()
+
+
+def test_england_black_white_standardised_ratio():
+    ratios = inequality.detention_ratios()
+    black = ratios[(ratios["group"] == "Black or Black British") & (ratios["rate_type"] == "standardised")].iloc[0]
+    # NHS England 2023-24: 242.3 against 68.4 per 100,000, "about 3.5 times".
+    assert black["ratio"] == pytest.approx(242.3 / 68.4, rel=1e-9)
+    assert black["ratio"] == pytest.approx(3.5, abs=0.05)
+    assert black["lower_cl"] < black["ratio"] < black["upper_cl"] and black["significance"] == "Higher"
+
+
+def test_crude_ratio_limits_are_poisson_on_published_counts():
+    ratios = inequality.detention_ratios()
+    black = ratios[(ratios["group"] == "Black or Black British") & (ratios["rate_type"] == "crude")].iloc[0]
+    assert black["ratio"] == pytest.approx(239.0 / 69.5)
+    se = np.sqrt(1 / 5693 + 1 / 31735)  # England detentions, Black and White
+    assert black["upper_cl"] == pytest.approx(black["ratio"] * np.exp(1.959964 * se), rel=1e-6)
+
+
+def test_icb_ratios_match_the_area():
+    ratios = inequality.detention_ratios(areas.get("E08000004"))
+    icb = ratios[ratios["org_type"] == "ICB"]
+    assert set(icb["org_code"]) == {"QOP"} and "White" not in set(icb["group"])
+    assert (icb["rate_type"] == "crude").all()
+
+
+def test_all_areas_run():
+    for area in areas.all_areas():
+        result = inequality.iapt_inequality(area)
+        gaps = inequality.widest_gaps(area)
+        ratios = inequality.detention_ratios(area)
+        values = inequality.headline_numbers(area, result, ratios, inequality.subicb_detentions(area))
+        assert result.local is not None, area.name
+        assert set(gaps.columns) == set(result.england.columns)
+        assert (ratios["org_type"] == "ICB").any(), area.name
+        assert all(v == v for v in values.values() if isinstance(v, float)), area.name

@@ -1,0 +1,57 @@
+"""The notebooks stay thin: one parameters cell of literals, short cells, no functions.
+
+These read the MyST sources only (no execution), so they run everywhere.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import jupytext
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.md"))
+MAX_LINES = 12
+
+
+def _code_cells(path):
+    return [c for c in jupytext.read(path).cells if c.cell_type == "code"]
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 7, [p.name for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_one_parameters_cell_of_commented_literals(path):
+    cells = [c for c in _code_cells(path) if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: {len(cells)} cells tagged 'parameters'"
+    source = cells[0].source
+    tree = ast.parse(source)
+    assert "area_code" in {t.id for node in tree.body for t in getattr(node, "targets", [])}
+    for node in tree.body:
+        assert isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant), (
+            f"{path.name}: parameters must be literal assignments, found {ast.unparse(node)!r}"
+        )
+    for line in source.splitlines():
+        if line.strip():
+            assert "#" in line, f"{path.name}: parameter without a comment: {line!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_cells_are_short_and_define_nothing(path):
+    for i, cell in enumerate(_code_cells(path)):
+        lines = [ln for ln in cell.source.splitlines() if ln.strip()]
+        assert len(lines) <= MAX_LINES, f"{path.name} code cell {i}: {len(lines)} lines (max {MAX_LINES})"
+        for node in ast.walk(ast.parse(cell.source)):
+            assert not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef, ast.Lambda)), (
+                f"{path.name} code cell {i} defines {type(node).__name__}: logic belongs in mhbook"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_imports_only_in_the_first_code_cell(path):
+    for i, cell in enumerate(_code_cells(path)[1:], start=1):
+        imports = [n for n in ast.walk(ast.parse(cell.source)) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        assert not imports, f"{path.name} code cell {i} imports; imports go in the first code cell"
