@@ -214,3 +214,20 @@ def claim_numbers(verdicts: pd.Series) -> dict:
         "claims_no_longer": int(verdicts.get("no longer holds", 0)),
         "claims_untestable": int(verdicts.get("cannot be tested with these data", 0)),
     }
+
+
+def outcome_gaps(gaps: pd.DataFrame, top: int = 6) -> pd.DataFrame:
+    """The groups whose recovery or improvement falls furthest below the footprint's
+    overall value, keeping only gaps that pass Fingertips' stricter 99.8% test (so that
+    very small groups with wide limits do not lead the list)."""
+    strict = gaps[gaps["significance_998"] == "Worse"].head(top)
+    measure = strict["measure"].map({"recovery": "recovery (%)", "improvement": "reliable improvement (%)"})
+    return pd.DataFrame({
+        "characteristic": strict["breakdown_title"],
+        "group": strict["group"],
+        "measure": measure.fillna(strict["measure"]),
+        "people": strict["denominator"].astype("Int64"),
+        "group value": strict["value"].round(1),
+        "overall value": strict["benchmark"].round(1),
+        "gap (percentage points)": strict["gap"].round(1),
+    })
