@@ -1,0 +1,153 @@
+"""Read an area's built site into one document: title page facts and cleaned chapters.
+
+The exported Word and PDF files are made from the site's own HTML pages, so every number,
+figure, caption, alt text and table is the one the site shows (both come from the same
+executed notebooks). Chapters are taken in the site's order: the root page (where
+``index.html`` redirects) and then the chapters of its navigation. From each page's
+``article`` the parts that only make sense on the web are removed: heading anchors,
+code cells (the injected parameters), and links into the site, which become plain text.
+Each figure gains a visible "Text description" paragraph holding its alt text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+import mhbook
+from mhbook import catalogue
+from mhbook.areas import Area
+from mhbook.errors import MhbookError
+
+
+class SiteError(MhbookError):
+    """An area's built site is missing or does not have the pages an export needs."""
+
+
+@dataclass
+class Chapter:
+    """One page of the site: its title, file name and cleaned ``<article>`` content."""
+
+    title: str
+    page: str
+    body: Tag
+
+
+@dataclass
+class ExportDocument:
+    """Everything the Word and PDF writers need, in reading order."""
+
+    title: str
+    area: Area
+    data_period: str
+    built: dt.date
+    site: Path
+    chapters: list[Chapter] = field(default_factory=list)
+
+    @property
+    def subtitle(self) -> str:
+        return f"{self.area.name} ({self.area.code}), {self.area.region_name}: County or Unitary Authority"
+
+    @property
+    def credit(self) -> str:
+        return (f"Made by mhbook {mhbook.__version__} on {self.built:%d %B %Y} from the area's web site; "
+                "every number is computed from the published data listed under Sources.")
+
+
+_YEAR = re.compile(r"(?<!\d)(20\d\d)(?:[-/](\d\d))?(?!\d)")
+
+
+def data_period(ids: list[str]) -> str:
+    """The span of years covered by the datasets ``ids`` (catalogue ``period`` fields),
+    e.g. "2013 to 2025"; financial years such as "2024-25" count by their first year."""
+    years = sorted({int(m.group(1)) for i in ids for m in _YEAR.finditer(catalogue.get(i).period)})
+    if not years:
+        raise SiteError(f"no year in the catalogue periods of datasets {ids}: cannot state the data period")
+    return str(years[0]) if years[0] == years[-1] else f"{years[0]} to {years[-1]}"
+
+
+def _soup(path: Path) -> BeautifulSoup:
+    if not path.is_file():
+        raise SiteError(f"{path} is missing: build the area's site first (mhbook build AREA)")
+    return BeautifulSoup(path.read_text("utf-8"), "html.parser")
+
+
+def page_order(site: Path) -> list[str]:
+    """The site's chapter pages in reading order (file names relative to ``site``)."""
+    index = _soup(site / "index.html")
+    refresh = index.find("meta", attrs={"http-equiv": re.compile("refresh", re.I)})
+    match = re.search(r"url=([^;\s]+)", refresh.get("content", "")) if refresh else None
+    if not match:
+        raise SiteError(f"{site / 'index.html'}: expected a redirect to the book's first page")
+    root = match.group(1)
+    nav = _soup(site / root).select("nav.bd-docs-nav a.reference.internal")
+    pages = [root] + [urlsplit(a["href"]).path for a in nav]
+    return list(dict.fromkeys(p for p in pages if p))
+
+
+def _is_site_link(href: str) -> bool:
+    parts = urlsplit(href)
+    return not parts.scheme and not parts.netloc and not href.startswith("#")
+
+
+def clean_article(article: Tag, site: Path) -> Tag:
+    """Strip web-only parts from a page's ``article`` and make image paths absolute."""
+    for junk in article.select("a.headerlink, script, style, button, .cell_input, .tag_injected-parameters, "
+                               "nav.mhbook-downloads"):
+        junk.decompose()
+    for img in article.find_all("img"):
+        img["src"] = str((site / unquote(img["src"])).resolve())
+        figure = img.find_parent("figure")
+        if figure is not None and img.get("alt"):
+            # On paper nobody can reach the alt text: print it under the caption.
+            note = BeautifulSoup("", "html.parser").new_tag("p", attrs={"class": "figure-description"})
+            note.string = f"Text description: {img['alt']}"
+            figure.append(note)
+    for a in article.find_all("a", href=True):
+        if _is_site_link(a["href"]):
+            # A link into the site (a CSV, another chapter) would be dead in a file.
+            name = Path(urlsplit(a["href"]).path).name if "download" in a.get("class", []) else ""
+            a.replace_with(f"{a.get_text(' ', strip=True)} ({name}, on the area's site)" if name
+                           else a.get_text(" ", strip=True))
+    return article
+
+
+def _chapter(site: Path, page: str) -> Chapter:
+    article = _soup(site / page).select_one("article.bd-article")
+    if article is None or article.find("h1") is None:
+        raise SiteError(f"{site / page}: expected an <article class='bd-article'> with an <h1> title")
+    title = article.find("h1").get_text(" ", strip=True).rstrip("#").strip()
+    return Chapter(title=title, page=page, body=clean_article(article, site))
+
+
+def _dataset_ids(chapters: list[Chapter]) -> list[str]:
+    """Dataset ids listed in the site's sources table (column ``id``); all catalogued
+    datasets if the site has no such table."""
+    known = set(catalogue.datasets())
+    for ch in chapters:
+        for table in ch.body.find_all("table"):
+            head = [th.get_text(strip=True) for th in table.select("thead th")]
+            if "id" in head:
+                col = head.index("id")
+                ids = [row.find_all("td")[col].get_text(strip=True) for row in table.select("tbody tr")]
+                ids = [i for i in ids if i in known]
+                if ids:
+                    return ids
+    return sorted(known)
+
+
+def read_site(site: Path, area: Area, built: dt.date | None = None) -> ExportDocument:
+    """Read ``site`` (one area's built book, ``<out>/<area code>``) into an ExportDocument."""
+    chapters = [_chapter(site, page) for page in page_order(site)]
+    title = _soup(site / chapters[0].page).find("title")
+    book_title = f"Mental health inequalities: {area.name}"
+    if title is None or area.name not in title.get_text():
+        raise SiteError(f"{site}: its pages are not titled for {area.name} ({area.code}); "
+                        f"is this the site of another area?")
+    return ExportDocument(title=book_title, area=area, data_period=data_period(_dataset_ids(chapters)),
+                          built=built or dt.date.today(), site=site, chapters=chapters)

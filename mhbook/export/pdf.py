@@ -1,0 +1,117 @@
+"""Write an ExportDocument as PDF: one print-styled HTML file, printed by headless Chromium.
+
+The HTML holds a title page, then each chapter from a new page (CSS ``break-before``), with
+the site's figures (alt text kept, and printed as a text description), captions and tables.
+Chromium's ``--print-to-pdf`` lays it out on A4; it is Debian's ``chromium`` package
+(``CHROMIUM`` or ``$MHBOOK_CHROMIUM``), run with a new empty profile and no network services.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from mhbook.errors import MhbookError
+from mhbook.export.document import ExportDocument
+
+log = logging.getLogger(__name__)
+
+#: The browser that prints the PDF (Debian package ``chromium``).
+CHROMIUM = os.environ.get("MHBOOK_CHROMIUM", "chromium")
+#: Seconds Chromium may take to print one area's book before the export fails.
+PRINT_TIMEOUT_S = 300
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-pdf-header-footer", "--generate-pdf-document-outline")
+
+
+class ConverterError(MhbookError):
+    """The program that writes a document format is missing or failed."""
+
+
+PRINT_CSS = """
+@page { size: A4; margin: 18mm 16mm; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; line-height: 1.4; color: #1a1a1a; }
+h1 { font-size: 20pt; } h2 { font-size: 14pt; } h3 { font-size: 12pt; }
+h1, h2, h3, h4 { break-after: avoid; }
+.title-page { break-after: page; padding-top: 30mm; }
+.title-page h1 { font-size: 28pt; }
+.subtitle { font-size: 14pt; }
+.chapter { break-before: page; }
+figure { margin: 1em 0; break-inside: avoid; }
+figure img { max-width: 100%; height: auto; }
+figcaption, caption { font-style: italic; text-align: left; margin: 0.3em 0; }
+.figure-description { font-size: 8.5pt; color: #333; }
+table { border-collapse: collapse; width: 100%; font-size: 7.5pt; margin: 0.5em 0 1.2em; }
+th, td { border: 0.5pt solid #777; padding: 2pt 3pt; vertical-align: top; overflow-wrap: anywhere; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+th p, td p { margin: 0; }
+.text-right { text-align: right; } .text-left { text-align: left; }
+a { color: #0b4f8a; }
+"""
+
+
+def to_html(document: ExportDocument) -> str:
+    """The whole document as one HTML page for printing (images as ``file:`` URIs)."""
+    esc = html.escape
+    contents = "\n".join(f"<li>{esc(ch.title)}</li>" for ch in document.chapters)
+    chapters = []
+    for ch in document.chapters:
+        body = copy.copy(ch.body)  # the Word writer still needs file paths
+        for img in body.find_all("img"):
+            img["src"] = Path(img["src"]).as_uri()
+        chapters.append(f'<section class="chapter">\n{body.decode_contents()}\n</section>')
+    return f"""<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<title>{esc(document.title)}</title>
+<style>{PRINT_CSS}</style>
+</head>
+<body>
+<section class="title-page">
+<h1>{esc(document.title)}</h1>
+<p class="subtitle">{esc(document.subtitle)}</p>
+<p>Data period: {esc(document.data_period)} (each dataset's period is listed under Sources).</p>
+<p>{esc(document.credit)}</p>
+<p><strong>Contents</strong></p>
+<ol>
+{contents}
+</ol>
+</section>
+{chr(10).join(chapters)}
+</body>
+</html>
+"""
+
+
+def write_pdf(document: ExportDocument, path: Path) -> Path:
+    """Print ``document`` to ``path`` (.pdf) with headless Chromium and return ``path``."""
+    browser = shutil.which(CHROMIUM)
+    if browser is None:
+        raise ConverterError(f"'{CHROMIUM}' not found: the PDF export needs Chromium "
+                             "(Debian: apt-get install chromium; or set MHBOOK_CHROMIUM)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mhbook-pdf-") as tmp:
+        page = Path(tmp) / "document.html"
+        page.write_text(to_html(document), "utf-8")
+        target = Path(tmp) / "document.pdf"
+        cmd = [browser, *FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}", f"--print-to-pdf={target}",
+               page.as_uri()]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PRINT_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            raise ConverterError(f"Chromium did not print {document.area.code} within {PRINT_TIMEOUT_S} s") from exc
+        if proc.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
+            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+            raise ConverterError(f"Chromium failed to print {document.area.code} to PDF (exit {proc.returncode}):\n{tail}")
+        shutil.move(target, path)
+    log.info("wrote %s (%d chapters)", path, len(document.chapters))
+    return path
