@@ -6,7 +6,7 @@ AREA ?= E08000004
 OUT ?= _build/site
 JOBS ?= 2
 
-.PHONY: setup test book clean
+.PHONY: setup browser test book clean
 
 $(BIN)/mhbook: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +17,32 @@ $(BIN)/mhbook: pyproject.toml
 
 setup: $(BIN)/mhbook
 
-test: setup
+# Browser tests and PDF export: Debian's chromium and chromedriver, and axe-core from npm
+# (pinned by package-lock.json). Installs what is missing; where apt-get cannot run, the
+# browser tests skip with a reason (and fail under CI).
+browser: node_modules/axe-core/axe.min.js
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+	  || echo "make browser: could not install chromium and chromium-driver with apt-get" >&2
+
+node_modules/axe-core/axe.min.js: package-lock.json
+	@command -v npm >/dev/null \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+test: setup browser
 	$(BIN)/python -m pytest -n $(JOBS)
 
 book: setup
 	$(BIN)/mhbook build $(AREA) --out $(OUT)
 	@echo "Site: $(OUT)/$(AREA)/index.html"
+
+# CI data refresh: download every dataset from its source, check it, pin changed hashes
+# in mhbook/catalogue.yaml only if all succeed, then rebuild only the pages that read them.
+refresh: setup
+	$(BIN)/python -m mhbook.refresh
+	$(BIN)/mhbook build --all --out $(OUT)
 
 clean:
 	rm -rf _build
