@@ -1,36 +1,61 @@
-"""Build one static Jupyter Book per County & UA.
+"""Build the static Jupyter Book of each County & UA, incrementally and in parallel.
 
-For each area: the MyST-Markdown notebooks in ``notebooks/`` are converted with
-jupytext and executed by papermill with the area's parameters in a staging folder;
-Jupyter Book 1 then renders the executed notebooks (``execute_notebooks: off``) with
-a strict Sphinx build. Only a complete site is moved into ``<out>/<area code>/``;
-a failed area leaves the previous site, if any, untouched and its executed
-notebooks under ``<out>/_reports/<area code>/`` for diagnosis.
+For each area the MyST-Markdown notebooks in ``notebooks/`` are executed with the
+area's parameters (papermill's parameter injection), then Jupyter Book 1 renders
+them (``execute_notebooks: off``) with a strict Sphinx build (``-W -n
+--keep-going``). Only a complete site is moved into ``<out>/<area code>/``; a failed
+area keeps its previous site and gets its executed notebooks under
+``<out>/_reports/<area code>/`` for diagnosis, and the failure table lists area x
+notebook x cell.
+
+What makes it fast (see ``mhbook.parallel`` and ``mhbook.buildcache``):
+
+- each executed notebook is stored with a key (notebook source, parameters, code
+  version, hashes of the datasets it read); an output whose key is unchanged is
+  not executed again, and a site whose outputs and book files are unchanged is
+  not rendered again, so a build after one dataset changed re-runs only what reads it;
+- notebooks run in one long-lived kernel per worker process, and Sphinx runs inside
+  the worker, so start-up costs and England-level results are paid once per worker;
+- England-level notebooks (those whose ``parameters`` cell has no ``area_code``) are
+  executed once and their page is shared by every site;
+- ``_static`` files, identical in every site, are stored once and hard-linked.
+
+``build_areas`` with ``everything=True`` also writes the national landing site
+(``mhbook.national``): an index with a clickable map and a search box.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import os
+import re
 import shutil
-import subprocess
-import sys
 import tempfile
+from collections import Counter
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-import jupytext
-import papermill
 import yaml
 
 import mhbook
+from mhbook import buildcache
 from mhbook.areas import Area
+from mhbook.buildcache import OutputKey, Store, replace_dir
+from mhbook.parallel import CELL_TIMEOUT_S, AreaJob, AreaOutcome, Failure, run_area_job, run_shared_job, sphinx_build
 
 log = logging.getLogger(__name__)
 
-#: Executed at most this long per notebook (seconds) before the cell is stopped.
-CELL_TIMEOUT_S = 600
+__all__ = ["CELL_TIMEOUT_S", "AreaResult", "BookError", "BuildReport", "Failure", "build_area", "build_areas",
+           "notebook_names", "project_root", "render_site", "write_index"]
+
+#: The folder name under which England-level notebooks are stored.
+ENGLAND = "england"
+
+
+class BookError(RuntimeError):
+    """Sphinx (Jupyter Book) failed to render an area's site."""
 
 
 def project_root() -> Path:
@@ -59,13 +84,17 @@ def notebook_names(root: Path | None = None, only: list[str] | None = None) -> l
     return [n for n in names if (root / "notebooks" / f"{n}.md").exists()]
 
 
-@dataclass
-class Failure:
-    """One notebook (or the book step) that failed for one area."""
+_AREA_PARAMETER = re.compile(r"^area_code\s*=", re.MULTILINE)
 
-    area: str
-    notebook: str
-    error: str
+
+def takes_area(path: Path) -> bool:
+    """True if the notebook's ``parameters`` cell sets ``area_code`` (else it is England-level)."""
+    import jupytext
+
+    for cell in jupytext.read(path).cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            return bool(_AREA_PARAMETER.search(cell.source))
+    return False
 
 
 @dataclass
@@ -73,34 +102,45 @@ class AreaResult:
     area: Area
     site: Path | None
     failures: list[Failure] = field(default_factory=list)
+    executed: list[str] = field(default_factory=list)
 
 
-def _execute(src: Path, staged: Path, parameters: dict) -> None:
-    """Convert a MyST notebook to ipynb and execute it in place with papermill."""
-    nb = jupytext.read(src)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    jupytext.write(nb, staged, fmt="ipynb")
-    papermill.execute_notebook(
-        str(staged),
-        str(staged),
-        parameters=parameters,
-        cwd=str(staged.parent),
-        kernel_name="python3",
-        progress_bar=False,
-        log_output=False,
-        execution_timeout=CELL_TIMEOUT_S,
-    )
+@dataclass
+class BuildReport:
+    """What a build did: per-area results and what changed since the last build."""
+
+    results: list[AreaResult]
+    reasons: dict[tuple[str, str], str]  # (area, notebook) -> why it was executed
+    up_to_date: int  # areas skipped: nothing changed
+    landing: Path | None = None
+
+    @property
+    def failures(self) -> list[Failure]:
+        return [f for r in self.results for f in r.failures]
+
+    def changed_datasets(self) -> list[str]:
+        ids = set()
+        for why in self.reasons.values():
+            if why.startswith("datasets changed: "):
+                ids.update(why.removeprefix("datasets changed: ").split(", "))
+        return sorted(ids)
+
+    def changed_pages(self) -> dict[str, int]:
+        """Notebook -> how many areas execute it in this build."""
+        return dict(Counter(nb for _, nb in self.reasons))
+
+    def why_counts(self) -> dict[str, int]:
+        return dict(Counter(re.sub(r":.*", "", why) for why in self.reasons.values()))
 
 
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, papermill.PapermillExecutionError):
-        return f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()[:500]
-    return f"{type(exc).__name__}: {exc}"[:500]
+def _book_files(root: Path) -> list[Path]:
+    pages = sorted(p for p in (root / "book").iterdir() if p.is_file() and not p.name.startswith("."))
+    return pages + [root / "_config.yml", root / "_toc.yml"]
 
 
-def _write_book_config(root: Path, staging: Path, area: Area, names: list[str]) -> None:
+def _write_book_config(root: Path, staging: Path, title: str, names: list[str]) -> None:
     config = yaml.safe_load((root / "_config.yml").read_text("utf-8"))
-    config["title"] = f"Mental health inequalities: {area.name}"
+    config["title"] = title
     (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
     pages = set(names) | {p.stem for p in (root / "book").glob("*.md")}
@@ -110,63 +150,75 @@ def _write_book_config(root: Path, staging: Path, area: Area, names: list[str]) 
     (staging / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), "utf-8")
 
 
-def _jupyter_book(staging: Path) -> None:
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(staging), "-W", "-n", "--keep-going", "-q"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        raise RuntimeError(f"jupyter-book build failed:\n{tail}")
+def _link_tree(src: Path, dest: Path) -> None:
+    """Hard-link (or copy, across file systems) every file of ``src`` into ``dest``."""
 
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``, replacing any old site only once the new one is whole."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = target.with_name(f".old-{target.name}-{os.getpid()}")
-    if target.exists():
-        os.replace(target, old)
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def build_area(area: Area, out: Path, on_step=None, only: list[str] | None = None) -> AreaResult:
-    """Execute every notebook for ``area`` and build its site into ``out/<code>``.
-
-    ``on_step(notebook_name)`` is called after each notebook, for progress display;
-    ``only`` limits the build to some chapters (see ``notebook_names``).
-    """
-    root = project_root()
-    out.mkdir(parents=True, exist_ok=True)
-    result = AreaResult(area=area, site=None)
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{area.code}-", dir=out))
-    try:
-        for page in (root / "book").iterdir():
-            if page.is_file():
-                shutil.copy(page, staging / page.name)
-        names = notebook_names(root, only)
-        for name in names:
-            try:
-                _execute(root / "notebooks" / f"{name}.md", staging / f"{name}.ipynb", {"area_code": area.code})
-            except Exception as exc:  # collected into the failure table, build goes on
-                result.failures.append(Failure(area.code, name, _error_text(exc)))
-            if on_step:
-                on_step(name)
-        if result.failures:
-            _keep_reports(staging, out / "_reports" / area.code)
-            return result
-        _write_book_config(root, staging, area, names)
+    def link(a, b):
         try:
-            _jupyter_book(staging)
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+
+    shutil.copytree(src, dest, dirs_exist_ok=True, copy_function=link)
+
+
+def _share_static(html: Path, store: Path) -> None:
+    """Store each ``_static`` file once (by sha256) and hard-link it into the site.
+
+    Every site carries the same theme files (about 7 MB); linking keeps each site a
+    complete folder that can be copied or served alone.
+    """
+    static = html / "_static"
+    if not static.is_dir():
+        return
+    store.mkdir(parents=True, exist_ok=True)
+    for path in static.rglob("*"):
+        if not path.is_file():
+            continue
+        from mhbook.fetch import sha256_of
+
+        shared = store / sha256_of(path)
+        try:
+            if not shared.exists():
+                os.link(path, shared)
+            else:
+                tmp = path.with_name(f".{path.name}.lnk")
+                os.link(shared, tmp)
+                os.replace(tmp, path)
+        except OSError:  # another file system: keep the plain copy
+            continue
+
+
+def render_site(job: AreaJob) -> Path:
+    """Render ``job``'s site from its stored outputs and move it into ``<out>/<code>``.
+
+    Skipped (the existing site returned) when the site's key is unchanged. Raises
+    ``BookError`` when Sphinx fails; the executed notebooks then go to ``_reports``.
+    """
+    root, out = Path(job.root), Path(job.out)
+    store = Store(out)
+    site = out / job.area_code
+    owners = {nb: job.shared.get(nb, job.area_code) for nb in job.notebooks}
+    key = store.site_key([(o, nb) for nb, o in owners.items()], _book_files(root))
+    if store.site_current(job.area_code, key, site):
+        return site
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{job.area_code}-", dir=out))
+    try:
+        for page in _book_files(root)[:-2]:
+            shutil.copy(page, staging / page.name)
+        for nb, owner in owners.items():
+            _link_tree(store.output_dir(owner, nb), staging)
+        _write_book_config(root, staging, f"Mental health inequalities: {job.area_name}", job.notebooks)
+        try:
+            sphinx_build(staging, staging / "_build" / "html")
         except RuntimeError as exc:
-            result.failures.append(Failure(area.code, "jupyter-book", str(exc)))
-            _keep_reports(staging, out / "_reports" / area.code)
-            return result
-        site = out / area.code
-        _replace_dir(staging / "_build" / "html", site)
-        result.site = site
-        if on_step:
-            on_step("jupyter-book")
-        return result
+            _keep_reports(staging, out / "_reports" / job.area_code)
+            raise BookError(str(exc)) from exc
+        html = staging / "_build" / "html"
+        _share_static(html, store.root / "static")
+        replace_dir(html, site)
+        store.mark_site(job.area_code, key)
+        return site
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -179,76 +231,179 @@ def _keep_reports(staging: Path, dest: Path) -> None:
 
 
 def write_index(out: Path) -> Path:
-    """Write ``out/index.html`` linking every area site present in ``out``."""
-    from mhbook import areas
+    """Write the national landing page ``out/index.html`` (see ``mhbook.national``)."""
+    from mhbook import national
 
-    built = []
-    for a in areas.all_areas():
-        if (out / a.code / "index.html").exists():
-            built.append(a)
-    items = "\n".join(
-        f'      <li><a href="{html.escape(a.code)}/index.html">{html.escape(a.name)}</a> '
-        f"<span>({html.escape(a.code)}, {html.escape(a.region_name)})</span></li>"
-        for a in built
-    )
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Mental health inequalities by County &amp; UA: mhbook</title>
-  <style>
-    body {{ font-family: system-ui, sans-serif; max-width: 48rem; margin: 0 auto; padding: 1rem; line-height: 1.5; color: #1a1a1a; }}
-    a {{ color: #0b4f8a; }}
-    span {{ color: #4a4a4a; }}
-  </style>
-</head>
-<body>
-  <main>
-    <h1>Mental health inequalities in England, by County &amp; UA</h1>
-    <p>Each site rebuilds, for one area, the evidence of the Commission for Equality in Mental Health
-    from published data: need, access and outcomes by deprivation and other characteristics.</p>
-    <h2>Areas built ({len(built)})</h2>
-    <ul>
-{items}
-    </ul>
-  </main>
-</body>
-</html>
-"""
-    index = out / "index.html"
-    tmp = index.with_suffix(".tmp")
-    tmp.write_text(page, "utf-8")
-    os.replace(tmp, index)
-    return index
+    return national.write_landing(Path(out))
 
 
-def build_areas(queries: list[str], out: Path, only: list[str] | None = None) -> list[AreaResult]:
-    """Resolve every query first (an unknown area stops the build before anything is
-    written), then build each area with a progress bar, then refresh the index.
+def _plan(areas: list[Area], out: Path, only: list[str] | None):
+    """The shared jobs and area jobs that bring ``areas`` up to date, and why each output runs."""
+    root = project_root()
+    store = Store(out)
+    names = notebook_names(root, only)
+    paths = {nb: root / "notebooks" / f"{nb}.md" for nb in names}
+    shared_nbs = [nb for nb in names if not takes_area(paths[nb])]
+    code, cat = buildcache.code_version(), buildcache.catalogue_digest()
 
-    Returns one result per area; the caller reports failures and sets the exit code.
+    def job_for(code_: str, name: str, execute: dict[str, str]) -> AreaJob:
+        return AreaJob(code_, name, str(out), str(root), names, execute, {nb: ENGLAND for nb in shared_nbs},
+                       code, cat)
+
+    reasons: dict[tuple[str, str], str] = {}
+    shared_exec = {}
+    for nb in shared_nbs:
+        why = store.stale_reason(OutputKey.for_notebook(ENGLAND, nb, paths[nb], {}))
+        if why:
+            shared_exec[nb] = reasons[(ENGLAND, nb)] = why
+    jobs, up_to_date = [], 0
+    book_files = _book_files(root)
+    for area in areas:
+        execute = {}
+        for nb in names:
+            if nb in shared_nbs:
+                continue
+            why = store.stale_reason(OutputKey.for_notebook(area.code, nb, paths[nb], {"area_code": area.code}))
+            if why:
+                execute[nb] = reasons[(area.code, nb)] = why
+        if not execute and not shared_exec:
+            owners = [(ENGLAND if nb in shared_nbs else area.code, nb) for nb in names]
+            if store.site_current(area.code, store.site_key(owners, book_files), out / area.code):
+                up_to_date += 1
+                continue
+        jobs.append(job_for(area.code, area.name, execute))
+    england = job_for(ENGLAND, "England", shared_exec)
+    england.notebooks = shared_nbs
+    return england, jobs, reasons, up_to_date
+
+
+class _Local:
+    """A process pool whose workers keep their kernels between jobs."""
+
+    def __init__(self, jobs: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_worker_init)
+
+    def submit(self, func, *args) -> Future:
+        return self.pool.submit(func, *args)
+
+    def as_completed(self, futures):
+        from concurrent.futures import as_completed
+
+        return as_completed(futures)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_init() -> None:
+    import atexit
+
+    from mhbook import parallel
+
+    atexit.register(parallel.shutdown_runners)
+
+
+class _Dask:
+    """Area jobs submitted to a Dask distributed scheduler (workers need the shared ``out``)."""
+
+    def __init__(self, address: str):
+        from distributed import Client
+
+        self.client = Client(address)
+
+    def submit(self, func, *args) -> Future:
+        return self.client.submit(func, *args, pure=False)
+
+    def as_completed(self, futures):
+        from distributed import as_completed
+
+        return as_completed(futures)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class _Inline:
+    """Run jobs in this process, one after another (``--jobs 1``)."""
+
+    def submit(self, func, *args) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(func(*args))
+        except BaseException as exc:  # handed to the caller through the future, as a pool would
+            fut.set_exception(exc)
+        return fut
+
+    def as_completed(self, futures):
+        return list(futures)
+
+    def close(self) -> None:
+        from mhbook import parallel
+
+        parallel.shutdown_runners()
+
+
+def _executor(jobs: int, scheduler: str | None, n: int):
+    if scheduler:
+        return _Dask(scheduler)
+    if jobs <= 1 or n <= 1:
+        return _Inline()
+    return _Local(min(jobs, n))
+
+
+def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *, everything: bool = False,
+                jobs: int | None = None, scheduler: str | None = None,
+                on_area: Callable[[AreaResult, int, int], None] | None = None) -> BuildReport:
+    """Bring the sites of ``queries`` (or of every County & UA, with ``everything``) up to date.
+
+    Every query is resolved first (an unknown area stops the build before anything is
+    written). ``jobs`` worker processes (default: the machine's cores) or the Dask
+    scheduler at ``scheduler`` execute the area jobs; ``on_area(result, done, total)``
+    is called as each area finishes. The national landing page is refreshed at the end.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from mhbook import areas as registry
 
-    from mhbook import areas
+    resolved = registry.all_areas() if everything else list(dict.fromkeys(registry.get(q) for q in queries))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    england, area_jobs, reasons, up_to_date = _plan(resolved, out, only)
+    by_code = {a.code: a for a in resolved}
+    results: list[AreaResult] = []
+    executor = _executor(jobs or os.cpu_count() or 1, scheduler, len(area_jobs))
+    try:
+        for nb in england.execute:  # England-level notebooks first: every site shares them
+            failures = executor.submit(run_shared_job, england, nb).result()
+            if failures:
+                results.append(AreaResult(_england_area(), None, failures))
+        if not any(r.failures for r in results):
+            futures = [executor.submit(run_area_job, job) for job in area_jobs]
+            for i, fut in enumerate(executor.as_completed(futures), 1):
+                outcome: AreaOutcome = fut.result()
+                result = AreaResult(by_code[outcome.area_code], Path(outcome.site) if outcome.site else None,
+                                    outcome.failures, outcome.executed)
+                results.append(result)
+                if on_area:
+                    on_area(result, i, len(futures))
+        if everything and england.notebooks and not any(r.failures for r in results):
+            executor.submit(render_site, england).result()
+    finally:
+        executor.close()
+    return BuildReport(results, reasons, up_to_date, write_index(out))
 
-    resolved = [areas.get(q) for q in queries]
-    steps = notebook_names(only=only) + ["jupyter-book"]
-    results = []
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        transient=False,
-    ) as progress:
-        for area in resolved:
-            task = progress.add_task(f"{area.name} ({area.code})", total=len(steps))
 
-            def step(name: str, task=task) -> None:
-                progress.update(task, advance=1, description=f"{area.name}: {name}")
+def _england_area() -> Area:
+    return Area("E92000001", "England", "E92000001", "England", (), ())
 
-            result = build_area(area, out, on_step=step, only=only)
-            progress.update(task, completed=len(steps),
-                            description=f"{area.name}: {'failed' if result.failures else 'done'}")
-            results.append(result)
-    write_index(out)
-    return results
+
+def build_area(area: Area, out: Path, on_step=None, only: list[str] | None = None) -> AreaResult:
+    """Build one area's site in this process (incrementally); kept for callers of the
+    one-area API. ``on_step`` is accepted for compatibility and called once at the end."""
+    report = build_areas([area.code], out, only, jobs=1)
+    if on_step:
+        on_step("jupyter-book")
+    return next((r for r in report.results if r.area.code == area.code),
+                AreaResult(area, Path(out) / area.code))

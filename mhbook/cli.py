@@ -4,7 +4,8 @@
     mhbook data fetch [ID ...]    fetch datasets into the cache (all when none given)
     mhbook data verify [ID ...]   re-hash datasets (fetching what is missing); exit 1 on any failure
     mhbook areas [QUERY]          list the 153 Counties & UAs, or resolve a code or name
-    mhbook build AREA [AREA ...]  build each area's site (see mhbook.build)
+    mhbook build AREA [AREA ...]  build each area's site (see mhbook.build); --all: every area
+    mhbook export AREA --format docx|pdf   the area's book as a Word or PDF document
 
 Structure: ``app`` is the top-level Typer app; ``data_app`` is its ``data`` group. New
 commands (e.g. ``build``, ``export``) are added with ``@app.command(...)``. ``main`` runs
@@ -194,20 +195,44 @@ def areas_cmd(
 
 @app.command("build")
 def build_cmd(
-    areas: Annotated[list[str], typer.Argument(help="County & UA codes or names.")],
+    areas: Annotated[Optional[list[str]], typer.Argument(help="County & UA codes or names.")] = None,
+    all_areas: Annotated[bool, typer.Option("--all", help="Every current County & UA, and the national landing site.")] = False,
     out_dir: Annotated[str, typer.Option("--out", help="Folder for the sites.")] = "_build/site",
     only: Annotated[Optional[list[str]], typer.Option("--only", help="Build only these chapters.")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: the machine's cores).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run area jobs on this Dask scheduler (e.g. tcp://10.0.0.5:8786); the output folder must be shared with its workers.")] = None,
 ) -> None:
-    """Execute the notebooks for each area and build its Jupyter Book site."""
+    """Execute the notebooks for each area and build its Jupyter Book site, incrementally.
+
+    Outputs whose notebook, parameters, code and datasets are unchanged are reused; the
+    summary says which datasets changed and which pages and areas were rebuilt.
+    """
     from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from mhbook import build
 
-    results = build.build_areas(areas, Path(out_dir), only=only)
-    failures = [f for r in results for f in r.failures]
-    for r in results:
+    if not areas and not all_areas:
+        err.print("mhbook: error: name one or more areas, or use --all", highlight=False)
+        raise typer.Exit(2)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err) as progress:
+        task = progress.add_task("planning", total=None)
+
+        def done(result, i: int, total: int) -> None:
+            state = "failed" if result.failures else "done"
+            progress.update(task, total=total, completed=i, description=f"{result.area.name}: {state}")
+
+        report = build.build_areas(areas or [], Path(out_dir), only=only, everything=all_areas, jobs=jobs,
+                                   scheduler=scheduler, on_area=done)
+        progress.update(task, description="built")
+    _print_changes(report)
+    for r in report.results:
         if r.site:
-            out.print(f"{r.area.name} ({r.area.code}): {r.site / 'index.html'}")
+            out.print(f"{r.area.name} ({r.area.code}): {r.site / 'index.html'}", markup=False, highlight=False)
+    out.print(f"Landing page: {report.landing}", markup=False, highlight=False)
+    failures = report.failures
     if failures:
         table = Table(title="Build failures", show_lines=True)
         for col in ("area", "notebook", "error"):
@@ -217,6 +242,51 @@ def build_cmd(
         err.print(table)
         err.print(f"Executed notebooks of failed areas: {Path(out_dir) / '_reports'}")
         raise typer.Exit(1)
+
+
+def _print_changes(report) -> None:
+    """What this build re-ran and why: datasets changed, pages executed, areas rebuilt."""
+    rebuilt = [r for r in report.results if r.site]
+    if not report.reasons and not rebuilt:
+        out.print(f"Nothing changed: {report.up_to_date} area(s) up to date.", highlight=False)
+        return
+    datasets = report.changed_datasets()
+    if datasets:
+        out.print(f"Datasets changed: {', '.join(datasets)}", markup=False, highlight=False)
+    why = ", ".join(f"{n} {reason}" for reason, n in sorted(report.why_counts().items()))
+    if why:
+        out.print(f"Outputs executed: {len(report.reasons)} ({why})", markup=False, highlight=False)
+    for nb, n in sorted(report.changed_pages().items()):
+        out.print(f"  page {nb}: {n} area(s)", markup=False, highlight=False)
+    areas_hit = sorted({a for a, _ in report.reasons})
+    if areas_hit:
+        shown = ", ".join(areas_hit[:20]) + (" ..." if len(areas_hit) > 20 else "")
+        out.print(f"Areas re-executed: {len(areas_hit)} ({shown})", markup=False, highlight=False)
+    out.print(f"Sites rendered: {len(rebuilt)}; up to date: {report.up_to_date}", highlight=False)
+
+
+@app.command("export")
+def export_cmd(
+    area: Annotated[str, typer.Argument(help="A County & UA code or name.")],
+    fmt: Annotated[list[str], typer.Option("--format", "-f", help="docx or pdf (repeat for both).")],
+    out_dir: Annotated[str, typer.Option("--out", help="Folder holding the built sites.")] = "_build/site",
+    dest: Annotated[Optional[str], typer.Option("--to", help="File to write (one format only); default: the site's downloads/ folder.")] = None,
+) -> None:
+    """Write an area's book as Word and/or PDF from its built site (run `mhbook build AREA` first)."""
+    from pathlib import Path
+
+    from mhbook import areas as registry
+    from mhbook import export
+
+    unknown = sorted(set(fmt) - set(export.FORMATS))
+    if unknown or (dest and len(fmt) > 1):
+        err.print(f"mhbook: error: --format must be one of {list(export.FORMATS)}"
+                  + (", and --to takes a single format" if dest else ""), highlight=False)
+        raise typer.Exit(2)
+    resolved = registry.get(area)
+    for f in fmt:
+        path = export.export_area(resolved, Path(out_dir), f, Path(dest) if dest else None)
+        out.print(f"{resolved.name} ({resolved.code}) {f}: {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _message(exc: MhbookError) -> str:

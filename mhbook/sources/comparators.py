@@ -27,6 +27,7 @@ import pyogrio
 from mhbook.errors import SchemaError, UnknownAreaError
 from mhbook.fetch import fetch
 from mhbook.tables import tidy_table
+from mhbook.sources._schema import validate
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +132,7 @@ def neighbours() -> pd.DataFrame:
     ``neighbour_la_code``, ``neighbour_name``, ``neighbour_code``, ``closeness``
     (Extremely close / Very close / Close / Somewhat close / Not close).
     """
-    try:
-        return SCHEMA.validate(_neighbours(), lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        detail = "; ".join(f"column {r.column or '(table)'!s}: expected {r.check}, found {r.failure_case!r}"
-                           for r in exc.failure_cases.head(5).itertuples())
-        raise SchemaError(f"dfe-stat-neighbours-*: tidy table does not match its schema: {detail}") from None
+    return validate(_neighbours(), SCHEMA, "dfe-stat-neighbours-*")
 
 
 def unmatched() -> pd.DataFrame:

@@ -44,6 +44,7 @@ from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
 from mhbook.sources import lookups
 from mhbook.tables import tidy_table
+from mhbook.sources._schema import validate
 
 log = logging.getLogger(__name__)
 
@@ -165,14 +166,7 @@ SCHEMA = pa.DataFrameSchema(
 
 def _validate(df: pd.DataFrame, where: str) -> pd.DataFrame:
     """Check ``df`` against ``SCHEMA``; one typed error naming each failing column."""
-    try:
-        return SCHEMA.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        parts = []
-        for (column, check), rows in err.failure_cases.groupby(["column", "check"], dropna=False, sort=False):
-            examples = ", ".join(map(repr, rows["failure_case"].drop_duplicates().head(3)))
-            parts.append(f"column {column!r}: expected {check} (e.g. {examples})")
-        raise SchemaError(f"{where}: the tidy table fails its schema; " + "; ".join(parts)) from None
+    return validate(df, SCHEMA, where)
 
 
 def _read_csv(dataset_id: str, expected: tuple[str, ...]) -> pd.DataFrame:

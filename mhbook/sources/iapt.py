@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from mhbook.errors import InsufficientDataError, SchemaError
 from mhbook.fetch import fetch
 from mhbook.tables import tidy_table
+from mhbook.sources._schema import check_columns, validate
 
 log = logging.getLogger(__name__)
 
@@ -105,31 +106,12 @@ SCHEMA = pa.DataFrameSchema(
 )
 
 
-def _schema_error(where: str, err: pa.errors.SchemaErrors) -> SchemaError:
-    """Turn pandera's lazy report into one typed error naming each failing column."""
-    cases = err.failure_cases
-    parts = []
-    for (column, check), rows in cases.groupby(["column", "check"], dropna=False, sort=False):
-        examples = ", ".join(map(repr, rows["failure_case"].drop_duplicates().head(3)))
-        parts.append(f"column {column!r}: expected {check} (e.g. {examples})")
-    return SchemaError(f"{where}: the tidy table fails its schema; " + "; ".join(parts))
-
-
 def _validate(df: pd.DataFrame, where: str) -> pd.DataFrame:
-    try:
-        return SCHEMA.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        raise _schema_error(where, err) from None
+    return validate(df, SCHEMA, where)
 
 
 def _check_raw_columns(names: list[str], where: str) -> None:
-    missing = [c for c in RAW_COLUMNS if c not in names]
-    extra = [c for c in names if c not in RAW_COLUMNS]
-    if missing or extra:
-        raise SchemaError(
-            f"{where}: unexpected columns in the published file; missing {missing}, "
-            f"unexpected {extra}; expected exactly {list(RAW_COLUMNS)}"
-        )
+    check_columns(names, RAW_COLUMNS, where, exact=True)
 
 
 def _deprivation_labels(labels: pd.Index) -> tuple[np.ndarray, list]:

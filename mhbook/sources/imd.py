@@ -26,7 +26,8 @@ import pandera.pandas as pa
 from mhbook.errors import InsufficientDataError, SchemaError, UnknownAreaError
 from mhbook.fetch import fetch
 from mhbook.sources import lookups
-from mhbook.sources.lookups import code_col, validate
+from mhbook.sources._schema import validate
+from mhbook.sources.lookups import code_col
 from mhbook.tables import tidy_table
 
 

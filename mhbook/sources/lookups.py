@@ -30,6 +30,7 @@ import pandera.pandas as pa
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
 from mhbook.tables import tidy_table
+from mhbook.sources._schema import validate
 
 
 LSOA11_ENGLAND = 32_844
@@ -48,20 +49,6 @@ _CODE = {
 def code_col(kind: str, **kw) -> pa.Column:
     """A pandera column holding ONS codes of ``kind`` (a key of the pattern table)."""
     return pa.Column(str, pa.Check.str_matches(_CODE[kind]), **kw)
-
-
-def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, where: str) -> pd.DataFrame:
-    """Check ``df`` against ``schema``; on failure raise :class:`SchemaError` naming
-    ``where`` (dataset id or file), each failing column and what was expected."""
-    try:
-        return schema.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        lines = [
-            f"column {r.column!r}: expected {r.check}, got {r.failure_case!r}"
-            for r in cases.drop_duplicates(["column", "check"]).head(8).itertuples()
-        ]
-        raise SchemaError(f"{where}: table does not match its schema; " + "; ".join(lines)) from None
 
 
 def _england(df: pd.DataFrame, col: str) -> pd.DataFrame:

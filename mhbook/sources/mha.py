@@ -51,6 +51,7 @@ import pandera.pandas as pa
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
 from mhbook.tables import tidy_table
+from mhbook.sources._schema import validate
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +132,7 @@ _TIDY_GROUPS["imd"] = {_imd_group(x) for x in BREAKDOWN_ORDER["IMD"]}
 
 
 def _validate(df: pd.DataFrame) -> pd.DataFrame:
-    try:
-        return SCHEMA.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        detail = "; ".join(
-            f"column {r.column or '(table)'!s}: expected {r.check}, found {r.failure_case!r}"
-            for r in exc.failure_cases.head(5).itertuples()
-        )
-        raise SchemaError(f"{DATASET} ({SHEET}): tidy table does not match its schema: {detail}") from None
+    return validate(df, SCHEMA, f"{DATASET} ({SHEET})")
 
 
 def read_raw(path) -> pd.DataFrame:

@@ -23,6 +23,7 @@ import pandera.pandas as pa
 from mhbook.errors import SchemaError, UnknownAreaError
 from mhbook.fetch import fetch
 from mhbook.tables import tidy_table
+from mhbook.sources._schema import validate
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +62,7 @@ LSOA_SCHEMA = pa.DataFrameSchema(
 
 
 def _validate(schema: pa.DataFrameSchema, df: pd.DataFrame, where: str) -> pd.DataFrame:
-    try:
-        return schema.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        detail = "; ".join(
-            f"column {r.column or '(table)'!s}: expected {r.check}, found {r.failure_case!r}"
-            for r in exc.failure_cases.head(5).itertuples()
-        )
-        raise SchemaError(f"{where}: tidy table does not match its schema: {detail}") from None
+    return validate(df, schema, where)
 
 
 def parse_age_band(age_band: str | None) -> tuple[int, int]:

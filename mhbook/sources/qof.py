@@ -32,6 +32,7 @@ import pandera.pandas as pa
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
 from mhbook.tables import tidy_table
+from mhbook.sources._schema import validate
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +133,7 @@ IOD_SCHEMA = pa.DataFrameSchema(
 
 def _validate(schema: pa.DataFrameSchema, df: pd.DataFrame, where: str) -> pd.DataFrame:
     """Check ``df`` against ``schema``; failures become one SchemaError naming ``where``."""
-    try:
-        return schema.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases.head(5)
-        detail = "; ".join(
-            f"column {r.column or r.failure_case!r}: expected {r.check}, found {r.failure_case!r}"
-            for r in cases.itertuples()
-        )
-        raise SchemaError(f"{where}: tidy table does not match its schema: {detail}") from None
+    return validate(df, schema, where)
 
 
 def _require(found, expected, where: str) -> None:

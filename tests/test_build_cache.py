@@ -1,0 +1,192 @@
+"""The incremental, parallel build: what re-runs after a change, resumption, Dask.
+
+The book here is synthetic: a throw-away project (``MHBOOK_PROJECT``) with two tiny
+notebooks that only look up catalogue entries (``catalogue.get``), so what each one
+"reads" is known: ``alpha`` reads ``iapt-annual``, ``beta`` reads ``qof-ccg-1920``.
+The areas are real (the registry needs the mirror), the kernels and Sphinx real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from mhbook import build, buildcache, catalogue
+
+pytestmark = [pytest.mark.mirror, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+AREAS = ["E06000001", "E06000002"]
+READS = {"alpha": "iapt-annual", "beta": "qof-ccg-1920"}
+
+NOTEBOOK = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# {title}
+
+```{{code-cell}} python
+:tags: [parameters, remove-cell]
+area_code = "E08000004"  # County & UA code (str)
+```
+
+```{{code-cell}} python
+:tags: [remove-cell]
+import os, time
+from mhbook import catalogue
+from mhbook.report import glue_all
+entry = catalogue.get("{dataset}")
+while os.path.exists("{pause}"):  # lets a test interrupt the build here
+    time.sleep(0.2)
+glue_all({{"code": area_code}})
+```
+
+Synthetic page for {{glue:md}}`code`, reading {dataset}.
+"""
+
+
+def _project(root: Path, pause: Path) -> Path:
+    (root / "notebooks").mkdir(parents=True)
+    (root / "book").mkdir()
+    (root / "_config.yml").write_text((REPO / "_config.yml").read_text("utf-8"), "utf-8")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: alpha\nchapters:\n  - file: beta\n", "utf-8")
+    for name, dataset in READS.items():
+        text = NOTEBOOK.format(title=name.title(), dataset=dataset, pause=pause if name == "beta" else "/nonexistent")
+        (root / "notebooks" / f"{name}.md").write_text(text, "utf-8")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    root = _project(tmp_path / "project", tmp_path / "pause")
+    monkeypatch.setenv("MHBOOK_PROJECT", str(root))
+    return root
+
+
+def _build(out: Path, jobs: int = 1, **kw) -> build.BuildReport:
+    report = build.build_areas(AREAS, out, jobs=jobs, **kw)
+    assert not report.failures, report.failures
+    return report
+
+
+def _fake_catalogue(monkeypatch, dataset_id: str) -> None:
+    """Give one catalogue entry a different (synthetic) sha256, as a refresh would."""
+    changed = dict(catalogue.datasets())
+    changed[dataset_id] = replace(changed[dataset_id], sha256="f" * 64)
+    monkeypatch.setattr(catalogue, "datasets", lambda: changed)
+
+
+def test_records_name_exactly_the_datasets_each_notebook_read(project, tmp_path):
+    out = tmp_path / "site"
+    report = _build(out)
+    assert set(report.reasons) == {(a, nb) for a in AREAS for nb in READS}
+    store = buildcache.Store(out)
+    for area in AREAS:
+        for nb, dataset in READS.items():
+            assert list(store.record(area, nb)["datasets"]) == [dataset]
+        assert "Synthetic page for" in (out / area / "alpha.html").read_text("utf-8")
+    assert all(f'href="{a}/index.html"' in (out / "index.html").read_text("utf-8") for a in AREAS)
+
+
+def test_only_outputs_affected_by_a_change_rerun(project, tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    _build(out)
+    again = _build(out)
+    assert again.reasons == {} and again.up_to_date == 2 and again.results == []
+
+    _fake_catalogue(monkeypatch, "qof-ccg-1920")
+    changed = _build(out)
+    assert changed.reasons == {(a, "beta"): "datasets changed: qof-ccg-1920" for a in AREAS}
+    assert changed.changed_datasets() == ["qof-ccg-1920"]
+    assert sorted(r.area.code for r in changed.results) == AREAS  # both sites re-rendered
+
+    source = project / "notebooks" / "alpha.md"
+    source.write_text(source.read_text("utf-8") + "\nOne more sentence.\n", "utf-8")
+    edited = _build(out)
+    assert edited.reasons == {(a, "alpha"): "notebook changed" for a in AREAS}
+    assert "One more sentence." in (out / AREAS[0] / "alpha.html").read_text("utf-8")
+
+
+def test_a_changed_parameter_makes_only_that_output_stale(project, tmp_path):
+    out = tmp_path / "site"
+    _build(out)
+    store = buildcache.Store(out)
+    path = project / "notebooks" / "alpha.md"
+    same = buildcache.OutputKey.for_notebook(AREAS[0], "alpha", path, {"area_code": AREAS[0]})
+    other = buildcache.OutputKey.for_notebook(AREAS[0], "alpha", path, {"area_code": AREAS[1]})
+    assert store.stale_reason(same) is None
+    assert store.stale_reason(other) == "parameters changed"
+
+
+def test_an_interrupted_build_keeps_the_last_site_and_resumes(project, tmp_path):
+    out = tmp_path / "site"
+    _build(out)
+    first_site = (out / AREAS[0] / "beta.html").read_text("utf-8")
+    source = project / "notebooks" / "beta.md"
+    source.write_text(source.read_text("utf-8") + "\nEdited.\n", "utf-8")
+    (project / "notebooks" / "alpha.md").write_text(
+        (project / "notebooks" / "alpha.md").read_text("utf-8") + "\nAlso edited.\n", "utf-8")
+    pause = tmp_path / "pause"
+    pause.touch()  # beta now waits in its first cell until this file goes
+    env = os.environ | {"MHBOOK_PROJECT": str(project)}
+    mhbook = str(Path(sys.executable).with_name("mhbook"))
+    proc = subprocess.Popen([mhbook, "build", AREAS[0], "--out", str(out), "--jobs", "1"],
+                            env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        record = buildcache.Store(out).record_path(AREAS[0], "alpha")
+        old = record.read_text("utf-8")
+        deadline = time.monotonic() + 300
+        while record.read_text("utf-8") == old:  # alpha re-executed and committed; beta now waits
+            assert time.monotonic() < deadline and proc.poll() is None, "build did not reach beta"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    pause.unlink()
+    assert (out / AREAS[0] / "beta.html").read_text("utf-8") == first_site  # last good site in place
+    resumed = build.build_areas([AREAS[0]], out, jobs=1)
+    assert not resumed.failures
+    assert resumed.reasons == {(AREAS[0], "beta"): "notebook changed"}  # alpha is not run again
+    assert "Edited." in (out / AREAS[0] / "beta.html").read_text("utf-8")
+
+
+def test_a_failing_notebook_is_reported_and_keeps_the_old_site(project, tmp_path):
+    out = tmp_path / "site"
+    _build(out)
+    source = project / "notebooks" / "beta.md"
+    source.write_text(source.read_text("utf-8").replace('entry = catalogue.get("qof-ccg-1920")',
+                                                        'entry = catalogue.get("no-such-dataset")'), "utf-8")
+    report = build.build_areas([AREAS[0]], out, jobs=1)
+    [failure] = report.failures
+    assert (failure.area, failure.notebook) == (AREAS[0], "beta") and "UnknownDatasetError" in failure.error
+    assert (out / "_reports" / AREAS[0] / "beta.ipynb").exists()
+    assert report.results[0].site is None
+    assert (out / AREAS[0] / "beta.html").exists()  # the previous site stays
+
+
+def test_dask_local_cluster_builds_two_areas(project, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    out = tmp_path / "site"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", processes=True,
+                                  dashboard_address=None) as cluster:
+        report = build.build_areas(AREAS, out, scheduler=cluster.scheduler_address)
+    assert not report.failures, report.failures
+    assert sorted(r.area.code for r in report.results) == AREAS
+    for area in AREAS:
+        assert json.loads((out / ".mhbook-build" / "records" / area / "beta.json").read_text())["datasets"]
+        assert (out / area / "beta.html").exists()
