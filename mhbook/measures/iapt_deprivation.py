@@ -80,8 +80,15 @@ def decile_attrition(period: str, org_type: str = "England", org_code: str = "Al
         "recovery_pct": ("recovery", "at_caseness"),
         "improvement_pct": ("improvement", "finished"),
     }
+    # A decile with no residents in the footprint (or no one at a stage) has no rate or
+    # share, rather than an error: its denominator becomes missing.
+    for column in ("population_16plus", "referrals", "at_caseness", "finished"):
+        df[column] = df[column].where(df[column] > 0)
     for name, (num, den) in pairs.items():
-        res, _ = _quietly(stats.proportion, df[num], df[den])
+        # Finished and referred are different cohorts, so in a small footprint more can
+        # finish than were referred; that is no proportion, and is left missing.
+        numerator = df[num].where(~(df[num] > df[den]))
+        res, _ = _quietly(stats.proportion, numerator, df[den])
         df[name], df[f"{name}_lower"], df[f"{name}_upper"] = res["value"], res["lower_cl"], res["upper_cl"]
     res, _ = _quietly(stats.rate, df["referrals"], df["population_16plus"], multiplier=100_000)
     df["referral_rate"], df["referral_rate_lower"], df["referral_rate_upper"] = (
