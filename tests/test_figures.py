@@ -325,6 +325,23 @@ def test_publish_writes_files_and_markdown(tmp_path):
         publish(tricky_figure(), "Bad Name", outdir=tmp_path)
 
 
+def test_publish_reuses_the_rendering_of_an_identical_chart(tmp_path, monkeypatch):
+    monkeypatch.setenv("MHBOOK_CACHE", str(tmp_path / "cache"))
+    first = tricky_figure()
+    publish(first, "same-chart", outdir=tmp_path / "a")
+    second = tricky_figure()
+    calls = []
+    monkeypatch.setattr(second.fig, "savefig", lambda *a, **k: calls.append(a))
+    publish(second, "same-chart", outdir=tmp_path / "b")
+    assert calls == [], "an identical chart was rendered again"
+    assert (tmp_path / "b" / "same-chart.png").read_bytes() == (tmp_path / "a" / "same-chart.png").read_bytes()
+    third = tricky_figure()
+    third.caption += " (another area)"
+    monkeypatch.setattr(third.fig, "savefig", lambda *a, **k: calls.append(a))
+    publish(third, "same-chart", outdir=tmp_path / "c")
+    assert len(calls) == 1, "a different chart must be rendered afresh"
+
+
 def test_publish_table_missing_label(tmp_path):
     df = pd.DataFrame({"group": ["A|B", "C"], "referrals": [1200, np.nan], "rate": [1.234, 5.0]})  # SYNTHETIC
     md = publish_table(df, "referrals", "Referrals *by* group", outdir=tmp_path, missing_label="–",

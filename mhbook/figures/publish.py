@@ -12,10 +12,13 @@ caption, alt text and a cross-reference target. Text is escaped so that captions
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
+import shutil
 import string
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -23,6 +26,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown
 
+from mhbook.fetch import cache_dir
 from mhbook.figures import style
 from mhbook.figures.figure import Figure
 
@@ -69,6 +73,43 @@ def _download_line(csv: Path, text: str) -> str:
     return f"{{download}}`{text} <{_link(csv)}>`"
 
 
+def _figures_code_hash() -> str:
+    """Hash of the figures package's source, so a changed chart is never served stale."""
+    global _CODE_HASH
+    if _CODE_HASH is None:
+        h = hashlib.sha256()
+        for path in sorted(Path(__file__).parent.glob("*.py")) + sorted(Path(__file__).parent.glob("*.mplstyle")):
+            h.update(path.read_bytes())
+        _CODE_HASH = h.hexdigest()
+    return _CODE_HASH
+
+
+_CODE_HASH: str | None = None
+
+
+def _rendered(figure: Figure, csv: Path, dpi: int) -> Path:
+    """Where a rendering of exactly this chart is kept: keyed by its data, text, size,
+    resolution and the figures code. Rendering is the slow part of a page, and England's
+    charts are the same in every area's book."""
+    h = hashlib.sha256()
+    for part in (_figures_code_hash(), figure.alt, figure.caption, str(dpi),
+                 repr(tuple(figure.fig.get_size_inches())), csv.read_bytes()):
+        h.update(part.encode() if isinstance(part, str) else part)
+    return cache_dir() / "figures" / f"{h.hexdigest()[:32]}.png"
+
+
+def _keep(png: Path, rendered: Path) -> None:
+    """Copy a fresh rendering into the shared store (atomically; best effort)."""
+    try:
+        rendered.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=rendered.parent, suffix=".tmp")
+        os.close(fd)
+        shutil.copyfile(png, tmp)
+        os.replace(tmp, rendered)
+    except OSError as exc:  # a read-only cache only costs speed
+        log.warning("could not keep rendered figure %s: %s", rendered, exc)
+
+
 def publish(figure: Figure, name: str, *, outdir: Path | str = FIGURE_DIR, svg: bool = False,
             dpi: int = 150) -> Markdown:
     """Save ``figure`` as PNG (and SVG) plus its data as CSV; return the MyST to show it.
@@ -82,11 +123,17 @@ def publish(figure: Figure, name: str, *, outdir: Path | str = FIGURE_DIR, svg: 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     png, csv = outdir / f"{name}.png", outdir / f"{name}.csv"
-    with style.apply():
-        figure.fig.savefig(png, dpi=dpi, bbox_inches="tight")
-        if svg:
-            figure.fig.savefig(outdir / f"{name}.svg", bbox_inches="tight")
     figure.data.to_csv(csv, index=False)
+    rendered = _rendered(figure, csv, dpi)
+    if rendered.exists():  # the same chart (e.g. an England figure) drawn for another area
+        shutil.copyfile(rendered, png)
+    else:
+        with style.apply():
+            figure.fig.savefig(png, dpi=dpi, bbox_inches="tight")
+        _keep(png, rendered)
+    if svg:
+        with style.apply():
+            figure.fig.savefig(outdir / f"{name}.svg", bbox_inches="tight")
     plt.close(figure.fig)
     log.info("published figure %s (%d data rows)", png, len(figure.data))
     fence = "````"
