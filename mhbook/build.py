@@ -138,9 +138,18 @@ def _book_files(root: Path) -> list[Path]:
     return pages + [root / "_config.yml", root / "_toc.yml"]
 
 
-def _write_book_config(root: Path, staging: Path, title: str, names: list[str]) -> None:
+def document_formats() -> list[str]:
+    """The area documents a build makes: Word always; PDF where Chromium can print it."""
+    from mhbook.export import pdf
+
+    return ["docx", "pdf"] if shutil.which(pdf.CHROMIUM) else ["docx"]
+
+
+def _write_book_config(root: Path, staging: Path, title: str, names: list[str],
+                       documents: list[str] | None = None) -> None:
     config = yaml.safe_load((root / "_config.yml").read_text("utf-8"))
     config["title"] = title
+    config.setdefault("sphinx", {}).setdefault("config", {})["mhbook_documents"] = documents or []
     (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
     pages = set(names) | {p.stem for p in (root / "book").glob("*.md")}
@@ -208,19 +217,36 @@ def render_site(job: AreaJob) -> Path:
             shutil.copy(page, staging / page.name)
         for nb, owner in owners.items():
             _link_tree(store.output_dir(owner, nb), staging)
-        _write_book_config(root, staging, f"Mental health inequalities: {job.area_name}", job.notebooks)
+        documents = document_formats() if job.area_code != ENGLAND else []
+        _write_book_config(root, staging, f"Mental health inequalities: {job.area_name}", job.notebooks, documents)
         try:
             sphinx_build(staging, staging / "_build" / "html")
         except RuntimeError as exc:
             _keep_reports(staging, out / "_reports" / job.area_code)
             raise BookError(str(exc)) from exc
         html = staging / "_build" / "html"
+        _write_documents(job.area_code, html, documents)
         _share_static(html, store.root / "static")
         replace_dir(html, site)
         store.mark_site(job.area_code, key)
         return site
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_documents(code: str, html: Path, formats: list[str]) -> None:
+    """Write the area's Word and PDF documents into the site before it goes live, so
+    every page's download links work; a failure fails the site (the old one stays)."""
+    if not formats:
+        return
+    from mhbook import areas, export
+
+    document = export.read_site(html, areas.get(code))
+    for fmt in formats:
+        try:
+            export.WRITERS[fmt](document, export.download_path(html, fmt))
+        except export.ConverterError as exc:
+            raise BookError(f"{code}: the {fmt} document could not be made: {exc}") from exc
 
 
 def _keep_reports(staging: Path, dest: Path) -> None:

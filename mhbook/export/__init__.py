@@ -20,9 +20,9 @@ from mhbook.export.pdf import ConverterError, write_pdf
 from mhbook.site import DOWNLOADS
 
 FORMATS = tuple(DOWNLOADS)
-_WRITERS = {"docx": write_docx, "pdf": write_pdf}
+WRITERS = {"docx": write_docx, "pdf": write_pdf}
 
-__all__ = ["FORMATS", "ConverterError", "ExportDocument", "SiteError", "download_path", "export_area", "read_site"]
+__all__ = ["FORMATS", "WRITERS", "ConverterError", "ExportDocument", "SiteError", "download_path", "export_area", "read_site"]
 
 
 def download_path(site: Path, fmt: str) -> Path:
@@ -37,8 +37,8 @@ def export_area(area: Area, out: Path, fmt: str, dest: Path | None = None) -> Pa
     Raises SiteError when the site is missing or incomplete, ConverterError when
     Chromium cannot print the PDF.
     """
-    if fmt not in _WRITERS:
-        raise ValueError(f"export format {fmt!r}: expected one of {list(_WRITERS)}")
+    if fmt not in WRITERS:
+        raise ValueError(f"export format {fmt!r}: expected one of {list(WRITERS)}")
     site = Path(out) / area.code
     document = read_site(site, area)
-    return _WRITERS[fmt](document, Path(dest) if dest else download_path(site, fmt))
+    return WRITERS[fmt](document, Path(dest) if dest else download_path(site, fmt))

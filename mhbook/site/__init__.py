@@ -5,8 +5,9 @@ Jupyter Book loads it through ``sphinx.extra_extensions`` in ``_config.yml``. It
 - adds ``static/mhbook.css`` (text that wraps at 320 CSS px, visible focus, print rules);
 - puts ``templates/`` first on the template path, to replace theme components that fail
   WCAG 2.2 AA (see the comment in each template);
-- ends every chapter page with links to the area's Word and PDF documents, which
-  ``mhbook export`` writes to ``downloads/`` inside the site (``DOWNLOADS``).
+- ends every chapter page with links to the area's Word and PDF documents, which the
+  build (or ``mhbook export``) writes to ``downloads/`` inside the site (``DOWNLOADS``);
+  only the formats named in the ``mhbook_documents`` setting are linked.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ def _add_paths(app, config) -> None:
     config.html_static_path.append(str(HERE / "static"))
 
 
-def _downloads_html(pathto) -> str:
+def _downloads_html(pathto, formats) -> str:
     links = "\n".join(
-        f'    <li><a href="{html.escape(pathto(rel, 1))}">{html.escape(_LABELS[fmt])}</a></li>'
-        for fmt, rel in DOWNLOADS.items()
+        f'    <li><a href="{html.escape(pathto(DOWNLOADS[fmt], 1))}">{html.escape(_LABELS[fmt])}</a></li>'
+        for fmt in formats
     )
     return (
         '\n<nav class="mhbook-downloads" aria-labelledby="mhbook-downloads-title">\n'
@@ -42,11 +43,13 @@ def _downloads_html(pathto) -> str:
 
 def _page_context(app, pagename, templatename, context, doctree) -> None:
     # Only pages made from the book's sources (not search or the index of terms).
-    if doctree is not None and "body" in context:
-        context["body"] += _downloads_html(context["pathto"])
+    formats = [f for f in DOWNLOADS if f in app.config.mhbook_documents]
+    if doctree is not None and "body" in context and formats:
+        context["body"] += _downloads_html(context["pathto"], formats)
 
 
 def setup(app) -> dict:
+    app.add_config_value("mhbook_documents", [], "html")
     app.connect("config-inited", _add_paths)
     app.connect("html-page-context", _page_context)
     app.add_css_file("mhbook.css")
