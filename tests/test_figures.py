@@ -204,7 +204,7 @@ def test_triple_barrier_chart():
     assert any(np.allclose(line.get_xdata(), [1, 1]) for line in ax.lines)  # reference line
     coercion = f.data[f.data["barrier"] == "coercion"]["ratio_to_population"]
     assert coercion.isna().sum() == 1 and (coercion.dropna() == 3.0).all()
-    assert "need above 1 for 3 of 3" in f.alt and "1 ratio is suppressed" in f.alt
+    assert "need above 1 for 3 of 3" in f.alt and "1 ratio is not available" in f.alt
     assert {"ethnicity", "sex"} <= {t.get_text() for t in ax.texts}
 
 

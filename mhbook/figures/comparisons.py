@@ -121,6 +121,15 @@ def forest_chart(
     return Figure(fig, alt, cap, data)
 
 
+def _not_drawn(n_missing: int) -> str:
+    """Cells of the group x barrier grid without a ratio: suppressed, or never published."""
+    if n_missing == 0:
+        return ""
+    verb = "is" if n_missing == 1 else "are"
+    return (f"{alttext.plural(n_missing, 'ratio')} {verb} not available (suppressed or not published) "
+            "and left blank, not drawn as zero.")
+
+
 def triple_barrier_chart(
     df: pd.DataFrame,
     group: str = "group",
@@ -200,12 +209,12 @@ def triple_barrier_chart(
         f"Chart of {', '.join(present)} ratios relative to the whole population (log scale, 1 = same) for "
         f"{alttext.plural(len(rows), 'group')}" + (f" by {', '.join(dims)}" if dims else "") + f"{where}: {above}",
         f"Ratios: {alttext.extremes(labels, full['ratio'], '', 2)}",
-        alttext.caption_for_suppression(n_missing, "ratio"),
+        _not_drawn(n_missing),
     )
     cap = alttext.join(
         caption or f"{_sentence(', '.join(present))} ratios by group relative to the whole population{where} "
         f"(1 = same as everyone; log scale). Whiskers show {ci}",
-        alttext.caption_for_suppression(n_missing, "ratio"),
+        _not_drawn(n_missing),
     )
     data = full.rename(columns={"ratio": "ratio_to_population", "lower": "ratio_lower_cl", "upper": "ratio_upper_cl"})
     if not dimension:

@@ -532,16 +532,8 @@ def figure(table: pd.DataFrame, place: str, dimensions=DIMENSIONS) -> figures.Fi
                f"prevalence; access: referrals per head; outcome: recovery; coercion: Mental Health Act "
                f"detentions. Periods: {periods}. Whiskers are 95% confidence intervals (conservative; "
                f"none for modelled prevalence). " + left_out(table, dimensions))
-    fig = figures.triple_barrier_chart(cells, ratio="ratio", lower="ratio_lower", upper="ratio_upper",
-                                       context=place, caption=caption)
-    # The chart counts every empty (group, barrier) cell as "suppressed (small numbers)";
-    # here most are cells the data never had, so say "not available" (the caption gives why).
-    fig.caption = _SUPPRESSED_TEXT.sub("", fig.caption).strip()
-    fig.alt = _SUPPRESSED_TEXT.sub(r"\1 not available, not drawn.", fig.alt)
-    return fig
-
-
-_SUPPRESSED_TEXT = re.compile(r"(\d+ ratios?) (are|is) suppressed \(small numbers\) and left blank, not drawn as zero\.")
+    return figures.triple_barrier_chart(cells, ratio="ratio", lower="ratio_lower", upper="ratio_upper",
+                                        context=place, caption=caption)
 
 
 def wide_table(table: pd.DataFrame) -> pd.DataFrame:
