@@ -34,9 +34,9 @@ node_modules/axe-core/axe.min.js: package-lock.json
 test: setup browser
 	$(BIN)/python -m pytest -n $(JOBS)
 
+# The build prints where each area's site is (<OUT>/<area code>/index.html).
 book: setup
-	$(BIN)/mhbook build $(AREA) --out $(OUT)
-	@echo "Site: $(OUT)/$(AREA)/index.html"
+	$(BIN)/mhbook build "$(AREA)" --out $(OUT)
 
 # CI data refresh: download every dataset from its source, check it, pin changed hashes
 # in mhbook/catalogue.yaml only if all succeed, then rebuild only the pages that read them.
