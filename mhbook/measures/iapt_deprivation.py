@@ -13,13 +13,12 @@ from the IoD2019 denominators (mid-2015, ``mhbook.sources.imd``), LSOA to ICB / 
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
 from mhbook import figures, stats
 from mhbook.areas import Area
+from mhbook.measures._quiet import quietly
 from mhbook.measures.footprints import Footprint
 from mhbook.sources import iapt, imd, lookups
 
@@ -36,7 +35,7 @@ MEASURE_LABELS = {
 }
 
 
-def _population_16plus(org_type: str, org_code: str) -> pd.DataFrame:
+def population_16plus(org_type: str, org_code: str) -> pd.DataFrame:
     """Mid-2015 population aged 16+ by IMD decile in England or one ICB / CCG (2022 LSOAs)."""
     if org_type == "England":
         lsoas = None
@@ -47,14 +46,6 @@ def _population_16plus(org_type: str, org_code: str) -> pd.DataFrame:
     pop = imd.population_by_decile(lsoas)
     pop["population_16plus"] = pop["population_16_59"] + pop["population_60_plus"]
     return pop[["imd_decile", "population_16plus"]]
-
-
-def _quietly(func, *args, **kwargs):
-    """Run a statistic, counting (not printing) its warnings about suppressed inputs."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", stats.SuppressedInputWarning)
-        out = func(*args, **kwargs)
-    return out, sum(issubclass(w.category, stats.SuppressedInputWarning) for w in caught)
 
 
 def decile_attrition(period: str, org_type: str = "England", org_code: str = "All") -> pd.DataFrame:
@@ -74,7 +65,7 @@ def decile_attrition(period: str, org_type: str = "England", org_code: str = "Al
     df["imd_decile"] = df["imd_decile"].astype(int)
     if "referrals" not in df:  # legacy years publish outcomes only by decile
         df["referrals"] = np.nan
-    df = df.merge(_population_16plus(org_type, org_code), on="imd_decile", how="left")
+    df = df.merge(population_16plus(org_type, org_code), on="imd_decile", how="left")
     pairs = {
         "finished_pct": ("finished", "referrals"),
         "recovery_pct": ("recovery", "at_caseness"),
@@ -88,9 +79,9 @@ def decile_attrition(period: str, org_type: str = "England", org_code: str = "Al
         # Finished and referred are different cohorts, so in a small footprint more can
         # finish than were referred; that is no proportion, and is left missing.
         numerator = df[num].where(~(df[num] > df[den]))
-        res, _ = _quietly(stats.proportion, numerator, df[den])
+        res = quietly(stats.proportion, numerator, df[den])
         df[name], df[f"{name}_lower"], df[f"{name}_upper"] = res["value"], res["lower_cl"], res["upper_cl"]
-    res, _ = _quietly(stats.rate, df["referrals"], df["population_16plus"], multiplier=100_000)
+    res = quietly(stats.rate, df["referrals"], df["population_16plus"], multiplier=100_000)
     df["referral_rate"], df["referral_rate_lower"], df["referral_rate_upper"] = (
         res["value"], res["lower_cl"], res["upper_cl"])
     keep = ["period", "org_type", "org_code", "org_name", "imd_decile", "referrals", "finished",
@@ -182,9 +173,9 @@ def gradient_by_year(org_type: str = "England", org_code: str = "All") -> pd.Dat
             continue
         frame = table.assign(p=table["recovery_pct"] / 100, lo=table["recovery_pct_lower"] / 100,
                              hi=table["recovery_pct_upper"] / 100)
-        s, _ = _quietly(stats.sii, frame, "imd_decile", "at_caseness", "p", lower_cl="lo", upper_cl="hi",
+        s = quietly(stats.sii, frame, "imd_decile", "at_caseness", "p", lower_cl="lo", upper_cl="hi",
                         value_type=2, rii=True, multiplier=100, repetitions=REPETITIONS, random_state=SEED)
-        g, _ = _quietly(stats.gradient, table, "imd_decile", "recovery", "at_caseness",
+        g = quietly(stats.gradient, table, "imd_decile", "recovery", "at_caseness",
                         family="binomial", overdispersion=True)
         rows.append({
             "period": period, "deciles": len(table),

@@ -40,7 +40,6 @@ import functools
 import logging
 import re
 import textwrap
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +51,7 @@ from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
 from mhbook.measures.footprints import Footprint, iapt_footprint
 from mhbook.sources import iapt, mha
+from mhbook.measures._quiet import quietly
 
 log = logging.getLogger(__name__)
 
@@ -113,14 +113,6 @@ def published_in(key: str, period: str) -> bool:
     return (b.since is None or period >= b.since) and (b.until is None or period <= b.until)
 
 
-def _quietly(func, *args, **kwargs):
-    """Run a statistic without its per-call warnings about suppressed inputs (they are
-    counted and reported on the page instead)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", stats.SuppressedInputWarning)
-        return func(*args, **kwargs)
-
-
 @functools.lru_cache(maxsize=64)
 def _org_rows(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     """Count rows of the breakdowns used here for one organisation and year."""
@@ -180,7 +172,7 @@ def _measure_rows(wide: pd.DataFrame, measure: str, benchmark: float) -> pd.Data
     x = wide[num].copy()
     n = wide[den].where(wide[den] > 0)  # a zero denominator has no rate
     x = x.where(n.notna())
-    res = _quietly(stats.proportion, x, n, confidence=LEVELS)
+    res = quietly(stats.proportion, x, n, confidence=LEVELS)
     out = pd.DataFrame({
         "group": wide["group"], "unknown": wide["group"].str.contains(_UNKNOWN),
         "referrals": wide["referrals_received"], "measure": measure,
@@ -437,7 +429,7 @@ def _ratio_crude(rows: pd.DataFrame) -> pd.DataFrame:
     # Populations are not published; count / rate gives them back (approximately, as
     # sub-national counts are rounded to 5), and then the ratio equals the published one.
     pop = (rows["count"] * 100_000 / rows["value"]).where(rows["value"] > 0)
-    res = _quietly(stats.ratio, rows["count"].where(pop.notna()), pop, ref["count"],
+    res = quietly(stats.ratio, rows["count"].where(pop.notna()), pop, ref["count"],
                    ref["count"] * 100_000 / ref["value"], kind="rate")
     return pd.DataFrame({"ratio": res["value"], "lower_cl": res["lower_cl"], "upper_cl": res["upper_cl"],
                          "reference_rate": ref["value"],

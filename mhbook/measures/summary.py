@@ -20,7 +20,7 @@ from mhbook import stats
 from mhbook.areas import Area
 from mhbook.measures import prevalence
 from mhbook.measures.footprints import Footprint
-from mhbook.measures.iapt_deprivation import _population_16plus
+from mhbook.measures.iapt_deprivation import population_16plus
 from mhbook.sources import iapt, mha
 
 LEVELS = (0.95, 0.998)
@@ -79,8 +79,8 @@ def _iapt_rows(footprint: Footprint) -> list[dict]:
     period = footprint.period
     england = _total(period, "England", "All")
     local = _total(period, footprint.org_type, footprint.org_code)
-    pop_e = _population_16plus("England", "All")["population_16plus"].sum()
-    pop_l = _population_16plus(footprint.org_type, footprint.org_code)["population_16plus"].sum()
+    pop_e = population_16plus("England", "All")["population_16plus"].sum()
+    pop_l = population_16plus(footprint.org_type, footprint.org_code)["population_16plus"].sum()
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", stats.SuppressedInputWarning)

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -57,6 +56,7 @@ from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
 from mhbook.measures.footprints import Footprint, iapt_footprint
 from mhbook.sources import iapt, imd, lookups, mha, population, qof
+from mhbook.measures._quiet import quietly
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +129,6 @@ def _short(label: str, dimension: str) -> str:
     return label
 
 
-def _quietly(func, *args, **kwargs):
-    """Run a statistic without printing its warning about missing (suppressed) inputs."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", stats.SuppressedInputWarning)
-        return func(*args, **kwargs)
-
-
 def _frame(dimension: str, groups, barrier: str, measure: str, source: str, period: str, **cols) -> pd.DataFrame:
     """Rows of the tidy table; absent numeric columns are missing."""
     groups = list(groups)
@@ -163,10 +156,10 @@ def _with_ratio(dimension, groups, barrier, measure, source, period, num, den, n
     n0 = np.full(len(num), float(num0))
     d0 = np.full(len(num), float(den0))
     if kind == "proportion":
-        val = _quietly(stats.proportion, num, den, multiplier=multiplier)
+        val = quietly(stats.proportion, num, den, multiplier=multiplier)
     else:
-        val = _quietly(stats.rate, num, den, multiplier=multiplier)
-    rat = _quietly(stats.ratio, num, den, n0, d0, kind=kind)
+        val = quietly(stats.rate, num, den, multiplier=multiplier)
+    rat = quietly(stats.ratio, num, den, n0, d0, kind=kind)
     notes = np.where(inconsistent, NOTE_INCONSISTENT, np.where(np.isnan(num) | np.isnan(den), NOTE_SUPPRESSED, note))
     return _frame(dimension, groups, barrier, measure, source, period,
                   value=val["value"], lower_cl=val["lower_cl"], upper_cl=val["upper_cl"],
@@ -339,7 +332,7 @@ def _access_gender(counts: pd.DataFrame, org_type: str, period: str) -> pd.DataF
 def _access_share(dimension: str, counts: pd.DataFrame, total: pd.Series, period: str) -> pd.DataFrame:
     """Share of all referrals (%, Wilson limits); no population, so no ratio."""
     num = counts["referrals"].to_numpy(dtype=float)
-    val = _quietly(stats.proportion, num, np.full(len(num), total["referrals"]), multiplier=100)
+    val = quietly(stats.proportion, num, np.full(len(num), total["referrals"]), multiplier=100)
     note = NOTE_NO_DENOMINATOR
     if dimension == "disability":
         note += "; a referral can carry more than one disability code"
