@@ -39,7 +39,6 @@ extract has no county row, so the middle, lowest and highest of its districts ar
 from __future__ import annotations
 
 import functools
-import warnings
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -50,6 +49,7 @@ from mhbook import areas, figures, stats
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
 from mhbook.sources import boundaries, fingertips, imd, lookups
+from mhbook.measures._quiet import quietly
 
 ENGLAND = "E92000001"
 
@@ -377,11 +377,10 @@ def scatter_figure(key: str, area: Area) -> figures.Figure:
     caption = (f"{ind.label[:1].upper() + ind.label[1:]} ({period}) against IMD 2019 average score, one dot per "
                f"County & UA with its own published value ({line.n} areas). The line is a least-squares fit with its "
                f"95% confidence band; {r_text(r)}.{where}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", stats.SuppressedInputWarning)  # rows without a value are counted below
-        return figures.scatter_fit(shown, x="imd_score", y=key, highlight_code=area.code, fit=line.band,
-                                   r_text=r_text(r), x_measure="IMD 2019 average score", y_measure=ind.short,
-                                   y_unit=ind.unit, context=f"England, {period}", caption=caption)
+    # Rows without a value are said in the caption, not warned about.
+    return quietly(figures.scatter_fit, shown, x="imd_score", y=key, highlight_code=area.code, fit=line.band,
+                   r_text=r_text(r), x_measure="IMD 2019 average score", y_measure=ind.short,
+                   y_unit=ind.unit, context=f"England, {period}", caption=caption)
 
 
 def lsoa_deciles(area: Area) -> pd.DataFrame:

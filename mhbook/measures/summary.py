@@ -11,14 +11,13 @@ does, at 95% and 99.8%.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
 from mhbook import stats
 from mhbook.areas import Area
 from mhbook.measures import prevalence
+from mhbook.measures._quiet import quietly
 from mhbook.measures.footprints import Footprint
 from mhbook.measures.iapt_deprivation import population_16plus
 from mhbook.sources import iapt, mha
@@ -82,21 +81,19 @@ def _iapt_rows(footprint: Footprint) -> list[dict]:
     pop_e = population_16plus("England", "All")["population_16plus"].sum()
     pop_l = population_16plus(footprint.org_type, footprint.org_code)["population_16plus"].sum()
     rows = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", stats.SuppressedInputWarning)
-        e_rate = stats.rate(england["referrals_received"], pop_e)
-        l_rate = stats.rate(local["referrals_received"], pop_l, confidence=LEVELS)
-        rows.append(_row(
-            "access", "referrals per 100,000 aged 16+", "per 100,000", period, footprint.org_name,
-            l_rate.value, e_rate.value, _limits(l_rate, 0), _limits(l_rate, 1),
-            note="Referrals received in the year over the mid-2015 population aged 16+ of the footprint's "
-                 "neighbourhoods (IoD2019 denominators)."))
-        for measure, num, den in (("recovery (% at caseness)", "recovery", "at_caseness"),
-                                  ("reliable improvement (% finished)", "improvement", "finished_course_treatment")):
-            e = stats.proportion(england[num], england[den])
-            loc = stats.proportion(local[num], local[den], confidence=LEVELS)
-            rows.append(_row("outcome", measure, "%", period, footprint.org_name, loc.value, e.value,
-                             _limits(loc, 0), _limits(loc, 1), polarity="high_is_good"))
+    e_rate = quietly(stats.rate, england["referrals_received"], pop_e)
+    l_rate = quietly(stats.rate, local["referrals_received"], pop_l, confidence=LEVELS)
+    rows.append(_row(
+        "access", "referrals per 100,000 aged 16+", "per 100,000", period, footprint.org_name,
+        l_rate.value, e_rate.value, _limits(l_rate, 0), _limits(l_rate, 1),
+        note="Referrals received in the year over the mid-2015 population aged 16+ of the footprint's "
+             "neighbourhoods (IoD2019 denominators)."))
+    for measure, num, den in (("recovery (% at caseness)", "recovery", "at_caseness"),
+                              ("reliable improvement (% finished)", "improvement", "finished_course_treatment")):
+        e = quietly(stats.proportion, england[num], england[den])
+        loc = quietly(stats.proportion, local[num], local[den], confidence=LEVELS)
+        rows.append(_row("outcome", measure, "%", period, footprint.org_name, loc.value, e.value,
+                         _limits(loc, 0), _limits(loc, 1), polarity="high_is_good"))
     return rows
 
 
