@@ -394,7 +394,7 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     from mhbook import areas as registry
 
     resolved = registry.all_areas() if everything else list(dict.fromkeys(registry.get(q) for q in queries))
-    out = Path(out)
+    out = Path(out).resolve()  # the kernels change directory: relative paths would break
     out.mkdir(parents=True, exist_ok=True)
     england, area_jobs, reasons, up_to_date = _plan(resolved, out, only)
     by_code = {a.code: a for a in resolved}

@@ -190,3 +190,11 @@ def test_dask_local_cluster_builds_two_areas(project, tmp_path):
     for area in AREAS:
         assert json.loads((out / ".mhbook-build" / "records" / area / "beta.json").read_text())["datasets"]
         assert (out / area / "beta.html").exists()
+
+
+def test_a_relative_output_folder_works(project, tmp_path, monkeypatch):
+    # The kernels move between folders; the build must not resolve "site" against them.
+    monkeypatch.chdir(tmp_path)
+    report = _build(Path("site"), jobs=1)
+    assert sorted(r.area.code for r in report.results) == AREAS
+    assert (tmp_path / "site" / AREAS[0] / "alpha.html").exists()

@@ -99,13 +99,13 @@ def _table(doc, table: Tag) -> None:
     width = max(len(tr.find_all(["th", "td"], recursive=False)) for tr in rows)
     grid = doc.add_table(rows=len(rows), cols=width)
     grid.style = "Table Grid"
-    for r, tr in enumerate(rows):
-        for c, cell in enumerate(tr.find_all(["th", "td"], recursive=False)):
-            target = grid.cell(r, c).paragraphs[0]
+    # Row by row: Table.cell(r, c) rescans the whole table on every call (quadratic).
+    for tr, row in zip(rows, grid.rows):
+        for cell, target in zip(tr.find_all(["th", "td"], recursive=False), row.cells):
             for child in cell.children:
-                _runs(target, child, bold=cell.name == "th")
+                _runs(target.paragraphs[0], child, bold=cell.name == "th")
         if tr.find_parent("thead") is not None:
-            _repeat_header(grid.rows[r])
+            _repeat_header(row)
     doc.add_paragraph()
 
 
