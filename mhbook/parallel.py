@@ -12,7 +12,7 @@ notebooks, then, if all succeeded, render its site and move it into place. Jobs
 run in a local process pool (``--jobs N``) or on a Dask cluster (``--scheduler``);
 both need the output folder on a file system every worker can reach.
 
-Between notebooks the kernel's user namespace is reset (``%reset -f``), the working
+Between notebooks the kernel's user namespace is cleared (``clear_namespace``), the working
 directory moved to the notebook's output folder, and open figures closed; modules
 and their caches stay. ``mhbook.buildtrack`` records the datasets each notebook read.
 """
@@ -82,6 +82,23 @@ def _error_text(exc: BaseException, nb=None) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
+def clear_namespace() -> None:
+    """Forget the previous notebook's variables and outputs (run inside the kernel).
+
+    What ``%reset -f`` does for a notebook's names, without its full garbage collection,
+    which cost a quarter of a second per notebook. Dunder names and IPython's own
+    (``user_ns_hidden``) stay; the output history is emptied so nothing is kept alive.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    hidden = shell.user_ns_hidden
+    for name in [n for n in shell.user_ns if n not in hidden and not (n.startswith("__") and n.endswith("__"))]:
+        del shell.user_ns[name]
+    shell.history_manager.output_hist.clear()
+    shell.user_ns.update({"_": "", "__": "", "___": ""})
+
+
 class NotebookRunner:
     """One Jupyter kernel that executes notebooks one after another."""
 
@@ -112,7 +129,8 @@ class NotebookRunner:
         # chdir first: the previous notebook's folder may be gone (a failed run is deleted).
         self._run(f"import os as _os\n_os.chdir({str(workdir)!r})")
         self._run(
-            "%reset -f\nimport matplotlib.pyplot as _plt, mhbook.buildtrack as _mhbook_track\n"
+            "import mhbook.parallel as _mhbook_parallel\n_mhbook_parallel.clear_namespace()\n"
+            "import matplotlib.pyplot as _plt, mhbook.buildtrack as _mhbook_track\n"
             "_plt.close('all'); _mhbook_track.start()"
         )
         client = NotebookClient(nb, km=self.km, timeout=CELL_TIMEOUT_S, kernel_name=self.kernel_name,

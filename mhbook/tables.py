@@ -63,8 +63,8 @@ def _read(path: Path) -> pd.DataFrame:
 def tidy_table(*dataset_ids: str) -> Callable:
     """Decorate a loader that reads ``dataset_ids`` and returns a DataFrame.
 
-    Results are memoised in the process and on disk; callers get a copy, so they
-    may modify it freely. Only keyword arguments with JSON-able values are allowed.
+    Results are memoised in the process and on disk; callers get a (copy-on-write)
+    copy, so they may modify it freely. Only keyword arguments with JSON-able values are allowed.
     """
 
     def decorate(func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
@@ -80,7 +80,10 @@ def tidy_table(*dataset_ids: str) -> Callable:
 
         @functools.wraps(func)
         def wrapper(**kwargs) -> pd.DataFrame:
-            return cached(tuple(sorted(kwargs.items()))).copy()
+            # A shallow copy: pandas' copy-on-write (the default since pandas 3) copies
+            # data only when the caller writes, so the 3-million-row IAPT table is not
+            # duplicated for every filter while the memoised frame stays untouched.
+            return cached(tuple(sorted(kwargs.items()))).copy(deep=False)
 
         wrapper.dataset_ids = dataset_ids  # read by the incremental build
         wrapper.cache_clear = cached.cache_clear

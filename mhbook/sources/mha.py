@@ -235,7 +235,7 @@ def _detentions() -> pd.DataFrame:
         lower_cl=(df["StdRate"] - half)[has_std],
         upper_cl=(df["StdRate"] + half)[has_std],
     )
-    return pd.concat([crude, std], ignore_index=True)
+    return _validate(pd.concat([crude, std], ignore_index=True))  # once, before caching
 
 
 def detentions(rate_type: str = "crude") -> pd.DataFrame:
@@ -257,5 +257,5 @@ def detentions(rate_type: str = "crude") -> pd.DataFrame:
     """
     if rate_type not in ("crude", "standardised"):
         raise SchemaError(f"{DATASET}: rate_type {rate_type!r} unknown; expected 'crude' or 'standardised'")
-    df = _validate(_detentions())
+    df = _detentions()
     return df[df["rate_type"] == rate_type].reset_index(drop=True)

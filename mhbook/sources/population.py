@@ -123,7 +123,7 @@ def _mye() -> pd.DataFrame:
     frames = [_read_mye2(fetch(ds), ds, period, sex) for period, ds in MYE.items() for sex in SEXES]
     df = pd.concat(frames, ignore_index=True)
     df["age"] = df["age"].astype("int64")
-    return df
+    return _validate(SCHEMA, df, "ONS MYE2 (pop-mye-mid2019, pop-mye-mid2020)")  # once, before caching
 
 
 def mid_year_estimates(period: str | None = None) -> pd.DataFrame:
@@ -137,7 +137,7 @@ def mid_year_estimates(period: str | None = None) -> pd.DataFrame:
     County & UA (upper tier) England = county, unitary authority, metropolitan district
     and london borough rows with E codes.
     """
-    df = _validate(SCHEMA, _mye(), "ONS MYE2 (pop-mye-mid2019, pop-mye-mid2020)")
+    df = _mye()
     if period is not None:
         if period not in MYE:
             raise ValueError(f"period {period!r} not held; choose from {list(MYE)}")
