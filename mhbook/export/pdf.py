@@ -2,8 +2,9 @@
 
 The HTML holds a title page, then each chapter from a new page (CSS ``break-before``), with
 the site's figures (alt text kept, and printed as a text description), captions and tables.
-Chromium's ``--print-to-pdf`` lays it out on A4; it is Debian's ``chromium`` package
-(``CHROMIUM`` or ``$MHBOOK_CHROMIUM``), run with a new empty profile and no network services.
+Chromium lays it out on A4 and writes a tagged PDF with an outline; it is Debian's
+``chromium`` package (``CHROMIUM`` or ``$MHBOOK_CHROMIUM``), with an empty profile and no
+network services, kept open between documents (``mhbook.export.browser``).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import html
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 from mhbook.errors import MhbookError
+from mhbook.export import browser
 from mhbook.export.document import ExportDocument
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,6 @@ log = logging.getLogger(__name__)
 CHROMIUM = os.environ.get("MHBOOK_CHROMIUM", "chromium")
 #: Seconds Chromium may take to print one area's book before the export fails.
 PRINT_TIMEOUT_S = 300
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-pdf-header-footer", "--generate-pdf-document-outline")
 
 
 class ConverterError(MhbookError):
@@ -94,24 +92,22 @@ def to_html(document: ExportDocument) -> str:
 
 def write_pdf(document: ExportDocument, path: Path) -> Path:
     """Print ``document`` to ``path`` (.pdf) with headless Chromium and return ``path``."""
-    browser = shutil.which(CHROMIUM)
-    if browser is None:
+    if shutil.which(CHROMIUM) is None:
         raise ConverterError(f"'{CHROMIUM}' not found: the PDF export needs Chromium "
                              "(Debian: apt-get install chromium; or set MHBOOK_CHROMIUM)")
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mhbook-pdf-") as tmp:
         page = Path(tmp) / "document.html"
         page.write_text(to_html(document), "utf-8")
-        target = Path(tmp) / "document.pdf"
-        cmd = [browser, *FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}", f"--print-to-pdf={target}",
-               page.as_uri()]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PRINT_TIMEOUT_S)
-        except subprocess.TimeoutExpired as exc:
-            raise ConverterError(f"Chromium did not print {document.area.code} within {PRINT_TIMEOUT_S} s") from exc
-        if proc.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
-            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-            raise ConverterError(f"Chromium failed to print {document.area.code} to PDF (exit {proc.returncode}):\n{tail}")
+            data = browser.shared(CHROMIUM).print_pdf(page, PRINT_TIMEOUT_S)
+        except browser.BrowserError as exc:
+            browser.discard(CHROMIUM)  # the next document gets a fresh browser
+            raise ConverterError(f"Chromium failed to print {document.area.code} to PDF: {exc}") from exc
+        if not data.startswith(b"%PDF"):
+            raise ConverterError(f"Chromium printed {document.area.code} but did not return a PDF")
+        target = Path(tmp) / "document.pdf"
+        target.write_bytes(data)
         shutil.move(target, path)
     log.info("wrote %s (%d chapters)", path, len(document.chapters))
     return path
