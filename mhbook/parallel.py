@@ -108,8 +108,10 @@ class NotebookRunner:
         self.code, self.catalogue, self.kernel_name = code, catalogue, kernel_name
         self.km = KernelManager(kernel_name=kernel_name)
         # One thread per kernel: the workers already use every core.
+        # Less memory held per kernel: Arrow allocates from malloc, and malloc keeps few arenas.
         env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+                            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                            "ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2"}
         self.km.start_kernel(env=env)
         self.kc = self.km.client()
         self.kc.start_channels()

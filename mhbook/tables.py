@@ -52,12 +52,17 @@ def _write_atomic(df: pd.DataFrame, path: Path) -> None:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    import pyarrow
+
     try:
         import geopandas as gpd
 
         return gpd.read_parquet(path)
     except (ValueError, ImportError):  # not a GeoParquet file: a plain table
         return pd.read_parquet(path)
+    finally:
+        # Arrow keeps freed read buffers for reuse; hand them back (~200 MB after IAPT).
+        pyarrow.default_memory_pool().release_unused()
 
 
 def tidy_table(*dataset_ids: str) -> Callable:

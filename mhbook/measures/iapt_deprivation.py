@@ -13,6 +13,8 @@ from the IoD2019 denominators (mid-2015, ``mhbook.sources.imd``), LSOA to ICB / 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -59,6 +61,11 @@ def decile_attrition(period: str, org_type: str = "England", org_code: str = "Al
     ``<name>_lower``/``<name>_upper`` 95% limits. Suppressed counts are NaN, and so is
     everything computed from them.
     """
+    return _decile_attrition(period, org_type, org_code).copy(deep=False)  # copy-on-write
+
+
+@functools.lru_cache(maxsize=64)  # each page asks for England's years again; the tables are small
+def _decile_attrition(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     raw = iapt.by_decile(period, org_type, org_code)
     df = raw.rename(columns={"referrals_received": "referrals", "finished_course_treatment": "finished",
                              "recovery_pct": "recovery_pct_published"})
@@ -162,6 +169,11 @@ def gradient_by_year(org_type: str = "England", org_code: str = "All") -> pd.Dat
     ``odds_ratio`` per decile step towards less deprived areas with 95% limits and a
     trend test p-value (binomial GLM allowing for overdispersion).
     """
+    return _gradient_by_year(org_type, org_code).copy(deep=False)  # copy-on-write
+
+
+@functools.lru_cache(maxsize=8)  # simulated limits for every year: computed once per process
+def _gradient_by_year(org_type: str, org_code: str) -> pd.DataFrame:
     rows = []
     for period in iapt.periods():
         try:
