@@ -27,8 +27,15 @@ def _tools():
     require_tools(CHROMIUM)
 
 
-def _chromium_children() -> list[psutil.Process]:
-    return [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name()]
+def _running(processes: list[psutil.Process]) -> list[psutil.Process]:
+    alive = []
+    for p in processes:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(p)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
 
 
 def test_one_browser_prints_many_pdfs_and_leaves_nothing_running(page):
@@ -36,11 +43,14 @@ def test_one_browser_prints_many_pdfs_and_leaves_nothing_running(page):
     try:
         first, second = one.print_pdf(page, timeout=60), one.print_pdf(page, timeout=60)
         assert first.startswith(b"%PDF") and second.startswith(b"%PDF")
-        assert one.alive() and _chromium_children()
+        main = psutil.Process(one._proc.pid)
+        processes = [main, *main.children(recursive=True)]  # this browser's, not other tests'
+        assert one.alive() and "chrom" in main.name()
     finally:
         one.close()
     assert not one.alive()
-    assert not [p for p in _chromium_children() if p.status() != psutil.STATUS_ZOMBIE]
+    psutil.wait_procs(processes, timeout=10)
+    assert not _running(processes)
 
 
 def test_a_crashed_browser_is_reported_then_replaced(page):
