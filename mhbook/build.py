@@ -18,7 +18,9 @@ What makes it fast (see ``mhbook.parallel`` and ``mhbook.buildcache``):
   the worker, so start-up costs and England-level results are paid once per worker;
 - England-level notebooks (those whose ``parameters`` cell has no ``area_code``) are
   executed once and their page is shared by every site;
-- ``_static`` files, identical in every site, are stored once and hard-linked.
+- ``_static`` files, identical in every site, are stored once and hard-linked;
+- in a parallel build the workers stop after Sphinx; this process writes each site's
+  Word and PDF documents with one long-lived Chromium and moves the site into place.
 
 ``build_areas`` with ``everything=True`` also writes the national landing site
 (``mhbook.national``): an index with a clickable map and a search box.
@@ -198,19 +200,28 @@ def _share_static(html: Path, store: Path) -> None:
             continue
 
 
-def render_site(job: AreaJob) -> Path:
-    """Render ``job``'s site from its stored outputs and move it into ``<out>/<code>``.
+@dataclass
+class StagedSite:
+    """An area's site rendered by Sphinx in a staging folder, waiting for its documents."""
 
-    Skipped (the existing site returned) when the site's key is unchanged. Raises
+    area_code: str
+    staging: str  # removed once the site is in place (or has failed)
+    key: str
+    documents: list[str]
+
+
+def stage_site(job: AreaJob) -> StagedSite | None:
+    """Render ``job``'s site from its stored outputs into a staging folder under ``out``.
+
+    Returns None when the site's key is unchanged (the existing site is current). Raises
     ``BookError`` when Sphinx fails; the executed notebooks then go to ``_reports``.
     """
     root, out = Path(job.root), Path(job.out)
     store = Store(out)
-    site = out / job.area_code
     owners = {nb: job.shared.get(nb, job.area_code) for nb in job.notebooks}
     key = store.site_key([(o, nb) for nb, o in owners.items()], _book_files(root))
-    if store.site_current(job.area_code, key, site):
-        return site
+    if store.site_current(job.area_code, key, out / job.area_code):
+        return None
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{job.area_code}-", dir=out))
     try:
         for page in _book_files(root)[:-2]:
@@ -224,14 +235,33 @@ def render_site(job: AreaJob) -> Path:
         except RuntimeError as exc:
             _keep_reports(staging, out / "_reports" / job.area_code)
             raise BookError(str(exc)) from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return StagedSite(job.area_code, str(staging), key, documents)
+
+
+def finish_site(out: Path, staged: StagedSite) -> Path:
+    """Write the staged site's Word and PDF documents into it, then move it into
+    ``<out>/<code>``. On failure (``BookError``) the previous site stays."""
+    out = Path(out)
+    staging = Path(staged.staging)
+    try:
         html = staging / "_build" / "html"
-        _write_documents(job.area_code, html, documents)
+        _write_documents(staged.area_code, html, staged.documents)
+        store = Store(out)
         _share_static(html, store.root / "static")
-        replace_dir(html, site)
-        store.mark_site(job.area_code, key)
-        return site
+        replace_dir(html, out / staged.area_code)
+        store.mark_site(staged.area_code, staged.key)
+        return out / staged.area_code
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def render_site(job: AreaJob) -> Path:
+    """Bring ``job``'s site up to date in this process: ``stage_site`` then ``finish_site``."""
+    staged = stage_site(job)
+    return Path(job.out) / job.area_code if staged is None else finish_site(Path(job.out), staged)
 
 
 def _write_documents(code: str, html: Path, formats: list[str]) -> None:
@@ -400,6 +430,19 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     by_code = {a.code: a for a in resolved}
     results: list[AreaResult] = []
     executor = _executor(jobs or os.cpu_count() or 1, scheduler, len(area_jobs))
+    # Workers of a pool or cluster leave each site staged; one thread here writes the
+    # documents (one browser for the build, not one per worker) and moves sites into place.
+    finisher = None if isinstance(executor, _Inline) else _Finisher(out)
+    for job in area_jobs:
+        job.finish_here = finisher is None
+
+    def record(outcome: AreaOutcome) -> None:
+        result = AreaResult(by_code[outcome.area_code], Path(outcome.site) if outcome.site else None,
+                            outcome.failures, outcome.executed)
+        results.append(result)
+        if on_area:
+            on_area(result, len(results), len(area_jobs))
+
     try:
         for nb in england.execute:  # England-level notebooks first: every site shares them
             failures = executor.submit(run_shared_job, england, nb).result()
@@ -407,18 +450,62 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
                 results.append(AreaResult(_england_area(), None, failures))
         if not any(r.failures for r in results):
             futures = [executor.submit(run_area_job, job) for job in area_jobs]
-            for i, fut in enumerate(executor.as_completed(futures), 1):
+            for fut in executor.as_completed(futures):
                 outcome: AreaOutcome = fut.result()
-                result = AreaResult(by_code[outcome.area_code], Path(outcome.site) if outcome.site else None,
-                                    outcome.failures, outcome.executed)
-                results.append(result)
-                if on_area:
-                    on_area(result, i, len(futures))
+                if outcome.staged is not None:
+                    finisher.submit(outcome, record)
+                elif finisher:
+                    with finisher.lock:
+                        record(outcome)
+                else:
+                    record(outcome)
+            if finisher:
+                finisher.wait()
         if everything and england.notebooks and not any(r.failures for r in results):
             executor.submit(render_site, england).result()
     finally:
+        if finisher:
+            finisher.close()
         executor.close()
     return BuildReport(results, reasons, up_to_date, write_index(out))
+
+
+class _Finisher:
+    """One thread of the coordinating process that completes staged sites in turn."""
+
+    def __init__(self, out: Path):
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.out = out
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mhbook-finish")
+        self.lock = threading.Lock()  # ``record`` is also called from the main thread
+        self.jobs: list[tuple[Future, StagedSite]] = []
+
+    def submit(self, outcome: AreaOutcome, record: Callable[[AreaOutcome], None]) -> None:
+        staged: StagedSite = outcome.staged
+
+        def finish() -> None:
+            try:
+                outcome.site = str(finish_site(self.out, staged))
+            except BookError as exc:
+                outcome.failures.append(Failure(outcome.area_code, "documents", str(exc)))
+            outcome.staged = None
+            with self.lock:
+                record(outcome)
+
+        self.jobs.append((self.pool.submit(finish), staged))
+
+    def wait(self) -> None:
+        for fut, _ in self.jobs:
+            fut.result()  # an unexpected error surfaces here, after the other areas
+
+    def close(self) -> None:
+        """Stop; staged sites that were never finished (an interrupted build) are removed."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for fut, staged in self.jobs:
+            if fut.cancelled():
+                shutil.rmtree(staged.staging, ignore_errors=True)
 
 
 def _england_area() -> Area:

@@ -8,7 +8,9 @@ books with Sphinx in its own process, so imports and in-memory tables (England-l
 results cached by ``functools`` in the measures) are paid once per worker.
 
 The unit of work is one area (``AreaJob`` -> ``AreaOutcome``): execute its stale
-notebooks, then, if all succeeded, render its site and move it into place. Jobs
+notebooks, then, if all succeeded, render its site with Sphinx. In a parallel build the
+worker leaves the rendered site staged and the coordinating process adds the Word and
+PDF documents (one browser for the whole build) and moves it into place. Jobs
 run in a local process pool (``--jobs N``) or on a Dask cluster (``--scheduler``);
 both need the output folder on a file system every worker can reach.
 
@@ -61,6 +63,9 @@ class AreaJob:
     code: str
     catalogue: str
     build_site: bool = True
+    # False: leave the site staged (Sphinx done) for the coordinating process to add the
+    # Word and PDF documents with its one browser and move into place.
+    finish_here: bool = True
 
 
 @dataclass
@@ -69,6 +74,7 @@ class AreaOutcome:
     executed: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     site: str | None = None
+    staged: object | None = None  # a ``build.StagedSite`` when ``finish_here`` is False
     seconds: float = 0.0
 
 
@@ -251,7 +257,12 @@ def run_area_job(job: AreaJob) -> AreaOutcome:
                 outcome.executed.append(notebook)
     if not outcome.failures and job.build_site:
         try:
-            outcome.site = str(build.render_site(job))
+            if job.finish_here:
+                outcome.site = str(build.render_site(job))
+            else:
+                outcome.staged = build.stage_site(job)
+                if outcome.staged is None:  # unchanged: the site in place is current
+                    outcome.site = str(Path(job.out) / job.area_code)
         except build.BookError as exc:
             outcome.failures.append(Failure(job.area_code, "jupyter-book", str(exc)))
     outcome.seconds = time.perf_counter() - started

@@ -198,3 +198,34 @@ def test_a_relative_output_folder_works(project, tmp_path, monkeypatch):
     report = _build(Path("site"), jobs=1)
     assert sorted(r.area.code for r in report.results) == AREAS
     assert (tmp_path / "site" / AREAS[0] / "alpha.html").exists()
+
+
+def test_a_parallel_build_writes_documents_here_and_leaves_no_staging(project, tmp_path):
+    from mhbook import export
+
+    out = tmp_path / "site"
+    _build(out, jobs=2)  # workers stage the sites; this process adds documents and moves them
+    for area in AREAS:
+        for fmt in build.document_formats():
+            assert export.download_path(out / area, fmt).stat().st_size > 0
+    assert not list(out.glob(".staging-*"))
+
+
+def test_a_failed_document_fails_the_area_and_keeps_its_old_site(project, tmp_path, monkeypatch):
+    from mhbook import export
+
+    out = tmp_path / "site"
+    _build(out, jobs=2)
+    before = (out / AREAS[0] / "alpha.html").read_text("utf-8")
+    source = project / "notebooks" / "alpha.md"
+    source.write_text(source.read_text("utf-8") + "\nA new sentence.\n", "utf-8")
+
+    def broken(document, path):
+        raise export.ConverterError("synthetic converter failure")
+
+    monkeypatch.setitem(export.WRITERS, "docx", broken)
+    report = build.build_areas(AREAS, out, jobs=2)
+    assert {(f.area, f.notebook) for f in report.failures} == {(a, "documents") for a in AREAS}
+    assert all("synthetic converter failure" in f.error for f in report.failures)
+    assert (out / AREAS[0] / "alpha.html").read_text("utf-8") == before  # the old site stays
+    assert not list(out.glob(".staging-*"))
