@@ -19,8 +19,8 @@ What makes it fast (see ``mhbook.parallel`` and ``mhbook.buildcache``):
 - England-level notebooks (those whose ``parameters`` cell has no ``area_code``) are
   executed once and their page is shared by every site;
 - ``_static`` files, identical in every site, are stored once and hard-linked;
-- in a parallel build the workers stop after Sphinx; this process writes each site's
-  Word and PDF documents with one long-lived Chromium and moves the site into place.
+- workers render each site and write its Word document and the PDF's print page; this
+  process prints the PDFs with one long-lived Chromium and moves each site into place.
 
 ``build_areas`` with ``everything=True`` also writes the national landing site
 (``mhbook.national``): an index with a clickable map and a search box.
@@ -207,7 +207,7 @@ class StagedSite:
     area_code: str
     staging: str  # removed once the site is in place (or has failed)
     key: str
-    documents: list[str]
+    print_page: str | None  # the PDF's print page, when a PDF is still to be printed
 
 
 def stage_site(job: AreaJob) -> StagedSite | None:
@@ -235,20 +235,29 @@ def stage_site(job: AreaJob) -> StagedSite | None:
         except RuntimeError as exc:
             _keep_reports(staging, out / "_reports" / job.area_code)
             raise BookError(str(exc)) from exc
+        page = staging / "print.html" if "pdf" in documents else None
+        _write_documents(job.area_code, staging / "_build" / "html", documents, page)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return StagedSite(job.area_code, str(staging), key, documents)
+    return StagedSite(job.area_code, str(staging), key, str(page) if page else None)
 
 
 def finish_site(out: Path, staged: StagedSite) -> Path:
-    """Write the staged site's Word and PDF documents into it, then move it into
-    ``<out>/<code>``. On failure (``BookError``) the previous site stays."""
+    """Print the staged site's PDF into it, then move the site into ``<out>/<code>``.
+    On failure (``BookError``) the previous site stays."""
     out = Path(out)
     staging = Path(staged.staging)
     try:
         html = staging / "_build" / "html"
-        _write_documents(staged.area_code, html, staged.documents)
+        if staged.print_page:
+            from mhbook import export
+            from mhbook.export import pdf
+
+            try:
+                pdf.print_page(Path(staged.print_page), export.download_path(html, "pdf"), staged.area_code)
+            except export.ConverterError as exc:
+                raise BookError(f"{staged.area_code}: the pdf document could not be made: {exc}") from exc
         store = Store(out)
         _share_static(html, store.root / "static")
         replace_dir(html, out / staged.area_code)
@@ -264,17 +273,22 @@ def render_site(job: AreaJob) -> Path:
     return Path(job.out) / job.area_code if staged is None else finish_site(Path(job.out), staged)
 
 
-def _write_documents(code: str, html: Path, formats: list[str]) -> None:
-    """Write the area's Word and PDF documents into the site before it goes live, so
-    every page's download links work; a failure fails the site (the old one stays)."""
+def _write_documents(code: str, html: Path, formats: list[str], print_page: Path | None) -> None:
+    """Write the area's Word document into the staged site, and for a PDF its print page
+    at ``print_page`` (``finish_site`` prints it), so every download link works once the
+    site goes live; a failure fails the site (the old one stays)."""
     if not formats:
         return
     from mhbook import areas, export
+    from mhbook.export import pdf
 
     document = export.read_site(html, areas.get(code))
     for fmt in formats:
         try:
-            export.WRITERS[fmt](document, export.download_path(html, fmt))
+            if fmt == "pdf":
+                print_page.write_text(pdf.to_html(document), "utf-8")
+            else:
+                export.WRITERS[fmt](document, export.download_path(html, fmt))
         except export.ConverterError as exc:
             raise BookError(f"{code}: the {fmt} document could not be made: {exc}") from exc
 
@@ -430,8 +444,8 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     by_code = {a.code: a for a in resolved}
     results: list[AreaResult] = []
     executor = _executor(jobs or os.cpu_count() or 1, scheduler, len(area_jobs))
-    # Workers of a pool or cluster leave each site staged; one thread here writes the
-    # documents (one browser for the build, not one per worker) and moves sites into place.
+    # Workers of a pool or cluster leave each site staged; one thread here prints the PDFs
+    # (one browser for the build, not one per worker) and moves the sites into place.
     finisher = None if isinstance(executor, _Inline) else _Finisher(out)
     for job in area_jobs:
         job.finish_here = finisher is None

@@ -8,9 +8,9 @@ books with Sphinx in its own process, so imports and in-memory tables (England-l
 results cached by ``functools`` in the measures) are paid once per worker.
 
 The unit of work is one area (``AreaJob`` -> ``AreaOutcome``): execute its stale
-notebooks, then, if all succeeded, render its site with Sphinx. In a parallel build the
-worker leaves the rendered site staged and the coordinating process adds the Word and
-PDF documents (one browser for the whole build) and moves it into place. Jobs
+notebooks, then, if all succeeded, render its site with Sphinx and write its Word
+document. In a parallel build the worker leaves the site staged and the coordinating
+process prints its PDF (one browser for the whole build) and moves it into place. Jobs
 run in a local process pool (``--jobs N``) or on a Dask cluster (``--scheduler``);
 both need the output folder on a file system every worker can reach.
 
@@ -63,8 +63,8 @@ class AreaJob:
     code: str
     catalogue: str
     build_site: bool = True
-    # False: leave the site staged (Sphinx done) for the coordinating process to add the
-    # Word and PDF documents with its one browser and move into place.
+    # False: leave the site staged (Sphinx and Word done) for the coordinating process to
+    # print the PDF with its one browser and move into place.
     finish_here: bool = True
 
 

@@ -212,18 +212,21 @@ def test_a_parallel_build_writes_documents_here_and_leaves_no_staging(project, t
 
 
 def test_a_failed_document_fails_the_area_and_keeps_its_old_site(project, tmp_path, monkeypatch):
+    from browser.site import CHROMIUM, require_tools
     from mhbook import export
+    from mhbook.export import pdf
 
+    require_tools(CHROMIUM)  # the PDF is what this process prints
     out = tmp_path / "site"
     _build(out, jobs=2)
     before = (out / AREAS[0] / "alpha.html").read_text("utf-8")
     source = project / "notebooks" / "alpha.md"
     source.write_text(source.read_text("utf-8") + "\nA new sentence.\n", "utf-8")
 
-    def broken(document, path):
+    def broken(page, path, label):
         raise export.ConverterError("synthetic converter failure")
 
-    monkeypatch.setitem(export.WRITERS, "docx", broken)
+    monkeypatch.setattr(pdf, "print_page", broken)
     report = build.build_areas(AREAS, out, jobs=2)
     assert {(f.area, f.notebook) for f in report.failures} == {(a, "documents") for a in AREAS}
     assert all("synthetic converter failure" in f.error for f in report.failures)

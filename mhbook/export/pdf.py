@@ -92,22 +92,33 @@ def to_html(document: ExportDocument) -> str:
 
 def write_pdf(document: ExportDocument, path: Path) -> Path:
     """Print ``document`` to ``path`` (.pdf) with headless Chromium and return ``path``."""
-    if shutil.which(CHROMIUM) is None:
-        raise ConverterError(f"'{CHROMIUM}' not found: the PDF export needs Chromium "
-                             "(Debian: apt-get install chromium; or set MHBOOK_CHROMIUM)")
-    path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mhbook-pdf-") as tmp:
         page = Path(tmp) / "document.html"
         page.write_text(to_html(document), "utf-8")
-        try:
-            data = browser.shared(CHROMIUM).print_pdf(page, PRINT_TIMEOUT_S)
-        except browser.BrowserError as exc:
-            browser.discard(CHROMIUM)  # the next document gets a fresh browser
-            raise ConverterError(f"Chromium failed to print {document.area.code} to PDF: {exc}") from exc
-        if not data.startswith(b"%PDF"):
-            raise ConverterError(f"Chromium printed {document.area.code} but did not return a PDF")
-        target = Path(tmp) / "document.pdf"
-        target.write_bytes(data)
-        shutil.move(target, path)
+        print_page(page, path, document.area.code)
     log.info("wrote %s (%d chapters)", path, len(document.chapters))
+    return path
+
+
+def print_page(page: Path, path: Path, label: str) -> Path:
+    """Print the page written by ``to_html`` (``page``, a local file) to ``path`` (.pdf).
+
+    The build splits the two steps: workers write the page, and the coordinating process,
+    which holds the one browser, prints it. ``label`` (the area code) names the document
+    in errors.
+    """
+    if shutil.which(CHROMIUM) is None:
+        raise ConverterError(f"'{CHROMIUM}' not found: the PDF export needs Chromium "
+                             "(Debian: apt-get install chromium; or set MHBOOK_CHROMIUM)")
+    try:
+        data = browser.shared(CHROMIUM).print_pdf(page, PRINT_TIMEOUT_S)
+    except browser.BrowserError as exc:
+        browser.discard(CHROMIUM)  # the next document gets a fresh browser
+        raise ConverterError(f"Chromium failed to print {label} to PDF: {exc}") from exc
+    if not data.startswith(b"%PDF"):
+        raise ConverterError(f"Chromium printed {label} but did not return a PDF")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
     return path
