@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -182,12 +183,12 @@ def _share_static(html: Path, store: Path) -> None:
     static = html / "_static"
     if not static.is_dir():
         return
+    from mhbook.fetch import sha256_of
+
     store.mkdir(parents=True, exist_ok=True)
     for path in static.rglob("*"):
         if not path.is_file():
             continue
-        from mhbook.fetch import sha256_of
-
         shared = store / sha256_of(path)
         try:
             if not shared.exists():
@@ -450,12 +451,15 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     for job in area_jobs:
         job.finish_here = finisher is None
 
+    recording = threading.Lock()  # the finisher's thread records areas too
+
     def record(outcome: AreaOutcome) -> None:
         result = AreaResult(by_code[outcome.area_code], Path(outcome.site) if outcome.site else None,
                             outcome.failures, outcome.executed)
-        results.append(result)
-        if on_area:
-            on_area(result, len(results), len(area_jobs))
+        with recording:
+            results.append(result)
+            if on_area:
+                on_area(result, len(results), len(area_jobs))
 
     try:
         for nb in england.execute:  # England-level notebooks first: every site shares them
@@ -468,9 +472,6 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
                 outcome: AreaOutcome = fut.result()
                 if outcome.staged is not None:
                     finisher.submit(outcome, record)
-                elif finisher:
-                    with finisher.lock:
-                        record(outcome)
                 else:
                     record(outcome)
             if finisher:
@@ -488,12 +489,10 @@ class _Finisher:
     """One thread of the coordinating process that completes staged sites in turn."""
 
     def __init__(self, out: Path):
-        import threading
         from concurrent.futures import ThreadPoolExecutor
 
         self.out = out
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mhbook-finish")
-        self.lock = threading.Lock()  # ``record`` is also called from the main thread
         self.jobs: list[tuple[Future, StagedSite]] = []
 
     def submit(self, outcome: AreaOutcome, record: Callable[[AreaOutcome], None]) -> None:
@@ -505,8 +504,7 @@ class _Finisher:
             except BookError as exc:
                 outcome.failures.append(Failure(outcome.area_code, "documents", str(exc)))
             outcome.staged = None
-            with self.lock:
-                record(outcome)
+            record(outcome)
 
         self.jobs.append((self.pool.submit(finish), staged))
 
@@ -526,11 +524,8 @@ def _england_area() -> Area:
     return Area("E92000001", "England", "E92000001", "England", (), ())
 
 
-def build_area(area: Area, out: Path, on_step=None, only: list[str] | None = None) -> AreaResult:
-    """Build one area's site in this process (incrementally); kept for callers of the
-    one-area API. ``on_step`` is accepted for compatibility and called once at the end."""
+def build_area(area: Area, out: Path, only: list[str] | None = None) -> AreaResult:
+    """Build one area's site in this process (incrementally)."""
     report = build_areas([area.code], out, only, jobs=1)
-    if on_step:
-        on_step("jupyter-book")
     return next((r for r in report.results if r.area.code == area.code),
                 AreaResult(area, Path(out) / area.code))
