@@ -19,7 +19,7 @@ are filled first (a warm-up build of one area in a scratch folder) so that every
 step, the naive loop included, starts from the same verified data.
 
 ``peak_rss_mib`` is the largest total resident memory of a build's process tree
-(the mhbook command, its workers, their kernels and browsers), sampled every 0.2 s;
+(the mhbook command, its workers and its browser), sampled every 0.2 s;
 it counts a page shared by several processes (libraries, Chromium's helpers) once in
 each. ``peak_pss_mib`` (proportional set size, sampled every 1 s) counts it once.
 Prints a table, then as its last line one JSON object.

@@ -14,8 +14,8 @@ What makes it fast (see ``mhbook.parallel`` and ``mhbook.buildcache``):
   version, hashes of the datasets it read); an output whose key is unchanged is
   not executed again, and a site whose outputs and book files are unchanged is
   not rendered again, so a build after one dataset changed re-runs only what reads it;
-- notebooks run in one long-lived kernel per worker process, and Sphinx runs inside
-  the worker, so start-up costs and England-level results are paid once per worker;
+- notebooks run inside long-lived worker processes (no kernel per notebook), which
+  also run Sphinx, so start-up costs and England-level results are paid once per worker;
 - England-level notebooks (those whose ``parameters`` cell has no ``area_code``) are
   executed once and their page is shared by every site;
 - ``_static`` files, identical in every site, are stored once and hard-linked;
@@ -36,6 +36,7 @@ import tempfile
 import threading
 from collections import Counter
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -44,6 +45,7 @@ import yaml
 
 import mhbook
 from mhbook import buildcache
+from mhbook.errors import MhbookError
 from mhbook.areas import Area
 from mhbook.buildcache import OutputKey, Store, replace_dir
 from mhbook.parallel import CELL_TIMEOUT_S, AreaJob, AreaOutcome, Failure, run_area_job, run_shared_job, sphinx_build
@@ -55,10 +57,17 @@ __all__ = ["CELL_TIMEOUT_S", "AreaResult", "BookError", "BuildReport", "Failure"
 
 #: The folder name under which England-level notebooks are stored.
 ENGLAND = "england"
+#: How worker processes start: "spawn" gives each a clean interpreter (no threads or
+#: state inherited from the coordinating process).
+START_METHOD = "spawn"
 
 
 class BookError(RuntimeError):
     """Sphinx (Jupyter Book) failed to render an area's site."""
+
+
+class WorkerLostError(MhbookError):
+    """A worker process died mid-build (killed, out of memory, or a crash in native code)."""
 
 
 def project_root() -> Path:
@@ -349,14 +358,14 @@ def _plan(areas: list[Area], out: Path, only: list[str] | None):
 
 
 class _Local:
-    """A process pool whose workers keep their kernels between jobs."""
+    """A pool of worker processes, each keeping its shell and loaded tables between jobs
+    (started on first use: a build with nothing to do starts none)."""
 
     def __init__(self, jobs: int):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_worker_init)
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(START_METHOD))
 
     def submit(self, func, *args) -> Future:
         return self.pool.submit(func, *args)
@@ -368,14 +377,6 @@ class _Local:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _worker_init() -> None:
-    import atexit
-
-    from mhbook import parallel
-
-    atexit.register(parallel.shutdown_runners)
 
 
 class _Dask:
@@ -398,32 +399,10 @@ class _Dask:
         self.client.close()
 
 
-class _Inline:
-    """Run jobs in this process, one after another (``--jobs 1``)."""
-
-    def submit(self, func, *args) -> Future:
-        fut: Future = Future()
-        try:
-            fut.set_result(func(*args))
-        except BaseException as exc:  # handed to the caller through the future, as a pool would
-            fut.set_exception(exc)
-        return fut
-
-    def as_completed(self, futures):
-        return list(futures)
-
-    def close(self) -> None:
-        from mhbook import parallel
-
-        parallel.shutdown_runners()
-
-
 def _executor(jobs: int, scheduler: str | None, n: int):
     if scheduler:
         return _Dask(scheduler)
-    if jobs <= 1 or n <= 1:
-        return _Inline()
-    return _Local(min(jobs, n))
+    return _Local(max(1, min(jobs, n)))
 
 
 def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *, everything: bool = False,
@@ -439,17 +418,15 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     from mhbook import areas as registry
 
     resolved = registry.all_areas() if everything else list(dict.fromkeys(registry.get(q) for q in queries))
-    out = Path(out).resolve()  # the kernels change directory: relative paths would break
+    out = Path(out).resolve()  # notebooks run in other folders: relative paths would break
     out.mkdir(parents=True, exist_ok=True)
     england, area_jobs, reasons, up_to_date = _plan(resolved, out, only)
     by_code = {a.code: a for a in resolved}
     results: list[AreaResult] = []
     executor = _executor(jobs or os.cpu_count() or 1, scheduler, len(area_jobs))
-    # Workers of a pool or cluster leave each site staged; one thread here prints the PDFs
-    # (one browser for the build, not one per worker) and moves the sites into place.
-    finisher = None if isinstance(executor, _Inline) else _Finisher(out)
-    for job in area_jobs:
-        job.finish_here = finisher is None
+    # Workers leave each site staged; one thread here prints the PDFs (one browser for
+    # the build, not one per worker) and moves the sites into place.
+    finisher = _Finisher(out)
 
     recording = threading.Lock()  # the finisher's thread records areas too
 
@@ -462,27 +439,39 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
                 on_area(result, len(results), len(area_jobs))
 
     try:
-        for nb in england.execute:  # England-level notebooks first: every site shares them
-            failures = executor.submit(run_shared_job, england, nb).result()
-            if failures:
-                results.append(AreaResult(_england_area(), None, failures))
-        if not any(r.failures for r in results):
-            futures = [executor.submit(run_area_job, job) for job in area_jobs]
-            for fut in executor.as_completed(futures):
-                outcome: AreaOutcome = fut.result()
-                if outcome.staged is not None:
-                    finisher.submit(outcome, record)
-                else:
-                    record(outcome)
-            if finisher:
-                finisher.wait()
+        _run(executor, finisher, england, area_jobs, results, record)
         if everything and england.notebooks and not any(r.failures for r in results):
             executor.submit(render_site, england).result()
+    except BrokenProcessPool as exc:
+        done = {r.area.code for r in results}
+        left = [job.area_code for job in area_jobs if job.area_code not in done]
+        raise WorkerLostError(
+            f"a worker process stopped unexpectedly (killed, out of memory, or a crash in native code) with "
+            f"{len(left)} area(s) unfinished ({', '.join(left[:5])}{', ...' if len(left) > 5 else ''}); the sites "
+            "finished so far are in place: run the same command again to resume") from exc
     finally:
-        if finisher:
-            finisher.close()
+        finisher.close()
         executor.close()
     return BuildReport(results, reasons, up_to_date, write_index(out))
+
+
+def _run(executor, finisher: _Finisher, england: AreaJob, area_jobs: list[AreaJob], results: list[AreaResult],
+         record: Callable[[AreaOutcome], None]) -> None:
+    """England-level notebooks first (every site shares them), then every area job."""
+    for nb in england.execute:
+        failures = executor.submit(run_shared_job, england, nb).result()
+        if failures:
+            results.append(AreaResult(_england_area(), None, failures))
+    if any(r.failures for r in results):
+        return
+    futures = [executor.submit(run_area_job, job) for job in area_jobs]
+    for fut in executor.as_completed(futures):
+        outcome: AreaOutcome = fut.result()
+        if outcome.staged is not None:
+            finisher.submit(outcome, record)
+        else:
+            record(outcome)
+    finisher.wait()
 
 
 class _Finisher:
@@ -525,7 +514,7 @@ def _england_area() -> Area:
 
 
 def build_area(area: Area, out: Path, only: list[str] | None = None) -> AreaResult:
-    """Build one area's site in this process (incrementally)."""
+    """Build one area's site (incrementally), with one worker process."""
     report = build_areas([area.code], out, only, jobs=1)
     return next((r for r in report.results if r.area.code == area.code),
                 AreaResult(area, Path(out) / area.code))

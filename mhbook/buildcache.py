@@ -9,7 +9,7 @@ Every executed notebook (an *output*: one area x one notebook) is keyed by
   ``import`` statements), and of the package's data files (``*.yaml``,
   ``*.mplstyle``; the dataset hashes in ``catalogue.yaml`` excluded), so a changed
   measure re-runs the notebooks that use it and no others,
-- the sha256 of every dataset the notebook read (recorded in the kernel by
+- the sha256 of every dataset the notebook read (recorded in the executing process by
   ``mhbook.buildtrack``, taken from the catalogue when it finished).
 
 Records live in ``<out>/.mhbook-build/records/<area>/<notebook>.json`` next to the
@@ -128,14 +128,14 @@ def notebook_code_version(notebook: Path) -> str:
 
 @functools.cache
 def code_version() -> str:
-    """``<version>+<sha256 prefix>`` of the whole package (a kernel restarts when it moves)."""
+    """``<version>+<sha256 prefix>`` of the whole package (a worker must not run another)."""
     files = [p for p in _package().rglob("*.py") if p.name not in _MACHINERY]
     return _digest(sorted(files) + _data_files())
 
 
 @functools.cache
 def catalogue_digest() -> str:
-    """sha256 of the dataset hashes in the catalogue (a kernel must reload when it moves)."""
+    """sha256 of the dataset hashes in the catalogue (a worker must not run another)."""
     return _sha(json.dumps({i: d.sha256 for i, d in catalogue.datasets().items()}, sort_keys=True))
 
 

@@ -1,7 +1,7 @@
-"""Record which datasets a notebook reads, inside the kernel that executes it.
+"""Record which datasets a notebook reads, inside the process that executes it.
 
 The incremental build (``mhbook.buildcache``) keys each executed notebook by the
-sha256 of every dataset it read. This module runs in the notebook's kernel and
+sha256 of every dataset it read. This module runs where the notebook runs (a build worker) and
 watches the three ways a dataset is reached:
 
 - ``catalogue.get(id)`` and ``fetch``'s dataset lookup: any direct read;
@@ -11,14 +11,14 @@ watches the three ways a dataset is reached:
   datasets read while a result was first computed are remembered with it and
   recorded again whenever the cached result is returned.
 
-So a kernel that is reused for many areas and notebooks (the fast path) records
-the same set as a fresh kernel would. Wrappers are installed by replacing module
+So a process that is reused for many areas and notebooks (the fast path) records
+the same set as a fresh one would. Wrappers are installed by replacing module
 globals, which is how functions find each other at call time. A module imported
 during a notebook is wrapped before the next one; its ``functools`` caches are then
 emptied once, so that what fills them is seen (while it was unwrapped, the lookups
 it made were recorded directly, for the notebook that made them).
 
-Usage in the kernel: ``install()`` once, then ``start()`` before and
+Usage: ``install()`` once, then ``start()`` before and
 ``finish(path)`` after each notebook; ``finish`` writes the sorted ids as JSON.
 """
 

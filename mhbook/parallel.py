@@ -1,29 +1,29 @@
-"""Workers of the fast build: long-lived kernels and an in-process Sphinx, per process.
+"""Workers of the fast build: notebooks and Sphinx in one long-lived process each.
 
 The slow parts of building a site the plain way are start-up costs: a new Jupyter
 kernel per notebook (importing pandas, geopandas, matplotlib and mhbook, then
-re-reading tidy tables) and a new Sphinx per area. Here each worker process keeps
-one kernel (``NotebookRunner``) for all the notebooks it executes, and renders
-books with Sphinx in its own process, so imports and in-memory tables (England-level
-results cached by ``functools`` in the measures) are paid once per worker.
+re-reading tidy tables) and a new Sphinx per area. Here each worker process executes
+every notebook it is given in its own IPython shell (``mhbook.execute``) and renders
+books with Sphinx itself, so imports and in-memory tables (England-level results cached
+by ``functools`` in the measures) are paid once per worker, and no second process per
+worker holds another copy of them.
 
 The unit of work is one area (``AreaJob`` -> ``AreaOutcome``): execute its stale
-notebooks, then, if all succeeded, render its site with Sphinx and write its Word
-document. In a parallel build the worker leaves the site staged and the coordinating
-process prints its PDF (one browser for the whole build) and moves it into place. Jobs
-run in a local process pool (``--jobs N``) or on a Dask cluster (``--scheduler``);
-both need the output folder on a file system every worker can reach.
+notebooks, then, if all succeeded, stage its site (Sphinx, the Word document and the
+PDF's print page); the coordinating process prints the PDF (one browser for the whole
+build) and moves the site into place. Jobs run in a local process pool (``--jobs N``)
+or on a Dask cluster (``--scheduler``); both need the output folder on a file system
+every worker can reach.
 
-Between notebooks the kernel's user namespace is cleared (``clear_namespace``), the working
-directory moved to the notebook's output folder, and open figures closed; modules
-and their caches stay. ``mhbook.buildtrack`` records the datasets each notebook read.
+Between notebooks the shell's user namespace is cleared (``clear_namespace``), the
+working directory moved to the notebook's output folder, and open figures closed;
+modules and their caches stay. ``mhbook.buildtrack`` records the datasets each notebook read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
 import shutil
@@ -32,12 +32,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mhbook.errors import MhbookError
+
 log = logging.getLogger(__name__)
 
 #: Executed at most this long per cell (seconds) before the cell is stopped.
 CELL_TIMEOUT_S = 600
-#: Seconds to wait for a new kernel to answer.
-KERNEL_START_S = 120
 
 
 @dataclass
@@ -63,9 +63,6 @@ class AreaJob:
     code: str
     catalogue: str
     build_site: bool = True
-    # False: leave the site staged (Sphinx and Word done) for the coordinating process to
-    # print the PDF with its one browser and move into place.
-    finish_here: bool = True
 
 
 @dataclass
@@ -74,22 +71,12 @@ class AreaOutcome:
     executed: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     site: str | None = None
-    staged: object | None = None  # a ``build.StagedSite`` when ``finish_here`` is False
+    staged: object | None = None  # a ``build.StagedSite`` for the coordinating process to finish
     seconds: float = 0.0
 
 
-def _error_text(exc: BaseException, nb=None) -> str:
-    from nbclient.exceptions import CellExecutionError
-
-    if isinstance(exc, CellExecutionError):
-        count = next((c.get("execution_count") for c in (nb.cells if nb else [])
-                      if any(o.get("output_type") == "error" for o in c.get("outputs", []))), "?")
-        return f"cell {count}: {exc.ename}: {exc.evalue}".strip()[:500]
-    return f"{type(exc).__name__}: {exc}"[:500]
-
-
 def clear_namespace() -> None:
-    """Forget the previous notebook's variables and outputs (run inside the kernel).
+    """Forget the previous notebook's variables and outputs in this process's shell.
 
     What ``%reset -f`` does for a notebook's names, without its full garbage collection,
     which cost a quarter of a second per notebook. Dunder names and IPython's own
@@ -105,89 +92,53 @@ def clear_namespace() -> None:
     shell.user_ns.update({"_": "", "__": "", "___": ""})
 
 
-class NotebookRunner:
-    """One Jupyter kernel that executes notebooks one after another."""
+class WorkerMismatchError(MhbookError):
+    """A long-lived worker (Dask) has imported another mhbook or catalogue than the build's."""
 
-    def __init__(self, code: str, catalogue: str, kernel_name: str = "python3"):
-        from jupyter_client.manager import KernelManager
 
-        self.code, self.catalogue, self.kernel_name = code, catalogue, kernel_name
-        self.km = KernelManager(kernel_name=kernel_name)
-        # One thread per kernel: the workers already use every core.
-        # Less memory held per kernel: Arrow allocates from malloc, and malloc keeps few arenas.
-        env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-                            "ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2"}
-        self.km.start_kernel(env=env)
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=KERNEL_START_S)
-        self._run("import mhbook.buildtrack as _mhbook_track\n_mhbook_track.install()")
+# The code and catalogue versions this process executes notebooks with (set on first use).
+_versions: tuple[str, str] | None = None
 
-    def _run(self, code: str) -> None:
-        reply = self.kc.execute_interactive(code, timeout=CELL_TIMEOUT_S, output_hook=lambda msg: None)
-        content = reply["content"]
-        if content["status"] != "ok":
-            raise RuntimeError(f"kernel setup failed: {content.get('ename')}: {content.get('evalue')}")
 
-    def execute(self, nb, workdir: Path, reads_file: Path) -> None:
-        """Execute ``nb`` in place with ``workdir`` as working directory; write its reads."""
-        from nbclient import NotebookClient
+def _ready_to_execute(job: AreaJob) -> None:
+    """Start recording dataset reads (once per process); refuse a job for other code.
 
-        # chdir first: the previous notebook's folder may be gone (a failed run is deleted).
-        self._run(f"import os as _os\n_os.chdir({str(workdir)!r})")
-        self._run(
-            "import mhbook.parallel as _mhbook_parallel\n_mhbook_parallel.clear_namespace()\n"
-            "import matplotlib.pyplot as _plt, mhbook.buildtrack as _mhbook_track\n"
-            "_plt.close('all'); _mhbook_track.start()"
+    Modules imported in a process cannot be reloaded safely, so a worker that outlives a
+    change of code or catalogue (a Dask worker) stops with a message instead of
+    building pages from stale modules and caches. Pool workers start afresh each build.
+    """
+    global _versions
+    from mhbook import buildcache, buildtrack
+
+    if _versions is None:
+        _versions = (buildcache.code_version(), buildcache.catalogue_digest())
+        buildtrack.install()
+    if _versions != (job.code, job.catalogue):
+        raise WorkerMismatchError(
+            f"this worker (pid {os.getpid()}) has mhbook {_versions[0]} with catalogue {_versions[1][:12]} loaded, "
+            f"but the build is for {job.code} with catalogue {job.catalogue[:12]}: restart the workers "
+            "(e.g. Client.restart() in Dask) so that they import the current code"
         )
-        client = NotebookClient(nb, km=self.km, timeout=CELL_TIMEOUT_S, kernel_name=self.kernel_name,
-                                resources={"metadata": {"path": str(workdir)}})
-        client.kc = self.kc
-        client.execute()
-        self._run(f"_mhbook_track = __import__('mhbook.buildtrack').buildtrack\n"
-                  f"_mhbook_track.finish({str(reads_file)!r})")
-
-    def alive(self) -> bool:
-        return self.km.is_alive()
-
-    def shutdown(self) -> None:
-        with contextlib.suppress(Exception):
-            self.kc.stop_channels()
-            self.km.shutdown_kernel(now=True)
 
 
-# The worker process's kernel, kept between jobs (one per process, or per Dask thread).
-_runners: dict[int, NotebookRunner] = {}
+def run_notebook(job: AreaJob, nb, workdir: Path) -> list[str]:
+    """Execute ``nb`` in this process with ``workdir`` as working directory.
 
+    Returns the ids of the datasets it read (``mhbook.buildtrack``). The previous
+    notebook's names and figures are cleared first; modules and their caches stay.
+    """
+    import matplotlib.pyplot as plt
 
-def _runner(job: AreaJob) -> NotebookRunner:
-    import threading
+    from mhbook import buildtrack, execute
 
-    key = threading.get_ident()
-    runner = _runners.get(key)
-    # A kernel that has seen other code or other dataset hashes holds stale caches.
-    if runner is not None and (not runner.alive() or (runner.code, runner.catalogue) != (job.code, job.catalogue)):
-        runner.shutdown()
-        runner = None
-    if runner is None:
-        runner = _runners[key] = NotebookRunner(job.code, job.catalogue)
-    return runner
-
-
-def _drop_runner() -> None:
-    import threading
-
-    runner = _runners.pop(threading.get_ident(), None)
-    if runner:
-        runner.shutdown()
-
-
-def shutdown_runners() -> None:
-    """Stop every kernel of this process (called when a pool worker exits)."""
-    for runner in list(_runners.values()):
-        runner.shutdown()
-    _runners.clear()
+    _ready_to_execute(job)
+    with execute.lock:
+        execute.shell()
+        clear_namespace()
+        plt.close("all")
+        buildtrack.start()
+        execute.execute(nb, workdir, CELL_TIMEOUT_S)
+        return buildtrack.reads()
 
 
 def prepare_notebook(src: Path, parameters: dict):
@@ -214,37 +165,32 @@ def execute_output(job: AreaJob, area: str, notebook: str, params: dict) -> list
     import nbformat
 
     from mhbook.buildcache import OutputKey, Store
+    from mhbook.execute import CellError
 
     root, out = Path(job.root), Path(job.out)
     store = Store(out)
     src = root / "notebooks" / f"{notebook}.md"
     key = OutputKey.for_notebook(area, notebook, src, params)
     workdir = Path(tempfile.mkdtemp(prefix=f"{area}-{notebook}-", dir=store.tmp_dir()))
-    reads_file = workdir.with_suffix(".reads.json")
     nb = prepare_notebook(src, params)
     try:
-        _runner(job).execute(nb, workdir, reads_file)
+        reads = run_notebook(job, nb, workdir)
     except Exception as exc:  # collected into the failure table; the build goes on
-        from nbclient.exceptions import CellExecutionError
-
-        if not isinstance(exc, CellExecutionError):
-            _drop_runner()  # a dead or confused kernel is replaced for the next notebook
         store.forget(area, notebook)
         reports = out / "_reports" / job.area_code
         reports.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, reports / f"{notebook}.ipynb")
         shutil.rmtree(workdir, ignore_errors=True)
-        return [Failure(job.area_code, notebook, _error_text(exc, nb))]
-    finally:
-        reads = json.loads(reads_file.read_text("utf-8")) if reads_file.exists() else []
-        reads_file.unlink(missing_ok=True)
+        error = str(exc) if isinstance(exc, CellError) else f"{type(exc).__name__}: {exc}"
+        return [Failure(job.area_code, notebook, error[:500])]
     nbformat.write(nb, workdir / f"{notebook}.ipynb")
     store.commit(key, workdir, reads)
     return []
 
 
 def run_area_job(job: AreaJob) -> AreaOutcome:
-    """Bring one area up to date: execute stale notebooks, then render and place its site."""
+    """Bring one area up to date: execute stale notebooks, then stage its site (Sphinx,
+    Word document, the PDF's print page) for the coordinating process to finish."""
     from mhbook import build
 
     started = time.perf_counter()
@@ -257,12 +203,9 @@ def run_area_job(job: AreaJob) -> AreaOutcome:
                 outcome.executed.append(notebook)
     if not outcome.failures and job.build_site:
         try:
-            if job.finish_here:
-                outcome.site = str(build.render_site(job))
-            else:
-                outcome.staged = build.stage_site(job)
-                if outcome.staged is None:  # unchanged: the site in place is current
-                    outcome.site = str(Path(job.out) / job.area_code)
+            outcome.staged = build.stage_site(job)
+            if outcome.staged is None:  # unchanged: the site in place is current
+                outcome.site = str(Path(job.out) / job.area_code)
         except build.BookError as exc:
             outcome.failures.append(Failure(job.area_code, "jupyter-book", str(exc)))
     outcome.seconds = time.perf_counter() - started

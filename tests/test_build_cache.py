@@ -3,7 +3,7 @@
 The book here is synthetic: a throw-away project (``MHBOOK_PROJECT``) with two tiny
 notebooks that only look up catalogue entries (``catalogue.get``), so what each one
 "reads" is known: ``alpha`` reads ``iapt-annual``, ``beta`` reads ``qof-ccg-1920``.
-The areas are real (the registry needs the mirror), the kernels and Sphinx real.
+The areas are real (the registry needs the mirror), the notebook execution and Sphinx real.
 """
 
 from __future__ import annotations
@@ -85,10 +85,14 @@ def _build(out: Path, jobs: int = 1, **kw) -> build.BuildReport:
 
 
 def _fake_catalogue(monkeypatch, dataset_id: str) -> None:
-    """Give one catalogue entry a different (synthetic) sha256, as a refresh would."""
+    """Give one catalogue entry a different (synthetic) sha256, as a refresh would.
+
+    The change is made in this process; workers are forked rather than spawned so that
+    they see it too, as they would see a changed catalogue file."""
     changed = dict(catalogue.datasets())
     changed[dataset_id] = replace(changed[dataset_id], sha256="f" * 64)
     monkeypatch.setattr(catalogue, "datasets", lambda: changed)
+    monkeypatch.setattr(build, "START_METHOD", "fork")
 
 
 def test_records_name_exactly_the_datasets_each_notebook_read(project, tmp_path):
@@ -193,7 +197,7 @@ def test_dask_local_cluster_builds_two_areas(project, tmp_path):
 
 
 def test_a_relative_output_folder_works(project, tmp_path, monkeypatch):
-    # The kernels move between folders; the build must not resolve "site" against them.
+    # Notebooks run in their own folders; the build must not resolve "site" against them.
     monkeypatch.chdir(tmp_path)
     report = _build(Path("site"), jobs=1)
     assert sorted(r.area.code for r in report.results) == AREAS

@@ -1,4 +1,4 @@
-"""Kernel reuse between notebooks: nothing of one notebook is visible to the next."""
+"""Worker reuse between notebooks: nothing of one notebook is visible to the next."""
 
 from __future__ import annotations
 

@@ -296,19 +296,29 @@ def forest_figure(result: IaptInequality, key: str, measure: str, which: str) ->
     """Forest chart of ``measure`` by group of breakdown ``key`` for "england" or "local",
     against the organisation's overall value; 95% limits; comparison at 95%."""
     table = result.england if which == "england" else result.local
+    return _forest(table, result.name(which), result.period, key, measure)
+
+
+def _forest(table: pd.DataFrame, name: str, period: str, key: str, measure: str) -> figures.Figure:
     part = table[(table["breakdown"] == key) & (table["measure"] == measure)]
-    name, label = result.name(which), MEASURES[measure][2]
+    label = MEASURES[measure][2]
     title = part["breakdown_title"].iloc[0]
     return figures.forest_chart(
         part.assign(sig=part["significance_95"].str.lower(), label=part["group"].map(chart_label)),
         label="label", significance="sig",
         benchmark=float(part["benchmark"].iloc[0]), measure=label.split(" (")[0], unit="%",
-        benchmark_label=f"{name} overall", context=f"{name}, {result.period}",
-        caption=(f"{label[:1].upper()}{label[1:]} by {title.lower()}, {name}, {result.period}, with 95% "
+        benchmark_label=f"{name} overall", context=f"{name}, {period}",
+        caption=(f"{label[:1].upper()}{label[1:]} by {title.lower()}, {name}, {period}, with 95% "
                  f"Wilson confidence intervals, against {name}'s overall value (dashed line). Marker shape and "
                  "the words on the right give the comparison at 95%; the table gives the 99.8% one. "
                  f"{suppression_sentence(part)}"),
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _england_forest(period: str, key: str, measure: str) -> figures.Figure:
+    # England's chart is the same in every area's book: drawn once per process.
+    return _forest(all_breakdowns(period), "England", period, key, measure)
 
 
 def chart_label(group: str) -> str:
@@ -329,7 +339,8 @@ def publish_breakdown(result: IaptInequality, key: str) -> Markdown:
         if which == "local" and result.local is None:
             continue
         for measure in MEASURES:
-            fig = forest_figure(result, key, measure, which)
+            fig = _england_forest(result.period, key, measure) if which == "england" else \
+                forest_figure(result, key, measure, which)
             blocks.append(figures.publish(fig, f"{slug}-{measure}-{which}").data)
     blocks.append(figures.publish_table(
         breakdown_display(result, key), f"{slug}-table",
