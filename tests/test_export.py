@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from bs4 import BeautifulSoup
@@ -17,7 +18,8 @@ from bs4 import BeautifulSoup
 from browser.site import AREA, built_site
 from mhbook import areas, export
 from mhbook.cli import main
-from mhbook.export.document import SiteError, page_order, read_site
+from mhbook.export.document import SiteError, clean_article, page_order, read_site
+from mhbook.export.docx import _image_path
 
 
 def _squash(text: str) -> str:
@@ -143,6 +145,17 @@ def test_cli_exports_to_a_chosen_file(site, tmp_path):
         main(["export", AREA, "--format", "docx", "--out", str(site), "--to", str(target)])
     assert done.value.code in (0, None)
     assert target.read_bytes()[:2] == b"PK"
+
+
+def test_images_are_file_uris_that_lead_back_to_their_files(tmp_path):
+    """The print page loads each image from its file: URI; the Word writer reads the same file."""
+    name = "fig 1 #2 100% ü.png"
+    (tmp_path / "_images").mkdir()
+    (tmp_path / "_images" / name).write_bytes(b"")
+    article = BeautifulSoup(f'<article><img src="_images/{quote(name)}"></article>', "html.parser").article
+    src = clean_article(article, tmp_path).img["src"]
+    assert src.startswith("file:///")
+    assert Path(_image_path(src)) == (tmp_path / "_images" / name).resolve()
 
 
 @pytest.mark.mirror

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, SoupStrainer, Tag
 
 import mhbook
 from mhbook import catalogue
@@ -31,7 +31,8 @@ class SiteError(MhbookError):
 
 @dataclass
 class Chapter:
-    """One page of the site: its title, file name and cleaned ``<article>`` content."""
+    """One page of the site: its title, file name and cleaned ``<article>`` content
+    (images given by ``file:`` URIs)."""
 
     title: str
     page: str
@@ -71,23 +72,38 @@ def data_period(ids: list[str]) -> str:
     return str(years[0]) if years[0] == years[-1] else f"{years[0]} to {years[-1]}"
 
 
-def _soup(path: Path) -> BeautifulSoup:
+#: The part of a chapter page that the documents are made from; the rest is the site's frame.
+_ARTICLE = SoupStrainer("article", class_="bd-article")
+
+
+def _soup(path: Path, only: SoupStrainer | None = None) -> BeautifulSoup:
+    """The page at ``path``, parsed; if ``only`` is given, just the elements it matches."""
     if not path.is_file():
         raise SiteError(f"{path} is missing: build the area's site first (mhbook build AREA)")
-    return BeautifulSoup(path.read_text("utf-8"), "html.parser")
+    return BeautifulSoup(path.read_text("utf-8"), "html.parser", parse_only=only)
+
+
+def _root_page(site: Path) -> str:
+    """The book's first page: where the site's ``index.html`` redirects."""
+    index = _soup(site / "index.html")
+    refresh = index.find("meta", attrs={"http-equiv": re.compile("refresh", re.IGNORECASE)})
+    match = re.search(r"url=([^;\s]+)", refresh.get("content", "")) if refresh else None
+    if not match:
+        raise SiteError(f"{site / 'index.html'}: expected a redirect to the book's first page")
+    return match.group(1)
+
+
+def _reading_order(root: str, root_soup: BeautifulSoup) -> list[str]:
+    """The first page ``root`` and then the chapters of its navigation (``root_soup``)."""
+    nav = root_soup.select("nav.bd-docs-nav a.reference.internal")
+    pages = [root] + [urlsplit(a["href"]).path for a in nav]
+    return list(dict.fromkeys(p for p in pages if p))
 
 
 def page_order(site: Path) -> list[str]:
     """The site's chapter pages in reading order (file names relative to ``site``)."""
-    index = _soup(site / "index.html")
-    refresh = index.find("meta", attrs={"http-equiv": re.compile("refresh", re.I)})
-    match = re.search(r"url=([^;\s]+)", refresh.get("content", "")) if refresh else None
-    if not match:
-        raise SiteError(f"{site / 'index.html'}: expected a redirect to the book's first page")
-    root = match.group(1)
-    nav = _soup(site / root).select("nav.bd-docs-nav a.reference.internal")
-    pages = [root] + [urlsplit(a["href"]).path for a in nav]
-    return list(dict.fromkeys(p for p in pages if p))
+    root = _root_page(site)
+    return _reading_order(root, _soup(site / root))
 
 
 def _is_site_link(href: str) -> bool:
@@ -95,13 +111,27 @@ def _is_site_link(href: str) -> bool:
     return not parts.scheme and not parts.netloc and not href.startswith("#")
 
 
+_WEB_ONLY_TAGS = frozenset({"script", "style", "button"})
+_WEB_ONLY_CLASSES = frozenset({"cell_input", "tag_injected-parameters"})
+
+
+def _is_web_only(tag: Tag) -> bool:
+    """Whether ``tag`` is a script, style, button, code cell (the injected parameters among
+    them), heading anchor (``a.headerlink``) or the links to the documents themselves
+    (``nav.mhbook-downloads``)."""
+    classes = tag.get("class") or ()
+    return (tag.name in _WEB_ONLY_TAGS or not _WEB_ONLY_CLASSES.isdisjoint(classes)
+            or (tag.name == "a" and "headerlink" in classes)
+            or (tag.name == "nav" and "mhbook-downloads" in classes))
+
+
 def clean_article(article: Tag, site: Path) -> Tag:
-    """Strip web-only parts from a page's ``article`` and make image paths absolute."""
-    for junk in article.select("a.headerlink, script, style, button, .cell_input, .tag_injected-parameters, "
-                               "nav.mhbook-downloads"):
+    """Strip web-only parts from a page's ``article`` and point its images at their files
+    with absolute ``file:`` URIs."""
+    for junk in article.find_all(_is_web_only):
         junk.decompose()
     for img in article.find_all("img"):
-        img["src"] = str((site / unquote(img["src"])).resolve())
+        img["src"] = (site / unquote(img["src"])).resolve().as_uri()
         figure = img.find_parent("figure")
         if figure is not None and img.get("alt"):
             # On paper nobody can reach the alt text: print it under the caption.
@@ -117,8 +147,9 @@ def clean_article(article: Tag, site: Path) -> Tag:
     return article
 
 
-def _chapter(site: Path, page: str) -> Chapter:
-    article = _soup(site / page).select_one("article.bd-article")
+def _chapter(site: Path, page: str, soup: BeautifulSoup) -> Chapter:
+    """The chapter of ``page`` of ``site``, parsed as ``soup``."""
+    article = soup.select_one("article.bd-article")
     if article is None or article.find("h1") is None:
         raise SiteError(f"{site / page}: expected an <article class='bd-article'> with an <h1> title")
     title = article.find("h1").get_text(" ", strip=True).rstrip("#").strip()
@@ -131,7 +162,8 @@ def _dataset_ids(chapters: list[Chapter]) -> list[str]:
     known = set(catalogue.datasets())
     for ch in chapters:
         for table in ch.body.find_all("table"):
-            head = [th.get_text(strip=True) for th in table.select("thead th")]
+            head = [th.get_text(strip=True)
+                    for thead in table.find_all("thead") for th in thead.find_all("th")]
             if "id" in head:
                 col = head.index("id")
                 ids = [row.find_all("td")[col].get_text(strip=True) for row in table.select("tbody tr")]
@@ -143,8 +175,12 @@ def _dataset_ids(chapters: list[Chapter]) -> list[str]:
 
 def read_site(site: Path, area: Area, built: dt.date | None = None) -> ExportDocument:
     """Read ``site`` (one area's built book, ``<out>/<area code>``) into an ExportDocument."""
-    chapters = [_chapter(site, page) for page in page_order(site)]
-    title = _soup(site / chapters[0].page).find("title")
+    root = _root_page(site)
+    root_soup = _soup(site / root)  # whole: its navigation and title are read too
+    pages = _reading_order(root, root_soup)
+    chapters = [_chapter(site, page, root_soup if page == root else _soup(site / page, _ARTICLE))
+                for page in pages]
+    title = root_soup.find("title")
     book_title = f"Mental health inequalities: {area.name}"
     if title is None or area.name not in title.get_text():
         raise SiteError(f"{site}: its pages are not titled for {area.name} ({area.code}); "

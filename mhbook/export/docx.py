@@ -10,16 +10,24 @@ header row and their caption above.
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from bs4 import NavigableString, Tag
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.font import CT_RPr
 from docx.shared import Inches, Pt
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from mhbook.export.document import ExportDocument
 
@@ -28,21 +36,41 @@ log = logging.getLogger(__name__)
 #: Widest a figure is placed, in inches (A4 text column with the default margins).
 MAX_FIGURE_WIDTH_IN = 6.0
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 4, "h6": 4}
+_SPACES = re.compile(r"\s+")
 
 
 def _text(tag: Tag) -> str:
     return " ".join(tag.get_text(" ", strip=True).split())
 
 
-def _runs(paragraph, node, bold=False, italic=False, mono=False) -> None:
+@functools.cache
+def _run_format(bold: bool, italic: bool, mono: bool) -> CT_RPr:
+    """The run properties (``<w:rPr>``) of text in this format, made once with python-docx."""
+    run = Run(OxmlElement("w:r"), None)
+    run.bold, run.italic = bold or None, italic or None
+    if mono:
+        run.font.name = "Courier New"
+    return run._r.get_or_add_rPr()
+
+
+def _add_text(paragraph: Paragraph, text: str, bold: bool, italic: bool, mono: bool) -> None:
+    """Append a run holding ``text`` (no tabs or line breaks) to ``paragraph``.
+
+    The same XML as ``Paragraph.add_run(text)`` followed by setting the format, made
+    faster: the run properties are a copy of ready-made ones, and the text goes into the
+    run's one ``<w:t>`` without being examined a character at a time.
+    """
+    r = paragraph._p.add_r()
+    r.append(copy.deepcopy(_run_format(bold, italic, mono)))
+    r.add_t(text)
+
+
+def _runs(paragraph: Paragraph, node, bold=False, italic=False, mono=False) -> None:
     """Append ``node``'s inline content to ``paragraph`` keeping bold, italic and code."""
     if isinstance(node, NavigableString):
-        text = re.sub(r"\s+", " ", str(node))
+        text = _SPACES.sub(" ", str(node))
         if text:
-            run = paragraph.add_run(text)
-            run.bold, run.italic = bold or None, italic or None
-            if mono:
-                run.font.name = "Courier New"
+            _add_text(paragraph, text, bold, italic, mono)
         return
     if not isinstance(node, Tag):
         return
@@ -59,29 +87,21 @@ def _runs(paragraph, node, bold=False, italic=False, mono=False) -> None:
         paragraph.add_run(f" ({href})")
 
 
-def _paragraph(doc, tag: Tag, style: str | None = None) -> None:
-    para = doc.add_paragraph(style=style)
-    for child in tag.children:
-        _runs(para, child)
-    if para.runs:  # the line breaks around HTML tags are not text
-        para.runs[0].text = para.runs[0].text.lstrip()
-        para.runs[-1].text = para.runs[-1].text.rstrip()
+def _trim(paragraph: Paragraph) -> None:
+    """Drop the white space at the start of the first run and the end of the last
+    (rewriting only a run that has some: python-docx rewrites text a character at a time)."""
+    runs = paragraph.runs
+    if not runs:
+        return
+    for run, strip in ((runs[0], str.lstrip), (runs[-1], str.rstrip)):
+        text = run.text
+        if strip(text) != text:
+            run.text = strip(text)
 
 
-def _figure(doc, figure: Tag) -> None:
-    for child in figure.find_all(["img", "figcaption", "p"], recursive=True):
-        if child.name == "img":
-            shape = doc.add_picture(child["src"])
-            if shape.width > Inches(MAX_FIGURE_WIDTH_IN):
-                ratio = Inches(MAX_FIGURE_WIDTH_IN) / shape.width
-                shape.width, shape.height = Inches(MAX_FIGURE_WIDTH_IN), int(shape.height * ratio)
-            # Word's "alt text" is the picture's docPr descr attribute.
-            shape._inline.docPr.set("descr", child.get("alt", ""))
-            shape._inline.docPr.set("title", figure.get("id", "figure"))
-        elif child.name == "figcaption":
-            _paragraph(doc, child, "Caption")
-        elif child.name == "p" and "figure-description" in child.get("class", []):
-            _paragraph(doc, child)
+def _image_path(src: str) -> str:
+    """The local file named by an image's ``file:`` URI."""
+    return url2pathname(urlsplit(src).path)
 
 
 def _repeat_header(row) -> None:
@@ -91,72 +111,125 @@ def _repeat_header(row) -> None:
     tr_pr.append(flag)
 
 
-def _table(doc, table: Tag) -> None:
-    caption = table.find("caption")
-    if caption is not None:
-        _paragraph(doc, caption, "Caption")
-    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
-    width = max(len(tr.find_all(["th", "td"], recursive=False)) for tr in rows)
-    grid = doc.add_table(rows=len(rows), cols=width)
-    grid.style = "Table Grid"
-    # Row by row: Table.cell(r, c) rescans the whole table on every call (quadratic).
-    for tr, row in zip(rows, grid.rows):
-        for cell, target in zip(tr.find_all(["th", "td"], recursive=False), row.cells):
-            for child in cell.children:
-                _runs(target.paragraphs[0], child, bold=cell.name == "th")
-        if tr.find_parent("thead") is not None:
-            _repeat_header(row)
-    doc.add_paragraph()
+class _Writer:
+    """Writes paragraphs, headings and the HTML of chapters into one python-docx Document.
 
+    Style names are resolved to style ids once per document: python-docx would scan all
+    of the document's styles again for every styled paragraph.
+    """
 
-def _list(doc, tag: Tag, depth: int = 1) -> None:
-    base = "List Number" if tag.name == "ol" else "List Bullet"
-    style = base if depth == 1 else f"{base} {min(depth, 3)}"
-    for li in tag.find_all("li", recursive=False):
-        para = doc.add_paragraph(style=style)
-        for child in li.children:
-            if isinstance(child, Tag) and child.name in ("ul", "ol"):
+    def __init__(self, doc) -> None:
+        self.doc = doc
+        self._style_ids: dict[tuple[str, WD_STYLE_TYPE], str | None] = {}
+
+    def _style_id(self, name: str, kind: WD_STYLE_TYPE) -> str | None:
+        """The id of the style called ``name`` of type ``kind`` (None for the default style)."""
+        if (name, kind) not in self._style_ids:
+            self._style_ids[name, kind] = self.doc.part.get_style_id(name, kind)
+        return self._style_ids[name, kind]
+
+    def paragraph(self, style: str | None = None, text: str = "") -> Paragraph:
+        """A new paragraph at the end of the document in paragraph style ``style``
+        (a style name; None for the default), holding ``text`` if given."""
+        para = self.doc.add_paragraph(text)
+        if style is not None:
+            para._p.style = self._style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+        return para
+
+    def heading(self, text: str, level: int) -> Paragraph:
+        """A heading paragraph: style ``Title`` for level 0, else ``Heading <level>``."""
+        return self.paragraph("Title" if level == 0 else f"Heading {level}", text)
+
+    def text_paragraph(self, tag: Tag, style: str | None = None) -> None:
+        """A paragraph of ``tag``'s inline content."""
+        para = self.paragraph(style)
+        for child in tag.children:
+            _runs(para, child)
+        _trim(para)  # the line breaks around HTML tags are not text
+
+    def figure(self, figure: Tag) -> None:
+        """A ``<figure>``: its picture with the alt text, caption and text description."""
+        for child in figure.find_all(["img", "figcaption", "p"], recursive=True):
+            if child.name == "img":
+                shape = self.doc.add_picture(_image_path(child["src"]))
+                if shape.width > Inches(MAX_FIGURE_WIDTH_IN):
+                    ratio = Inches(MAX_FIGURE_WIDTH_IN) / shape.width
+                    shape.width, shape.height = Inches(MAX_FIGURE_WIDTH_IN), int(shape.height * ratio)
+                # Word's "alt text" is the picture's docPr descr attribute.
+                shape._inline.docPr.set("descr", child.get("alt", ""))
+                shape._inline.docPr.set("title", figure.get("id", "figure"))
+            elif child.name == "figcaption":
+                self.text_paragraph(child, "Caption")
+            elif child.name == "p" and "figure-description" in child.get("class", []):
+                self.text_paragraph(child)
+
+    def table(self, table: Tag) -> None:
+        """A ``<table>`` as a Word table, its caption above and its header rows repeated."""
+        caption = table.find("caption")
+        if caption is not None:
+            self.text_paragraph(caption, "Caption")
+        rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+        cells = [[c for c in tr.children if isinstance(c, Tag) and c.name in ("th", "td")] for tr in rows]
+        grid = self.doc.add_table(rows=len(rows), cols=max(map(len, cells)))
+        grid._tbl.tblStyle_val = self._style_id("Table Grid", WD_STYLE_TYPE.TABLE)
+        # Straight to each row's <w:tc> elements, each holding the one empty paragraph of a
+        # new cell: Table.cell(r, c) rescans the whole table on every call (quadratic), and
+        # _Row.cells with _Cell.paragraphs takes about as long as writing the cell's text.
+        for tr, row_cells, row in zip(rows, cells, grid.rows):
+            for cell, tc in zip(row_cells, row._tr.tc_lst):
+                para = Paragraph(tc.p_lst[0], grid)
+                for child in cell.children:
+                    _runs(para, child, bold=cell.name == "th")
+            if tr.find_parent("thead") is not None:
+                _repeat_header(row)
+        self.doc.add_paragraph()
+
+    def html_list(self, tag: Tag, depth: int = 1) -> None:
+        """A ``<ul>`` or ``<ol>`` as list paragraphs, nested lists ``depth`` levels deeper."""
+        base = "List Number" if tag.name == "ol" else "List Bullet"
+        style = base if depth == 1 else f"{base} {min(depth, 3)}"
+        for li in tag.find_all("li", recursive=False):
+            para = self.paragraph(style)
+            for child in li.children:
+                if isinstance(child, Tag) and child.name in ("ul", "ol"):
+                    continue
+                if isinstance(child, Tag) and child.name == "p":
+                    for grandchild in child.children:
+                        _runs(para, grandchild)
+                else:
+                    _runs(para, child)
+            for sub in li.find_all(["ul", "ol"], recursive=False):
+                self.html_list(sub, depth + 1)
+
+    def blocks(self, node: Tag) -> None:
+        """Write ``node``'s block children in order."""
+        for child in node.children:
+            if isinstance(child, NavigableString):
+                if child.strip():
+                    self.paragraph(text=" ".join(child.split()))
                 continue
-            if isinstance(child, Tag) and child.name == "p":
-                for grandchild in child.children:
-                    _runs(para, grandchild)
-            else:
-                _runs(para, child)
-        for sub in li.find_all(["ul", "ol"], recursive=False):
-            _list(doc, sub, depth + 1)
-
-
-def _blocks(doc, node: Tag) -> None:
-    """Write ``node``'s block children in order."""
-    for child in node.children:
-        if isinstance(child, NavigableString):
-            if child.strip():
-                doc.add_paragraph(" ".join(child.split()))
-            continue
-        if not isinstance(child, Tag):
-            continue
-        name = child.name
-        if name in _HEADINGS:
-            doc.add_heading(_text(child), level=_HEADINGS[name])
-        elif name == "p":
-            style = "Intense Quote" if "admonition-title" in child.get("class", []) else None
-            _paragraph(doc, child, style)
-        elif name == "figure":
-            _figure(doc, child)
-        elif name == "table":
-            _table(doc, child)
-        elif name in ("ul", "ol"):
-            _list(doc, child)
-        elif name == "dl":
-            for item in child.find_all(["dt", "dd"], recursive=False):
-                para = doc.add_paragraph()
-                _runs(para, item, bold=item.name == "dt")
-        elif name == "pre":
-            para = doc.add_paragraph()
-            run = para.add_run(child.get_text())
-            run.font.name, run.font.size = "Courier New", Pt(9)
-        elif name not in ("img", "hr"):  # sections, cells, admonitions: their contents
-            _blocks(doc, child)
+            if not isinstance(child, Tag):
+                continue
+            name = child.name
+            if name in _HEADINGS:
+                self.heading(_text(child), _HEADINGS[name])
+            elif name == "p":
+                style = "Intense Quote" if "admonition-title" in child.get("class", []) else None
+                self.text_paragraph(child, style)
+            elif name == "figure":
+                self.figure(child)
+            elif name == "table":
+                self.table(child)
+            elif name in ("ul", "ol"):
+                self.html_list(child)
+            elif name == "dl":
+                for item in child.find_all(["dt", "dd"], recursive=False):
+                    _runs(self.paragraph(), item, bold=item.name == "dt")
+            elif name == "pre":
+                run = self.paragraph().add_run(child.get_text())
+                run.font.name, run.font.size = "Courier New", Pt(9)
+            elif name not in ("img", "hr"):  # sections, cells, admonitions: their contents
+                self.blocks(child)
 
 
 def write_docx(document: ExportDocument, path: Path) -> Path:
@@ -165,16 +238,17 @@ def write_docx(document: ExportDocument, path: Path) -> Path:
     props = doc.core_properties
     props.title, props.subject = document.title, document.subtitle
     props.author, props.language = "mhbook", "en-GB"
-    doc.add_heading(document.title, level=0)
-    doc.add_paragraph(document.subtitle, style="Subtitle")
-    doc.add_paragraph(f"Data period: {document.data_period} (each dataset's period is listed under Sources).")
-    doc.add_paragraph(document.credit)
-    doc.add_paragraph().add_run("Contents").bold = True
+    writer = _Writer(doc)
+    writer.heading(document.title, 0)
+    writer.paragraph("Subtitle", document.subtitle)
+    writer.paragraph(text=f"Data period: {document.data_period} (each dataset's period is listed under Sources).")
+    writer.paragraph(text=document.credit)
+    writer.paragraph().add_run("Contents").bold = True
     for chapter in document.chapters:
-        doc.add_paragraph(chapter.title, style="List Number")
+        writer.paragraph("List Number", chapter.title)
     for chapter in document.chapters:
-        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        _blocks(doc, chapter.body)
+        writer.paragraph().add_run().add_break(WD_BREAK.PAGE)
+        writer.blocks(chapter.body)
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(path)
     log.info("wrote %s (%d chapters)", path, len(document.chapters))

@@ -9,7 +9,6 @@ network services, kept open between documents (``mhbook.export.browser``).
 
 from __future__ import annotations
 
-import copy
 import html
 import logging
 import os
@@ -62,10 +61,7 @@ def to_html(document: ExportDocument) -> str:
     contents = "\n".join(f"<li>{esc(ch.title)}</li>" for ch in document.chapters)
     chapters = []
     for ch in document.chapters:
-        body = copy.copy(ch.body)  # the Word writer still needs file paths
-        for img in body.find_all("img"):
-            img["src"] = Path(img["src"]).as_uri()
-        chapters.append(f'<section class="chapter">\n{body.decode_contents()}\n</section>')
+        chapters.append(f'<section class="chapter">\n{ch.body.decode_contents()}\n</section>')
     return f"""<!DOCTYPE html>
 <html lang="en-GB">
 <head>
