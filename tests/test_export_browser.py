@@ -53,6 +53,17 @@ def test_one_browser_prints_many_pdfs_and_leaves_nothing_running(page):
     assert not _running(processes)
 
 
+def test_printing_runs_in_one_process_and_closes_its_tab(page):
+    one = browser.Browser(CHROMIUM)
+    try:
+        one.print_pdf(page, timeout=60)
+        # no renderer, print compositor or zygote of its own: each would map Chromium again
+        assert psutil.Process(one._proc.pid).children(recursive=True) == []
+        assert [t for t in one.send("Target.getTargets")["targetInfos"] if t["type"] == "page"] == []
+    finally:
+        one.close()
+
+
 def test_a_crashed_browser_is_reported_then_replaced(page):
     first = browser.shared(CHROMIUM)
     first._proc.send_signal(signal.SIGKILL)
