@@ -129,7 +129,8 @@ def publish(figure: Figure, name: str, *, outdir: Path | str = FIGURE_DIR, svg: 
         shutil.copyfile(rendered, png)
     else:
         with style.apply():
-            figure.fig.savefig(png, dpi=dpi, bbox_inches="tight")
+            # zlib level 3 instead of 6: a quarter less time to write, files about 6% larger
+            figure.fig.savefig(png, dpi=dpi, bbox_inches="tight", pil_kwargs={"compress_level": 3})
         _keep(png, rendered)
     if svg:
         with style.apply():

@@ -48,6 +48,7 @@ reports, via ``mhbook.sources.iapt``), ``imd-2019`` denominators through
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 
@@ -378,6 +379,12 @@ def claims_table(period: str = "2018-19", latest_period: str = "2024-25") -> pd.
     Mental Health Act figures exist for 2023-24 only; sexual orientation is not
     published for 2017-18 to 2019-20, so the earliest year held is shown instead.
     """
+    return _claims_table(period, latest_period).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _claims_table(period: str, latest_period: str) -> pd.DataFrame:
+    # England-level, the same on every area's page: checked once per process.
     rows = (_deprivation_rows(period, latest_period) + _sexual_orientation_rows(period, latest_period)
             + _older_rows(period, latest_period) + _detention_rows(period))
     log.info("claims re-checked: %d rows for %s and %s", len(rows), period, latest_period)
