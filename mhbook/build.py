@@ -220,6 +220,18 @@ class StagedSite:
     print_page: str | None  # the PDF's print page, when a PDF is still to be printed
 
 
+def _site_key(job: AreaJob) -> str:
+    """The key of ``job``'s site: its stored outputs (own and shared) and the book's files."""
+    owners = [(job.shared.get(nb, job.area_code), nb) for nb in job.notebooks]
+    return Store(Path(job.out)).site_key(owners, _book_files(Path(job.root)))
+
+
+def site_is_current(job: AreaJob) -> bool:
+    """Whether ``job``'s site in place was rendered from exactly its current outputs."""
+    out = Path(job.out)
+    return Store(out).site_current(job.area_code, _site_key(job), out / job.area_code)
+
+
 def stage_site(job: AreaJob) -> StagedSite | None:
     """Render ``job``'s site from its stored outputs into a staging folder under ``out``.
 
@@ -229,7 +241,7 @@ def stage_site(job: AreaJob) -> StagedSite | None:
     root, out = Path(job.root), Path(job.out)
     store = Store(out)
     owners = {nb: job.shared.get(nb, job.area_code) for nb in job.notebooks}
-    key = store.site_key([(o, nb) for nb, o in owners.items()], _book_files(root))
+    key = _site_key(job)
     if store.site_current(job.area_code, key, out / job.area_code):
         return None
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{job.area_code}-", dir=out))
@@ -440,7 +452,8 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
 
     try:
         _run(executor, finisher, england, area_jobs, results, record)
-        if everything and england.notebooks and not any(r.failures for r in results):
+        if everything and england.notebooks and not any(r.failures for r in results) \
+                and not site_is_current(england):
             executor.submit(render_site, england).result()
     except BrokenProcessPool as exc:
         done = {r.area.code for r in results}

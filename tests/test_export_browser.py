@@ -80,3 +80,32 @@ def test_a_crashed_browser_is_reported_then_replaced(page):
 def test_a_missing_executable_is_named():
     with pytest.raises(browser.BrowserError, match="no-such-chromium"):
         browser.Browser("no-such-chromium")
+
+
+def test_a_stalled_print_is_retried_once_with_a_new_browser(page, tmp_path, monkeypatch):
+    from mhbook.export import pdf
+
+    real, calls = browser.Browser.print_pdf, []
+
+    def stalls_once(self, *args, **kwargs):
+        calls.append(self)
+        if len(calls) == 1:
+            raise browser.BrowserError("Chromium did not answer in time")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(browser.Browser, "print_pdf", stalls_once)
+    out = pdf.print_page(page, tmp_path / "out.pdf", "E06000001")
+    assert out.read_bytes().startswith(b"%PDF")
+    assert len(calls) == 2 and calls[0] is not calls[1] and not calls[0].alive()
+
+
+def test_a_print_that_stalls_twice_fails_naming_the_area(page, tmp_path, monkeypatch):
+    from mhbook.export import ConverterError, pdf
+
+    def stalls(self, *args, **kwargs):
+        raise browser.BrowserError("Chromium did not answer in time")
+
+    monkeypatch.setattr(browser.Browser, "print_pdf", stalls)
+    with pytest.raises(ConverterError, match="E06000001 to PDF twice: Chromium did not answer"):
+        pdf.print_page(page, tmp_path / "out.pdf", "E06000001")
+    assert not (tmp_path / "out.pdf").exists()

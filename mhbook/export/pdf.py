@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 #: The browser that prints the PDF (Debian package ``chromium``).
 CHROMIUM = os.environ.get("MHBOOK_CHROMIUM", "chromium")
-#: Seconds Chromium may take to print one area's book before the export fails.
-PRINT_TIMEOUT_S = 300
+#: Seconds Chromium may take to print one area's book (about 3 s normally) before it is
+#: taken to have stalled: it is then restarted and the book printed once more.
+PRINT_TIMEOUT_S = 60
 
 
 class ConverterError(MhbookError):
@@ -106,11 +107,16 @@ def print_page(page: Path, path: Path, label: str) -> Path:
     if shutil.which(CHROMIUM) is None:
         raise ConverterError(f"'{CHROMIUM}' not found: the PDF export needs Chromium "
                              "(Debian: apt-get install chromium; or set MHBOOK_CHROMIUM)")
-    try:
-        data = browser.shared(CHROMIUM).print_pdf(page, PRINT_TIMEOUT_S)
-    except browser.BrowserError as exc:
-        browser.discard(CHROMIUM)  # the next document gets a fresh browser
-        raise ConverterError(f"Chromium failed to print {label} to PDF: {exc}") from exc
+    for attempt in (1, 2):
+        try:
+            data = browser.shared(CHROMIUM).print_pdf(page, PRINT_TIMEOUT_S)
+            break
+        except browser.BrowserError as exc:
+            browser.discard(CHROMIUM)  # the next attempt, or document, gets a fresh browser
+            if attempt == 2:
+                raise ConverterError(f"Chromium failed to print {label} to PDF twice: {exc}") from exc
+            # A browser kept open for many documents occasionally stops answering.
+            log.warning("Chromium failed to print %s (%s); printing it again with a new browser", label, exc)
     if not data.startswith(b"%PDF"):
         raise ConverterError(f"Chromium printed {label} but did not return a PDF")
     path.parent.mkdir(parents=True, exist_ok=True)
