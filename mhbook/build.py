@@ -45,9 +45,9 @@ import yaml
 
 import mhbook
 from mhbook import buildcache
-from mhbook.errors import MhbookError
 from mhbook.areas import Area
 from mhbook.buildcache import OutputKey, Store, replace_dir
+from mhbook.errors import MhbookError
 from mhbook.parallel import CELL_TIMEOUT_S, AreaJob, AreaOutcome, Failure, run_area_job, run_shared_job, sphinx_build
 
 log = logging.getLogger(__name__)

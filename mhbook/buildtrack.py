@@ -18,17 +18,13 @@ during a notebook is wrapped before the next one; its ``functools`` caches are t
 emptied once, so that what fills them is seen (while it was unwrapped, the lookups
 it made were recorded directly, for the notebook that made them).
 
-Usage: ``install()`` once, then ``start()`` before and
-``finish(path)`` after each notebook; ``finish`` writes the sorted ids as JSON.
+Usage: ``install()`` once, then ``start()`` before and ``reads()`` after each notebook.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import os
 import sys
-from pathlib import Path
 
 # One set per active frame: the notebook, then each cached call being computed.
 _frames: list[set[str]] = [set()]
@@ -125,10 +121,3 @@ def reads() -> list[str]:
     """Dataset ids read since ``start()``, sorted."""
     return sorted(_frames[0])
 
-
-def finish(path: str | os.PathLike) -> None:
-    """Write ``reads()`` as a JSON list to ``path`` (atomically)."""
-    path = Path(path)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(reads()), "utf-8")
-    os.replace(tmp, path)

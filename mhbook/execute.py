@@ -106,9 +106,11 @@ class _Shell(InteractiveShell):
     display_pub_class = Type(_Publisher)
     displayhook_class = Type(_Result)
 
-    cell_outputs: list = []
-    cell_count = 0
-    cell_source = ""
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # The running cell: its outputs so far, execution count and source.
+        self.cell_outputs: list = []
+        self.cell_count, self.cell_source = 0, ""
 
     def enable_gui(self, gui=None):
         """Nothing to start: figures are drawn inline, with no GUI event loop."""

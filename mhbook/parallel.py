@@ -216,7 +216,6 @@ def run_area_job(job: AreaJob) -> AreaOutcome:
 
 #: Allocations between the garbage collector's youngest-generation passes (Python's default: 700).
 GC_THRESHOLD = 10_000
-_heap_frozen = False
 
 
 def _settle_heap() -> None:
@@ -229,12 +228,10 @@ def _settle_heap() -> None:
     passes run less often, and a full pass after every area returns what the area left
     in reference cycles (e.g. Sphinx's application), so memory stays flat.
     """
-    global _heap_frozen
     gc.collect()
-    if not _heap_frozen:
+    if not gc.get_freeze_count():
         gc.freeze()
         gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
-        _heap_frozen = True
 
 
 def run_shared_job(job: AreaJob, notebook: str) -> list[Failure]:
