@@ -284,6 +284,7 @@ def finish_site(out: Path, staged: StagedSite) -> Path:
         _share_static(html, store.root / "static")
         replace_dir(html, out / staged.area_code)
         store.mark_site(staged.area_code, staged.key)
+        shutil.rmtree(out / "_reports" / staged.area_code, ignore_errors=True)  # an earlier failure's, now stale
         return out / staged.area_code
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -428,7 +429,9 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     is called as each area finishes. The national landing page is refreshed at the end.
     """
     from mhbook import areas as registry
+    from mhbook.fetch import settle_locations
 
+    settle_locations()  # workers and notebooks run elsewhere: relative data paths must be absolute
     resolved = registry.all_areas() if everything else list(dict.fromkeys(registry.get(q) for q in queries))
     out = Path(out).resolve()  # notebooks run in other folders: relative paths would break
     out.mkdir(parents=True, exist_ok=True)

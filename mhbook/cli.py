@@ -54,6 +54,7 @@ def _options(
         handlers=[RichHandler(console=err, show_time=False, show_path=False)],
         force=True,
     )
+    fetch.settle_locations()
 
 
 def _selected(ids: list[str] | None) -> list[catalogue.Dataset]:
@@ -226,22 +227,36 @@ def build_cmd(
 
         report = build.build_areas(areas or [], Path(out_dir), only=only, everything=all_areas, jobs=jobs,
                                    scheduler=scheduler, on_area=done)
-        progress.update(task, description="built")
+        failed_areas = sorted({f.area for f in report.failures})
+        progress.update(task, description=f"built {len(report.results) - len(failed_areas)}, "
+                                          f"failed {len(failed_areas)}")
     _print_changes(report)
     for r in report.results:
-        if r.site:
-            out.print(f"{r.area.name} ({r.area.code}): {r.site / 'index.html'}", markup=False, highlight=False)
-    out.print(f"Landing page: {report.landing}", markup=False, highlight=False)
+        if r.site and not r.failures:
+            out.print(f"{r.area.name} ({r.area.code}): {r.site / 'index.html'}", markup=False, highlight=False,
+                      soft_wrap=True)
+    out.print(f"Landing page: {report.landing}", markup=False, highlight=False, soft_wrap=True)
     failures = report.failures
     if failures:
-        table = Table(title="Build failures", show_lines=True)
-        for col in ("area", "notebook", "error"):
-            table.add_column(col, overflow="fold")
-        for f in failures:
-            table.add_row(f.area, f.notebook, f.error)
-        err.print(table)
-        err.print(f"Executed notebooks of failed areas: {Path(out_dir) / '_reports'}")
+        _print_failures(failures, Path(out_dir))
         raise typer.Exit(1)
+
+
+def _print_failures(failures, out_dir) -> None:
+    """The failure table (whole messages, wrapped at word boundaries), then the first one in full."""
+    table = Table(title=f"Build failures ({len(failures)})", show_lines=True)
+    table.add_column("area", no_wrap=True)
+    table.add_column("notebook", no_wrap=True)
+    table.add_column("error", overflow="fold", ratio=1)
+    for f in failures:
+        table.add_row(f.area, f.notebook, f.error)
+    err.print(table)
+    first = failures[0]
+    err.print(f"First failure, in full: area {first.area}, notebook {first.notebook}.md:", markup=False,
+              highlight=False)
+    err.print(first.error, markup=False, highlight=False, soft_wrap=True)
+    err.print(f"Executed notebooks of failed areas (open them to see the failing cell): {out_dir / '_reports'}",
+              markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_changes(report) -> None:

@@ -45,6 +45,26 @@ DEFAULT_TIMEOUT = 60.0
 _MARKER = ".verified"
 
 
+def settle_locations() -> None:
+    """Make ``MHBOOK_MIRROR`` and ``MHBOOK_CACHE`` absolute, once, before any work starts.
+
+    A relative path is resolved against the caller's working directory and written back
+    to the environment, so build workers and notebooks (which run in other folders)
+    inherit the absolute path. A mirror folder that does not exist stops here, with one
+    message, instead of failing every dataset later. Idempotent.
+    """
+    for name in ("MHBOOK_MIRROR", "MHBOOK_CACHE"):
+        raw = os.environ.get(name)
+        if raw:
+            os.environ[name] = str(Path(raw).expanduser().absolute())
+    mirror = os.environ.get("MHBOOK_MIRROR")
+    if mirror and not Path(mirror).is_dir():
+        raise FetchError(
+            f"MHBOOK_MIRROR={mirror} does not exist or is not a folder. Point it at a folder laid out like the "
+            f"catalogue's file paths (for example ../shared/data), or unset it to download from the publishers."
+        )
+
+
 def cache_dir() -> Path:
     """``$MHBOOK_CACHE`` or the OS user cache folder for mhbook."""
     return Path(os.environ.get("MHBOOK_CACHE") or platformdirs.user_cache_dir("mhbook"))

@@ -183,7 +183,7 @@ def execute_output(job: AreaJob, area: str, notebook: str, params: dict) -> list
         nbformat.write(nb, reports / f"{notebook}.ipynb")
         shutil.rmtree(workdir, ignore_errors=True)
         error = str(exc) if isinstance(exc, CellError) else f"{type(exc).__name__}: {exc}"
-        return [Failure(job.area_code, notebook, error[:500])]
+        return [Failure(job.area_code, notebook, error)]
     nbformat.write(nb, workdir / f"{notebook}.ipynb")
     store.commit(key, workdir, reads)
     return []

@@ -182,3 +182,26 @@ def test_areas_unknown_query_exits_1_with_suggestions(mirror_env, capsys):
     code, _, err = _run_main(["areas", "Oldhum"], capsys)
     assert code == 1 and err.startswith("mhbook: error:") and "Traceback" not in err
     assert info.value.suggestions and all(s in err for s in info.value.suggestions)
+
+
+def test_relative_mirror_and_cache_are_made_absolute_before_any_work(env, monkeypatch, mirror):
+    # Notebooks run in other folders: a relative MHBOOK_MIRROR must reach them absolute.
+    import os
+
+    from mhbook import fetch
+
+    monkeypatch.chdir(Path(mirror).resolve().parent)
+    monkeypatch.setenv("MHBOOK_MIRROR", Path(mirror).resolve().name)
+    monkeypatch.setenv("MHBOOK_CACHE", "relative-cache")
+    fetch.settle_locations()
+    assert os.environ["MHBOOK_MIRROR"] == str(Path(mirror).resolve())
+    assert os.environ["MHBOOK_CACHE"] == str(Path.cwd() / "relative-cache")
+
+
+def test_missing_mirror_folder_is_one_clear_message(env, monkeypatch, capsys):
+    monkeypatch.chdir(env)
+    monkeypatch.setenv("MHBOOK_MIRROR", "../no-such-mirror")
+    code, out, err = _run_main(["data", "fetch", "iapt-annual"], capsys)
+    assert code == 1
+    assert f"MHBOOK_MIRROR={env.parent / 'no-such-mirror'} does not exist" in err.replace("\n", "")
+    assert "Traceback" not in err and err.count("mhbook: error") == 1
