@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mhbook import areas
+from mhbook import stats, areas
 from mhbook.measures import inequality
 from mhbook.sources import iapt
 
@@ -45,24 +45,32 @@ def test_problem_descriptor_then_presenting_complaint():
     assert "Generalized anxiety disorder" in set(old["group"])  # NHS's spelling that year
 
 
-def test_recovery_matches_nhs_published_percentage(england):
-    """Recomputed from counts, recovery is the published % or up to 0.1 point above it
-    (NHS England truncates); checked for every England group with a published figure."""
+def test_recovery_is_nhs_published_percentage_and_its_definition(england):
+    """The value shown is NHS England's published %; recomputed with NHS's definition
+    (recovered / (finished - not at caseness)) from England's exact counts it agrees to
+    rounding (0.05 point), for every England group with a published figure."""
     raw = iapt.breakdown("Sexual Orientation Type", period="2024-25")
     published = raw[raw["measure"] == "recovery"].set_index("group")["percentage"].astype(float)
     ours = england[(england["breakdown"] == "sexual_orientation") & (england["measure"] == "recovery")]
-    diff = ours.set_index("group")["value"] - published.reindex(ours["group"]).to_numpy()
-    assert diff.between(-0.05, 0.15).all(), diff
+    ours = ours.set_index("group")
+    assert (ours["value"] == published.reindex(ours.index)).all()
+    assert (ours["value_source"] == "published").all()
+    recomputed = 100 * ours["numerator"] / ours["denominator"]
+    assert (recomputed - ours["value"]).abs().max() <= 0.05 + 1e-9
 
 
 def test_england_values_by_hand(england):
     # Published counts, 2024-25: Bi-sexual recovered 11,960; Total recovered 321,061.
     bi = _row(england, "sexual_orientation", "Bi-sexual")
     assert bi["numerator"] == 11960
-    assert bi["value"] == pytest.approx(100 * bi["numerator"] / bi["denominator"])
+    assert bi["value"] == pytest.approx(100 * bi["numerator"] / bi["denominator"], abs=0.05)
     total = iapt.breakdown("Total", period="2024-25").set_index("measure")["count"]
     assert total["recovery"] == 321061
-    assert bi["benchmark"] == pytest.approx(100 * total["recovery"] / total["at_caseness"])
+    assert bi["denominator"] < total["finished_course_treatment"]
+    # England's benchmark is NHS England's published 50.5%: 321,061 / (670,419 - 35,234).
+    assert bi["benchmark"] == 50.5
+    assert 100 * total["recovery"] / (total["finished_course_treatment"] - total["not_at_caseness"]) \
+        == pytest.approx(50.5, abs=0.05)
 
 
 def test_broad_and_detailed_ethnic_groups_are_kept_apart(england):
@@ -103,6 +111,17 @@ def test_suppressed_counts_are_missing_not_zero():
                                   inequality.all_breakdowns("2024-25", "ICB", "QOP")), "sexual_orientation")
     cell = shown.loc[shown["group"] == "Gay/Lesbian", "recovered"].iloc[0]
     assert pd.isna(cell)
+
+
+def test_rounded_counts_carry_their_rounding_into_the_limits():
+    # Greater Manchester ICB: counts rounded to 5, so every interval contains what the
+    # counts could give if each were 2 higher or lower, and the published value.
+    table = inequality.breakdown_table("ethnicity_broad", "2024-25", "ICB", "QOP")
+    rec = table[(table["measure"] == "recovery") & table["value"].notna()]
+    plain = stats.proportion(rec["numerator"], rec["denominator"])
+    assert (rec["lower_cl"].to_numpy() < plain["lower_cl"].to_numpy()).all()
+    assert (rec["upper_cl"].to_numpy() > plain["upper_cl"].to_numpy()).all()
+    assert ((rec["lower_cl"] <= rec["value"]) & (rec["value"] <= rec["upper_cl"])).all()
 
 
 def test_widest_gaps_are_significant_shortfalls():

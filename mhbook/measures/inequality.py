@@ -52,6 +52,7 @@ from mhbook.errors import InsufficientDataError
 from mhbook.measures.footprints import Footprint, iapt_footprint
 from mhbook.sources import iapt, mha
 from mhbook.measures._quiet import quietly
+from mhbook.stats import rounding
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,14 @@ BREAKDOWNS = {
 # Before 2020-21 the same breakdown was published under its older name and categories.
 _PROBLEM_DESCRIPTOR = Breakdown("problem", "Problem descriptor", "Problem Descriptor", until="2019-20")
 
-#: measure -> (numerator, denominator, label for axes and tables)
+#: measure -> (numerator, denominator, label for axes and tables). NHS England's recovery
+#: rate is recovered / (finished treatment - not at caseness at the start).
 MEASURES = {
-    "recovery": ("recovery", "at_caseness", "recovery (% at caseness)"),
+    "recovery": ("recovery", "caseness_finished", "recovery (% of those finished at caseness)"),
     "improvement": ("improvement", "finished_course_treatment", "reliable improvement (% finished)"),
 }
+#: How many rounded counts make each count, below England level (0 = exact, England).
+_TERMS = {"recovery": 1, "improvement": 1, "caseness_finished": 2, "finished_course_treatment": 1}
 LEVELS = (0.95, 0.998)
 _UNKNOWN = re.compile(r"not stated|not known|invalid|no code recorded|unknown", re.IGNORECASE)
 _NHS_CODE_PREFIX = re.compile(r"^(\d\d|XX|NN|ZZ) ")
@@ -124,7 +128,7 @@ def _org_rows(period: str, org_type: str, org_code: str) -> pd.DataFrame:
         raise InsufficientDataError(
             f"IAPT: no rows for {org_type} {org_code} in {period}; `iapt.organisations({period!r})` lists them")
     cols = ["org_name", "breakdown", "group", "subgroup", "measure", "count_status"]
-    out = df[cols + ["count"]].astype({c: object for c in cols}).reset_index(drop=True)
+    out = df[cols + ["count", "percentage"]].astype({c: object for c in cols}).reset_index(drop=True)
     return out
 
 
@@ -159,27 +163,41 @@ def _wide(part: pd.DataFrame, key: str) -> pd.DataFrame:
     order = pd.unique(part["label"])
     counts = part.pivot(index="label", columns="measure", values="count").reindex(order)
     status = part.pivot(index="label", columns="measure", values="count_status").reindex(order)
-    names = ["referrals_received", "finished_course_treatment", "at_caseness", "recovery", "improvement"]
+    pct = part.pivot(index="label", columns="measure", values="percentage").reindex(order)
+    names = ["referrals_received", "finished_course_treatment", "not_at_caseness", "recovery", "improvement"]
     out = counts.reindex(columns=names).astype(float)
     for name in names:
         out[f"{name}_status"] = status[name] if name in status else "missing"
     out = out.fillna({f"{n}_status": "missing" for n in names})
+    # NHS England's recovery denominator: finished treatment minus those not at caseness
+    # at the start. A missing not-at-caseness count is missing, never zero.
+    out["caseness_finished"] = out["finished_course_treatment"] - out["not_at_caseness"]
+    out["caseness_finished_status"] = np.where(out["not_at_caseness_status"] != "published",
+                                               out["not_at_caseness_status"], out["finished_course_treatment_status"])
+    for name in ("recovery", "improvement"):
+        out[f"{name}_pct"] = pct[name].astype(float) if name in pct else np.nan
     return out.rename_axis("group").reset_index()
 
 
-def _measure_rows(wide: pd.DataFrame, measure: str, benchmark: float) -> pd.DataFrame:
+def _measure_rows(wide: pd.DataFrame, measure: str, benchmark: float, rounded: bool) -> pd.DataFrame:
+    """Rows of one measure: the published percentage where NHS England gives one (else
+    recomputed), with Wilson limits that carry the rounding of ``rounded`` counts."""
     num, den, _ = MEASURES[measure]
     x = wide[num].copy()
     n = wide[den].where(wide[den] > 0)  # a zero denominator has no rate
-    x = x.where(n.notna())
-    res = quietly(stats.proportion, x, n, confidence=LEVELS)
+    x = x.where(n.notna() & (x <= n))
+    res = rounding.proportion_limits(x, n, LEVELS, terms=_TERMS[num] if rounded else 0,
+                                     denominator_terms=_TERMS[den] if rounded else 0,
+                                     published=wide[f"{num}_pct"].where(x.notna()),
+                                     published_unit=1.0 if rounded else 0.1)
     out = pd.DataFrame({
         "group": wide["group"], "unknown": wide["group"].str.contains(_UNKNOWN),
         "referrals": wide["referrals_received"], "measure": measure,
         "numerator": x, "denominator": n,
         "suppressed": x.isna() | n.isna(),
         "status": np.where(wide[f"{num}_status"] != "published", wide[f"{num}_status"], wide[f"{den}_status"]),
-        "value": res["value"], "lower_cl": res["lower_cl_95"], "upper_cl": res["upper_cl_95"],
+        "value": res["value"], "value_source": res["value_source"],
+        "lower_cl": res["lower_cl_95"], "upper_cl": res["upper_cl_95"],
         "lower_cl_998": res["lower_cl_99_8"], "upper_cl_998": res["upper_cl_99_8"],
         "benchmark": benchmark,
     })
@@ -224,9 +242,11 @@ def breakdown_table(key: str, period: str = PERIOD, org_type: str = "England", o
     total = _wide(rows[rows["breakdown"] == "Total"], "total")
     wide = _wide(_select(rows, key, period), key)
     parts = []
+    rounded = org_type != "England"
     for measure, (num, den, _) in MEASURES.items():
-        bench = float(total[num].iloc[0] / total[den].iloc[0]) * 100
-        parts.append(_measure_rows(wide, measure, bench))
+        published = total[f"{num}_pct"].iloc[0]
+        bench = float(published) if pd.notna(published) else float(total[num].iloc[0] / total[den].iloc[0]) * 100
+        parts.append(_measure_rows(wide, measure, bench, rounded))
     out = pd.concat(parts, ignore_index=True)
     out.insert(0, "breakdown_title", b.title)
     out.insert(0, "breakdown", key)
@@ -361,7 +381,7 @@ def breakdown_display(result: IaptInequality, key: str) -> pd.DataFrame:
         "organisation": [result.name("england" if t == "England" else "local") for t in rec["org_type"]],
         "group": rec["group"],
         "referrals": _whole(rec["referrals"]),
-        "at caseness": _whole(rec["denominator"]),
+        "finished at caseness": _whole(rec["denominator"]),
         "recovered": _whole(rec["numerator"]),
         "recovery (%)": rec["value"].round(1),
         "recovery 95% limits": _limits_text(rec["lower_cl"], rec["upper_cl"]),

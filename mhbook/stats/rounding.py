@@ -57,8 +57,8 @@ def _arr(values) -> np.ndarray:
 
 
 def proportion_limits(numerator, denominator, confidence: float | Sequence[float] = (0.95, 0.998), *,
-                      terms=1, base: int = 5, published=None, published_unit: float = 1.0,
-                      multiplier: float = 100) -> pd.DataFrame:
+                      terms=1, denominator_terms=None, base: int = 5, published=None,
+                      published_unit: float = 1.0, multiplier: float = 100) -> pd.DataFrame:
     """Percentages with Wilson limits widened over the rounding of their counts.
 
     Parameters
@@ -68,6 +68,9 @@ def proportion_limits(numerator, denominator, confidence: float | Sequence[float
     terms:
         How many rounded counts were added to make each count (1, or an array): a sum of
         ``k`` rounded counts is within ``2k`` of the truth (base 5).
+    denominator_terms:
+        The same for the denominator, when it differs (a denominator that is the
+        difference of two rounded counts has 2); default ``terms``.
     base:
         Rounding base (5). ``terms=0`` marks exact counts (England): no widening.
     published:
@@ -82,11 +85,11 @@ def proportion_limits(numerator, denominator, confidence: float | Sequence[float
         ``lower_cl_95``, ``upper_cl_99_8``), one row per input row.
     """
     x, n = _arr(numerator), _arr(denominator)
-    k = np.broadcast_to(_arr(terms), x.shape)
-    h = half_width(base) * k
+    h = half_width(base) * np.broadcast_to(_arr(terms), x.shape)
+    hn = half_width(base) * np.broadcast_to(_arr(terms if denominator_terms is None else denominator_terms), x.shape)
     ok = ~np.isnan(x) & ~np.isnan(n) & (n > 0) & (x <= n)
-    x_lo, n_hi = np.clip(x - h, 0, None), n + h
-    n_lo = np.clip(n - h, 1, None)
+    x_lo, n_hi = np.clip(x - h, 0, None), n + hn
+    n_lo = np.clip(n - hn, 1, None)
     x_hi = np.minimum(x + h, n_lo)
     with np.errstate(invalid="ignore", divide="ignore"):
         recomputed = np.where(ok, x / n * multiplier, np.nan)
