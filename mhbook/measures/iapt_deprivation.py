@@ -22,7 +22,7 @@ from mhbook import figures, stats
 from mhbook.areas import Area
 from mhbook.measures._quiet import quietly
 from mhbook.measures.footprints import Footprint
-from mhbook.sources import iapt, imd, lookups
+from mhbook.sources import iapt, imd, lookups, population
 
 #: Seed for the SII simulations, so a rebuilt book shows identical limits.
 SEED = 2020
@@ -37,14 +37,40 @@ MEASURE_LABELS = {
 }
 
 
-def population_16plus(org_type: str, org_code: str) -> pd.DataFrame:
-    """Mid-2015 population aged 16+ by IMD decile in England or one ICB / CCG (2022 LSOAs)."""
+#: First NHS year whose nearest population is ONS mid-2020 (the latest the data hold);
+#: earlier years use the IoD2019 denominators (mid-2015).
+MID_2020_FROM = "2019-20"
+
+
+def population_year(period: str) -> str:
+    """The population used for ``period``'s rates: the one nearest the year that the data
+    hold ("mid-2020" ONS LSOA estimates from 2019-20, else "mid-2015" IoD2019 denominators)."""
+    return "mid-2020" if period >= MID_2020_FROM else "mid-2015"
+
+
+@functools.lru_cache(maxsize=1)
+def _lsoa_16plus_2020() -> pd.DataFrame:
+    pop = population.lsoa_2020("16+")[["lsoa11_code", "population"]]
+    deciles = imd.lsoa_2019()[["lsoa11_code", "imd_decile"]]
+    return deciles.merge(pop, on="lsoa11_code", how="left", validate="one_to_one")
+
+
+def population_16plus(org_type: str, org_code: str, period: str) -> pd.DataFrame:
+    """Population aged 16+ by IMD 2019 decile (1 = most deprived) in England or one ICB /
+    CCG (LSOAs placed by the July 2022 lookup), from the population nearest ``period``
+    (:func:`population_year`). Columns ``imd_decile``, ``population_16plus`` (persons)."""
     if org_type == "England":
         lsoas = None
     else:
         column = {"ICB": "icb22_ods", "CCG": "sicbl22_ods"}[org_type]
         nhs = lookups.lsoa11_nhs22()
         lsoas = nhs.loc[nhs[column] == org_code, "lsoa11_code"].tolist()
+    if population_year(period) == "mid-2020":
+        table = _lsoa_16plus_2020()
+        if lsoas is not None:
+            table = table[table["lsoa11_code"].isin(lsoas)]
+        pop = table.groupby("imd_decile")["population"].sum().reindex(range(1, 11), fill_value=0)
+        return pd.DataFrame({"imd_decile": pop.index, "population_16plus": pop.to_numpy()})
     pop = imd.population_by_decile(lsoas)
     pop["population_16plus"] = pop["population_16_59"] + pop["population_60_plus"]
     return pop[["imd_decile", "population_16plus"]]
@@ -55,7 +81,8 @@ def decile_attrition(period: str, org_type: str = "England", org_code: str = "Al
 
     Columns: ``period, org_type, org_code, org_name, imd_decile`` (1 = most deprived),
     the published counts ``referrals, finished, at_caseness, recovery, improvement``,
-    ``recovery_pct_published`` (NHS's figure), ``population_16plus`` (mid-2015), and for
+    ``recovery_pct_published`` (NHS's figure), ``population_16plus`` (nearest the year:
+    :func:`population_year`), and for
     each of ``referral_rate`` (per 100,000, Byar/exact limits), ``finished_pct``,
     ``recovery_pct``, ``improvement_pct`` (%, Wilson limits) the value and
     ``<name>_lower``/``<name>_upper`` 95% limits. Suppressed counts are NaN, and so is
@@ -72,7 +99,7 @@ def _decile_attrition(period: str, org_type: str, org_code: str) -> pd.DataFrame
     df["imd_decile"] = df["imd_decile"].astype(int)
     if "referrals" not in df:  # legacy years publish outcomes only by decile
         df["referrals"] = np.nan
-    df = df.merge(population_16plus(org_type, org_code), on="imd_decile", how="left")
+    df = df.merge(population_16plus(org_type, org_code, period), on="imd_decile", how="left")
     pairs = {
         "finished_pct": ("finished", "referrals"),
         "recovery_pct": ("recovery", "at_caseness"),

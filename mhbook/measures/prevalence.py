@@ -126,7 +126,7 @@ def _published(key: str) -> tuple[pd.DataFrame, float, str, str]:
         s = imd.utla_scores(vintage=2019, geography=2023)
         # England's average score is, by MHCLG's method, the population-weighted mean.
         england = float(np.average(s["imd_score"], weights=s["population"]))
-        rows = s.assign(value=s["imd_score"], value_note=None)[cols]
+        rows = s.assign(value=s["imd_score"], value_note=None, compared=None)[cols + ["compared"]]
         return rows, england, "2019", "population-weighted mean of all Counties & UAs"
     name = {"emotional_disorders": "emotional_disorders_5_16", "children_low_income": "children_low_income",
             "cmd_prevalence": "cmd_prevalence"}[key]
@@ -142,6 +142,11 @@ def _published(key: str) -> tuple[pd.DataFrame, float, str, str]:
                 f"{figures.alttext.format_value(middle, UNITS.get(key, ''))}")
     rows = df.loc[df["area_type"] == "County & UA", cols].astype({"area_code": str, "area_name": str})
     rows["value_note"] = rows["value_note"].astype(object).where(rows["value_note"].notna(), None)
+    # Fingertips' own comparison with England, where the file carries one (it is made
+    # from limits the extract does not hold).
+    compared = df.loc[df["area_type"] == "County & UA", "compared_to_england"].astype(object)
+    rows["compared"] = compared.where(compared.isin(["Better", "Similar", "Worse", "Higher", "Lower"]),
+                                      None).to_numpy()
     return rows.reset_index(drop=True), england, period, note
 
 
@@ -181,14 +186,16 @@ def _resolve_one(area: Area, key: str, pub: pd.DataFrame, period: str) -> dict:
     """The value for ``area`` and where it comes from (see the module docstring)."""
     unit = _indicator(key).unit
     by_code = pub.set_index("area_code")
-    out = {"area_code": area.code, "value": np.nan, "value_from": None, "value_from_name": None}
+    out = {"area_code": area.code, "value": np.nan, "value_from": None, "value_from_name": None,
+           "compared": None}
     own = by_code.loc[area.code] if area.code in by_code.index else None
     if own is not None and pd.notna(own["value"]):
         remapped = own["value_note"] is not None and "re-mapped" in str(own["value_note"])
         text = str(own["value_note"])
         note = f"Caution: in the extract this is the {text[:1].lower() + text[1:]}." if remapped else ""
         return out | {"value": own["value"], "value_from": area.code, "value_from_name": area.name,
-                      "match": "re-mapped" if remapped else "published", "note": note}
+                      "match": "re-mapped" if remapped else "published", "note": note,
+                      "compared": None if remapped else own["compared"]}
     preds = [p for p in area.predecessors if p in by_code.index and pd.notna(by_code.loc[p, "value"])]
     if len(preds) == 1:
         p = preds[0]
@@ -197,7 +204,7 @@ def _resolve_one(area: Area, key: str, pub: pd.DataFrame, period: str) -> dict:
         succ = _successor_names(p)
         base = out | {"value": by_code.loc[p, "value"], "value_from": p, "value_from_name": pname}
         if succ == [area.name]:
-            return base | {"match": "former code", "note": (
+            return base | {"match": "former code", "compared": by_code.loc[p, "compared"], "note": (
                 f"Published as {pname} ({p}), the code used for the same area until {date}.")}
         others = ", ".join(n for n in succ if n != area.name)
         return base | {"match": "predecessor", "note": (
@@ -256,7 +263,8 @@ def _indicators() -> gpd.GeoDataFrame:
     for key in INDICATORS:
         t = _resolved(key).drop(columns=["value_from_name"])
         t = t.rename(columns={"value": key, "period": f"{key}_period", "value_from": f"{key}_from",
-                              "match": f"{key}_match", "note": f"{key}_note", "in_fit": f"{key}_in_fit"})
+                              "match": f"{key}_match", "note": f"{key}_note", "in_fit": f"{key}_in_fit",
+                              "compared": f"{key}_compared"})
         base = base.merge(t, on="area_code", how="left", validate="one_to_one")
     missing = sorted(set(base["area_code"]) - set(geo["area_code"]))
     if missing:
@@ -285,21 +293,27 @@ def area_values(area: Area) -> pd.DataFrame:
     """The area's value of each indicator beside England's, with its rank.
 
     One row per indicator: ``indicator`` (key), ``label``, ``unit``, ``period``, ``value``,
-    ``england``, ``rank`` (1 = highest among County & UAs with a value), ``ranked`` (how
-    many have one), ``value_from``, ``value_from_name``, ``match``, ``note`` (about the
-    area's value), ``england_note`` (about England's).
+    ``england``, ``rank`` (1 = highest among County & UAs with a value of their own),
+    ``ranked`` (how many have one), ``value_from``, ``value_from_name``, ``match``,
+    ``compared`` (Fingertips' published comparison with England, where the file has one),
+    ``note`` (about the area's value), ``england_note`` (about England's).
+
+    A value borrowed from a predecessor that also covered other areas is shown but never
+    ranked: only values that stand for the area itself (``in_fit``) are counted, so no
+    area is counted twice.
     """
     rows = []
     for key, ind in INDICATORS.items():
         t = _resolved(key)
         row = t[t["area_code"] == area.code].iloc[0]
-        have = t["value"].dropna()
-        rank = int((have > row["value"]).sum()) + 1 if pd.notna(row["value"]) else pd.NA
+        have = t.loc[t["in_fit"], "value"]
+        rank = int((have > row["value"]).sum()) + 1 if row["in_fit"] else pd.NA
         england, england_note = england_value(key)
         rows.append({"indicator": key, "label": ind.label, "unit": ind.unit, "period": row["period"],
                      "value": row["value"], "england": england, "rank": rank, "ranked": len(have),
                      "value_from": row["value_from"], "value_from_name": row["value_from_name"],
-                     "match": row["match"], "note": row["note"], "england_note": england_note})
+                     "match": row["match"], "compared": row["compared"], "note": row["note"],
+                     "england_note": england_note})
     out = pd.DataFrame(rows)
     out["rank"] = out["rank"].astype("Int64")
     return out
@@ -318,7 +332,8 @@ def values_table(area: Area) -> pd.DataFrame:
         "period": v["period"],
         area.name: v["value"].round(1),
         "England": v["england"].round(1),
-        "rank (1 = highest)": [f"{r} of {n}" if pd.notna(r) else "" for r, n in zip(v["rank"], v["ranked"])],
+        "rank (1 = highest)": [f"{r} of {n}" if pd.notna(r) else ("not ranked: borrowed value" if pd.notna(x) else "")
+                               for r, n, x in zip(v["rank"], v["ranked"], v["value"])],
         "value for": [f"{n} ({c})" if isinstance(c, str) else _NO_VALUE.get(m, "")
                       for n, c, m in zip(v["value_from_name"], v["value_from"], v["match"])],
     })

@@ -3,10 +3,13 @@
 Need: modelled and recorded prevalence for the County & UA (from
 ``mhbook.measures.prevalence``). Access and outcomes: NHS Talking Therapies for the
 area's NHS footprint (``mhbook.measures.footprints``), referrals per 100,000 aged 16+
-(Byar's limits) and recovery and reliable improvement (Wilson limits). Coercion: Mental
-Health Act detentions per 100,000 (all ages, 2023-24) for the footprint's ICB, with
-limits from the rounded published count. Each is compared with England as Fingertips
-does, at 95% and 99.8%.
+over the population nearest the year (Poisson limits) and NHS England's published
+recovery and reliable improvement percentages (Wilson limits); below England level all
+limits carry the rounding of counts to 5 (``mhbook.stats.rounding``). Coercion: Mental
+Health Act detentions per 100,000 (all ages, 2023-24) for the finest footprint that fits
+the area, with its ICB beside it (``mhbook.measures.coercion``), against the like-for-like
+England rate. Each is compared with England as Fingertips does, at 95% and 99.8%:
+better/worse for outcomes (high is good), higher/lower for referral and detention rates.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import pandas as pd
 
 from mhbook import stats
 from mhbook.areas import Area
-from mhbook.measures import prevalence
-from mhbook.measures._quiet import quietly
+from mhbook.figures import numbers
+from mhbook.measures import coercion, prevalence
 from mhbook.measures.footprints import Footprint
-from mhbook.measures.iapt_deprivation import population_16plus
-from mhbook.sources import iapt, mha
+from mhbook.measures.iapt_deprivation import population_16plus, population_year
+from mhbook.sources import iapt
+from mhbook.stats import rounding
 
 LEVELS = (0.95, 0.998)
 
@@ -34,21 +38,15 @@ AMHE_STEPS = [
 ]
 
 
-def _limits(estimate: stats.Estimate, i: int) -> tuple[float, float]:
-    """(lower, upper) of an estimate's i-th confidence level."""
-    _, lower, upper = estimate.intervals[i]
-    return lower, upper
-
-
 def _compare(value, lower, upper, benchmark, polarity):
     """Fingertips' category at one level, as a word."""
     return stats.compare_to_benchmark(value, lower, upper, benchmark, polarity=polarity)
 
 
 def _row(barrier, measure, unit, period, geography, value, england, limits95=None, limits998=None,
-         polarity=None, note=""):
+         polarity=None, note="", decimals=None):
     row = {"barrier": barrier, "measure": measure, "unit": unit, "period": period, "geography": geography,
-           "value": value, "england": england, "lower_95": np.nan, "upper_95": np.nan,
+           "value": value, "england": england, "decimals": decimals, "lower_95": np.nan, "upper_95": np.nan,
            "vs_england_95": "Not compared", "vs_england_99_8": "Not compared", "note": note}
     if limits95 is not None and not np.isnan(value):
         row["lower_95"], row["upper_95"] = limits95
@@ -63,85 +61,130 @@ def _need_rows(area: Area) -> list[dict]:
     for r in values.itertuples():
         if r.indicator == "imd_score":
             continue
-        notes = [r.note, r.england_note, "No confidence limits are published, so it is not tested against England."]
+        compared = r.compared if isinstance(r.compared, str) else None
+        test = ("Compared with England as Fingertips publishes it (95%); the extract holds no limits, so there "
+                "is no 99.8% test." if compared else
+                "Modelled estimate published without confidence limits, so it is not tested against England.")
+        notes = [r.note, r.england_note, test]
         note = " ".join(n.rstrip(".") + "." for n in notes if isinstance(n, str) and n)
-        rows.append(_row("need", r.label, r.unit, r.period, area.name, r.value, r.england, note=note))
+        row = _row("need", r.label, r.unit, r.period, area.name, r.value, r.england, note=note)
+        if compared:
+            row["vs_england_95"] = compared
+        rows.append(row)
     return rows
 
 
-def _total(period: str, org_type: str, org_code: str) -> pd.Series:
+def _total(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     df = iapt.breakdown("Total", org_type, org_code, period)
-    return df.set_index("measure")["count"]
+    return df.set_index("measure")[["count", "percentage"]]
+
+
+#: measure label -> (numerator, denominator, terms of the denominator when rounded)
+_OUTCOMES = {
+    "recovery (% of those finished at caseness)": ("recovery", ("finished_course_treatment", "not_at_caseness")),
+    "reliable improvement (% finished)": ("improvement", ("finished_course_treatment",)),
+}
+
+
+def _outcome(totals: pd.DataFrame, num: str, den: tuple[str, ...], rounded: bool) -> pd.Series:
+    n = totals.loc[den[0], "count"] - (totals.loc[den[1], "count"] if len(den) > 1 else 0)
+    return rounding.proportion_limits(
+        totals.loc[num, "count"], n, LEVELS, terms=1 if rounded else 0,
+        denominator_terms=len(den) if rounded else 0, published=totals.loc[num, "percentage"],
+        published_unit=1.0 if rounded else 0.1).iloc[0]
 
 
 def _iapt_rows(footprint: Footprint) -> list[dict]:
     period = footprint.period
     england = _total(period, "England", "All")
     local = _total(period, footprint.org_type, footprint.org_code)
-    pop_e = population_16plus("England", "All")["population_16plus"].sum()
-    pop_l = population_16plus(footprint.org_type, footprint.org_code)["population_16plus"].sum()
+    year = population_year(period)
+    pop_e = population_16plus("England", "All", period)["population_16plus"].sum()
+    pop_l = population_16plus(footprint.org_type, footprint.org_code, period)["population_16plus"].sum()
+    where = f"{footprint.org_name} ({footprint.org_code})"
     rows = []
-    e_rate = quietly(stats.rate, england["referrals_received"], pop_e)
-    l_rate = quietly(stats.rate, local["referrals_received"], pop_l, confidence=LEVELS)
+    e_rate = rounding.rate_limits(england.loc["referrals_received", "count"], pop_e, LEVELS, terms=0).iloc[0]
+    l_rate = rounding.rate_limits(local.loc["referrals_received", "count"], pop_l, LEVELS).iloc[0]
     rows.append(_row(
-        "access", "referrals per 100,000 aged 16+", "per 100,000", period, footprint.org_name,
-        l_rate.value, e_rate.value, _limits(l_rate, 0), _limits(l_rate, 1),
-        note="Referrals received in the year over the mid-2015 population aged 16+ of the footprint's "
-             "neighbourhoods (IoD2019 denominators)."))
-    for measure, num, den in (("recovery (% at caseness)", "recovery", "at_caseness"),
-                              ("reliable improvement (% finished)", "improvement", "finished_course_treatment")):
-        e = quietly(stats.proportion, england[num], england[den])
-        loc = quietly(stats.proportion, local[num], local[den], confidence=LEVELS)
-        rows.append(_row("outcome", measure, "%", period, footprint.org_name, loc.value, e.value,
-                         _limits(loc, 0), _limits(loc, 1), polarity="high_is_good"))
+        "access", "referrals per 100,000 aged 16+", "per 100,000", period, where,
+        l_rate["value"], e_rate["value"], (l_rate["lower_cl_95"], l_rate["upper_cl_95"]),
+        (l_rate["lower_cl_99_8"], l_rate["upper_cl_99_8"]),
+        note=f"Referrals received in {period} over the {year} population aged 16+ of the footprint's "
+             f"neighbourhoods ({_POPULATION_SOURCE[year]}); England over England's {year} population. Limits "
+             "carry the rounding of the footprint's count to 5. A referral rate has no polarity: higher or "
+             "lower, not better or worse."))
+    for measure, (num, den) in _OUTCOMES.items():
+        e = _outcome(england, num, den, rounded=False)
+        loc = _outcome(local, num, den, rounded=True)
+        rows.append(_row("outcome", measure, "%", period, where, loc["value"], e["value"],
+                         (loc["lower_cl_95"], loc["upper_cl_95"]), (loc["lower_cl_99_8"], loc["upper_cl_99_8"]),
+                         polarity="high_is_good", decimals=0 if loc["value_source"] == "published" else 1,
+                         note=f"NHS England's published percentage ({loc['value_source']}); limits carry the "
+                              "rounding of counts to 5 and of the percentage to a whole number."))
     return rows
 
 
-def _mha_row(footprint_icb: Footprint) -> dict:
-    d = mha.detentions("crude")
-    d = d[(d["breakdown"] == "all") & (d["measure"] == "All detentions")]
-    eng = d[d["org_type"] == "England"].iloc[0]
-    local = d[(d["org_type"] == "ICB") & (d["org_code"] == footprint_icb.org_code)]
+_POPULATION_SOURCE = {"mid-2020": "ONS mid-2020 LSOA estimates",
+                      "mid-2015": "IoD2019 denominators, mid-2015"}
+
+
+def _coercion_rows(area: Area) -> list[dict]:
     measure = "Mental Health Act detentions per 100,000"
-    if local.empty or pd.isna(local["count"].iloc[0]):
-        return _row("coercion", measure, "per 100,000", "2023-24", footprint_icb.org_name or "not mapped",
-                    np.nan, eng["value"], note="Not published for this ICB (suppressed or not reported).")
-    r = local.iloc[0]
-    population = r["count"] / r["value"] * 100_000  # the file gives rates, not populations
-    est = stats.rate(r["count"], population, confidence=LEVELS)
-    return _row("coercion", measure, "per 100,000", "2023-24", footprint_icb.org_name, r["value"], eng["value"],
-                _limits(est, 0), _limits(est, 1), polarity="low_is_good",
-                note="Crude rate, all ages. Population worked back from the published count and rate; the "
-                     "count is rounded to the nearest 5.")
+    rows = []
+    for i, r in enumerate(coercion.detention_rates(area).itertuples()):
+        geography = r.geography if i == 0 else f"{r.geography}, for context"
+        note = (f"Crude rate, all ages, {r.period}; {r.fit_text}. England: {r.england:.1f} per 100,000, the "
+                f"publisher's total over all {r.org_type}s (MHSDS), like for like; England's all-source rate "
+                f"({coercion.england_all_sources():.1f}) includes detentions assigned to no organisation. Limits "
+                "carry the rounding of counts to 5. A detention rate has no polarity: higher or lower, not better "
+                "or worse.")
+        if pd.isna(r.value):
+            note = f"Not available for {r.geography}: {r.note}. " + note
+        row = _row("coercion", measure, "per 100,000", r.period, geography, r.value, r.england,
+                   (r.lower_95, r.upper_95), (r.lower_998, r.upper_998), polarity=None, note=note)
+        row["fit"] = r.fit
+        rows.append(row)
+    return rows
 
 
 def barrier_table(area: Area, footprint: Footprint) -> pd.DataFrame:
     """One row per headline measure: ``barrier`` (need/access/outcome/coercion), ``measure``,
-    ``unit``, ``period``, ``geography``, ``value``, ``england``, 95% limits and Fingertips'
-    comparison with England at 95% and 99.8%, and a ``note``."""
+    ``unit``, ``period``, ``geography``, ``value``, ``england`` (the like-for-like England
+    value), 95% limits, Fingertips' comparison with England at 95% and 99.8% (better/
+    worse only where the measure has a polarity), ``fit`` (coercion: how well the
+    footprint fits) and a ``note``. Coercion has a second row: the ICB, for context."""
     rows = _need_rows(area)
     if footprint.available:
         rows += _iapt_rows(footprint)
-        rows.append(_mha_row(footprint))
+    rows += _coercion_rows(area)
     return pd.DataFrame(rows)
 
 
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The barrier table as shown on the page."""
-    def fmt(v, unit):
-        if pd.isna(v):
-            return None
-        return f"{v:,.0f}" if unit == "per 100,000" else f"{v:.1f}"
+def _decimals(table: pd.DataFrame) -> pd.Series:
+    """Decimals per row: a percentage NHS England publishes as a whole number is shown as
+    one; otherwise the unit's precision (``figures.numbers``)."""
+    dec = pd.Series([numbers.decimals_for(u, v) for u, v in zip(table["unit"], table["value"])], index=table.index)
+    if "decimals" in table:
+        dec = table["decimals"].fillna(dec).astype(int)
+    return dec
 
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The barrier table as shown on the page: value, limits and England at one precision
+    per row, limits rounded outwards (a value never outside its limits)."""
+    dec = _decimals(table)
     return pd.DataFrame({
         "barrier": table["barrier"],
         "measure": table["measure"],
+        "where": table["geography"],
         "period": table["period"],
-        "value": [fmt(v, u) for v, u in zip(table["value"], table["unit"])],
-        "95% limits": [None if pd.isna(lo) else f"{fmt(lo, u)} to {fmt(hi, u)}"
-                       for lo, hi, u in zip(table["lower_95"], table["upper_95"], table["unit"])],
-        "England": [fmt(v, u) for v, u in zip(table["england"], table["unit"])],
-        "against England (95% / 99.8%)": table["vs_england_95"] + " / " + table["vs_england_99_8"],
+        "value": numbers.numbers_series(table["value"], dec),
+        "95% limits": numbers.limits_series(table["lower_95"], table["upper_95"], dec),
+        "England": numbers.numbers_series(
+            table["england"], pd.Series([numbers.decimals_for(u, v) for u, v in zip(table["unit"], table["value"])],
+                                        index=table.index)),
+        "against England (95% / 99.8%)": (table["vs_england_95"] + " / " + table["vs_england_99_8"]).where(
+            table["vs_england_95"] != stats.benchmark.NOT_COMPARED, "not compared"),
     })
 
 
@@ -162,12 +205,15 @@ def sentences(area: Area, footprint: Footprint, table: pd.DataFrame) -> dict:
                 parts.append(_sentence(f"{r.measure}: not published for {r.geography} ({r.period})."))
                 continue
             word = r.vs_england_99_8.lower() if r.vs_england_99_8 != "Not compared" else "not compared"
-            word95 = r.vs_england_95.lower()
+            word95 = r.vs_england_95.lower() + (" to" if r.vs_england_95 == "Similar" else " than")
             unit = "" if r.unit == "per 100,000" else "%"
-            number = f"{r.value:,.0f}" if r.unit == "per 100,000" else f"{r.value:.1f}"
-            eng = f"{r.england:,.0f}" if r.unit == "per 100,000" else f"{r.england:.1f}"
-            parts.append(_sentence(f"{r.measure} in {r.geography}, {r.period}: {number}{unit} against "
-                                   f"{eng}{unit} in England ({word95} at 95% confidence, {word} at 99.8%)."))
+            dec = int(r.decimals) if pd.notna(r.decimals) else numbers.decimals_for(r.unit, r.value)
+            shown = numbers.with_limits(r.value, r.lower_95, r.upper_95, dec)
+            eng = numbers.number(r.england, numbers.decimals_for(r.unit, r.value))
+            fit = f" ({r.fit} fit to the area)" if isinstance(getattr(r, "fit", None), str) else ""
+            parts.append(_sentence(f"{r.measure} in {r.geography}{fit}, {r.period}: {shown}{unit} against "
+                                   f"{eng}{unit} in England ({word95} England at 95% confidence, {word} at "
+                                   f"99.8%)."))
         out[f"{barrier}_text"] = " ".join(parts) if parts else (
             f"No NHS footprint could be mapped for {area.name} in {footprint.period}.")
     need = table[table["barrier"] == "need"]
@@ -176,8 +222,12 @@ def sentences(area: Area, footprint: Footprint, table: pd.DataFrame) -> dict:
         if pd.isna(r.value):
             need_parts.append(f"{r.measure}: no value for {area.name} ({r.note})")
         else:
-            need_parts.append(f"{r.measure} {r.value:.1f}% ({r.period}; England {r.england:.1f}%)"
-                              if pd.notna(r.england) else f"{r.measure} {r.value:.1f}% ({r.period})")
+            tested = (f", {r.vs_england_95.lower()}{' to' if r.vs_england_95 == 'Similar' else ' than'} England "
+                      "by Fingertips' published comparison" if r.vs_england_95 != stats.benchmark.NOT_COMPARED else "")
+            need_parts.append(f"{r.measure} {r.value:.1f}% ({r.period}; England {r.england:.1f}%{tested})"
+                              if pd.notna(r.england) else
+                              f"{r.measure} {r.value:.1f}% ({r.period}; England's value is not in the data this "
+                              "book was built from)")
     out["need_text"] = _sentence("; ".join(need_parts) + ".")
     return out
 
@@ -189,17 +239,14 @@ def _sentence(text: str) -> str:
 
 def gap_table(rows: pd.DataFrame) -> pd.DataFrame:
     """``triple_barrier.summary_rows`` as shown on the page."""
-    def limits(lo, hi):
-        return None if pd.isna(lo) or pd.isna(hi) else f"{lo:.2f} to {hi:.2f}"
-
     return pd.DataFrame({
         "where": rows["geography"],
         "group": rows["group"],
         "barrier": rows["barrier"],
         "measure": rows["measure"],
         "period": rows["period"],
-        "ratio to whole population": rows["ratio"].round(2),
-        "95% limits": [limits(lo, hi) for lo, hi in zip(rows["ratio_lower"], rows["ratio_upper"])],
+        "ratio to whole population": numbers.numbers_series(rows["ratio"], 2),
+        "95% limits": numbers.limits_series(rows["ratio_lower"], rows["ratio_upper"], 2),
     })
 
 
@@ -223,7 +270,7 @@ def outcome_gaps(gaps: pd.DataFrame, top: int = 6) -> pd.DataFrame:
         "characteristic": strict["breakdown_title"],
         "group": strict["group"],
         "measure": measure.fillna(strict["measure"]),
-        "people": strict["denominator"].astype("Int64"),
+        "people": numbers.counts_series(strict["denominator"]),
         "group value": strict["value"].round(1),
         "overall value": strict["benchmark"].round(1),
         "gap (percentage points)": strict["gap"].round(1),

@@ -55,7 +55,8 @@ from mhbook import areas, figures, stats
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
 from mhbook.measures.footprints import Footprint, iapt_footprint
-from mhbook.sources import iapt, imd, lookups, mha, population, qof
+from mhbook.measures.iapt_deprivation import population_16plus, population_year
+from mhbook.sources import iapt, lookups, mha, population, qof
 from mhbook.measures._quiet import quietly
 
 log = logging.getLogger(__name__)
@@ -257,14 +258,16 @@ def _lsoas(org_type: str, org_code: str) -> list[str]:
 
 
 def _access_deprivation(counts: pd.DataFrame, org_type: str, org_code: str, period: str) -> pd.DataFrame:
-    """Referrals per 100,000 aged 16+ by decile (IoD2019 mid-2015 denominators)."""
-    pop = imd.population_by_decile(None if org_type == "England" else _lsoas(org_type, org_code))
-    pop16 = (pop["population_16_59"] + pop["population_60_plus"]).to_numpy()
+    """Referrals per 100,000 aged 16+ by decile, over the population nearest the year
+    (``iapt_deprivation.population_year``: ONS mid-2020 from 2019-20, else IoD2019 mid-2015)."""
+    pop16 = population_16plus(org_type, org_code, period)["population_16plus"].to_numpy()
     decile = counts["label"].str.extract(r"IMD decile (\d+)")[0].astype(int).to_numpy()
     den = pop16[decile - 1]
     known = counts["referrals"].notna()
-    out = _with_ratio("deprivation", counts["group"], "access", RATE_16, "iapt-annual; iod2019 denominators",
-                      f"{period} (population mid-2015)", counts["referrals"], den,
+    year = population_year(period)
+    source = "ONS mid-2020 estimates" if year == "mid-2020" else "iod2019 denominators"
+    out = _with_ratio("deprivation", counts["group"], "access", RATE_16, f"iapt-annual; {source}",
+                      f"{period} (population {year})", counts["referrals"], den,
                       counts.loc[known, "referrals"].sum(), den[known.to_numpy()].sum(), "rate", 100_000,
                       note="whole population: referrals with a known decile over the population aged 16+")
     out.loc[den == 0, "note"] = NOTE_NO_RESIDENTS
