@@ -18,16 +18,21 @@ def england_2018():
 
 def test_england_2018_19_counts_and_published_recovery(england_2018):
     # iapt/PROVENANCE.md: decile 1 = NHS "10 Most deprived", decile 10 = "01 Least deprived".
-    assert england_2018.loc[1, ["referrals", "finished", "at_caseness", "recovery"]].tolist() == [
-        219_236, 63_934, 61_572, 26_623]
-    assert england_2018.loc[10, ["referrals", "finished", "at_caseness", "recovery"]].tolist() == [
-        110_356, 47_921, 43_515, 25_319]
+    # Finished at caseness is NHS England's recovery denominator: finished minus not at
+    # caseness (decile 1: 63,934 - 2,261; decile 10: 47,921 - 4,325).
+    assert england_2018.loc[1, ["referrals", "finished", "caseness_finished", "recovery"]].tolist() == [
+        219_236, 63_934, 61_673, 26_623]
+    assert england_2018.loc[10, ["referrals", "finished", "caseness_finished", "recovery"]].tolist() == [
+        110_356, 47_921, 43_596, 25_319]
     assert england_2018["recovery_pct_published"].tolist() == [
         43.2, 47.1, 49.7, 51.2, 52.9, 54.3, 55.2, 56.2, 57.7, 58.1]
 
 
 def test_recomputed_recovery_has_wilson_limits_around_it(england_2018):
-    assert england_2018.loc[1, "recovery_pct"] == pytest.approx(100 * 26_623 / 61_572)
+    assert england_2018.loc[1, "recovery_pct"] == pytest.approx(100 * 26_623 / 61_673)
+    # and it is NHS England's published percentage to its rounding, every decile
+    diff = england_2018["recovery_pct"] - england_2018["recovery_pct_published"]
+    assert diff.abs().max() <= 0.05 + 1e-9
     assert (england_2018["recovery_pct_lower"] < england_2018["recovery_pct"]).all()
     assert (england_2018["recovery_pct"] < england_2018["recovery_pct_upper"]).all()
 
@@ -49,7 +54,7 @@ def test_recovery_gradient_narrows_but_persists():
 def test_suppressed_counts_stay_missing_in_a_footprint():
     table = iapt_deprivation.decile_attrition("2021-22", "CCG", "00Y")  # NHS Oldham CCG
     assert len(table) == 10
-    counts = table[["referrals", "finished", "at_caseness", "recovery"]]
+    counts = table[["referrals", "finished", "recovery"]]
     assert not (counts == 0).any().any(), "a suppressed count became zero"
     published = counts.stack().dropna()
     assert (published % 5 == 0).all(), "sub-national counts are rounded to 5"

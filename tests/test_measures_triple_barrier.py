@@ -43,7 +43,8 @@ def test_recovery_ratios_consistent_with_values(england):
     rows = england[(england["measure"] == tb.RECOVERY) & england["ratio"].notna()]
     # value / ratio is England's overall recovery for every group: 2024-25 Total row counts
     total = tb._iapt_total("England", "All", PERIOD)
-    assert np.allclose(rows["value"] / rows["ratio"], 100 * total["recovery"] / total["at_caseness"], rtol=1e-9)
+    assert np.allclose(rows["value"] / rows["ratio"], 100 * total["recovery"] / total["caseness_finished"], rtol=1e-9)
+    assert total["caseness_finished"] == 670_419 - 35_234  # finished minus not at caseness, 2024-25
     assert ((rows["ratio_lower"] <= rows["ratio"]) & (rows["ratio"] <= rows["ratio_upper"])).all()
 
 

@@ -67,19 +67,37 @@ STILL, PARTLY, NO_LONGER, UNTESTABLE = (
 VERDICTS = (STILL, PARTLY, NO_LONGER, UNTESTABLE)
 Z95 = 1.959963984540054
 
-#: The claims as the Commission stated them (wording from the chapter's issue).
+#: The report, for attribution of every quotation.
+REPORT = ("Commission for Equality in Mental Health, Mental health for all? The final report of the Commission "
+          "for Equality in Mental Health (Centre for Mental Health, 2020)")
+#: The claims in the report's own words (quoted verbatim; see shared/reference/commission_claims.md).
 CLAIMS = {
-    "deprivation": "Referrals to IAPT rise with deprivation, but finishing treatment and recovery fall",
-    "sexual_orientation": "Recovery is 43% for bisexual people, 49% for lesbian and gay people and 53% "
-                          "for heterosexual people",
-    "older_adults": "Older adults are 7% of IAPT users",
-    "detention": "Black people are about three times as likely to be detained as White people",
+    "deprivation": ("with each decile (10% of the population) of deprivation, people are more likely to be "
+                    "referred to IAPT services – reflecting the higher risk of depression or anxiety. But at each "
+                    "stage of the IAPT system the graph goes into reverse. People from more deprived "
+                    "neighbourhoods are less likely to begin treatment, less likely to complete treatment, and "
+                    "less likely again to recover or see an improvement in their mental health"),
+    "sexual_orientation": ("Recovery rates in IAPT services are lower for bisexual people (43%) and lesbian and "
+                           "gay people (49%) than for those identifying as heterosexual (53%) (NHS England, "
+                           "2020)."),
+    "older_adults": ("Older adults (over the age of 65) account for only 7% of people who use NHS Improving "
+                     "Access to Psychological Therapies (IAPT) services (NHS England, 2017)"),
+    "detention": ("Black people are three times more likely than white people in England to be sectioned under "
+                  "the Mental Health Act"),
+    "cto": ("and they are eight times more likely to be given a Community Treatment Order that limits their "
+            "freedoms when they leave hospital (NHS Digital, 2019)"),
+    "child_poverty": ("Children from the poorest 20% of households are four times as likely to have serious "
+                      "mental health difficulties by the age of 11 as those from the wealthiest 20% (Morrison "
+                      "Gutman et al., 2015)"),
 }
 #: Claimed recovery (%) by the published IAPT sexual orientation label, lowest first.
 CLAIMED_RECOVERY = {"Bi-sexual": 43.0, "Gay/Lesbian": 49.0, "Heterosexual": 53.0}
 SEXUAL_ORIENTATION_LABELS = {"Bi-sexual": "bisexual", "Gay/Lesbian": "lesbian and gay", "Heterosexual": "heterosexual"}
 CLAIMED_OLDER_SHARE = 7.0
 CLAIMED_DETENTION_RATIO = 3.0
+CLAIMED_CTO_RATIO = 8.0
+#: Mental Health Act measure tested by each MHA claim.
+MHA_MEASURES = {"detention": "All detentions", "cto": "Uses of CTOs"}
 #: Half a unit of the claimed figure's rounding (whole percent; "about three").
 ROUNDING = 0.5
 OLDER_BANDS = ("65 and over", "65 to 74", "75 to 89", "90 and over")
@@ -88,13 +106,16 @@ GRADIENT_PARTS = {
     #        towards less deprived areas, label)
     "referrals": ("referrals", "population_16plus", "poisson", "below 1", "referrals per person aged 16+"),
     "finished": ("finished", "referrals", "binomial", "above 1", "finished treatment (of referrals)"),
-    "recovery": ("recovery", "at_caseness", "binomial", "above 1", "recovery (of those at caseness)"),
+    "recovery": ("recovery", "caseness_finished", "binomial", "above 1",
+                 "recovery (of those finished at caseness)"),
 }
 SOURCES = {
     "deprivation": "iapt-annual, imd-2019",
     "sexual_orientation": "iapt-annual, iapt-annual-legacy",
     "older_adults": "iapt-annual, iapt-annual-legacy, pop-mye-mid2019/2020",
     "detention": "mha-2023-24",
+    "cto": "mha-2023-24",
+    "child_poverty": "none: household-level cohort data",
 }
 
 
@@ -177,17 +198,20 @@ def recovery_by_sexual_orientation() -> pd.DataFrame:
     """Recovery by sexual orientation, England, every year published in these files.
 
     One row per period × group (bisexual, lesbian and gay, heterosexual): ``period``,
-    ``group`` (published label), ``label``, ``recovered``, ``at_caseness``, ``value`` (%),
+    ``group`` (published label), ``label``, ``recovered``, ``at_caseness`` (finished
+    treatment minus not at caseness, NHS England's denominator), ``value`` (%),
     ``lower_cl``, ``upper_cl`` (95% Wilson), ``published_pct`` (NHS's own figure),
-    ``claimed`` (the Commission's %), ``matched`` (bool). NHS's published percentage
-    is close to but not exactly ``recovered / at_caseness`` (up to 0.24 points lower in
-    the legacy years); the recomputed value is used so that it sits inside its limits.
+    ``claimed`` (the Commission's %), ``matched`` (bool). England's counts are exact,
+    so the recomputed value equals NHS's published percentage to its rounding.
     The breakdown is published for
     2014-15 to 2016-17 (legacy file) and from 2020-21, not for 2017-18 to 2019-20.
     """
     df = iapt.breakdown("Sexual Orientation Type", org_type="England")
-    df = df[df["group"].isin(list(CLAIMED_RECOVERY)) & df["measure"].isin(["recovery", "at_caseness"])]
+    wanted = ["recovery", "finished_course_treatment", "not_at_caseness"]
+    df = df[df["group"].isin(list(CLAIMED_RECOVERY)) & df["measure"].isin(wanted)]
     wide = df.pivot_table(index=["period", "group"], columns="measure", values="count", observed=True)
+    wide = wide.reindex(columns=wanted)
+    wide["at_caseness"] = wide["finished_course_treatment"] - wide["not_at_caseness"]
     pct = df[df["measure"] == "recovery"].set_index(["period", "group"])["percentage"]
     wide = wide.join(pct.rename("published_pct")).reset_index()
     wide = wide.rename(columns={"recovery": "recovered"}).astype({"period": str, "group": str})
@@ -246,17 +270,17 @@ def older_population_share(period: str) -> dict:
     return {"year": f"mid-{year}", "value": 100 * older / adults}
 
 
-def detention_ratio() -> pd.DataFrame:
-    """Black / White rate ratio of all detentions under the Act, England.
+def detention_ratio(measure: str = "All detentions") -> pd.DataFrame:
+    """Black / White rate ratio of an MHA ``measure`` ("All detentions", "Uses of CTOs"), England.
 
     Two rows (``rate_type`` crude, standardised): ``period``, ``black``, ``white``
-    (detentions), ``black_rate``, ``white_rate`` (per 100,000), ``value`` (ratio),
+    (detentions or uses), ``black_rate``, ``white_rate`` (per 100,000), ``value`` (ratio),
     ``lower_cl``, ``upper_cl`` (95%), ``method``.
     """
     rows = []
     for rate_type in ("crude", "standardised"):
         d = mha.detentions(rate_type)
-        d = d[(d["org_type"] == "England") & (d["measure"] == "All detentions") & (d["breakdown"] == "ethnicity")]
+        d = d[(d["org_type"] == "England") & (d["measure"] == measure) & (d["breakdown"] == "ethnicity")]
         pick = d.set_index("group").loc[["Black or Black British", "White"]]
         black, white = pick.iloc[0], pick.iloc[1]
         if rate_type == "crude":
@@ -298,7 +322,7 @@ def held_years(periods: list[str]) -> str:
 
 
 def _row(claim: str, measure: str, period: str, result: str, verdict: str) -> dict:
-    return {"claim_id": claim, "claim": CLAIMS[claim], "measure": measure, "period": period,
+    return {"claim_id": claim, "claim": f"“{CLAIMS[claim]}”", "measure": measure, "period": period,
             "result": result, "verdict": verdict, "source": SOURCES[claim]}
 
 
@@ -352,21 +376,30 @@ def _older_rows(period: str, latest_period: str) -> list[dict]:
     return rows
 
 
-def _detention_rows(period: str) -> list[dict]:
-    ratio = detention_ratio()
+def _mha_rows(claim: str, period: str) -> list[dict]:
+    measure_name = MHA_MEASURES[claim]
+    claimed = CLAIMED_DETENTION_RATIO if claim == "detention" else CLAIMED_CTO_RATIO
+    what = "detentions" if claim == "detention" else "uses of Community Treatment Orders"
+    ratio = detention_ratio(measure_name)
     rows = []
     if period not in set(ratio["period"]):
-        rows.append(_row("detention", "Black / White rate ratio of detentions", period,
+        rows.append(_row(claim, f"Black / White rate ratio of {what}", period,
                          f"Mental Health Act statistics for {period} are not in these files "
                          f"(held: {', '.join(sorted(set(ratio['period'])))})", decide(None)))
     for r in ratio.itertuples():
         result = (f"{_ci(r.value, r.lower_cl, r.upper_cl, 2)} times ({r.black_rate:.1f} against "
                   f"{r.white_rate:.1f} per 100,000)")
-        rows.append(_row("detention", f"Black / White rate ratio of all detentions, {r.rate_type} rates "
+        rows.append(_row(claim, f"Black / White rate ratio of {what}, {r.rate_type} rates "
                          f"(95% limits; {r.method})", r.period, result,
-                         decide(shown(r.lower_cl, r.upper_cl, "above 1"),
-                                matches(CLAIMED_DETENTION_RATIO, r.lower_cl, r.upper_cl))))
+                         decide(shown(r.lower_cl, r.upper_cl, "above 1"), matches(claimed, r.lower_cl, r.upper_cl))))
     return rows
+
+
+def _child_poverty_rows() -> list[dict]:
+    return [_row("child_poverty", "Serious mental health difficulties by household income at age 11", "–",
+                 "A claim about households followed from birth (Millennium Cohort Study); area data cannot test "
+                 "it. The chapter on deprivation and prevalence shows the area-level association only.",
+                 decide(None))]
 
 
 def claims_table(period: str = "2018-19", latest_period: str = "2024-25") -> pd.DataFrame:
@@ -386,21 +419,52 @@ def claims_table(period: str = "2018-19", latest_period: str = "2024-25") -> pd.
 def _claims_table(period: str, latest_period: str) -> pd.DataFrame:
     # England-level, the same on every area's page: checked once per process.
     rows = (_deprivation_rows(period, latest_period) + _sexual_orientation_rows(period, latest_period)
-            + _older_rows(period, latest_period) + _detention_rows(period))
+            + _older_rows(period, latest_period) + _mha_rows("detention", period) + _mha_rows("cto", period)
+            + _child_poverty_rows())
     log.info("claims re-checked: %d rows for %s and %s", len(rows), period, latest_period)
     return pd.DataFrame(rows)
 
 
-def verdict_counts(table: pd.DataFrame | None = None) -> pd.Series:
-    """Number of rows of ``claims_table`` with each verdict (every verdict listed, 0 if none)."""
+def claim_verdicts(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One verdict per claim: that of the most recent year the data can test (what holds
+    today), else "cannot be tested". Columns ``claim_id``, ``claim``, ``verdict``,
+    ``period`` (the year the verdict rests on), ``years`` (every year checked, with its
+    verdict, as text)."""
     table = claims_table() if table is None else table
-    return table["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0).rename("rows")
+    rows = []
+    for claim_id, part in table.groupby("claim_id", sort=False):
+        testable = part[part["verdict"] != UNTESTABLE]
+        latest = testable.sort_values("period").iloc[-1] if len(testable) else part.iloc[-1]
+        # the crude and standardised MHA rows share a year: the standardised one decides
+        if len(testable) and (testable["period"] == latest["period"]).sum() > 1:
+            same = testable[testable["period"] == latest["period"]]
+            latest = same[same["measure"].str.contains("standardised")].iloc[0] \
+                if same["measure"].str.contains("standardised").any() else same.iloc[-1]
+        years = "; ".join(f"{r.period}: {r.verdict}" for r in part.itertuples())
+        rows.append({"claim_id": claim_id, "claim": part["claim"].iloc[0], "verdict": latest["verdict"],
+                     "period": latest["period"], "years": years})
+    return pd.DataFrame(rows)
+
+
+def verdict_counts(table: pd.DataFrame | None = None) -> pd.Series:
+    """Number of claims with each verdict (:func:`claim_verdicts`; every verdict listed, 0 if none)."""
+    verdicts = claim_verdicts(table)
+    return verdicts["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0).rename("claims")
+
+
+def verdicts_display(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """``claim_verdicts`` for the page: the quotation, today's verdict, the years beneath."""
+    return pd.DataFrame({
+        "the Commission's words (2020)": verdicts["claim"],
+        "verdict today": verdicts["verdict"], "year it rests on": verdicts["period"],
+        "every year checked": verdicts["years"],
+    })
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """``claims_table`` with reader-facing column names for the page."""
     return table[["claim", "measure", "period", "result", "verdict", "source"]].rename(columns={
-        "claim": "claim (Commission, 2020)", "period": "period checked",
+        "claim": "the Commission's words (2020)", "period": "period checked",
         "result": "what the data show (95% limits)", "source": "dataset",
     })
 
@@ -441,6 +505,7 @@ def headline_numbers(table: pd.DataFrame, gradients: pd.DataFrame, orientation: 
                      older: pd.DataFrame, detention: pd.DataFrame, period: str, latest_period: str) -> dict:
     """Numbers glued into the chapter's prose."""
     counts = verdict_counts(table)
+    cto = detention_ratio(MHA_MEASURES["cto"]).set_index("rate_type")
     rec = gradients.set_index(["period", "part"])
     so_first, so_last = orientation["period"].iloc[0], orientation["period"].iloc[-1]
     so = orientation.set_index(["period", "group"])
@@ -467,6 +532,9 @@ def headline_numbers(table: pd.DataFrame, gradients: pd.DataFrame, orientation: 
         "mha_period": det.loc["crude", "period"],
         "mha_crude": det.loc["crude", "value"], "mha_std": det.loc["standardised", "value"],
         "mha_std_lower": det.loc["standardised", "lower_cl"], "mha_std_upper": det.loc["standardised", "upper_cl"],
+        "cto_std": cto.loc["standardised", "value"], "cto_std_lower": cto.loc["standardised", "lower_cl"],
+        "cto_std_upper": cto.loc["standardised", "upper_cl"], "n_claims": int(counts.sum()),
+        "report": REPORT,
     }
     for group, key in (("Bi-sexual", "bi"), ("Gay/Lesbian", "gay"), ("Heterosexual", "het")):
         values[f"so_{key}_first"] = so.loc[(so_first, group), "value"]

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mhbook import figures, stats
+from mhbook.figures import numbers
 from mhbook.areas import Area
 from mhbook.measures._quiet import quietly
 from mhbook.measures.footprints import Footprint
@@ -32,7 +33,7 @@ REPETITIONS = 100_000
 MEASURE_LABELS = {
     "referral_rate": "referrals per 100,000 aged 16+",
     "finished_pct": "finished treatment (% of referrals)",
-    "recovery_pct": "recovery (% at caseness)",
+    "recovery_pct": "recovery (% finished at caseness)",
     "improvement_pct": "reliable improvement (% finished)",
 }
 
@@ -40,6 +41,34 @@ MEASURE_LABELS = {
 #: First NHS year whose nearest population is ONS mid-2020 (the latest the data hold);
 #: earlier years use the IoD2019 denominators (mid-2015).
 MID_2020_FROM = "2019-20"
+
+
+#: First NHS year that could have used IMD 2019 (published by MHCLG on 26 September 2019).
+IMD2019_POSSIBLE_FROM = "2019-20"
+
+
+def imd_label(period: str) -> str:
+    """What the IMD deciles of ``period`` are, as far as the published files tell.
+
+    NHS Digital / NHS England assign each referral the decile of its LSOA; the annual
+    files do not say which edition of the IMD they used. IMD 2019 was published in
+    September 2019, so years to 2018-19 must have used an earlier edition (IMD 2015);
+    from 2019-20 it may be IMD 2019. The book therefore says "deprivation decile as
+    published" and names what is known."""
+    if period < IMD2019_POSSIBLE_FROM:
+        return f"deprivation decile as published for {period} (an IMD edition before 2019, as IMD 2019 appeared later)"
+    return f"deprivation decile as published for {period} (the files do not say whether IMD 2015 or 2019)"
+
+
+def imd_switch_note(periods: list[str]) -> str:
+    """A sentence marking where the IMD edition behind the deciles may change, for trends."""
+    before = [p for p in periods if p < IMD2019_POSSIBLE_FROM]
+    after = [p for p in periods if p >= IMD2019_POSSIBLE_FROM]
+    if not before or not after:
+        return ""
+    return (f"Deciles up to {before[-1]} come from an IMD edition before 2019 (IMD 2019 was published in "
+            f"September 2019); from {after[0]} NHS may have used IMD 2019, so a step between {before[-1]} and "
+            f"{after[0]} can reflect the change of index as well as of recovery.")
 
 
 def population_year(period: str) -> str:
@@ -80,7 +109,8 @@ def decile_attrition(period: str, org_type: str = "England", org_code: str = "Al
     """One row per IMD decile for one organisation and year.
 
     Columns: ``period, org_type, org_code, org_name, imd_decile`` (1 = most deprived),
-    the published counts ``referrals, finished, at_caseness, recovery, improvement``,
+    the published counts ``referrals, finished, recovery, improvement`` and
+    ``caseness_finished`` (finished minus not at caseness: NHS England's recovery denominator),
     ``recovery_pct_published`` (NHS's figure), ``population_16plus`` (nearest the year:
     :func:`population_year`), and for
     each of ``referral_rate`` (per 100,000, Byar/exact limits), ``finished_pct``,
@@ -100,14 +130,16 @@ def _decile_attrition(period: str, org_type: str, org_code: str) -> pd.DataFrame
     if "referrals" not in df:  # legacy years publish outcomes only by decile
         df["referrals"] = np.nan
     df = df.merge(population_16plus(org_type, org_code, period), on="imd_decile", how="left")
+    # NHS England's recovery denominator: finished treatment minus not at caseness at the start.
+    df["caseness_finished"] = df["finished"] - df["not_at_caseness"]
     pairs = {
         "finished_pct": ("finished", "referrals"),
-        "recovery_pct": ("recovery", "at_caseness"),
+        "recovery_pct": ("recovery", "caseness_finished"),
         "improvement_pct": ("improvement", "finished"),
     }
     # A decile with no residents in the footprint (or no one at a stage) has no rate or
     # share, rather than an error: its denominator becomes missing.
-    for column in ("population_16plus", "referrals", "at_caseness", "finished"):
+    for column in ("population_16plus", "referrals", "caseness_finished", "finished"):
         df[column] = df[column].where(df[column] > 0)
     for name, (num, den) in pairs.items():
         # Finished and referred are different cohorts, so in a small footprint more can
@@ -119,7 +151,7 @@ def _decile_attrition(period: str, org_type: str, org_code: str) -> pd.DataFrame
     df["referral_rate"], df["referral_rate_lower"], df["referral_rate_upper"] = (
         res["value"], res["lower_cl"], res["upper_cl"])
     keep = ["period", "org_type", "org_code", "org_name", "imd_decile", "referrals", "finished",
-            "at_caseness", "recovery", "improvement", "recovery_pct_published", "population_16plus"]
+            "caseness_finished", "recovery", "improvement", "recovery_pct_published", "population_16plus"]
     for name in MEASURE_LABELS:
         keep += [name, f"{name}_lower", f"{name}_upper"]
     return df[keep]
@@ -143,9 +175,11 @@ def attrition_figure(table: pd.DataFrame, series: str = "England") -> figures.Fi
         attrition_long(table, series), series="series", order=list(MEASURE_LABELS.values()),
         units={label: ("per 100,000" if key == "referral_rate" else "%") for key, label in MEASURE_LABELS.items()},
         context=f"{series}, {period}", ncols=2,
-        caption=(f"NHS Talking Therapies by IMD 2019 decile (1 = most deprived), {series}, {period}: "
-                 "referrals per 100,000 people aged 16+, and the share finishing treatment, recovering "
-                 "and reliably improving, with 95% confidence limits."),
+        caption=(f"NHS Talking Therapies by {imd_label(period)}, 1 = most deprived, {series}, {period}: "
+                 f"referrals per 100,000 people aged 16+ ({population_year(period)} population), and the share "
+                 "finishing treatment, recovering and reliably improving, with 95% confidence limits. Finished "
+                 "treatment and referrals in the same year are different cohorts, so that share is shown without "
+                 "a test."),
     )
 
 
@@ -157,33 +191,37 @@ def local_figure(england: pd.DataFrame, local: pd.DataFrame, footprint: Footprin
         long, series="series", order=list(MEASURE_LABELS.values()),
         units={label: ("per 100,000" if key == "referral_rate" else "%") for key, label in MEASURE_LABELS.items()},
         context=f"{footprint.org_name} and England, {period}", ncols=2, area=footprint.org_name,
-        caption=(f"NHS Talking Therapies by IMD 2019 decile (1 = most deprived), {footprint.org_name} "
-                 f"against England, {period}, with 95% confidence limits. Counts below England level are "
-                 "rounded and small ones suppressed; suppressed deciles are left blank."),
+        caption=(f"NHS Talking Therapies by {imd_label(period)}, 1 = most deprived, {footprint.org_name} "
+                 f"against England, both {period}, with 95% confidence limits; referral rates over the "
+                 f"{population_year(period)} population aged 16+. Counts below England level are rounded to 5 "
+                 "and small ones suppressed; suppressed deciles are left blank."),
     )
 
 
 def decile_table(table: pd.DataFrame) -> pd.DataFrame:
-    """A readable table of ``decile_attrition`` for the page and its CSV."""
-    out = pd.DataFrame({
+    """A readable table of ``decile_attrition`` for the page and its CSV: counts as whole
+    numbers, each value beside its limits at the same precision (limits rounded outwards)."""
+    period = table["period"].iloc[0]
+    return pd.DataFrame({
+        "year": table["period"],
+        "organisation": table["org_name"],
         "IMD decile (1 = most deprived)": table["imd_decile"],
-        "referrals": table["referrals"],
-        "referrals per 100,000 aged 16+": table["referral_rate"].round(0),
-        "finished treatment": table["finished"],
-        "finished (% of referrals)": table["finished_pct"].round(1),
-        "at caseness": table["at_caseness"],
-        "recovered": table["recovery"],
-        "recovery (%)": table["recovery_pct"].round(1),
+        "referrals": numbers.counts_series(table["referrals"]),
+        f"population aged 16+ ({population_year(period)})": numbers.counts_series(table["population_16plus"]),
+        "referrals per 100,000 aged 16+": numbers.numbers_series(table["referral_rate"], 0),
+        "referral rate 95% limits": numbers.limits_series(table["referral_rate_lower"],
+                                                          table["referral_rate_upper"], 0),
+        "finished treatment": numbers.counts_series(table["finished"]),
+        "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(table["finished_pct"], 1),
+        "finished at caseness": numbers.counts_series(table["caseness_finished"]),
+        "recovered": numbers.counts_series(table["recovery"]),
+        "recovery (%)": numbers.numbers_series(table["recovery_pct"], 1),
+        "recovery (%), 95% limits": numbers.limits_series(table["recovery_pct_lower"], table["recovery_pct_upper"], 1),
         "recovery (%, as published)": table["recovery_pct_published"],
-        "recovery (%), 95% limits": _limits_text(table["recovery_pct_lower"], table["recovery_pct_upper"]),
-        "reliable improvement (% finished)": table["improvement_pct"].round(1),
+        "reliable improvement (% finished)": numbers.numbers_series(table["improvement_pct"], 1),
+        "reliable improvement 95% limits": numbers.limits_series(table["improvement_pct_lower"],
+                                                                 table["improvement_pct_upper"], 1),
     })
-    return out
-
-
-def _limits_text(lower: pd.Series, upper: pd.Series) -> pd.Series:
-    text = lower.round(1).astype(str) + " to " + upper.round(1).astype(str)
-    return text.where(lower.notna() & upper.notna())
 
 
 def gradient_by_year(org_type: str = "England", org_code: str = "All") -> pd.DataFrame:
@@ -207,14 +245,14 @@ def _gradient_by_year(org_type: str, org_code: str) -> pd.DataFrame:
             table = decile_attrition(period, org_type, org_code)
         except Exception:  # no decile rows published for this year
             continue
-        table = table.dropna(subset=["recovery", "at_caseness"])
+        table = table.dropna(subset=["recovery", "caseness_finished"])
         if len(table) < 5:
             continue
         frame = table.assign(p=table["recovery_pct"] / 100, lo=table["recovery_pct_lower"] / 100,
                              hi=table["recovery_pct_upper"] / 100)
-        s = quietly(stats.sii, frame, "imd_decile", "at_caseness", "p", lower_cl="lo", upper_cl="hi",
+        s = quietly(stats.sii, frame, "imd_decile", "caseness_finished", "p", lower_cl="lo", upper_cl="hi",
                         value_type=2, rii=True, multiplier=100, repetitions=REPETITIONS, random_state=SEED)
-        g = quietly(stats.gradient, table, "imd_decile", "recovery", "at_caseness",
+        g = quietly(stats.gradient, table, "imd_decile", "recovery", "caseness_finished",
                         family="binomial", overdispersion=True)
         rows.append({
             "period": period, "deciles": len(table),
@@ -235,8 +273,9 @@ def trend_figure(trend: pd.DataFrame) -> figures.Figure:
         trend, x="period", value="sii", lower="sii_lower", upper="sii_upper",
         measure="slope index of inequality in recovery", unit="percentage points",
         context=f"England, {first} to {last}", reference=0.0, reference_label="no gradient",
-        caption=(f"Slope index of inequality in recovery across IMD deciles, England, {first} to {last}, "
-                 "with 95% simulated limits. Above zero: recovery higher in less deprived areas."),
+        caption=(f"Slope index of inequality in recovery across deprivation deciles as published, England, "
+                 f"{first} to {last}, with 95% simulated limits. Above zero: recovery higher in less deprived "
+                 f"areas. {imd_switch_note(list(trend['period']))}"),
     )
 
 
@@ -244,13 +283,15 @@ def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
     """A readable table of ``gradient_by_year``."""
     return pd.DataFrame({
         "year": trend["period"],
-        "recovery, most deprived decile (%)": trend["recovery_most_deprived"].round(1),
-        "recovery, least deprived decile (%)": trend["recovery_least_deprived"].round(1),
-        "SII (percentage points)": trend["sii"].round(1),
-        "SII 95% limits": _limits_text(trend["sii_lower"], trend["sii_upper"]),
-        "RII": trend["rii"].round(2),
-        "RII 95% limits": trend["rii_lower"].round(2).astype(str) + " to " + trend["rii_upper"].round(2).astype(str),
-        "odds ratio per decile step": trend["odds_ratio"].round(3),
+        "deciles": [imd_label(p) for p in trend["period"]],
+        "recovery, most deprived decile (%)": numbers.numbers_series(trend["recovery_most_deprived"], 1),
+        "recovery, least deprived decile (%)": numbers.numbers_series(trend["recovery_least_deprived"], 1),
+        "SII (percentage points)": numbers.numbers_series(trend["sii"], 1),
+        "SII 95% limits": numbers.limits_series(trend["sii_lower"], trend["sii_upper"], 1),
+        "RII": numbers.numbers_series(trend["rii"], 2),
+        "RII 95% limits": numbers.limits_series(trend["rii_lower"], trend["rii_upper"], 2),
+        "odds ratio per decile step": numbers.numbers_series(trend["odds_ratio"], 3),
+        "odds ratio 95% limits": numbers.limits_series(trend["odds_ratio_lower"], trend["odds_ratio_upper"], 3),
         "p for trend": trend["p_trend"].map(lambda p: "<0.001" if p < 0.001 else f"{p:.3f}"),
     })
 
@@ -283,7 +324,7 @@ def suppression_note(local: pd.DataFrame | None) -> str:
     """Say how many decile values NHS England suppressed in ``local``, if any."""
     if local is None or local.empty:
         return "No decile figures are published for this footprint."
-    missing = int(local[["referrals", "finished", "at_caseness", "recovery"]].isna().sum().sum())
+    missing = int(local[["referrals", "finished", "caseness_finished", "recovery"]].isna().sum().sum())
     if missing == 0:
         return "No decile figures are suppressed for this footprint; counts are rounded to the nearest 5."
     return (f"{missing} decile counts are suppressed by NHS England (small numbers) and are shown as "

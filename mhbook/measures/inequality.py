@@ -47,6 +47,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from mhbook import figures, stats
+from mhbook.figures import numbers
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
 from mhbook.measures.footprints import Footprint, iapt_footprint
@@ -377,31 +378,29 @@ def breakdown_display(result: IaptInequality, key: str) -> pd.DataFrame:
     table = pd.concat(frames, ignore_index=True)
     table = table[table["breakdown"] == key]
     rec, imp = (table[table["measure"] == m].reset_index(drop=True) for m in MEASURES)
+    dec = _decimals(rec)
     return pd.DataFrame({
+        "year": rec["period"],
         "organisation": [result.name("england" if t == "England" else "local") for t in rec["org_type"]],
         "group": rec["group"],
-        "referrals": _whole(rec["referrals"]),
-        "finished at caseness": _whole(rec["denominator"]),
-        "recovered": _whole(rec["numerator"]),
-        "recovery (%)": rec["value"].round(1),
-        "recovery 95% limits": _limits_text(rec["lower_cl"], rec["upper_cl"]),
+        "referrals": numbers.counts_series(rec["referrals"]),
+        "finished at caseness": numbers.counts_series(rec["denominator"]),
+        "recovered": numbers.counts_series(rec["numerator"]),
+        "recovery (%)": numbers.numbers_series(rec["value"], dec),
+        "recovery 95% limits": numbers.limits_series(rec["lower_cl"], rec["upper_cl"], dec),
         "recovery vs overall": rec["comparison"].where(~rec["suppressed"]),
-        "finished": _whole(imp["denominator"]),
-        "improved": _whole(imp["numerator"]),
-        "reliable improvement (%)": imp["value"].round(1),
-        "improvement 95% limits": _limits_text(imp["lower_cl"], imp["upper_cl"]),
+        "finished": numbers.counts_series(imp["denominator"]),
+        "improved": numbers.counts_series(imp["numerator"]),
+        "reliable improvement (%)": numbers.numbers_series(imp["value"], _decimals(imp)),
+        "improvement 95% limits": numbers.limits_series(imp["lower_cl"], imp["upper_cl"], _decimals(imp)),
         "improvement vs overall": imp["comparison"].where(~imp["suppressed"]),
     })
 
 
-def _whole(counts: pd.Series) -> pd.Series:
-    """Counts as whole numbers for display, missing kept missing."""
-    return counts.round().astype("Int64")
-
-
-def _limits_text(lower: pd.Series, upper: pd.Series, decimals: int = 1) -> pd.Series:
-    text = lower.round(decimals).astype(str) + " to " + upper.round(decimals).astype(str)
-    return text.where(lower.notna() & upper.notna())
+def _decimals(rows: pd.DataFrame) -> pd.Series:
+    """NHS England publishes percentages below England level as whole numbers: shown so."""
+    return pd.Series(np.where((rows["org_type"] != "England") & (rows["value_source"] == "published"), 0, 1),
+                     index=rows.index)
 
 
 def suppression_sentence(table: pd.DataFrame) -> str:
@@ -570,11 +569,11 @@ def ratio_table(ratios: pd.DataFrame) -> pd.DataFrame:
         "organisation": np.where(ratios["org_type"] == "England", "England", ratios["org_name"].map(_short_icb)),
         "rate": ratios["rate_type"],
         "ethnic group": ratios["group"],
-        "detentions": _whole(ratios["count"]),
-        "rate per 100,000": ratios["rate"].round(1),
-        "White rate per 100,000": ratios["reference_rate"].round(1),
-        "ratio to White": ratios["ratio"].round(2),
-        "95% limits": _limits_text(ratios["lower_cl"], ratios["upper_cl"], 2),
+        "detentions": numbers.counts_series(ratios["count"]),
+        "rate per 100,000": numbers.numbers_series(ratios["rate"], 1),
+        "White rate per 100,000": numbers.numbers_series(ratios["reference_rate"], 1),
+        "ratio to White": numbers.numbers_series(ratios["ratio"], 2),
+        "95% limits": numbers.limits_series(ratios["lower_cl"], ratios["upper_cl"], 2),
         "compared with 1": ratios["significance"].str.lower().where(ratios["ratio"].notna()),
     })
 

@@ -199,7 +199,8 @@ def need(org_type: str = "England") -> pd.DataFrame:
 
 def _iapt_counts(dimension: str, org_type: str, org_code: str, period: str) -> pd.DataFrame:
     """One row per published group: ``group`` (readable), ``label`` (published),
-    ``imd_decile`` and the counts ``referrals, finished, at_caseness, recovery,
+    ``imd_decile`` and the counts ``referrals, finished, caseness_finished`` (finished
+    minus not at caseness: NHS England's recovery denominator), ``recovery,
     improvement`` (NaN when suppressed). Unknown / not-stated categories are left out."""
     rows = iapt.breakdown(IAPT_BREAKDOWNS[dimension], org_type, org_code, period)
     if dimension == "ethnicity":
@@ -214,8 +215,10 @@ def _iapt_counts(dimension: str, org_type: str, org_code: str, period: str) -> p
         wide = wide.assign(decile=deciles.reindex(order).astype(int).to_numpy()).sort_values("decile")
     out = pd.DataFrame({"label": wide.index.astype(str)})
     for name, measure in (("referrals", "referrals_received"), ("finished", "finished_course_treatment"),
-                          ("at_caseness", "at_caseness"), ("recovery", "recovery"), ("improvement", "improvement")):
+                          ("not_at_caseness", "not_at_caseness"), ("recovery", "recovery"),
+                          ("improvement", "improvement")):
         out[name] = wide[measure].to_numpy() if measure in wide else np.nan
+    out["caseness_finished"] = out["finished"] - out.pop("not_at_caseness")
     out["group"] = [_short(x, dimension) for x in out["label"]]
     return out
 
@@ -223,7 +226,8 @@ def _iapt_counts(dimension: str, org_type: str, org_code: str, period: str) -> p
 def _iapt_total(org_type: str, org_code: str, period: str) -> pd.Series:
     rows = iapt.breakdown("Total", org_type, org_code, period).set_index("measure")["count"]
     return pd.Series({"referrals": rows.get("referrals_received"), "finished": rows.get("finished_course_treatment"),
-                      "at_caseness": rows.get("at_caseness"), "recovery": rows.get("recovery"),
+                      "caseness_finished": rows.get("finished_course_treatment") - rows.get("not_at_caseness"),
+                      "recovery": rows.get("recovery"),
                       "improvement": rows.get("improvement")}, dtype=float)
 
 
@@ -233,7 +237,7 @@ def outcomes(dimension: str, counts: pd.DataFrame, total: pd.Series, period: str
     src = "iapt-annual"
     return pd.concat([
         _with_ratio(dimension, counts["group"], "outcome", RECOVERY, src, period, counts["recovery"],
-                    counts["at_caseness"], total["recovery"], total["at_caseness"], "proportion", 100),
+                    counts["caseness_finished"], total["recovery"], total["caseness_finished"], "proportion", 100),
         _with_ratio(dimension, counts["group"], "outcome", FINISHED, src, period, counts["finished"],
                     counts["referrals"], total["finished"], total["referrals"], "rate", 100,
                     note="referrals received and treatment finished in the same year are different cohorts"),
@@ -362,8 +366,10 @@ def access(dimension: str, counts: pd.DataFrame, total: pd.Series, org_type: str
 def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
     """MHA 2023-24 detentions per 100,000 (crude) by group, relative to the total.
 
-    England: the total within the same breakdown ("All", "All genders"); an ICB (no
-    such row) uses its overall total. Populations implied by count ÷ rate.
+    Ethnicity, for England and an ICB alike: the groups shown added together (people
+    whose ethnic group is known), so the two ratios are built the same way. Other
+    breakdowns: England's total within the breakdown ("All", "All genders"); an ICB (no
+    such row) its overall total. Populations implied by count ÷ rate.
     """
     breakdown = MHA_BREAKDOWNS[dimension]
     det = mha.detentions("crude")
@@ -390,10 +396,20 @@ def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
     count, rate = found["count"].to_numpy(float), found["value"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         pop = np.where(rate > 0, count / rate * 100_000, np.nan)
-    t_count, t_rate = float(total["count"].iloc[0]), float(total["value"].iloc[0])
-    where = "England total for this breakdown" if total["breakdown"].iloc[0] == breakdown else "the ICB's total"
+    if breakdown == "ethnicity":
+        # Built the same way for England and an ICB: the detentions of people whose ethnic
+        # group is known, over the populations of those groups (implied by count and rate).
+        t_count, t_pop = float(np.nansum(count)), float(np.nansum(pop))
+        if np.isnan(pop).any():
+            t_count = t_pop = np.nan
+        where = "total of the ethnic groups shown (ethnicity known), built the same way for England and ICBs"
+    else:
+        t_count, t_rate = float(total["count"].iloc[0]), float(total["value"].iloc[0])
+        t_pop = t_count / t_rate * 100_000
+        where = ("England total for this breakdown" if total["breakdown"].iloc[0] == breakdown
+                 else "the ICB's total")
     out = _with_ratio(dimension, labels, "coercion", DETENTIONS, "mha-2023-24", MHA_PERIOD, count, pop,
-                      t_count, t_count / t_rate * 100_000, "rate", 100_000,
+                      t_count, t_pop, "rate", 100_000,
                       note=f"relative to the {where}; populations implied by count and rate")
     # Report the published rate itself (implied populations reproduce it to rounding).
     keep = ~np.isnan(rate)
