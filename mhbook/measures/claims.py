@@ -105,7 +105,9 @@ GRADIENT_PARTS = {
     # name: (numerator, denominator, family, claimed direction of the ratio per step
     #        towards less deprived areas, label)
     "referrals": ("referrals", "population_16plus", "poisson", "below 1", "referrals per person aged 16+"),
-    "finished": ("finished", "referrals", "binomial", "above 1", "finished treatment (of referrals)"),
+    # Referrals received and treatments finished in a year are different cohorts: the share
+    # is shown by decile, never given an odds ratio or an interval (family None).
+    "finished": ("finished", "referrals", None, "above 1", "finished treatment (per referral, not tested)"),
     "recovery": ("recovery", "caseness_finished", "binomial", "above 1",
                  "recovery (of those finished at caseness)"),
 }
@@ -161,8 +163,10 @@ def shown(lower: float, upper: float, direction: str) -> bool | None:
 def gradient_verdict(parts: pd.DataFrame) -> str:
     """Verdict on the three-part deprivation claim from ``deprivation_gradients`` rows of
     one year: all parts shown -> still holds, some -> partly, none -> no longer holds."""
+    tested = [p for p, spec in GRADIENT_PARTS.items() if spec[2] is not None]
+    parts = parts[parts["part"].isin(tested)]
     flags = [shown(r.lower_cl, r.upper_cl, r.direction) for r in parts.itertuples()]
-    if len(flags) != len(GRADIENT_PARTS) or any(f is None for f in flags):
+    if len(flags) != len(tested) or any(f is None for f in flags):
         return decide(None)
     return decide(any(flags), all(flags))
 
@@ -182,13 +186,17 @@ def deprivation_gradients(periods: list[str]) -> pd.DataFrame:
         table = iapt_deprivation.decile_attrition(period)
         ends = table.set_index("imd_decile")
         for part, (num, den, family, direction, label) in GRADIENT_PARTS.items():
-            g = stats.gradient(table, "imd_decile", num, den, family=family, overdispersion=True).iloc[0]
+            if family is None:
+                g = pd.Series({"statistic": "not tested: different cohorts", "value": np.nan, "lower_cl": np.nan,
+                               "upper_cl": np.nan, "p_trend": np.nan, "dispersion": np.nan})
+            else:
+                g = stats.gradient(table, "imd_decile", num, den, family=family, overdispersion=True).iloc[0]
             column = {"referrals": "referral_rate", "finished": "finished_pct", "recovery": "recovery_pct"}[part]
             rows.append({
                 "period": period, "part": part, "label": label, "statistic": g["statistic"],
                 "value": g["value"], "lower_cl": g["lower_cl"], "upper_cl": g["upper_cl"],
                 "p_trend": g["p_trend"], "dispersion": g["dispersion"], "direction": direction,
-                "shown": shown(g["lower_cl"], g["upper_cl"], direction),
+                "shown": shown(g["lower_cl"], g["upper_cl"], direction) if family else None,
                 "most_deprived": ends.loc[1, column], "least_deprived": ends.loc[10, column],
             })
     return pd.DataFrame(rows)
@@ -329,11 +337,14 @@ def _row(claim: str, measure: str, period: str, result: str, verdict: str) -> di
 def _deprivation_rows(period: str, latest_period: str) -> list[dict]:
     grads = deprivation_gradients([period, latest_period])
     measure = ("Ratio per IMD decile step towards less deprived areas (95% limits): referrals per person "
-               "aged 16+ (Poisson; claim: below 1), finished treatment and recovery (binomial odds ratios; "
-               "claim: above 1)")
+               "aged 16+ (Poisson; claim: below 1) and recovery (binomial odds ratio; claim: above 1); finished "
+               "treatment per referral shown without a test, as referrals and finished treatments are different "
+               "cohorts")
     rows = []
     for p, parts in grads.groupby("period", sort=False):
-        result = "; ".join(f"{r.part} {_ci(r.value, r.lower_cl, r.upper_cl, 3)}" for r in parts.itertuples())
+        result = "; ".join(f"{r.part} {_ci(r.value, r.lower_cl, r.upper_cl, 3)}" if pd.notna(r.value) else
+                           f"{r.part} {r.most_deprived:.1f}% most deprived against {r.least_deprived:.1f}% least "
+                           "deprived (not tested: different cohorts)" for r in parts.itertuples())
         rows.append(_row("deprivation", measure, p, result, gradient_verdict(parts)))
     return rows
 
@@ -475,8 +486,8 @@ def gradient_table(gradients: pd.DataFrame) -> pd.DataFrame:
         "year": gradients["period"], "measure": gradients["label"],
         "most deprived decile": gradients["most_deprived"].round(1),
         "least deprived decile": gradients["least_deprived"].round(1),
-        "ratio per decile step": gradients["value"].map("{:.3f}".format),
-        "95% limits": _range(gradients["lower_cl"], gradients["upper_cl"], 3),
+        "ratio per decile step": gradients["value"].map(lambda v: "not tested" if pd.isna(v) else f"{v:.3f}"),
+        "95% limits": _range(gradients["lower_cl"], gradients["upper_cl"], 3).where(gradients["value"].notna()),
         "claimed direction": gradients["direction"], "shown": gradients["shown"],
     })
 

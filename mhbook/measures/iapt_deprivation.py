@@ -147,6 +147,8 @@ def _decile_attrition(period: str, org_type: str, org_code: str) -> pd.DataFrame
         numerator = df[num].where(~(df[num] > df[den]))
         res = quietly(stats.proportion, numerator, df[den])
         df[name], df[f"{name}_lower"], df[f"{name}_upper"] = res["value"], res["lower_cl"], res["upper_cl"]
+    # ... and so the share finishing gets no binomial interval: it is not a proportion of one cohort.
+    df["finished_pct_lower"] = df["finished_pct_upper"] = np.nan
     res = quietly(stats.rate, df["referrals"], df["population_16plus"], multiplier=100_000)
     df["referral_rate"], df["referral_rate_lower"], df["referral_rate_upper"] = (
         res["value"], res["lower_cl"], res["upper_cl"])
@@ -296,28 +298,35 @@ def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _ends(table: pd.DataFrame, suffix: str) -> dict:
+    d1, d10 = (table.set_index("imd_decile").loc[d] for d in (1, 10))
+    return {f"eng_referrals_d1{suffix}": d1["referrals"], f"eng_rate_d1{suffix}": d1["referral_rate"],
+            f"eng_rate_d10{suffix}": d10["referral_rate"], f"eng_recovery_d1{suffix}": d1["recovery_pct_published"],
+            f"eng_recovery_d10{suffix}": d10["recovery_pct_published"]}
+
+
 def headline_numbers(england: pd.DataFrame, latest: pd.DataFrame, trend: pd.DataFrame,
                      footprint: Footprint, local: pd.DataFrame | None, area: Area) -> dict:
-    """Numbers and sentences glued into the chapter's prose."""
-    d1 = england.set_index("imd_decile").loc[1]
-    d10 = england.set_index("imd_decile").loc[10]
+    """Numbers and sentences glued into the chapter's prose: England in the latest year
+    (suffix ``_latest``) and in the Commission's year (no suffix), each value computed by
+    the same function as the figure and table beside it."""
+    period, latest_period = england["period"].iloc[0], latest["period"].iloc[0]
     values = {
         "area_name": area.name,
-        "period": england["period"].iloc[0],
-        "latest_period": latest["period"].iloc[0],
-        "eng_referrals_d1": d1["referrals"],
-        "eng_rate_d1": d1["referral_rate"],
-        "eng_rate_d10": d10["referral_rate"],
-        "eng_recovery_d1": d1["recovery_pct_published"],
-        "eng_recovery_d10": d10["recovery_pct_published"],
+        "period": period,
+        "latest_period": latest_period,
+        "population_year": population_year(period),
+        "population_year_latest": population_year(latest_period),
+        "imd_label_latest": imd_label(latest_period),
         "first_trend_period": trend["period"].iloc[0],
         "last_trend_period": trend["period"].iloc[-1],
         "sii_first": trend["sii"].iloc[0],
         "sii_last": trend["sii"].iloc[-1],
+        "imd_switch_note": imd_switch_note(list(trend["period"])),
         "local_name": footprint.org_name or "not available",
         "local_note": footprint.note + " " + suppression_note(local),
     }
-    return values
+    return values | _ends(england, "") | _ends(latest, "_latest")
 
 
 def suppression_note(local: pd.DataFrame | None) -> str:
