@@ -637,6 +637,15 @@ def _iapt_series(key: str, code: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PANEL_COLUMNS)
 
 
+def area_series_name(area: Area, key: str) -> str:
+    """How the area's own line is labelled: its name, or for NHS figures its ICB's."""
+    if spec(key).kind in ("iapt", "mha"):
+        fp = footprint(area.code)
+        if fp.available:
+            return f"{fp.org_name} (serving {area.name})"
+    return area.name
+
+
 def series(area: Area, key: str) -> pd.DataFrame:
     """The indicator over time for the area, its region and England (long).
 
@@ -649,7 +658,7 @@ def series(area: Area, key: str) -> pd.DataFrame:
         p = _iapt_series(key, area.code)
     else:
         p = panel(key, (area.code,))
-    names = {area.code: area.name, area.region_code: area.region_name, ENGLAND: "England"}
+    names = {area.code: area_series_name(area, key), area.region_code: area.region_name, ENGLAND: "England"}
     p = p[p["area_code"].isin(names)].copy()
     periods = _expected_periods(sorted(p["period"].unique()))
     frames = []
@@ -699,8 +708,8 @@ def trend_table(area: Area, comparison: pd.DataFrame | None = None) -> pd.DataFr
         data = series(area, s.key)
         if data.empty or data["period"].nunique() < 3:
             continue
-        mine = data[data["series"] == area.name].sort_values("period")
-        eng = data[data["series"] == "England"].sort_values("period")
+        mine = data[data["area_code"] == area.code].sort_values("period")
+        eng = data[data["area_code"] == ENGLAND].sort_values("period")
         res = _trend_of(s, mine) if len(mine) else stats.TrendResult(stats.trend.CANNOT, f"no values for {area.name}")
         eres = _trend_of(s, eng) if len(eng) else stats.TrendResult(stats.trend.CANNOT, "no England values")
         have = mine.dropna(subset=["value"])
@@ -780,3 +789,53 @@ def sentences(area: Area, table: pd.DataFrame, trends: pd.DataFrame) -> dict:
         "Worse than England and getting worse: " + ", ".join(flagged["label"]) + ".")
     out["cmp_n_missing"] = int(len(missing))
     return out
+
+
+# ------------------------------------------------------------------ overview figure
+
+
+def comparison_words(vs95: str, vs998: str) -> str:
+    """Fingertips' comparison with England in words ("worse than England at 99.8%")."""
+    if vs95 == NOT_COMPARED:
+        return "not tested"
+    if vs95 == "Similar":
+        return "similar to England"
+    level = "99.8%" if vs998 == vs95 else "95%"
+    return f"{vs95.lower()} than England at {level}"
+
+
+def overview_figure(area: Area, table: pd.DataFrame, values: pd.DataFrame):
+    """The spine chart of every indicator (see :func:`mhbook.figures.spine.spine_chart`)."""
+    from mhbook.figures.spine import spine_chart
+
+    rows = pd.DataFrame({
+        "label": table["label"], "unit": table["unit"], "value": table["value"], "england": table["england"],
+        "region": table["region"],
+        "comparison": [comparison_words(a, b) for a, b in zip(table["vs_england_95"], table["vs_england_99_8"])],
+    })
+    nb = values[~values["is_area"]][["label", "value"]]
+    return spine_chart(rows, nb, area=area.name, region=area.region_name)
+
+
+def trend_figure(area: Area, key: str):
+    """The indicator over time: the area, its region and England; gaps where years are missing."""
+    from mhbook import figures
+
+    s = spec(key)
+    data = series(area, key)
+    has_limits = data["lower_95"].notna().any()
+    return figures.trend_chart(
+        data, x="period", value="value", lower="lower_95" if has_limits else None,
+        upper="upper_95" if has_limits else None, series="series", measure=s.label, unit=s.unit,
+        context=area.name, area=area_series_name(area, key))
+
+
+def publish_trend_figures(area: Area, trends: pd.DataFrame):
+    """Publish one trend chart per indicator of ``trends``; the MyST of them all."""
+    from IPython.display import Markdown
+
+    from mhbook import figures
+
+    parts = [figures.publish(trend_figure(area, key), "trend-" + key.replace("_", "-")).data
+             for key in trends["indicator"]]
+    return Markdown("\n".join(parts))
