@@ -171,7 +171,9 @@ def _place_county(area: Area, period: str, by_code: pd.DataFrame) -> dict:
     if area.code in by_code.index:
         r = by_code.loc[area.code]
         if pd.notna(r["value"]):
-            return _from_row(area.code, period, r, area.name, "")
+            note = f"Caution: {r['value_note'].rstrip('.')}." if isinstance(r["value_note"], str) and \
+                "re-mapped" in r["value_note"] else ""
+            return _from_row(area.code, period, r, area.name, note)
         why = str(r["value_note"]) if pd.notna(r["value_note"]) else "Suppressed or not published"
         return _empty_row(area.code, period, None, why.rstrip(".") + ".")
     for p in area.predecessors:
