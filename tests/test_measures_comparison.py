@@ -196,3 +196,29 @@ def test_key_findings_numbers_equal_the_published_tables(chapter, tmp_path):
     assert checked >= 4
     glued = key_findings.glue_values(found)
     assert glued["key_findings_md"].count("\n- ") == len(found) - 1
+
+
+@pytest.mark.mirror
+def test_fallback_to_2021_model_and_unplaced_neighbours_synthetic(monkeypatch):
+    # Synthetic: the real 2025 model has every area and places every neighbour, so the
+    # fallback is exercised with a made-up 2021 list holding one abolished authority.
+    from mhbook.errors import UnknownAreaError
+    from mhbook.sources import comparators
+
+    def fake(code, model="2025"):
+        if model == "2025":
+            raise UnknownAreaError("not in 2025 (synthetic)")
+        codes = ["E10000014", None, *[a.code for a in areas.all_areas() if a.code.startswith("E06")][:8]]
+        names = ["Hampshire", "Northamptonshire", *["x"] * 8]
+        return pd.DataFrame({"rank": range(1, 11), "neighbour_code": codes, "neighbour_name": names,
+                             "closeness": "Close"})
+
+    monkeypatch.setattr(comparators, "statistical_neighbours", fake)
+    comparison.neighbours.cache_clear()
+    try:
+        nb = comparison.neighbours("E09000002")
+        assert nb.model == "2021" and "not in the May 2025 model" in nb.note
+        assert nb.unplaced == ["Northamptonshire"] and "Northamptonshire" in nb.note
+        assert len(nb.codes) == 9
+    finally:
+        comparison.neighbours.cache_clear()

@@ -516,6 +516,8 @@ def indicator_row(area: Area, key: str) -> dict:
         notes.append(own["note"])
     if pd.notna(row["value"]) and pd.isna(row["lower_95"]):
         notes.append("No confidence limits are published, so it is not tested against England.")
+    elif pd.notna(row["value"]) and pd.isna(row["lower_99_8"]):
+        notes.append("Only 95% limits are published, so the 99.8% comparison is not made.")
     if pd.isna(eng):
         notes.append("No England value in the extract.")
     row["note"] = " ".join(n.strip() for n in notes if n)
@@ -578,7 +580,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         "region": [v(x, u) for x, u in zip(table["region"], table["unit"])],
         "neighbours (range)": [None if pd.isna(lo) else f"{fmt(lo, u)} to {fmt(hi, u)}"
                                for lo, hi, u in zip(table["neighbours_min"], table["neighbours_max"], table["unit"])],
-        "rank among neighbours": [None if pd.isna(r) else f"{r} of {n} with a value"
+        "rank among neighbours (1 = highest)": [None if pd.isna(r) else f"{r} of {n} with a value"
                                   for r, n in zip(table["rank"], table["rank_of"])],
         "vs neighbours' average": table["vs_neighbours"],
         "vs England (95% / 99.8%)": table["vs_england_95"] + " / " + table["vs_england_99_8"],
