@@ -94,7 +94,7 @@ def spine_chart(rows: pd.DataFrame, neighbour_values: pd.DataFrame, *, area: str
         ax.set_xlim(-1.1, 1.1)
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xticks([-1, 0, 1])
-        ax.set_xticklabels(["lowest shown", "England", "highest shown"], fontsize=8)
+        ax.set_xticklabels(["below England", "England", "above England"], fontsize=8)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
         handles = [
