@@ -78,7 +78,7 @@ def _neighbours(area: Area, table: pd.DataFrame) -> Finding:
             shown = comparison.fmt(r.value, r.unit)
             numbers[k] = _shown(r.value, r.unit)
             cells[k] = (CMP_CSV, "indicator", r.label, "value", shown)
-            parts.append(f"the {word} {r.label} ({shown}, {r.rank} of {r.rank_of})")
+            parts.append(f"the {word} value for {r.label} ({shown}, rank {r.rank} of {r.rank_of})")
     above = int((ranked["vs_neighbours"] == "Higher").sum())
     numbers["kf1_above"], numbers["kf1_ranked"] = above, int(len(ranked))
     lead = f"Among {area.name} and its statistical neighbours, " + (
