@@ -19,15 +19,18 @@ from mhbook.stats.proportions import Limits, proportion, wilson_ci
 from mhbook.stats.rates import byars_ci, rate
 from mhbook.stats.ratios import difference, ratio
 from mhbook.stats.sii import sii
+from mhbook.stats.trend import TrendResult, chi_squared_for_trend, recent_trend, weighted_trend
 
 __all__ = [
     "Estimate",
     "LinearFit",
     "Limits",
+    "TrendResult",
     "ManyQuantilesWarning",
     "StatsInputError",
     "SuppressedInputWarning",
     "byars_ci",
+    "chi_squared_for_trend",
     "compare_to_benchmark",
     "correlation",
     "difference",
@@ -36,6 +39,8 @@ __all__ = [
     "proportion",
     "rate",
     "ratio",
+    "recent_trend",
     "sii",
+    "weighted_trend",
     "wilson_ci",
 ]

@@ -1,0 +1,845 @@
+"""How the area compares: its statistical neighbours, its region and England.
+
+Every area-level indicator the data hold, grouped by the triple barrier:
+
+* need: common mental disorders 16+ (Fingertips 93495), emotional disorders 5-16
+  (91137), children in low-income families (10101), recorded depression 18+ (QOF,
+  848), IMD 2019 average score;
+* access: NHS Talking Therapies referrals per 100,000 aged 16+;
+* outcomes: recovery and reliable improvement (Talking Therapies); suicide (41001);
+  emergency admissions for self-harm, all ages (21001) and aged 10-24 (90813);
+  excess under-75 mortality in adults with severe mental illness (91096);
+* coercion: Mental Health Act detentions per 100,000.
+
+Where each number comes from
+----------------------------
+* **The area.** Fingertips County & UA rows on the area's own code; otherwise a former
+  code of exactly the same area (e.g. Buckinghamshire County Council's E10000002 for
+  Buckinghamshire UA E06000060). An area made from part of a former area gets no value
+  (the former area's value is named in the note). District-only indicators (QOF
+  depression, self-harm all ages) give a value only where the area is itself one
+  district (a unitary authority or London borough); the extracts have no counts, so a
+  county is never summed from its districts. Talking Therapies and Mental Health Act
+  figures are published for NHS organisations: the row describes the area's main
+  Integrated Care Board (``mhbook.measures.footprints.iapt_footprint``) and says so.
+* **England** as published; for the IMD score, the population-weighted mean of all
+  Counties & UAs (MHCLG's method).
+* **Region** (ONS 2023): the published regional value where the extract has one
+  (emotional disorders, suicide, self-harm 10-24 in 2017/18); for the IMD score, the
+  population-weighted mean of the region's Counties & UAs (the same method as England's).
+  Otherwise none, and the reason is given: the extracts hold no counts to aggregate,
+  and NHS figures are published for NHS England regions, which are not ONS regions.
+* **Statistical neighbours**: DfE's children's services model of May 2025, or of
+  April 2021 where the area is missing from 2025 (``mhbook.sources.comparators``).
+  A neighbour that no longer exists (e.g. Northamptonshire) cannot be placed and is
+  named. Neighbours' values are resolved by the same rules; a suppressed or missing
+  value is shown as such, never as zero, and ranks are "r of N with a value" (1 = the
+  highest value).
+
+Comparisons: Fingertips' test against England at 95% and 99.8%
+(:func:`mhbook.stats.compare_to_benchmark`) where the area's value has limits; "better"
+and "worse" only where the indicator has a polarity, "higher" and "lower" otherwise.
+Against the neighbours, the area's value is simply above or below their average (no
+test: the neighbours' values are not a sample).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mhbook import areas, stats
+from mhbook.areas import Area
+from mhbook.errors import InsufficientDataError, UnknownAreaError
+from mhbook.measures._quiet import quietly
+from mhbook.measures.footprints import Footprint, iapt_footprint
+from mhbook.sources import comparators, fingertips, imd, iapt, mha
+
+ENGLAND = "E92000001"
+LEVELS = (0.95, 0.998)
+BARRIERS = ("need", "access", "outcome", "coercion")
+IAPT_PERIOD = "2024-25"
+MHA_PERIOD = "2023-24"
+NOT_COMPARED = "Not compared"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One indicator of the chapter."""
+
+    key: str
+    label: str  # lower case, for tables and sentences
+    barrier: str
+    unit: str  # "%", "per 100,000", "ratio (%)", "score"
+    polarity: str | None  # "high_is_good", "low_is_good" or None (no judgement)
+    kind: str  # "county", "district", "imd", "iapt", "mha"
+    source: str
+    fingertips_id: int | None = None
+    filters: dict = field(default_factory=dict)
+    rolling: bool = False  # pooled, overlapping periods (not trend-tested)
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("cmd_prevalence", "common mental disorders, aged 16+ (modelled)", "need", "%", None, "county",
+         "Fingertips 93495", 93495, {"sex": "Persons"}),
+    Spec("emotional_disorders", "emotional disorders, aged 5-16 (modelled)", "need", "%", None, "county",
+         "Fingertips 91137", 91137, {"sex": "Persons"}),
+    Spec("children_low_income", "children in low-income families, under 16", "need", "%", None, "county",
+         "Fingertips 10101", 10101, {"sex": "Persons"}),
+    Spec("depression", "depression, recorded prevalence aged 18+ (QOF)", "need", "%", None, "district",
+         "Fingertips 848", 848, {"sex": "Persons"}),
+    Spec("imd_score", "IMD 2019 average score", "need", "score", None, "imd", "MHCLG IoD2019"),
+    Spec("referrals", "Talking Therapies referrals per 100,000 aged 16+", "access", "per 100,000", None, "iapt",
+         "NHS Talking Therapies annual reports"),
+    Spec("recovery", "Talking Therapies recovery", "outcome", "%", "high_is_good", "iapt",
+         "NHS Talking Therapies annual reports"),
+    Spec("improvement", "Talking Therapies reliable improvement", "outcome", "%", "high_is_good", "iapt",
+         "NHS Talking Therapies annual reports"),
+    Spec("suicide", "suicide rate, males aged 10+ (3 years pooled)", "outcome", "per 100,000", "low_is_good",
+         "county", "Fingertips 41001", 41001, {"sex": "Male"}, rolling=True),
+    Spec("self_harm", "emergency admissions for intentional self-harm, all ages", "outcome", "per 100,000",
+         "low_is_good", "district", "Fingertips 21001", 21001, {"sex": "Persons"}),
+    Spec("self_harm_10_24", "hospital admissions for self-harm, aged 10-24", "outcome", "per 100,000",
+         "low_is_good", "county", "Fingertips 90813", 90813, {"sex": "Persons"}),
+    Spec("smi_mortality", "excess under-75 mortality, adults with severe mental illness", "outcome",
+         "ratio (%)", "low_is_good", "county", "Fingertips 91096", 91096, {"sex": "Persons"}),
+    Spec("detentions", "Mental Health Act detentions per 100,000", "coercion", "per 100,000", "low_is_good",
+         "mha", "NHS England Mental Health Act statistics"),
+)
+SPEC = {s.key: s for s in SPECS}
+PANEL_COLUMNS = ["area_code", "period", "value", "lower_95", "upper_95", "lower_99_8", "upper_99_8",
+                 "count", "denominator", "describes", "note"]
+
+
+def spec(key: str) -> Spec:
+    if key not in SPEC:
+        raise ValueError(f"Unknown comparison indicator {key!r}; expected one of {list(SPEC)}")
+    return SPEC[key]
+
+
+def decimals(unit: str) -> int:
+    """Decimals shown for a unit: values and their limits always share them."""
+    return 1
+
+
+def fmt(value: float, unit: str = "") -> str:
+    """A value at the shown precision, with its unit sign ("12.3%", "1,234.5")."""
+    if value is None or pd.isna(value):
+        return "no value"
+    text = f"{value:,.{decimals(unit)}f}"
+    return text + "%" if unit == "%" else text
+
+
+# ------------------------------------------------------------------ placing values
+
+
+@functools.cache
+def _current() -> dict[str, Area]:
+    return {a.code: a for a in areas.all_areas()}
+
+
+@functools.cache
+def _successors(code: str) -> tuple[str, ...]:
+    try:
+        return tuple(a.code for a in areas.find(code).areas)
+    except UnknownAreaError:
+        return ()
+
+
+def _empty_row(code: str, period: str, describes: str | None, note: str) -> dict:
+    return {"area_code": code, "period": period, "value": np.nan, "lower_95": np.nan, "upper_95": np.nan,
+            "lower_99_8": np.nan, "upper_99_8": np.nan, "count": np.nan, "denominator": np.nan,
+            "describes": describes, "note": note}
+
+
+def _from_row(code: str, period: str, r: pd.Series, describes: str, note: str) -> dict:
+    out = _empty_row(code, period, describes, note)
+    for col in ("value", "count", "denominator"):
+        out[col] = float(r[col]) if pd.notna(r[col]) else np.nan
+    for ours, theirs in (("lower_95", "lower_cl_95"), ("upper_95", "upper_cl_95"),
+                         ("lower_99_8", "lower_cl_99_8"), ("upper_99_8", "upper_cl_99_8")):
+        out[ours] = float(r[theirs]) if pd.notna(r[theirs]) else np.nan
+    return out
+
+
+def _place_county(area: Area, period: str, by_code: pd.DataFrame) -> dict:
+    """The area's row from County & UA rows of one period, indexed by code (see the module
+    docstring)."""
+    if area.code in by_code.index:
+        r = by_code.loc[area.code]
+        if pd.notna(r["value"]):
+            note = f"Caution: {r['value_note'].rstrip('.')}." if isinstance(r["value_note"], str) and \
+                "re-mapped" in r["value_note"] else ""
+            return _from_row(area.code, period, r, area.name, note)
+        why = str(r["value_note"]) if pd.notna(r["value_note"]) else "Suppressed or not published"
+        return _empty_row(area.code, period, None, why.rstrip(".") + ".")
+    for p in area.predecessors:
+        if p not in by_code.index or pd.isna(by_code.loc[p, "value"]):
+            continue
+        r = by_code.loc[p]
+        pname = str(r["area_name"])
+        if _successors(p) == (area.code,):
+            return _from_row(area.code, period, r, area.name,
+                             f"Published as {pname} ({p}), the former code for the same area.")
+        return _empty_row(area.code, period, None,
+                          f"Not published for {area.name}; the former {pname} ({p}), which also covered other "
+                          f"areas, had {fmt(r['value'], '')}.")
+    return _empty_row(area.code, period, None, f"No value for {area.name} or a former area covering it.")
+
+
+def _place_district(area: Area, period: str, by_code: pd.DataFrame) -> dict:
+    if area.code in by_code.index and pd.notna(by_code.loc[area.code, "value"]):
+        return _from_row(area.code, period, by_code.loc[area.code], area.name, "")
+    codes = [c for c, _ in area.districts]
+    if len(codes) == 1 and codes[0] in by_code.index and pd.notna(by_code.loc[codes[0], "value"]):
+        return _from_row(area.code, period, by_code.loc[codes[0]], area.name,
+                         f"Published for the district {codes[0]}, the whole of {area.name}.")
+    have = [c for c in codes if c in by_code.index and pd.notna(by_code.loc[c, "value"])]
+    if len(codes) > 1 or len(have) > 1:
+        return _empty_row(area.code, period, None,
+                          f"Published only for districts, without counts, so no value for {area.name} as a whole "
+                          f"can be made ({len(have)} of its {len(codes)} districts have a value in {period}).")
+    return _empty_row(area.code, period, None, f"No value for {area.name} in {period}.")
+
+
+def _fingertips_rows(s: Spec) -> pd.DataFrame:
+    df = fingertips.indicator(s.fingertips_id, **s.filters)
+    df = df[df["category"].isna()]
+    return df.assign(area_code=df["area_code"].astype(str), period=df["period"].astype(str),
+                     area_type=df["area_type"].astype(str), area_name=df["area_name"].astype(str),
+                     value_note=df["value_note"].astype(object))
+
+
+@functools.cache
+def _fingertips_panel(key: str) -> pd.DataFrame:
+    s = spec(key)
+    df = _fingertips_rows(s)
+    local_type = "County & UA" if s.kind == "county" else "District & UA"
+    out = []
+    for period, part in df.groupby("period", sort=True):
+        local = part[part["area_type"] == local_type].set_index("area_code")
+        if local.empty:
+            continue
+        place = _place_county if s.kind == "county" else _place_district
+        out += [place(a, period, local) for a in _current().values()]
+        for r in part[part["area_type"].isin(["England", "Region"])].itertuples(index=False):
+            row = pd.Series(r._asdict())
+            out.append(_from_row(r.area_code, period, row, r.area_name, ""))
+    return pd.DataFrame(out, columns=PANEL_COLUMNS)
+
+
+@functools.cache
+def _imd_panel() -> pd.DataFrame:
+    s = imd.utla_scores(vintage=2019, geography=2023)
+    cur = _current()
+    s = s[s["area_code"].isin(cur)].copy()
+    s["region"] = s["area_code"].map(lambda c: cur[c].region_code)
+    rows = [_empty_row(r.area_code, "2019", cur[r.area_code].name, "") | {"value": float(r.imd_score)}
+            for r in s.itertuples()]
+    rows.append(_empty_row(ENGLAND, "2019", "England", "Population-weighted mean of all Counties & UAs.")
+                | {"value": float(np.average(s["imd_score"], weights=s["population"]))})
+    for region, part in s.groupby("region"):
+        rows.append(_empty_row(region, "2019", None,
+                               "Population-weighted mean of the region's Counties & UAs (MHCLG's method for "
+                               "England's average score).")
+                    | {"value": float(np.average(part["imd_score"], weights=part["population"]))})
+    return pd.DataFrame(rows, columns=PANEL_COLUMNS)
+
+
+# ------------------------------------------------------------------ NHS organisations
+
+
+@functools.cache
+def _icb_population(org_type: str, org_code: str) -> float:
+    from mhbook.measures.iapt_deprivation import population_16plus
+    return float(population_16plus(org_type, org_code)["population_16plus"].sum())
+
+
+@functools.cache
+def _iapt_values(period: str, org_type: str, org_code: str) -> dict:
+    """Referrals per 100,000 aged 16+, recovery and reliable improvement of one organisation."""
+    total = iapt.breakdown("Total", org_type, org_code, period).set_index("measure")["count"]
+    out = {}
+    pop = _icb_population(org_type, org_code)
+    est = quietly(stats.rate, total.get("referrals_received", np.nan), pop, confidence=LEVELS)
+    out["referrals"] = (est, total.get("referrals_received", np.nan), pop)
+    for key, num, den in (("recovery", "recovery", "at_caseness"),
+                          ("improvement", "improvement", "finished_course_treatment")):
+        n, d = total.get(num, np.nan), total.get(den, np.nan)
+        est = quietly(stats.proportion, n, d, confidence=LEVELS) if pd.notna(n) and pd.notna(d) and d > 0 else None
+        out[key] = (est, n, d)
+    return out
+
+
+def _estimate_row(code: str, period: str, describes: str, est, count, denominator, note: str) -> dict:
+    row = _empty_row(code, period, describes, note)
+    if est is None or pd.isna(est.value):
+        row["note"] = (note + " Suppressed or not published.").strip()
+        return row
+    (_, lo95, hi95), (_, lo998, hi998) = est.intervals
+    return row | {"value": est.value, "lower_95": lo95, "upper_95": hi95, "lower_99_8": lo998,
+                  "upper_99_8": hi998, "count": count, "denominator": denominator}
+
+
+@functools.cache
+def footprint(code: str, period: str = IAPT_PERIOD) -> Footprint:
+    return iapt_footprint(_current()[code], period)
+
+
+def _iapt_row(key: str, code: str, period: str) -> dict:
+    """One area's Talking Therapies value: that of its main ICB in ``period``."""
+    fp = footprint(code, period) if code != ENGLAND else None
+    if code != ENGLAND and not fp.available:
+        return _empty_row(code, period, None, fp.note)
+    org_type, org_code = ("England", "All") if code == ENGLAND else (fp.org_type, fp.org_code)
+    try:
+        est, n, d = _iapt_values(period, org_type, org_code)[key]
+    except InsufficientDataError as exc:
+        return _empty_row(code, period, None, f"Not published: {exc}")
+    describes = "England" if code == ENGLAND else f"{fp.org_name} ({fp.org_code})"
+    note = "" if code == ENGLAND else f"Value for {describes}, the NHS organisation serving most of the area."
+    return _estimate_row(code, period, describes, est, n, d, note)
+
+
+@functools.cache
+def _mha_table() -> pd.DataFrame:
+    d = mha.detentions("crude")
+    return d[(d["breakdown"] == "all") & (d["measure"] == "All detentions")]
+
+
+def _mha_row(code: str) -> dict:
+    d = _mha_table()
+    if code == ENGLAND:
+        r = d[d["org_type"] == "England"].iloc[0]
+        # England's count is exact; the population is worked back from count and rate.
+        est = stats.rate(r["count"], r["count"] / r["value"] * 100_000, confidence=LEVELS)
+        return _estimate_row(ENGLAND, MHA_PERIOD, "England", est, r["count"], np.nan, "") | {"value": r["value"]}
+    fp = footprint(code, "2024-25")
+    if not fp.available:
+        return _empty_row(code, MHA_PERIOD, None, fp.note)
+    local = d[(d["org_type"] == "ICB") & (d["org_code"] == fp.org_code)]
+    describes = f"{fp.org_name} ({fp.org_code})"
+    if local.empty or pd.isna(local["count"].iloc[0]) or pd.isna(local["value"].iloc[0]):
+        return _empty_row(code, MHA_PERIOD, None, f"Not published for {describes} (suppressed or not reported).")
+    r = local.iloc[0]
+    population = r["count"] / r["value"] * 100_000
+    est = stats.rate(r["count"], population, confidence=LEVELS)
+    note = (f"Value for {describes}. Crude rate, all ages; population worked back from the published count "
+            "(rounded to the nearest 5) and rate.")
+    row = _estimate_row(code, MHA_PERIOD, describes, est, r["count"], population, note)
+    row["value"] = float(r["value"])  # the published rate
+    return row
+
+
+@functools.cache
+def _nhs_row(key: str, code: str) -> dict:
+    return _mha_row(code) if key == "detentions" else _iapt_row(key, code, IAPT_PERIOD)
+
+
+def _nhs_panel(key: str, codes: tuple[str, ...]) -> pd.DataFrame:
+    """Talking Therapies / MHA values for the given areas (via their ICBs) and England."""
+    return pd.DataFrame([_nhs_row(key, c) for c in (*codes, ENGLAND)], columns=PANEL_COLUMNS)
+
+
+def panel(key: str, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Every value of one indicator: the 153 County & UAs, England and regions, by period.
+
+    For the NHS indicators (Talking Therapies, Mental Health Act), whose values belong to
+    each area's ICB, only the areas in ``codes`` (default all) and England are included.
+
+    Columns: ``area_code``, ``period``, ``value``, ``lower_95``/``upper_95``,
+    ``lower_99_8``/``upper_99_8`` (missing where not published), ``count``,
+    ``denominator``, ``describes`` (the geography the value is for: the area, a former
+    code of it, or an NHS organisation), ``note`` (plain English; why a value is missing).
+    """
+    s = spec(key)
+    if s.kind in ("county", "district"):
+        return _fingertips_panel(key).copy()
+    if s.kind == "imd":
+        return _imd_panel().copy()
+    return _nhs_panel(key, tuple(codes) if codes is not None else tuple(_current()))
+
+
+# ------------------------------------------------------------------ neighbours
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """An area's statistical neighbours: ``table`` has ``rank``, ``neighbour_code`` (None
+    when it cannot be placed), ``neighbour_name``, ``closeness``, ``placed``; ``model``
+    is "2025" or "2021" (or None); ``note`` says which model and what could not be placed."""
+
+    area_code: str
+    model: str | None
+    table: pd.DataFrame
+    note: str
+
+    @property
+    def codes(self) -> list[str]:
+        return [c for c in self.table["neighbour_code"] if isinstance(c, str)]
+
+    @property
+    def unplaced(self) -> list[str]:
+        return list(self.table.loc[~self.table["placed"], "neighbour_name"])
+
+
+@functools.cache
+def neighbours(code: str) -> Neighbours:
+    """The 10 DfE statistical neighbours of a current County & UA (2025 model, else 2021)."""
+    cur = _current()
+    if code not in cur:
+        raise UnknownAreaError(f"{code!r} is not a current County & UA code (December 2023)")
+    name = cur[code].name
+    for model in ("2025", "2021"):
+        try:
+            t = comparators.statistical_neighbours(code, model)
+        except UnknownAreaError:
+            continue
+        t = t.copy()
+        t["placed"] = t["neighbour_code"].map(lambda c: isinstance(c, str) and c in cur)
+        t["neighbour_code"] = t["neighbour_code"].where(t["placed"], None)
+        t["neighbour_name"] = [cur[c].name if p else n for c, n, p in
+                               zip(t["neighbour_code"], t["neighbour_name"], t["placed"])]
+        which = "May 2025" if model == "2025" else "April 2021 (the area is not in the May 2025 model)"
+        note = f"DfE's children's services statistical neighbours, {which} model."
+        missing = list(t.loc[~t["placed"], "neighbour_name"])
+        if missing:
+            note += (f" {len(missing)} of the 10 could not be placed on a current County & UA: "
+                     f"{', '.join(missing)} (abolished in the 2019-2023 reorganisations).")
+        return Neighbours(code, model, t.reset_index(drop=True), note)
+    empty = pd.DataFrame(columns=["rank", "neighbour_code", "neighbour_name", "closeness", "placed"])
+    return Neighbours(code, None, empty, f"{name} is in neither DfE model (2025 or 2021).")
+
+
+def neighbour_table(area: Area) -> pd.DataFrame:
+    """The neighbours as shown on the page."""
+    nb = neighbours(area.code)
+    t = nb.table
+    return pd.DataFrame({
+        "rank": t["rank"].astype(int),
+        "neighbour": t["neighbour_name"],
+        "code": [c if isinstance(c, str) else "could not be placed" for c in t["neighbour_code"]],
+        "closeness (DfE)": t["closeness"],
+    })
+
+
+# ------------------------------------------------------------------ the comparison
+
+
+def _latest_period(p: pd.DataFrame, code: str) -> str | None:
+    """The latest period with a value for the area, else the latest period at all."""
+    have = p[(p["area_code"] == code) & p["value"].notna()]
+    periods = sorted(have["period"].unique()) or sorted(p["period"].unique())
+    return periods[-1] if periods else None
+
+
+def _status(row: pd.Series | None) -> str:
+    if row is None:
+        return "not in the extract"
+    if pd.notna(row["value"]):
+        return "value"
+    note = str(row["note"]).lower()
+    return "suppressed" if "suppress" in note else "no value"
+
+
+def _compare(value, lower, upper, benchmark, polarity) -> str:
+    if any(pd.isna(x) for x in (value, lower, upper, benchmark)):
+        return NOT_COMPARED
+    return stats.compare_to_benchmark(value, lower, upper, benchmark, polarity=polarity)
+
+
+def _round_limits(row: dict, unit: str) -> dict:
+    """Round value and limits to the same displayed precision (rounding keeps their order,
+    so a value is never outside its displayed limits)."""
+    d = decimals(unit)
+    for col in ("value", "lower_95", "upper_95", "lower_99_8", "upper_99_8"):
+        if pd.notna(row.get(col)):
+            row[col + "_shown"] = round(float(row[col]), d)
+    return row
+
+
+def indicator_row(area: Area, key: str) -> dict:
+    """One indicator for the area: value, limits, England, region, neighbours, comparisons."""
+    s = spec(key)
+    nb = neighbours(area.code)
+    p = panel(key, (area.code, *nb.codes))
+    period = _latest_period(p, area.code)
+    at = p[p["period"] == period].set_index("area_code") if period else p.iloc[0:0].set_index("area_code")
+    own = at.loc[area.code] if area.code in at.index else None
+    eng = at.loc[ENGLAND, "value"] if ENGLAND in at.index else np.nan
+    reg = at.loc[area.region_code] if area.region_code in at.index else None
+    row = {"barrier": s.barrier, "indicator": key, "label": s.label, "unit": s.unit, "polarity": s.polarity,
+           "source": s.source, "period": period, "describes": own["describes"] if own is not None else None,
+           "value": own["value"] if own is not None else np.nan}
+    for col in ("lower_95", "upper_95", "lower_99_8", "upper_99_8"):
+        row[col] = own[col] if own is not None else np.nan
+    row["england"] = eng
+    row["region"] = reg["value"] if reg is not None else np.nan
+    row["region_name"] = area.region_name
+    if reg is not None and pd.notna(reg["value"]):
+        row["region_note"] = reg["note"] or "Published regional value."
+    elif s.kind in ("iapt", "mha"):
+        row["region_note"] = ("Not shown: NHS figures are published for NHS England regions, which are not ONS "
+                              "regions.")
+    else:
+        row["region_note"] = "No regional value in the extract, and no counts to aggregate from its areas."
+    # Neighbours.
+    vals = []
+    for code in nb.codes:
+        r = at.loc[code] if code in at.index else None
+        vals.append((code, _current()[code].name, r["value"] if r is not None else np.nan, _status(r)))
+    nv = pd.Series([v for _, _, v, _ in vals], dtype=float)
+    have = nv.dropna()
+    row["neighbours"] = len(vals)
+    row["neighbours_with_value"] = int(len(have))
+    row["neighbours_suppressed"] = int(sum(st == "suppressed" for *_, st in vals))
+    row["neighbours_min"] = have.min() if len(have) else np.nan
+    row["neighbours_max"] = have.max() if len(have) else np.nan
+    row["neighbours_mean"] = have.mean() if len(have) else np.nan
+    if pd.notna(row["value"]) and len(have):
+        row["rank"] = int((have > row["value"]).sum()) + 1
+        row["rank_of"] = int(len(have)) + 1
+        mean = round(row["neighbours_mean"], decimals(s.unit))
+        shown = round(row["value"], decimals(s.unit))
+        row["vs_neighbours"] = "Higher" if shown > mean else "Lower" if shown < mean else "Same"
+    else:
+        row["rank"], row["rank_of"], row["vs_neighbours"] = pd.NA, pd.NA, NOT_COMPARED
+    row["vs_england_95"] = _compare(row["value"], row["lower_95"], row["upper_95"], eng, s.polarity)
+    row["vs_england_99_8"] = _compare(row["value"], row["lower_99_8"], row["upper_99_8"], eng, s.polarity)
+    notes = []
+    if own is None or pd.isna(row["value"]):
+        notes.append(own["note"] if own is not None and own["note"] else f"No value for {area.name}.")
+    elif own["note"]:
+        notes.append(own["note"])
+    if pd.notna(row["value"]) and pd.isna(row["lower_95"]):
+        notes.append("No confidence limits are published, so it is not tested against England.")
+    elif pd.notna(row["value"]) and pd.isna(row["lower_99_8"]):
+        notes.append("Only 95% limits are published, so the 99.8% comparison is not made.")
+    if pd.isna(eng):
+        notes.append("No England value in the extract.")
+    row["note"] = " ".join(n.strip() for n in notes if n)
+    return row
+
+
+def comparison_table(area: Area) -> pd.DataFrame:
+    """One row per indicator (see :data:`SPECS`), in triple-barrier order.
+
+    Columns: ``barrier``, ``indicator``, ``label``, ``unit``, ``polarity``, ``source``,
+    ``period``, ``describes`` (what the area's value is for), ``value``, 95% and 99.8%
+    limits, ``england``, ``region``, ``region_name``, ``region_note``, ``neighbours``,
+    ``neighbours_with_value``, ``neighbours_suppressed``, ``neighbours_min``/``max``/
+    ``mean``, ``rank`` and ``rank_of`` (1 = highest among the area and its neighbours
+    with a value), ``vs_neighbours`` (Higher/Lower/Same than their average, at the shown
+    precision), ``vs_england_95``/``vs_england_99_8`` and ``note``.
+    """
+    return pd.DataFrame([indicator_row(area, s.key) for s in SPECS])
+
+
+def neighbour_values(area: Area) -> pd.DataFrame:
+    """Every neighbour's value of every indicator (long): ``indicator``, ``label``,
+    ``period``, ``neighbour``, ``code``, ``value`` (missing when suppressed or absent),
+    ``status`` ("value", "suppressed", "no value"), ``describes``."""
+    nb = neighbours(area.code)
+    rows = []
+    for s in SPECS:
+        p = panel(s.key, (area.code, *nb.codes))
+        period = _latest_period(p, area.code)
+        at = p[p["period"] == period].set_index("area_code")
+        for code in [area.code, *nb.codes]:
+            r = at.loc[code] if code in at.index else None
+            rows.append({"indicator": s.key, "label": s.label, "period": period,
+                         "neighbour": _current()[code].name, "code": code,
+                         "is_area": code == area.code,
+                         "value": r["value"] if r is not None else np.nan, "status": _status(r),
+                         "describes": r["describes"] if r is not None else None})
+    return pd.DataFrame(rows)
+
+
+def _limits_text(lo, hi, unit) -> str | None:
+    if pd.isna(lo) or pd.isna(hi):
+        return None
+    return f"{fmt(lo, unit)} to {fmt(hi, unit)}"
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison as shown on the page: values and limits at the same precision."""
+    def v(x, u):
+        return None if pd.isna(x) else fmt(x, u)
+
+    return pd.DataFrame({
+        "barrier": table["barrier"],
+        "indicator": table["label"],
+        "period": table["period"],
+        "value": [v(x, u) for x, u in zip(table["value"], table["unit"])],
+        "95% limits": [_limits_text(lo, hi, u) for lo, hi, u in zip(table["lower_95"], table["upper_95"],
+                                                                     table["unit"])],
+        "England": [v(x, u) for x, u in zip(table["england"], table["unit"])],
+        "region": [v(x, u) for x, u in zip(table["region"], table["unit"])],
+        "neighbours (range)": [None if pd.isna(lo) else f"{fmt(lo, u)} to {fmt(hi, u)}"
+                               for lo, hi, u in zip(table["neighbours_min"], table["neighbours_max"], table["unit"])],
+        "rank among neighbours (1 = highest)": [None if pd.isna(r) else f"{r} of {n} with a value"
+                                  for r, n in zip(table["rank"], table["rank_of"])],
+        "vs neighbours' average": table["vs_neighbours"],
+        "vs England (95% / 99.8%)": table["vs_england_95"] + " / " + table["vs_england_99_8"],
+    })
+
+
+def notes_table(table: pd.DataFrame) -> pd.DataFrame:
+    """What each value describes and why any is missing."""
+    return pd.DataFrame({
+        "indicator": table["label"],
+        "value is for": table["describes"].fillna("no value"),
+        "region": table["region_note"],
+        "note": table["note"].replace("", None),
+        "source": table["source"],
+    })
+
+
+def neighbour_display(area: Area, values: pd.DataFrame) -> pd.DataFrame:
+    """Neighbours × indicators, each cell the value or "suppressed"/"no value", never zero."""
+    units = {s.key: s.unit for s in SPECS}
+    v = values.assign(cell=[fmt(x, units[k]) if st == "value" else st
+                            for x, k, st in zip(values["value"], values["indicator"], values["status"])])
+    wide = v.pivot_table(index="neighbour", columns="label", values="cell", aggfunc="first", sort=False)
+    order = list(dict.fromkeys(values["neighbour"]))
+    wide = wide.reindex(index=order, columns=[s.label for s in SPECS])
+    return wide.reset_index().rename(columns={"neighbour": "area"})
+
+
+# ------------------------------------------------------------------ trends
+
+
+def _year(period: str) -> float:
+    return float(str(period)[:4])
+
+
+def _expected_periods(periods: list[str]) -> list[str]:
+    """Fill missing years of an annual series ("2022/23", "2024/25" -> adds "2023/24")."""
+    if not periods:
+        return []
+    years = sorted({int(_year(p)) for p in periods})
+    sample = periods[0]
+    if len(sample) == 4:
+        return [str(y) for y in range(years[0], years[-1] + 1)]
+    if len(sample) == 7 and sample[4] in "/-":
+        sep = sample[4]
+        return [f"{y}{sep}{str(y + 1)[2:]}" for y in range(years[0], years[-1] + 1)]
+    return sorted(periods)
+
+
+@functools.cache
+def _iapt_series(key: str, code: str) -> pd.DataFrame:
+    """Talking Therapies values of the area's ICB (2022-23 on) and England, every year."""
+    rows = []
+    for period in iapt.periods():
+        rows.append(_iapt_row(key, ENGLAND, period))
+        if period >= "2022-23" and code != ENGLAND:
+            rows.append(_iapt_row(key, code, period))
+    return pd.DataFrame(rows, columns=PANEL_COLUMNS)
+
+
+def area_series_name(area: Area, key: str) -> str:
+    """How the area's own line is labelled: its name, or for NHS figures its ICB's."""
+    if spec(key).kind in ("iapt", "mha"):
+        fp = footprint(area.code)
+        if fp.available:
+            return f"{fp.org_name} (serving {area.name})"
+    return area.name
+
+
+def series(area: Area, key: str) -> pd.DataFrame:
+    """The indicator over time for the area, its region and England (long).
+
+    Columns: ``period``, ``series`` (area name, region name, "England"), ``code``, and
+    the panel's value, limit, count and note columns. Years missing from the extract are
+    present with a missing value, so charts show a gap.
+    """
+    s = spec(key)
+    if s.kind == "iapt":
+        p = _iapt_series(key, area.code)
+    else:
+        p = panel(key, (area.code,))
+    names = {area.code: area_series_name(area, key), area.region_code: area.region_name, ENGLAND: "England"}
+    p = p[p["area_code"].isin(names)].copy()
+    periods = _expected_periods(sorted(p["period"].unique()))
+    frames = []
+    for code, name in names.items():
+        part = p[p["area_code"] == code]
+        if part["value"].notna().sum() == 0:
+            continue
+        if s.kind == "iapt" and code != ENGLAND:
+            want = [q for q in periods if q >= "2022-23"]
+        else:
+            want = periods
+        part = part.set_index("period").reindex(want).reset_index().rename(columns={"index": "period"})
+        part["area_code"] = code
+        part["series"] = name
+        frames.append(part)
+    if not frames:
+        return pd.DataFrame(columns=["period", "series", *PANEL_COLUMNS[2:], "area_code"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _trend_of(s: Spec, part: pd.DataFrame) -> stats.TrendResult:
+    part = part[part["period"].notna()]
+    have = part.dropna(subset=["value"])
+    times = [_year(p) for p in part["period"]]
+    if s.unit == "%" and s.kind == "iapt":
+        return stats.recent_trend(times, value_type="proportion", numerator=part["count"],
+                                  denominator=part["denominator"], overlapping=s.rolling)
+    if have["lower_95"].isna().all() and have["count"].isna().all() and len(part) >= 5:
+        return stats.TrendResult(stats.trend.CANNOT, "the extract publishes no confidence limits or counts")
+    return stats.recent_trend(times, value_type="other", values=part["value"], lower=part["lower_95"],
+                              upper=part["upper_95"], overlapping=s.rolling)
+
+
+def trend_table(area: Area, comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every indicator with at least three periods for the area or England.
+
+    Columns: ``indicator``, ``label``, ``unit``, ``periods`` (with a value for the area),
+    ``first_period``/``last_period``, ``area_first``/``area_last`` values, ``trend``
+    and ``trend_reason`` (the area's recent trend), ``england_trend``,
+    ``direction_is`` ("getting worse"/"getting better"/"not judged"),
+    ``vs_england`` (latest, 99.8%), ``flag`` (True: worse than England and getting worse).
+    """
+    comparison = comparison if comparison is not None else comparison_table(area)
+    latest = comparison.set_index("indicator")
+    rows = []
+    for s in SPECS:
+        data = series(area, s.key)
+        if data.empty or data["period"].nunique() < 3:
+            continue
+        mine = data[data["area_code"] == area.code].sort_values("period")
+        eng = data[data["area_code"] == ENGLAND].sort_values("period")
+        res = _trend_of(s, mine) if len(mine) else stats.TrendResult(stats.trend.CANNOT, f"no values for {area.name}")
+        eres = _trend_of(s, eng) if len(eng) else stats.TrendResult(stats.trend.CANNOT, "no England values")
+        have = mine.dropna(subset=["value"])
+        direction = "not judged"
+        if res.trend in (stats.trend.INCREASING, stats.trend.DECREASING) and s.polarity:
+            up_good = s.polarity == "high_is_good"
+            direction = "getting better" if (res.trend == stats.trend.INCREASING) == up_good else "getting worse"
+        vs = latest.loc[s.key, "vs_england_99_8"]
+        rows.append({
+            "indicator": s.key, "label": s.label, "unit": s.unit,
+            "periods": int(len(have)),
+            "first_period": have["period"].iloc[0] if len(have) else None,
+            "last_period": have["period"].iloc[-1] if len(have) else None,
+            "area_first": have["value"].iloc[0] if len(have) else np.nan,
+            "area_last": have["value"].iloc[-1] if len(have) else np.nan,
+            "trend": res.trend, "trend_reason": res.reason,
+            "england_trend": eres.trend, "england_trend_reason": eres.reason,
+            "direction_is": direction, "vs_england": vs,
+            "flag": bool(vs == "Worse" and direction == "getting worse"),
+        })
+    return pd.DataFrame(rows)
+
+
+def trend_display(trends: pd.DataFrame) -> pd.DataFrame:
+    def change(r):
+        if pd.isna(r.area_first):
+            return None
+        return f"{fmt(r.area_first, r.unit)} ({r.first_period}) to {fmt(r.area_last, r.unit)} ({r.last_period})"
+
+    return pd.DataFrame({
+        "indicator": trends["label"],
+        "area, first to last value": [change(r) for r in trends.itertuples()],
+        "recent trend (area)": [t if t != stats.trend.CANNOT else f"{t}: {why}"
+                                for t, why in zip(trends["trend"], trends["trend_reason"])],
+        "recent trend (England)": [t if t != stats.trend.CANNOT else f"{t}: {why}"
+                                   for t, why in zip(trends["england_trend"], trends["england_trend_reason"])],
+        "worse than England and getting worse": trends["flag"].map({True: "yes", False: "no"}),
+    })
+
+
+# ------------------------------------------------------------------ prose
+
+
+def sentences(area: Area, table: pd.DataFrame, trends: pd.DataFrame) -> dict:
+    """Glue-ready text and numbers for the chapter."""
+    nb = neighbours(area.code)
+    have = table[table["value"].notna()]
+    out = {
+        "cmp_area_name": area.name,
+        "cmp_region_name": area.region_name,
+        "cmp_neighbour_note": nb.note,
+        "cmp_neighbour_names": ", ".join(nb.table["neighbour_name"]),
+        "cmp_n_indicators": int(len(table)),
+        "cmp_n_with_value": int(len(have)),
+        "cmp_n_tested": int((table["vs_england_95"] != NOT_COMPARED).sum()),
+        "cmp_n_trends": int(len(trends)),
+        "cmp_n_trend_tested": int((trends["trend"] != stats.trend.CANNOT).sum()) if len(trends) else 0,
+        "cmp_n_flagged": int(trends["flag"].sum()) if len(trends) else 0,
+    }
+    missing = table[table["value"].isna()]
+    out["cmp_missing_text"] = (
+        "Every indicator has a value for the area." if missing.empty else
+        "No value for the area: " + "; ".join(f"{r.label} ({r.note.rstrip('.')})" for r in missing.itertuples())
+        + ".")
+    ranked = have[have["rank"].notna()]
+    parts = []
+    for r in ranked.itertuples():
+        parts.append(f"{r.label}: {fmt(r.value, r.unit)}, rank {r.rank} of {r.rank_of} with a value "
+                     f"({r.vs_neighbours.lower()} than the neighbours' average of {fmt(r.neighbours_mean, r.unit)})")
+    out["cmp_neighbour_text"] = ("; ".join(parts) + ".") if parts else "No indicator has values for the neighbours."
+    flagged = trends[trends["flag"]] if len(trends) else trends
+    out["cmp_flag_text"] = (
+        "No indicator is both worse than England and getting significantly worse"
+        + (", though for most the published extracts hold neither counts nor limits, so the trend cannot be "
+           "tested." if out["cmp_n_trend_tested"] < out["cmp_n_trends"] else ".")
+        if flagged.empty else
+        "Worse than England and getting worse: " + ", ".join(flagged["label"]) + ".")
+    out["cmp_n_missing"] = int(len(missing))
+    return out
+
+
+# ------------------------------------------------------------------ overview figure
+
+
+def comparison_words(vs95: str, vs998: str) -> str:
+    """Fingertips' comparison with England in words ("worse than England at 99.8%")."""
+    if vs95 == NOT_COMPARED:
+        return "not tested"
+    if vs95 == "Similar":
+        return "similar to England"
+    level = "99.8%" if vs998 == vs95 else "95%"
+    return f"{vs95.lower()} than England at {level}"
+
+
+def overview_figure(area: Area, table: pd.DataFrame, values: pd.DataFrame):
+    """The spine chart of every indicator (see :func:`mhbook.figures.spine.spine_chart`)."""
+    from mhbook.figures.spine import spine_chart
+
+    rows = pd.DataFrame({
+        "label": table["label"], "unit": table["unit"], "value": table["value"], "england": table["england"],
+        "region": table["region"],
+        "comparison": [comparison_words(a, b) for a, b in zip(table["vs_england_95"], table["vs_england_99_8"])],
+    })
+    nb = values[~values["is_area"]][["label", "value"]]
+    return spine_chart(rows, nb, area=area.name, region=area.region_name)
+
+
+def trend_figure(area: Area, key: str):
+    """The indicator over time: the area, its region and England; gaps where years are missing."""
+    from mhbook import figures
+
+    s = spec(key)
+    data = series(area, key)
+    has_limits = data["lower_95"].notna().any()
+    return figures.trend_chart(
+        data, x="period", value="value", lower="lower_95" if has_limits else None,
+        upper="upper_95" if has_limits else None, series="series", measure=s.label, unit=s.unit,
+        context=area.name, area=area_series_name(area, key))
+
+
+def publish_trend_figures(area: Area, trends: pd.DataFrame):
+    """Publish one trend chart per indicator of ``trends``; the MyST of them all."""
+    from IPython.display import Markdown
+
+    from mhbook import figures
+
+    parts = [figures.publish(trend_figure(area, key), "trend-" + key.replace("_", "-")).data
+             for key in trends["indicator"]]
+    return Markdown("\n".join(parts))
