@@ -105,8 +105,10 @@ def test_every_indicator_has_a_value_or_its_reason(chapter):
     for r in table.itertuples():
         assert pd.notna(r.value) or r.note.strip(), f"{area.name}: {r.indicator} has neither value nor reason"
         assert isinstance(r.region_note, str) and r.region_note
-        if r.indicator in ("referrals", "recovery", "improvement", "detentions") and pd.notna(r.value):
+        if r.indicator in ("referrals", "recovery", "improvement") and pd.notna(r.value):
             assert "Integrated Care Board" in r.describes  # says which organisation the number is for
+        if r.indicator == "detentions" and pd.notna(r.value):
+            assert "ICB" in r.describes and "fit" in r.note  # the footprint and how well it fits
 
 
 @pytest.mark.mirror

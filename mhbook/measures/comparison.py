@@ -19,11 +19,15 @@ Where each number comes from
   (the former area's value is named in the note). District-only indicators (QOF
   depression, self-harm all ages) give a value only where the area is itself one
   district (a unitary authority or London borough); the extracts have no counts, so a
-  county is never summed from its districts. Talking Therapies and Mental Health Act
-  figures are published for NHS organisations: the row describes the area's main
-  Integrated Care Board (``mhbook.measures.footprints.iapt_footprint``) and says so.
+  county is never summed from its districts. Talking Therapies figures are published
+  for NHS organisations: the row describes the area's main Integrated Care Board
+  (``mhbook.measures.footprints.iapt_footprint``), with NHS England's published
+  percentages and limits that carry the rounding of counts
+  (``mhbook.measures.talking_therapies``). Mental Health Act detentions come from the
+  finest footprint that fits each area, with its fit (``mhbook.measures.coercion``).
 * **England** as published; for the IMD score, the population-weighted mean of all
-  Counties & UAs (MHCLG's method).
+  Counties & UAs (MHCLG's method); for detentions, England's total over Sub-ICB
+  Locations (like for like: the all-source total includes unassigned detentions).
 * **Region** (ONS 2023): the published regional value where the extract has one
   (emotional disorders, suicide, self-harm 10-24 in 2017/18); for the IMD score, the
   population-weighted mean of the region's Counties & UAs (the same method as England's).
@@ -54,9 +58,9 @@ import pandas as pd
 from mhbook import areas, stats
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError, UnknownAreaError
-from mhbook.measures._quiet import quietly
+from mhbook.measures import coercion, talking_therapies
 from mhbook.measures.footprints import Footprint, iapt_footprint
-from mhbook.sources import comparators, fingertips, imd, iapt, mha
+from mhbook.sources import comparators, fingertips, imd, iapt
 
 ENGLAND = "E92000001"
 LEVELS = (0.95, 0.998)
@@ -106,7 +110,7 @@ SPECS: tuple[Spec, ...] = (
          "low_is_good", "county", "Fingertips 90813", 90813, {"sex": "Persons"}),
     Spec("smi_mortality", "excess under-75 mortality, adults with severe mental illness", "outcome",
          "ratio (%)", "low_is_good", "county", "Fingertips 91096", 91096, {"sex": "Persons"}),
-    Spec("detentions", "Mental Health Act detentions per 100,000", "coercion", "per 100,000", "low_is_good",
+    Spec("detentions", "Mental Health Act detentions per 100,000", "coercion", "per 100,000", None,
          "mha", "NHS England Mental Health Act statistics"),
 )
 SPEC = {s.key: s for s in SPECS}
@@ -252,36 +256,16 @@ def _imd_panel() -> pd.DataFrame:
 # ------------------------------------------------------------------ NHS organisations
 
 
-@functools.cache
-def _icb_population(org_type: str, org_code: str) -> float:
-    from mhbook.measures.iapt_deprivation import population_16plus
-    return float(population_16plus(org_type, org_code)["population_16plus"].sum())
-
-
-@functools.cache
-def _iapt_values(period: str, org_type: str, org_code: str) -> dict:
-    """Referrals per 100,000 aged 16+, recovery and reliable improvement of one organisation."""
-    total = iapt.breakdown("Total", org_type, org_code, period).set_index("measure")["count"]
-    out = {}
-    pop = _icb_population(org_type, org_code)
-    est = quietly(stats.rate, total.get("referrals_received", np.nan), pop, confidence=LEVELS)
-    out["referrals"] = (est, total.get("referrals_received", np.nan), pop)
-    for key, num, den in (("recovery", "recovery", "at_caseness"),
-                          ("improvement", "improvement", "finished_course_treatment")):
-        n, d = total.get(num, np.nan), total.get(den, np.nan)
-        est = quietly(stats.proportion, n, d, confidence=LEVELS) if pd.notna(n) and pd.notna(d) and d > 0 else None
-        out[key] = (est, n, d)
-    return out
-
-
-def _estimate_row(code: str, period: str, describes: str, est, count, denominator, note: str) -> dict:
+def _estimate_row(code: str, period: str, describes: str, est: pd.Series | None, note: str) -> dict:
+    """A panel row from a ``talking_therapies.headline`` or ``coercion.rate`` row."""
     row = _empty_row(code, period, describes, note)
-    if est is None or pd.isna(est.value):
+    if est is None or pd.isna(est["value"]):
         row["note"] = (note + " Suppressed or not published.").strip()
         return row
-    (_, lo95, hi95), (_, lo998, hi998) = est.intervals
-    return row | {"value": est.value, "lower_95": lo95, "upper_95": hi95, "lower_99_8": lo998,
-                  "upper_99_8": hi998, "count": count, "denominator": denominator}
+    return row | {"value": est["value"], "lower_95": est["lower_95"], "upper_95": est["upper_95"],
+                  "lower_99_8": est.get("lower_99_8", est.get("lower_998")),
+                  "upper_99_8": est.get("upper_99_8", est.get("upper_998")),
+                  "count": est["count"], "denominator": est.get("denominator", np.nan)}
 
 
 @functools.cache
@@ -296,42 +280,27 @@ def _iapt_row(key: str, code: str, period: str) -> dict:
         return _empty_row(code, period, None, fp.note)
     org_type, org_code = ("England", "All") if code == ENGLAND else (fp.org_type, fp.org_code)
     try:
-        est, n, d = _iapt_values(period, org_type, org_code)[key]
+        est = talking_therapies.headline(period, org_type, org_code).loc[key]
     except InsufficientDataError as exc:
         return _empty_row(code, period, None, f"Not published: {exc}")
     describes = "England" if code == ENGLAND else f"{fp.org_name} ({fp.org_code})"
-    note = "" if code == ENGLAND else f"Value for {describes}, the NHS organisation serving most of the area."
-    return _estimate_row(code, period, describes, est, n, d, note)
-
-
-@functools.cache
-def _mha_table() -> pd.DataFrame:
-    d = mha.detentions("crude")
-    return d[(d["breakdown"] == "all") & (d["measure"] == "All detentions")]
+    note = "" if code == ENGLAND else (
+        f"Value for {describes}, the NHS organisation serving most of the area; limits carry NHS England's "
+        "rounding of counts to 5" + (" and of the percentage to a whole number." if key != "referrals" else "."))
+    return _estimate_row(code, period, describes, est, note)
 
 
 def _mha_row(code: str) -> dict:
-    d = _mha_table()
+    """Detentions per 100,000 from the area's best-fitting footprint (``coercion``), or
+    England's total over the same kind of organisation (like for like)."""
     if code == ENGLAND:
-        r = d[d["org_type"] == "England"].iloc[0]
-        # England's count is exact; the population is worked back from count and rate.
-        est = stats.rate(r["count"], r["count"] / r["value"] * 100_000, confidence=LEVELS)
-        return _estimate_row(ENGLAND, MHA_PERIOD, "England", est, r["count"], np.nan, "") | {"value": r["value"]}
-    fp = footprint(code, "2024-25")
-    if not fp.available:
-        return _empty_row(code, MHA_PERIOD, None, fp.note)
-    local = d[(d["org_type"] == "ICB") & (d["org_code"] == fp.org_code)]
-    describes = f"{fp.org_name} ({fp.org_code})"
-    if local.empty or pd.isna(local["count"].iloc[0]) or pd.isna(local["value"].iloc[0]):
-        return _empty_row(code, MHA_PERIOD, None, f"Not published for {describes} (suppressed or not reported).")
-    r = local.iloc[0]
-    population = r["count"] / r["value"] * 100_000
-    est = stats.rate(r["count"], population, confidence=LEVELS)
-    note = (f"Value for {describes}. Crude rate, all ages; population worked back from the published count "
-            "(rounded to the nearest 5) and rate.")
-    row = _estimate_row(code, MHA_PERIOD, describes, est, r["count"], population, note)
-    row["value"] = float(r["value"])  # the published rate
-    return row
+        row = _empty_row(ENGLAND, MHA_PERIOD, "England (total over Sub-ICB Locations, MHSDS)", "")
+        return row | {"value": coercion.england_like_for_like("Sub-ICB")}
+    fp = coercion.best_footprint(_current()[code])
+    r = coercion.rate(fp)
+    note = (f"Value for {r['geography']} ({r['fit_text']}). Crude rate, all ages; limits carry the rounding of "
+            "counts to 5.")
+    return _estimate_row(code, MHA_PERIOD, r["geography"], pd.Series(r), note)
 
 
 @functools.cache

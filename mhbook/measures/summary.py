@@ -20,11 +20,9 @@ import pandas as pd
 from mhbook import stats
 from mhbook.areas import Area
 from mhbook.figures import numbers
-from mhbook.measures import coercion, prevalence
+from mhbook.measures import coercion, prevalence, talking_therapies
 from mhbook.measures.footprints import Footprint
-from mhbook.measures.iapt_deprivation import population_16plus, population_year
-from mhbook.sources import iapt
-from mhbook.stats import rounding
+from mhbook.measures.iapt_deprivation import population_year
 
 LEVELS = (0.95, 0.998)
 
@@ -74,53 +72,34 @@ def _need_rows(area: Area) -> list[dict]:
     return rows
 
 
-def _total(period: str, org_type: str, org_code: str) -> pd.DataFrame:
-    df = iapt.breakdown("Total", org_type, org_code, period)
-    return df.set_index("measure")[["count", "percentage"]]
-
-
-#: measure label -> (numerator, denominator, terms of the denominator when rounded)
-_OUTCOMES = {
-    "recovery (% of those finished at caseness)": ("recovery", ("finished_course_treatment", "not_at_caseness")),
-    "reliable improvement (% finished)": ("improvement", ("finished_course_treatment",)),
-}
-
-
-def _outcome(totals: pd.DataFrame, num: str, den: tuple[str, ...], rounded: bool) -> pd.Series:
-    n = totals.loc[den[0], "count"] - (totals.loc[den[1], "count"] if len(den) > 1 else 0)
-    return rounding.proportion_limits(
-        totals.loc[num, "count"], n, LEVELS, terms=1 if rounded else 0,
-        denominator_terms=len(den) if rounded else 0, published=totals.loc[num, "percentage"],
-        published_unit=1.0 if rounded else 0.1).iloc[0]
+#: measure key of ``talking_therapies.headline`` -> label on the page
+_IAPT_LABELS = {"referrals": "referrals per 100,000 aged 16+",
+                "recovery": "recovery (% of those finished at caseness)",
+                "improvement": "reliable improvement (% finished)"}
 
 
 def _iapt_rows(footprint: Footprint) -> list[dict]:
     period = footprint.period
-    england = _total(period, "England", "All")
-    local = _total(period, footprint.org_type, footprint.org_code)
+    england = talking_therapies.headline(period, "England", "All")
+    local = talking_therapies.headline(period, footprint.org_type, footprint.org_code)
     year = population_year(period)
-    pop_e = population_16plus("England", "All", period)["population_16plus"].sum()
-    pop_l = population_16plus(footprint.org_type, footprint.org_code, period)["population_16plus"].sum()
     where = f"{footprint.org_name} ({footprint.org_code})"
     rows = []
-    e_rate = rounding.rate_limits(england.loc["referrals_received", "count"], pop_e, LEVELS, terms=0).iloc[0]
-    l_rate = rounding.rate_limits(local.loc["referrals_received", "count"], pop_l, LEVELS).iloc[0]
-    rows.append(_row(
-        "access", "referrals per 100,000 aged 16+", "per 100,000", period, where,
-        l_rate["value"], e_rate["value"], (l_rate["lower_cl_95"], l_rate["upper_cl_95"]),
-        (l_rate["lower_cl_99_8"], l_rate["upper_cl_99_8"]),
-        note=f"Referrals received in {period} over the {year} population aged 16+ of the footprint's "
-             f"neighbourhoods ({_POPULATION_SOURCE[year]}); England over England's {year} population. Limits "
-             "carry the rounding of the footprint's count to 5. A referral rate has no polarity: higher or "
-             "lower, not better or worse."))
-    for measure, (num, den) in _OUTCOMES.items():
-        e = _outcome(england, num, den, rounded=False)
-        loc = _outcome(local, num, den, rounded=True)
-        rows.append(_row("outcome", measure, "%", period, where, loc["value"], e["value"],
-                         (loc["lower_cl_95"], loc["upper_cl_95"]), (loc["lower_cl_99_8"], loc["upper_cl_99_8"]),
-                         polarity="high_is_good", decimals=0 if loc["value_source"] == "published" else 1,
-                         note=f"NHS England's published percentage ({loc['value_source']}); limits carry the "
-                              "rounding of counts to 5 and of the percentage to a whole number."))
+    for key, label in _IAPT_LABELS.items():
+        loc, eng = local.loc[key], england.loc[key]
+        if key == "referrals":
+            barrier, unit, polarity, decimals = "access", "per 100,000", None, None
+            note = (f"Referrals received in {period} over the {year} population aged 16+ of the footprint's "
+                    f"neighbourhoods ({_POPULATION_SOURCE[year]}); England over England's {year} population. "
+                    "Limits carry the rounding of the footprint's count to 5. A referral rate has no polarity: "
+                    "higher or lower, not better or worse.")
+        else:
+            barrier, unit, polarity, decimals = "outcome", "%", "high_is_good", int(loc["decimals"])
+            note = (f"NHS England's published percentage ({loc['value_source']}); limits carry the rounding of "
+                    "counts to 5 and of the percentage to a whole number.")
+        rows.append(_row(barrier, label, unit, period, where, loc["value"], eng["value"],
+                         (loc["lower_95"], loc["upper_95"]), (loc["lower_99_8"], loc["upper_99_8"]),
+                         polarity=polarity, decimals=decimals, note=note))
     return rows
 
 
