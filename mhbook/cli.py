@@ -28,7 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mhbook import catalogue, fetch
-from mhbook.errors import MhbookError, UnknownAreaError
+from mhbook.errors import MhbookError, UnknownAreaError, UsageError
 
 app = typer.Typer(
     name="mhbook",
@@ -42,12 +42,15 @@ app.add_typer(data_app, name="data")
 
 out = Console()
 err = Console(stderr=True)
+_verbose = False  # --verbose: errors also show their traceback
 
 
 @app.callback()
 def _options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each copy and download.")] = False,
 ) -> None:
+    global _verbose
+    _verbose = verbose
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
@@ -313,13 +316,45 @@ def _message(exc: MhbookError) -> str:
     return text
 
 
+def _os_message(exc: OSError) -> str:
+    """An OS error as one sentence naming the file, and what to do."""
+    import errno
+
+    where = exc.filename if exc.filename is not None else "a file"
+    what = exc.strerror or str(exc)
+    hints = {
+        errno.ENOSPC: "free some space on that device (or use another folder) and run the command again",
+        errno.EROFS: "that file system is read-only: choose a writable folder",
+        errno.EACCES: "check its permissions, or choose a folder you can write to",
+        errno.EPERM: "check its permissions, or choose a folder you can write to",
+        errno.ENOENT: "check the path",
+        errno.EEXIST: "it is in the way: move it, or choose another path",
+        errno.ENOTDIR: "a file is where a folder is expected: choose another path",
+        errno.EISDIR: "a folder is where a file is expected: name a file",
+    }
+    hint = hints.get(exc.errno, "check the path and run the command again")
+    return f"{where}: {what}; {hint}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``mhbook`` script: run ``app``; any MhbookError becomes one line on stderr, exit 1.
+    """Entry point of the ``mhbook`` script: run ``app``; any MhbookError becomes one line on stderr, exit 1
+    (exit 2 for a ``UsageError``), as does an OS error (a full disk, a read-only or missing folder).
 
     Typer's standalone mode handles success, ``--help`` and usage errors (exit 2) itself.
+    ``--verbose`` also prints the traceback.
     """
     try:
         app(args=argv, prog_name="mhbook")
     except MhbookError as exc:
-        err.print(f"mhbook: error: {_message(exc)}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
+        _fail(_message(exc), 2 if isinstance(exc, UsageError) else 1)
+    except OSError as exc:
+        _fail(_os_message(exc), 1)
+
+
+def _fail(message: str, status: int) -> None:
+    if _verbose:
+        import traceback
+
+        traceback.print_exc()
+    err.print(f"mhbook: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(status)
