@@ -146,7 +146,8 @@ def data_fetch(
 def data_verify(
     ids: Annotated[Optional[list[str]], typer.Argument(help="Dataset ids (default: every dataset).")] = None,
 ) -> None:
-    """Re-hash every dataset (fetching what is missing); print OK/FAILED and exit 1 if any failed."""
+    """Re-hash every dataset (fetching what is missing); print OK/FAILED and exit 1 if any failed.
+    Also reads every cached tidy table and removes those that cannot be read (they are parsed again)."""
     selected = _selected(ids)
     table = Table(title="sha256 verification")
     table.add_column("id", no_wrap=True)
@@ -164,6 +165,13 @@ def data_verify(
             else:
                 table.add_row(ds.id, "[green]OK[/green]", ds.sha256[:16])
     out.print(table)
+    from mhbook import tables  # imports pandas: only here
+
+    with err.status("reading the tidy-table cache..."):
+        readable, removed = tables.verify_cache()
+    out.print(f"tidy-table cache {tables.tables_dir()}: {readable} table(s) read in full"
+              + (f"; repaired by removing {len(removed)}: {'; '.join(removed)}" if removed else ""),
+              markup=False, highlight=False, soft_wrap=True)
     if failed:
         err.print(f"mhbook: error: {failed} of {len(selected)} dataset(s) failed verification", highlight=False)
         raise typer.Exit(1)

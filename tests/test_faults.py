@@ -111,3 +111,139 @@ def test_export_to_a_full_device_is_a_message_and_keeps_the_old_document(old_doc
     assert_clear_error(stderr, str(old_document), "space")
     assert old_document.read_bytes() == b"PK synthetic old document"
     assert not leftovers(tmp_path)
+
+
+# --- 2, 3. caches heal -------------------------------------------------------------------
+
+#: Synthetic CSV bytes (not real data) served by a synthetic mirror.
+GOOD = b"area_code,value\n" + b"E99999999,1.5\n" * 2000
+BAD = GOOD.replace(b"1.5", b"9.9", 1)  # same size: an edit in place
+DATASETS = ("synthetic-faults", "synthetic-unreadable")
+CALLS: list[str] = []
+
+
+@pytest.fixture
+def synthetic_data(tmp_path, monkeypatch):
+    """A synthetic catalogue (two entries) merged into the real one, a mirror holding their
+    synthetic files, and an empty cache."""
+    import dataclasses
+
+    from mhbook import catalogue
+
+    mirror, cache = tmp_path / "mirror", tmp_path / "cache"
+    (mirror / "synthetic").mkdir(parents=True)
+    real = catalogue.datasets()
+    template = next(iter(real.values()))
+    merged = dict(real)
+    for id_ in DATASETS:
+        (mirror / "synthetic" / f"{id_}.csv").write_bytes(GOOD)
+        merged[id_] = dataclasses.replace(template, id=id_, file=f"synthetic/{id_}.csv",
+                                          sha256=hashlib.sha256(GOOD).hexdigest(), url=None)
+    monkeypatch.setattr(catalogue, "datasets", lambda: merged)
+    monkeypatch.setenv("MHBOOK_MIRROR", str(mirror))
+    monkeypatch.setenv("MHBOOK_CACHE", str(cache))
+    monkeypatch.delenv("MHBOOK_DOWNLOAD_BASE", raising=False)
+    CALLS.clear()
+    synthetic_table.cache_clear()
+    yield mirror
+    synthetic_table.cache_clear()
+
+
+def _synthetic_table():
+    import pandas as pd
+
+    from mhbook.fetch import fetch
+
+    CALLS.append("parsed")
+    return pd.read_csv(fetch("synthetic-faults"))
+
+
+def _decorated():
+    from mhbook.tables import tidy_table
+
+    return tidy_table("synthetic-faults")(_synthetic_table)
+
+
+synthetic_table = _decorated()
+
+
+def _table_files(cache: Path) -> list[Path]:
+    return sorted((cache / "tables").glob("*.parquet"))
+
+
+def test_a_truncated_tidy_table_is_parsed_again_with_a_warning(synthetic_data, tmp_path, caplog):
+    assert synthetic_table()["value"].iloc[0] == 1.5
+    [path] = _table_files(tmp_path / "cache")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # truncated, as by a full disk or a kill
+    synthetic_table.cache_clear()
+    with caplog.at_level("WARNING"):
+        again = synthetic_table()
+    assert again["value"].iloc[0] == 1.5 and CALLS == ["parsed", "parsed"]
+    assert path.name in caplog.text and "cannot be read" in caplog.text
+    synthetic_table.cache_clear()
+    synthetic_table()  # the rewritten table is whole
+    assert CALLS == ["parsed", "parsed"]
+
+
+def test_data_verify_removes_unreadable_tidy_tables(synthetic_data, tmp_path, capsys):
+    synthetic_table()
+    [path] = _table_files(tmp_path / "cache")
+    path.write_bytes(b"PAR1 synthetic garbage, not a Parquet file")
+    code, stdout, stderr = run_cli(["data", "verify", "synthetic-faults"], capsys)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and path.name in stdout and "removing 1" in stdout
+    assert not path.exists()
+    synthetic_table.cache_clear()
+    assert synthetic_table()["value"].iloc[0] == 1.5
+
+
+def test_a_same_size_same_mtime_edit_of_a_cached_dataset_is_not_trusted(synthetic_data, tmp_path):
+    from mhbook import fetch
+
+    path = fetch.fetch("synthetic-faults")
+    st = path.stat()
+    path.write_bytes(BAD)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert not fetch.is_cached("synthetic-faults")
+    assert synthetic_table()["value"].iloc[0] == 1.5  # parsed from the re-copied, verified bytes
+    assert path.read_bytes() == GOOD
+
+
+def test_a_table_parsed_from_bad_bytes_does_not_outlive_their_repair(synthetic_data, tmp_path, capsys):
+    import pandas as pd
+
+    from mhbook import fetch
+
+    path = fetch.fetch("synthetic-faults")
+    synthetic_table()
+    [table] = _table_files(tmp_path / "cache")
+    # As an older mhbook could leave it: bad bytes in the cache, and a table parsed from them.
+    path.write_bytes(BAD)
+    pd.read_csv(path).to_parquet(table)
+    code, stdout, stderr = run_cli(["data", "verify", "synthetic-faults"], capsys)
+    assert code == 0, stderr
+    assert path.read_bytes() == GOOD and not table.exists()
+    synthetic_table.cache_clear()
+    assert synthetic_table()["value"].iloc[0] == 1.5
+
+
+def test_an_unreadable_mirror_file_is_a_message_and_the_other_datasets_go_on(synthetic_data, capsys,
+                                                                               monkeypatch):
+    import builtins
+
+    from mhbook import fetch
+
+    unreadable = synthetic_data / "synthetic" / "synthetic-unreadable.csv"
+
+    def guarded_open(file, *args, **kwargs):  # as chmod 000 would (the tests may run as root)
+        if Path(file) == unreadable:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(fetch, "open", guarded_open, raising=False)
+    code, _, stderr = run_cli(["data", "fetch", "synthetic-unreadable", "synthetic-faults"], capsys)
+    assert code == 1
+    assert_clear_error(stderr, str(unreadable), "permission")
+    assert fetch.is_cached("synthetic-faults") and not fetch.is_cached("synthetic-unreadable")
+    assert not leftovers(fetch.cache_dir())
