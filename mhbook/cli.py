@@ -221,26 +221,16 @@ def build_cmd(
     """
     from pathlib import Path
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from mhbook import build
 
     if not areas and not all_areas:
         err.print("mhbook: error: name one or more areas, or use --all", highlight=False)
         raise typer.Exit(2)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err) as progress:
-        task = progress.add_task("planning", total=None)
-
-        def done(result, i: int, total: int) -> None:
-            state = "failed" if result.failures else "done"
-            progress.update(task, total=total, completed=i, description=f"{result.area.name}: {state}")
-
-        report = build.build_areas(areas or [], Path(out_dir), only=only, everything=all_areas, jobs=jobs,
-                                   scheduler=scheduler, on_area=done)
-        failed_areas = sorted({f.area for f in report.failures})
-        progress.update(task, description=f"built {len(report.results) - len(failed_areas)}, "
-                                          f"failed {len(failed_areas)}")
+    try:
+        report = _build_with_progress(build, areas, Path(out_dir), only, all_areas, jobs, scheduler)
+    except build.BuildInterrupted as exc:  # SIGTERM or SIGINT: workers and staging are already gone
+        err.print(f"mhbook: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_status)
     _print_changes(report)
     for r in report.results:
         if r.site and not r.failures:
@@ -251,6 +241,26 @@ def build_cmd(
     if failures:
         _print_failures(failures, Path(out_dir))
         raise typer.Exit(1)
+
+
+def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler):
+    """Run ``build.build_areas`` with a progress bar on stderr; return its report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err) as progress:
+        task = progress.add_task("planning", total=None)
+
+        def done(result, i: int, total: int) -> None:
+            state = "failed" if result.failures else "done"
+            progress.update(task, total=total, completed=i, description=f"{result.area.name}: {state}")
+
+        report = build.build_areas(areas or [], out_dir, only=only, everything=all_areas, jobs=jobs,
+                                   scheduler=scheduler, on_area=done)
+        failed_areas = sorted({f.area for f in report.failures})
+        progress.update(task, description=f"built {len(report.results) - len(failed_areas)}, "
+                                          f"failed {len(failed_areas)}")
+    return report
 
 
 def _print_failures(failures, out_dir) -> None:

@@ -247,3 +247,122 @@ def test_an_unreadable_mirror_file_is_a_message_and_the_other_datasets_go_on(syn
     assert_clear_error(stderr, str(unreadable), "permission")
     assert fetch.is_cached("synthetic-faults") and not fetch.is_cached("synthetic-unreadable")
     assert not leftovers(fetch.cache_dir())
+
+
+# --- 5. build usage and OS errors are messages --------------------------------------------
+
+#: Two synthetic areas (the registry is not read).
+FAKE_AREAS = {a.code: a for a in (FAKE_AREA, Area("E06000002", "Synthetic City", "E12000001", "Synthetic Region",
+                                                  (("E06000002", "Synthetic City"),)))}
+
+
+@pytest.fixture
+def fake_registry(monkeypatch):
+    from mhbook import areas
+
+    monkeypatch.setattr(areas, "get", lambda query: FAKE_AREAS[query])
+
+
+def test_build_out_naming_a_file_is_a_message(fake_registry, tmp_path, capsys):
+    target = tmp_path / "site.html"
+    target.write_text("synthetic: a file where the output folder should be")
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(target)], capsys)
+    assert code == 1
+    assert_clear_error(stderr, "--out", str(target), "not a folder")
+    assert target.read_text() == "synthetic: a file where the output folder should be"
+
+
+def test_build_out_on_a_read_only_file_system_is_a_message(fake_registry, tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    out = tmp_path / "readonly"
+    real = tempfile.mkstemp
+
+    def read_only(*args, dir=None, **kwargs):  # as a read-only mount answers (root ignores chmod)
+        if dir is not None and Path(dir) == out:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(Path(dir) / "probe"))
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out)], capsys)
+    assert code == 1
+    assert_clear_error(stderr, "--out", str(out), "read-only")
+
+
+def test_build_only_an_unknown_chapter_is_a_message_and_writes_nothing(fake_registry, tmp_path, capsys):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out), "--only", "no_such_chapter"], capsys)
+    assert code == 2
+    assert_clear_error(stderr, "--only", "no_such_chapter", "summary")  # names the chapters there are
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("address", ["tcp://:notaport", "not an address", "tcp://host:abc"])
+def test_build_scheduler_malformed_is_a_message(fake_registry, tmp_path, capsys, address):
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(tmp_path / "site"), "--scheduler", address],
+                              capsys)
+    assert code == 2
+    assert_clear_error(stderr, "--scheduler", address)
+    assert not (tmp_path / "site").exists()
+
+
+def test_build_scheduler_with_nothing_listening_is_a_message(fake_registry, tmp_path, capsys, monkeypatch):
+    import socket
+
+    from mhbook import build
+
+    with socket.socket() as sock:  # a port nothing listens on (bound, then closed)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setattr(build, "SCHEDULER_TIMEOUT_S", 2)
+    address = f"tcp://127.0.0.1:{port}"
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(tmp_path / "site"), "--scheduler", address],
+                              capsys)
+    assert code == 1
+    assert_clear_error(stderr, "--scheduler", address, "no Dask scheduler answered")
+
+
+class _Inline:
+    """A synthetic executor: runs each job here, at once (the area jobs are faked)."""
+
+    def submit(self, func, *args):
+        from concurrent.futures import Future
+
+        fut = Future()
+        try:
+            fut.set_result(func(*args))
+        except BaseException as exc:
+            fut.set_exception(exc)
+        return fut
+
+    def as_completed(self, futures):
+        return list(futures)
+
+    def close(self):
+        pass
+
+    def abort(self):
+        pass
+
+
+def test_a_full_disk_fails_one_area_and_the_others_go_on(fake_registry, tmp_path, capsys, monkeypatch):
+    from mhbook import build, parallel
+
+    out = tmp_path / "site"
+    full = FAKE_AREA.code
+
+    def execute_output(job, area, notebook, params):  # synthetic: no notebook runs
+        if area == full:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out / ".mhbook-build" / "outputs" / area))
+        return []
+
+    monkeypatch.setattr(parallel, "execute_output", execute_output)
+    monkeypatch.setattr(build, "stage_site", lambda job: None)  # "the site in place is current"
+    monkeypatch.setattr(build, "_executor", lambda jobs, scheduler, n: _Inline())
+    monkeypatch.setattr(build, "write_index", lambda out: out / "index.html")
+    code, stdout, stderr = run_cli(["build", *FAKE_AREAS, "--out", str(out)], capsys)
+    assert code == 1
+    assert "Traceback" not in stderr
+    assert "disk is full" in stderr and full in stderr
+    assert "Synthetic City (E06000002)" in stdout  # the other area was built
+    assert not leftovers(out)
