@@ -589,7 +589,10 @@ def _alive(pid: int) -> bool:
         return False
     except OSError:  # exists, owned by someone else
         return True
-    return True
+    try:  # a zombie has ended (an init that does not reap, in a container, keeps it listed)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
 
 
 def clean_leftovers(out: Path, *, workers: bool = True) -> list[Path]:

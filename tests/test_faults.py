@@ -366,3 +366,192 @@ def test_a_full_disk_fails_one_area_and_the_others_go_on(fake_registry, tmp_path
     assert "disk is full" in stderr and full in stderr
     assert "Synthetic City (E06000002)" in stdout  # the other area was built
     assert not leftovers(out)
+
+
+# --- 4. processes end together; no staging left -------------------------------------------
+
+
+def test_a_dead_builds_leftovers_are_removed_and_a_live_ones_kept(tmp_path):
+    from mhbook import build
+
+    out = tmp_path / "site"
+    dead = _dead_pid()
+    (out / FAKE_AREA.code).mkdir(parents=True)
+    stale = [out / f".staging-{FAKE_AREA.code}-{dead}-abc_1234", out / f".staging-{FAKE_AREA.code}-k2j3h4g5",
+             out / f".old-{FAKE_AREA.code}-{dead}"]
+    live = out / f".staging-E06000002-{os.getpid()}-zz9_8877"
+    half_replaced = out / f".old-E06000002-{dead}"  # killed between replace_dir's two renames
+    workdir = out / ".mhbook-build" / "tmp" / f"{FAKE_AREA.code}-summary-{dead}-q1w2e3r4"
+    for path in [*stale, live, half_replaced, workdir]:
+        path.mkdir(parents=True)
+        (path / "index.html").write_text("synthetic")
+    build.clean_leftovers(out)
+    assert not any(p.exists() for p in stale) and not workdir.exists()
+    assert live.exists()  # another build's, still running
+    assert (out / "E06000002" / "index.html").read_text() == "synthetic" and not half_replaced.exists()
+    assert (out / FAKE_AREA.code).is_dir()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    return int(proc.stdout)
+
+
+#: A synthetic notebook: it says when it has started, then waits while the pause file exists.
+PAUSING = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Synthetic
+
+```{{code-cell}} python
+:tags: [parameters, remove-cell]
+area_code = "E08000004"  # County & UA code (str)
+```
+
+```{{code-cell}} python
+:tags: [remove-cell]
+import os, pathlib, time
+pathlib.Path("{reached}").touch()
+while os.path.exists("{pause}"):
+    time.sleep(0.1)
+```
+
+Synthetic page, not real data.
+"""
+
+
+@pytest.fixture
+def pausing_project(tmp_path, monkeypatch):
+    """A synthetic one-notebook book whose notebook waits (in the worker) while ``pause`` exists."""
+    import shutil
+
+    repo = Path(__file__).resolve().parents[1]
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "book").mkdir()
+    shutil.copy(repo / "_config.yml", root / "_config.yml")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: alpha\n", "utf-8")
+    reached, pause = tmp_path / "reached", tmp_path / "pause"
+    (root / "notebooks" / "alpha.md").write_text(PAUSING.format(reached=reached, pause=pause), "utf-8")
+    pause.touch()
+    monkeypatch.setenv("MHBOOK_PROJECT", str(root))
+    out = tmp_path / "site"
+    old_site = out / FAKE_AREA.code
+    old_site.mkdir(parents=True)
+    (old_site / "index.html").write_text("synthetic previous site")
+    yield out, reached, pause
+    pause.unlink(missing_ok=True)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie has ended (its new parent may never reap it)
+
+
+def _start_build(out: Path, reached: Path):
+    import subprocess
+    import sys
+    import time
+
+    mhbook = str(Path(sys.executable).with_name("mhbook"))
+    log = open(out.parent / "build.log", "w+")
+    proc = subprocess.Popen([mhbook, "build", FAKE_AREA.code, "--out", str(out), "--jobs", "1"],
+                            stdout=log, stderr=log, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while not reached.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.seek(0)
+            pytest.fail(f"the build did not reach the notebook: {log.read()}")
+        time.sleep(0.1)
+    workers = _descendants(proc.pid)
+    assert workers, "the notebook should run in a worker process"
+    return proc, workers, log
+
+
+def _wait_gone(pids: list[int], seconds: float = 20) -> list[int]:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = [p for p in pids if _running(p)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.1)
+
+
+@pytest.mark.mirror
+def test_killing_only_the_parent_ends_its_workers(pausing_project):
+    import signal
+
+    out, reached, pause = pausing_project
+    proc, workers, log = _start_build(out, reached)
+    try:
+        os.kill(proc.pid, signal.SIGKILL)  # the parent only, as kill -9 PID does
+        proc.wait(10)
+        alive = _wait_gone(workers)
+    finally:
+        pause.unlink()
+        for pid in _wait_gone(workers, 0):
+            os.kill(pid, signal.SIGKILL)
+    assert not alive, f"worker(s) still running after the parent was killed: {alive}"
+    assert (out / FAKE_AREA.code / "index.html").read_text() == "synthetic previous site"
+    from mhbook import build
+
+    build.clean_leftovers(out)  # as the next build starts
+    assert not leftovers(out) and not list((out / ".mhbook-build" / "tmp").iterdir())
+
+
+@pytest.mark.mirror
+def test_sigterm_stops_the_build_cleanly_with_a_resume_line(pausing_project):
+    import signal
+
+    out, reached, pause = pausing_project
+    proc, workers, log = _start_build(out, reached)
+    try:
+        os.kill(proc.pid, signal.SIGTERM)  # the parent only, as a CI runner cancelling a job does
+        status = proc.wait(30)
+        alive = _wait_gone(workers)
+    finally:
+        pause.unlink()
+        for pid in _wait_gone(workers, 0):
+            os.kill(pid, signal.SIGKILL)
+    log.seek(0)
+    stderr = log.read()
+    assert status == 143, stderr
+    assert "Traceback" not in stderr and "interrupted (SIGTERM)" in stderr and "run the same command again" in stderr
+    assert not alive, f"worker(s) still running after SIGTERM: {alive}"
+    assert (out / FAKE_AREA.code / "index.html").read_text() == "synthetic previous site"
+    assert not leftovers(out) and not list((out / ".mhbook-build" / "tmp").iterdir())
