@@ -535,13 +535,14 @@ def test_killing_only_the_parent_ends_its_workers(pausing_project):
 
 
 @pytest.mark.mirror
-def test_sigterm_stops_the_build_cleanly_with_a_resume_line(pausing_project):
+@pytest.mark.parametrize("signame, status_expected", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_stops_the_build_cleanly_with_a_resume_line(pausing_project, signame, status_expected):
     import signal
 
     out, reached, pause = pausing_project
     proc, workers, log = _start_build(out, reached)
     try:
-        os.kill(proc.pid, signal.SIGTERM)  # the parent only, as a CI runner cancelling a job does
+        os.kill(proc.pid, getattr(signal, signame))  # the parent only, as a CI runner cancelling a job does
         status = proc.wait(30)
         alive = _wait_gone(workers)
     finally:
@@ -550,8 +551,52 @@ def test_sigterm_stops_the_build_cleanly_with_a_resume_line(pausing_project):
             os.kill(pid, signal.SIGKILL)
     log.seek(0)
     stderr = log.read()
-    assert status == 143, stderr
-    assert "Traceback" not in stderr and "interrupted (SIGTERM)" in stderr and "run the same command again" in stderr
-    assert not alive, f"worker(s) still running after SIGTERM: {alive}"
+    assert status == status_expected, stderr
+    assert "Traceback" not in stderr and f"interrupted ({signame})" in stderr and "run the same command again" in stderr
+    assert not alive, f"worker(s) still running after {signame}: {alive}"
     assert (out / FAKE_AREA.code / "index.html").read_text() == "synthetic previous site"
     assert not leftovers(out) and not list((out / ".mhbook-build" / "tmp").iterdir())
+
+
+# --- more caches and OS errors ---------------------------------------------------------------
+
+
+def test_a_full_tidy_table_cache_costs_a_reparse_not_a_failure(synthetic_data, tmp_path, monkeypatch, caplog):
+    import pandas as pd
+
+    def full(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"PAR1 half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    with caplog.at_level("WARNING"):
+        assert synthetic_table()["value"].iloc[0] == 1.5
+    assert "could not write" in caplog.text
+    assert not _table_files(tmp_path / "cache") and not leftovers(tmp_path / "cache")
+
+
+def test_a_full_dataset_cache_is_a_message_naming_it(synthetic_data, tmp_path, capsys, monkeypatch):
+    from mhbook import fetch
+
+    def full(target):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target.parent))
+
+    monkeypatch.setattr(fetch, "_temp_beside", full)
+    code, _, stderr = run_cli(["data", "fetch", "synthetic-faults"], capsys)
+    assert code == 1
+    assert_clear_error(stderr, "synthetic-faults", str(tmp_path / "cache"), "MHBOOK_CACHE")
+    assert not fetch.is_cached("synthetic-faults")
+
+
+def test_an_os_error_anywhere_is_one_line_and_verbose_shows_the_traceback(capsys, monkeypatch):
+    from mhbook import catalogue
+
+    def broken():
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/synthetic/catalogue.yaml")
+
+    monkeypatch.setattr(catalogue, "datasets", broken)
+    code, _, stderr = run_cli(["data", "list"], capsys)
+    assert code == 1
+    assert_clear_error(stderr, "/synthetic/catalogue.yaml", "permission")
+    code, _, stderr = run_cli(["--verbose", "data", "list"], capsys)
+    assert code == 1 and "Traceback" in stderr and "mhbook: error: /synthetic/catalogue.yaml" in stderr
