@@ -600,3 +600,48 @@ def test_an_os_error_anywhere_is_one_line_and_verbose_shows_the_traceback(capsys
     assert_clear_error(stderr, "/synthetic/catalogue.yaml", "permission")
     code, _, stderr = run_cli(["--verbose", "data", "list"], capsys)
     assert code == 1 and "Traceback" in stderr and "mhbook: error: /synthetic/catalogue.yaml" in stderr
+
+
+def test_an_export_killed_mid_write_keeps_the_old_document_and_the_next_export_clears_its_part(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    from mhbook.export import STALE_PART_S
+
+    site = tmp_path / "site"
+    path = export.download_path(site / FAKE_AREA.code, "docx")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"PK synthetic old document")
+    started = tmp_path / "started"
+    script = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from mhbook import export
+        from mhbook.areas import Area
+        def slow(document, path):  # synthetic writer: half a file, then a long pause
+            Path(path).write_bytes(b"PK half")
+            Path({str(started)!r}).touch()
+            time.sleep(60)
+        export.read_site = lambda site, area: object()
+        export.WRITERS["docx"] = slow
+        area = Area({FAKE_AREA.code!r}, "Synthetic Town", "E12000001", "Synthetic Region", ())
+        export.export_area(area, Path({str(site)!r}), "docx")
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "the export did not start"
+            time.sleep(0.05)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert path.read_bytes() == b"PK synthetic old document"
+    [part] = leftovers(site)  # a hidden temporary file, never the document itself
+    old = time.time() - STALE_PART_S - 1
+    os.utime(part, (old, old))
+    export.write_atomic(path, lambda tmp: Path(tmp).write_bytes(b"PK new"))
+    assert path.read_bytes() == b"PK new" and not leftovers(site)

@@ -12,8 +12,10 @@ another destination is given.
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from mhbook.areas import Area
@@ -64,6 +66,7 @@ def write_atomic(target: Path, write) -> Path:
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_parts(target)
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part" + target.suffix)
         os.close(fd)
     except OSError as exc:
@@ -79,6 +82,21 @@ def write_atomic(target: Path, write) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+#: A temporary document older than this (seconds) was left by a killed export.
+STALE_PART_S = 3600
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Remove temporary files of ``target`` left by exports that were killed mid-write."""
+    now = time.time()
+    for part in target.parent.glob(f".{glob.escape(target.name)}.*.part*"):
+        try:
+            if now - part.stat().st_mtime > STALE_PART_S:
+                part.unlink()
+        except OSError:
+            continue
 
 
 def _os_message(target: Path, exc: OSError) -> str:
