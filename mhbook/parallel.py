@@ -23,6 +23,7 @@ modules and their caches stay. ``mhbook.buildtrack`` records the datasets each n
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import io
 import logging
@@ -234,6 +235,39 @@ def execute_output(job: AreaJob, area: str, notebook: str, params: dict) -> list
     return []
 
 
+def _damaged_outputs(job: AreaJob) -> set[str]:
+    """The area's stored notebooks, not due to run, that cannot be read (truncated or damaged).
+
+    They are executed again, with a warning, rather than failing the site in Sphinx on
+    every build. A damaged England-level output is forgotten, so the next build runs it.
+    """
+    import json
+
+    from mhbook.buildcache import Store
+
+    store = Store(Path(job.out))
+    damaged = set()
+    for notebook in job.notebooks:
+        if notebook in job.execute:
+            continue
+        owner = job.shared.get(notebook, job.area_code)
+        path = store.output_dir(owner, notebook) / f"{notebook}.ipynb"
+        try:
+            with open(path, encoding="utf-8") as fh:
+                json.load(fh)
+            continue
+        except (OSError, ValueError) as exc:
+            why = f"{type(exc).__name__}: {exc}"
+        if owner == job.area_code:
+            log.warning("%s: the stored notebook %s cannot be read (%s); executing it again", job.area_code, path, why)
+            damaged.add(notebook)
+        else:
+            store.forget(owner, notebook)
+            raise OSError(errno.EIO, f"the stored England-level notebook cannot be read ({why}); it is executed "
+                          "again by the next build: run the same command again", str(path))
+    return damaged
+
+
 def run_area_job(job: AreaJob) -> AreaOutcome:
     """Bring one area up to date: execute stale notebooks, then stage its site (Sphinx,
     Word document, the PDF's print page) for the coordinating process to finish."""
@@ -243,8 +277,9 @@ def run_area_job(job: AreaJob) -> AreaOutcome:
     outcome = AreaOutcome(job.area_code)
     step = "notebooks"
     try:
+        damaged = _damaged_outputs(job)
         for notebook in job.notebooks:
-            if notebook in job.execute:
+            if notebook in job.execute or notebook in damaged:
                 step = notebook
                 failures = execute_output(job, job.area_code, notebook, {"area_code": job.area_code})
                 outcome.failures += failures
@@ -295,8 +330,6 @@ def run_shared_job(job: AreaJob, notebook: str) -> list[Failure]:
 
 def os_failure(exc: OSError) -> str:
     """An OS error met while building an area, as a line of the failure table."""
-    import errno
-
     where = exc.filename or "the output folder"
     what = exc.strerror or str(exc)
     if exc.errno == errno.ENOSPC:

@@ -357,6 +357,7 @@ def test_a_full_disk_fails_one_area_and_the_others_go_on(fake_registry, tmp_path
         return []
 
     monkeypatch.setattr(parallel, "execute_output", execute_output)
+    monkeypatch.setattr(parallel, "_settle_heap", lambda: None)  # the test process's collector stays as it is
     monkeypatch.setattr(build, "stage_site", lambda job: None)  # "the site in place is current"
     monkeypatch.setattr(build, "_executor", lambda jobs, scheduler, n: _Inline())
     monkeypatch.setattr(build, "write_index", lambda out: out / "index.html")
@@ -645,3 +646,26 @@ def test_an_export_killed_mid_write_keeps_the_old_document_and_the_next_export_c
     os.utime(part, (old, old))
     export.write_atomic(path, lambda tmp: Path(tmp).write_bytes(b"PK new"))
     assert path.read_bytes() == b"PK new" and not leftovers(site)
+
+
+def test_a_truncated_stored_notebook_is_executed_again_not_a_sphinx_failure(tmp_path, monkeypatch, caplog):
+    import json
+
+    from mhbook import build, buildcache, parallel
+
+    out = tmp_path / "site"
+    store = buildcache.Store(out)
+    for notebook, text in {"alpha": json.dumps({"cells": [], "synthetic": True}), "beta": '{"cells": [{"cell'}.items():
+        folder = store.output_dir(FAKE_AREA.code, notebook)
+        folder.mkdir(parents=True)
+        (folder / f"{notebook}.ipynb").write_text(text)  # synthetic; beta is truncated
+    ran = []
+    monkeypatch.setattr(parallel, "execute_output", lambda job, area, nb, params: ran.append(nb) or [])
+    monkeypatch.setattr(parallel, "_settle_heap", lambda: None)  # the test process's collector stays as it is
+    monkeypatch.setattr(build, "stage_site", lambda job: None)
+    job = parallel.AreaJob(FAKE_AREA.code, FAKE_AREA.name, str(out), str(tmp_path), ["alpha", "beta"], {}, {},
+                           "code", "catalogue")
+    with caplog.at_level("WARNING"):
+        outcome = parallel.run_area_job(job)
+    assert ran == ["beta"] and outcome.executed == ["beta"] and not outcome.failures
+    assert "beta.ipynb cannot be read" in caplog.text
