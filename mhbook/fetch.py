@@ -59,7 +59,7 @@ def settle_locations() -> None:
     for name in ("MHBOOK_MIRROR", "MHBOOK_CACHE"):
         raw = os.environ.get(name)
         if raw:
-            os.environ[name] = str(Path(raw).expanduser().absolute())
+            os.environ[name] = os.path.abspath(Path(raw).expanduser())  # also drops "..": a readable path
     mirror = os.environ.get("MHBOOK_MIRROR")
     if mirror and not Path(mirror).is_dir():
         raise FetchError(
