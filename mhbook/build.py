@@ -28,10 +28,12 @@ What makes it fast (see ``mhbook.parallel`` and ``mhbook.buildcache``):
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import shutil
+import signal
 import tempfile
 import threading
 from collections import Counter
@@ -47,8 +49,9 @@ import mhbook
 from mhbook import buildcache
 from mhbook.areas import Area
 from mhbook.buildcache import OutputKey, Store, replace_dir
-from mhbook.errors import MhbookError
-from mhbook.parallel import CELL_TIMEOUT_S, AreaJob, AreaOutcome, Failure, run_area_job, run_shared_job, sphinx_build
+from mhbook.errors import MhbookError, OutputError, UsageError
+from mhbook.parallel import (CELL_TIMEOUT_S, AreaJob, AreaOutcome, Failure, os_failure, run_area_job, run_shared_job,
+                             sphinx_build, worker_init)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,26 @@ class BookError(RuntimeError):
 
 class WorkerLostError(MhbookError):
     """A worker process died mid-build (killed, out of memory, or a crash in native code)."""
+
+
+class BuildInterrupted(BaseException):
+    """SIGTERM or SIGINT stopped the build; workers and staging folders are gone, finished sites stay.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so that no ``except Exception`` swallows it.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum  # 143 for SIGTERM, 130 for SIGINT, as a shell reports them
+
+    def __str__(self) -> str:
+        name = signal.Signals(self.signum).name
+        return (f"interrupted ({name}): the sites finished so far are in place and nothing half-built was left; "
+                "run the same command again to resume")
 
 
 def project_root() -> Path:
@@ -91,7 +114,8 @@ def notebook_names(root: Path | None = None, only: list[str] | None = None) -> l
     if only:
         unknown = sorted(set(only) - set(names))
         if unknown:
-            raise ValueError(f"--only {unknown}: not in _toc.yml; chapters are {names}")
+            raise UsageError(f"--only {', '.join(unknown)}: no such chapter in {root / '_toc.yml'}; "
+                             f"the chapters are {', '.join(names)}")
         names = [n for n in names if n in only]
     return [n for n in names if (root / "notebooks" / f"{n}.md").exists()]
 
@@ -244,7 +268,8 @@ def stage_site(job: AreaJob) -> StagedSite | None:
     key = _site_key(job)
     if store.site_current(job.area_code, key, out / job.area_code):
         return None
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{job.area_code}-", dir=out))
+    # The coordinating process's pid in the name: a dead build's staging is removed by the next.
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{job.area_code}-{job.build_pid or os.getpid()}-", dir=out))
     try:
         for page in _book_files(root)[:-2]:
             shutil.copy(page, staging / page.name)
@@ -341,7 +366,7 @@ def _plan(areas: list[Area], out: Path, only: list[str] | None):
 
     def job_for(code_: str, name: str, execute: dict[str, str]) -> AreaJob:
         return AreaJob(code_, name, str(out), str(root), names, execute, {nb: ENGLAND for nb in shared_nbs},
-                       code, cat)
+                       code, cat, build_pid=os.getpid())
 
     reasons: dict[tuple[str, str], str] = {}
     shared_exec = {}
@@ -378,7 +403,9 @@ class _Local:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(START_METHOD))
+        # Workers end when this process dies, however it dies (see parallel.worker_init).
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(START_METHOD),
+                                        initializer=worker_init, initargs=(os.getpid(),))
 
     def submit(self, func, *args) -> Future:
         return self.pool.submit(func, *args)
@@ -391,6 +418,38 @@ class _Local:
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def abort(self) -> None:
+        """Stop now: cancel what has not started and end the workers (an interrupted build)."""
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        for proc in processes:
+            with _quiet():
+                proc.terminate()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            with _quiet():
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(5)
+
+
+def _quiet():
+    import contextlib
+
+    return contextlib.suppress(Exception)
+
+
+#: Seconds to wait for a Dask scheduler to answer.
+SCHEDULER_TIMEOUT_S = 20
+
+
+def _check_scheduler_address(address: str) -> None:
+    """``[protocol://]host[:port]``, or stop with a message (a usage error)."""
+    host = r"(?:[^\s/:\[\]]+|\[[0-9a-fA-F:.]+\])"
+    if not re.fullmatch(rf"(?:[a-z]+://)?{host}(?::\d{{1,5}})?/?", address):
+        raise UsageError(f"--scheduler {address!r} is not a scheduler address: give one such as "
+                         "tcp://10.0.0.5:8786")
+
 
 class _Dask:
     """Area jobs submitted to a Dask distributed scheduler (workers need the shared ``out``)."""
@@ -398,7 +457,14 @@ class _Dask:
     def __init__(self, address: str):
         from distributed import Client
 
-        self.client = Client(address)
+        _check_scheduler_address(address)
+        try:
+            self.client = Client(address, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, ValueError, TypeError) as exc:  # refused, timed out, unknown host or protocol
+            raise MhbookError(
+                f"--scheduler {address}: no Dask scheduler answered within {SCHEDULER_TIMEOUT_S} s "
+                f"({type(exc).__name__}: {exc}). Start one (dask scheduler) or check the address; without "
+                "--scheduler the build runs on this machine") from exc
 
     def submit(self, func, *args) -> Future:
         return self.client.submit(func, *args, pure=False)
@@ -410,6 +476,10 @@ class _Dask:
 
     def close(self) -> None:
         self.client.close()
+
+    def abort(self) -> None:
+        with _quiet():
+            self.client.close(timeout=5)
 
 
 def _executor(jobs: int, scheduler: str | None, n: int):
@@ -432,13 +502,25 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     from mhbook.fetch import settle_locations
 
     settle_locations()  # workers and notebooks run elsewhere: relative data paths must be absolute
+    notebook_names(project_root(), only)  # an unknown --only chapter stops here, before anything is written
+    if scheduler:
+        _check_scheduler_address(scheduler)
     resolved = registry.all_areas() if everything else list(dict.fromkeys(registry.get(q) for q in queries))
     out = Path(out).resolve()  # notebooks run in other folders: relative paths would break
-    out.mkdir(parents=True, exist_ok=True)
+    _writable_output(out)
+    clean_leftovers(out, workers=scheduler is None)
     england, area_jobs, reasons, up_to_date = _plan(resolved, out, only)
     by_code = {a.code: a for a in resolved}
     results: list[AreaResult] = []
-    executor = _executor(jobs or os.cpu_count() or 1, scheduler, len(area_jobs))
+    with _stop_on_signals():
+        executor = _executor(jobs or os.cpu_count() or 1, scheduler, len(area_jobs))
+        return _build(executor, out, england, area_jobs, reasons, up_to_date, by_code, results, everything,
+                      on_area)
+
+
+def _build(executor, out: Path, england: AreaJob, area_jobs: list[AreaJob], reasons, up_to_date: int,
+           by_code: dict[str, Area], results: list[AreaResult], everything: bool,
+           on_area: Callable[[AreaResult, int, int], None] | None) -> BuildReport:
     # Workers leave each site staged; one thread here prints the PDFs (one browser for
     # the build, not one per worker) and moves the sites into place.
     finisher = _Finisher(out)
@@ -465,10 +547,109 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
             f"a worker process stopped unexpectedly (killed, out of memory, or a crash in native code) with "
             f"{len(left)} area(s) unfinished ({', '.join(left[:5])}{', ...' if len(left) > 5 else ''}); the sites "
             "finished so far are in place: run the same command again to resume") from exc
+    except BaseException:  # interrupted (or an unexpected error): stop the workers now, not after their areas
+        executor.abort()
+        if isinstance(executor, _Local):
+            clean_leftovers(out)  # the stopped workers' notebook folders
+        raise
     finally:
         finisher.close()
         executor.close()
+        _remove_own_staging(out)
     return BuildReport(results, reasons, up_to_date, write_index(out))
+
+
+def _writable_output(out: Path) -> None:
+    """Make ``out`` and prove it writable, or stop with a message naming it (before any work)."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file, not a folder: name a folder for the sites "
+                          "(it is created if missing)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".mhbook-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        hint = {errno.EROFS: "it is on a read-only file system", errno.ENOSPC: "its disk is full",
+                errno.ENOTDIR: "part of the path is a file", errno.EEXIST: "part of the path is a file"}
+        why = hint.get(exc.errno, exc.strerror or str(exc))
+        raise OutputError(f"--out {out}: cannot write there ({why}); choose a folder you can write to") from exc
+
+
+_LEFTOVER = re.compile(r"^\.(staging|old)-(.+?)-(\d+)(?:-[a-z0-9_]+)?$")
+_WORKDIR = re.compile(r"-(\d+)-[a-z0-9_]+$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    try:  # a zombie has ended (an init that does not reap, in a container, keeps it listed)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def clean_leftovers(out: Path, *, workers: bool = True) -> list[Path]:
+    """Remove what a killed build left in ``out``: staging folders and half-replaced sites
+    of coordinating processes that are no longer running, and (``workers``) the notebook
+    working folders of dead local workers. A site caught between its old and new folder is
+    restored from the old one. Returns what was removed or restored."""
+    cleaned = []
+    for path in sorted(out.glob(".staging-*")) + sorted(out.glob(".old-*")):
+        m = _LEFTOVER.match(path.name)
+        if m and _alive(int(m.group(3))):
+            continue  # another build, still running
+        if m and m.group(1) == "old" and not (out / m.group(2)).exists():
+            os.replace(path, out / m.group(2))  # killed between the two renames of replace_dir
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        cleaned.append(path)
+    tmp = Store(out).root / "tmp"
+    if workers and tmp.is_dir():
+        for path in tmp.iterdir():
+            m = _WORKDIR.search(path.name)
+            if not m or not _alive(int(m.group(1))):
+                shutil.rmtree(path, ignore_errors=True)
+                cleaned.append(path)
+    if cleaned:
+        log.info("removed %d folder(s) left by an earlier, stopped build in %s", len(cleaned), out)
+    return cleaned
+
+
+def _remove_own_staging(out: Path) -> None:
+    for path in out.glob(f".staging-*-{os.getpid()}-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class _stop_on_signals:
+    """While building, SIGTERM and SIGINT raise ``BuildInterrupted`` in the main thread, so the
+    build stops its workers and removes its staging folders before the process ends."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __enter__(self):
+        self.previous = {}
+        if threading.current_thread() is not threading.main_thread():
+            return self  # signals are delivered to the main thread only
+
+        def handler(signum, frame):
+            for sig in self.SIGNALS:  # the first signal wins; the cleanup is not interrupted again
+                signal.signal(sig, signal.SIG_IGN)
+            raise BuildInterrupted(signum)
+
+        for sig in self.SIGNALS:
+            self.previous[sig] = signal.signal(sig, handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, previous in self.previous.items():
+            signal.signal(sig, previous)
 
 
 def _run(executor, finisher: _Finisher, england: AreaJob, area_jobs: list[AreaJob], results: list[AreaResult],
@@ -508,6 +689,8 @@ class _Finisher:
                 outcome.site = str(finish_site(self.out, staged))
             except BookError as exc:
                 outcome.failures.append(Failure(outcome.area_code, "documents", str(exc)))
+            except OSError as exc:  # e.g. a full disk: this area fails, the others go on
+                outcome.failures.append(Failure(outcome.area_code, "site", os_failure(exc)))
             outcome.staged = None
             record(outcome)
 

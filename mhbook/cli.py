@@ -28,7 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mhbook import catalogue, fetch
-from mhbook.errors import MhbookError, UnknownAreaError
+from mhbook.errors import MhbookError, UnknownAreaError, UsageError
 
 app = typer.Typer(
     name="mhbook",
@@ -42,12 +42,15 @@ app.add_typer(data_app, name="data")
 
 out = Console()
 err = Console(stderr=True)
+_verbose = False  # --verbose: errors also show their traceback
 
 
 @app.callback()
 def _options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each copy and download.")] = False,
 ) -> None:
+    global _verbose
+    _verbose = verbose
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
@@ -143,7 +146,8 @@ def data_fetch(
 def data_verify(
     ids: Annotated[Optional[list[str]], typer.Argument(help="Dataset ids (default: every dataset).")] = None,
 ) -> None:
-    """Re-hash every dataset (fetching what is missing); print OK/FAILED and exit 1 if any failed."""
+    """Re-hash every dataset (fetching what is missing); print OK/FAILED and exit 1 if any failed.
+    Also reads every cached tidy table and removes those that cannot be read (they are parsed again)."""
     selected = _selected(ids)
     table = Table(title="sha256 verification")
     table.add_column("id", no_wrap=True)
@@ -161,6 +165,13 @@ def data_verify(
             else:
                 table.add_row(ds.id, "[green]OK[/green]", ds.sha256[:16])
     out.print(table)
+    from mhbook import tables  # imports pandas: only here
+
+    with err.status("reading the tidy-table cache..."):
+        readable, removed = tables.verify_cache()
+    out.print(f"tidy-table cache {tables.tables_dir()}: {readable} table(s) read in full"
+              + (f"; repaired by removing {len(removed)}: {'; '.join(removed)}" if removed else ""),
+              markup=False, highlight=False, soft_wrap=True)
     if failed:
         err.print(f"mhbook: error: {failed} of {len(selected)} dataset(s) failed verification", highlight=False)
         raise typer.Exit(1)
@@ -210,26 +221,16 @@ def build_cmd(
     """
     from pathlib import Path
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from mhbook import build
 
     if not areas and not all_areas:
         err.print("mhbook: error: name one or more areas, or use --all", highlight=False)
         raise typer.Exit(2)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err) as progress:
-        task = progress.add_task("planning", total=None)
-
-        def done(result, i: int, total: int) -> None:
-            state = "failed" if result.failures else "done"
-            progress.update(task, total=total, completed=i, description=f"{result.area.name}: {state}")
-
-        report = build.build_areas(areas or [], Path(out_dir), only=only, everything=all_areas, jobs=jobs,
-                                   scheduler=scheduler, on_area=done)
-        failed_areas = sorted({f.area for f in report.failures})
-        progress.update(task, description=f"built {len(report.results) - len(failed_areas)}, "
-                                          f"failed {len(failed_areas)}")
+    try:
+        report = _build_with_progress(build, areas, Path(out_dir), only, all_areas, jobs, scheduler)
+    except build.BuildInterrupted as exc:  # SIGTERM or SIGINT: workers and staging are already gone
+        err.print(f"mhbook: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_status)
     _print_changes(report)
     for r in report.results:
         if r.site and not r.failures:
@@ -240,6 +241,26 @@ def build_cmd(
     if failures:
         _print_failures(failures, Path(out_dir))
         raise typer.Exit(1)
+
+
+def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler):
+    """Run ``build.build_areas`` with a progress bar on stderr; return its report."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err) as progress:
+        task = progress.add_task("planning", total=None)
+
+        def done(result, i: int, total: int) -> None:
+            state = "failed" if result.failures else "done"
+            progress.update(task, total=total, completed=i, description=f"{result.area.name}: {state}")
+
+        report = build.build_areas(areas or [], out_dir, only=only, everything=all_areas, jobs=jobs,
+                                   scheduler=scheduler, on_area=done)
+        failed_areas = sorted({f.area for f in report.failures})
+        progress.update(task, description=f"built {len(report.results) - len(failed_areas)}, "
+                                          f"failed {len(failed_areas)}")
+    return report
 
 
 def _print_failures(failures, out_dir) -> None:
@@ -313,13 +334,45 @@ def _message(exc: MhbookError) -> str:
     return text
 
 
+def _os_message(exc: OSError) -> str:
+    """An OS error as one sentence naming the file, and what to do."""
+    import errno
+
+    where = exc.filename if exc.filename is not None else "a file"
+    what = exc.strerror or str(exc)
+    hints = {
+        errno.ENOSPC: "free some space on that device (or use another folder) and run the command again",
+        errno.EROFS: "that file system is read-only: choose a writable folder",
+        errno.EACCES: "check its permissions, or choose a folder you can write to",
+        errno.EPERM: "check its permissions, or choose a folder you can write to",
+        errno.ENOENT: "check the path",
+        errno.EEXIST: "it is in the way: move it, or choose another path",
+        errno.ENOTDIR: "a file is where a folder is expected: choose another path",
+        errno.EISDIR: "a folder is where a file is expected: name a file",
+    }
+    hint = hints.get(exc.errno, "check the path and run the command again")
+    return f"{where}: {what}; {hint}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``mhbook`` script: run ``app``; any MhbookError becomes one line on stderr, exit 1.
+    """Entry point of the ``mhbook`` script: run ``app``; any MhbookError becomes one line on stderr, exit 1
+    (exit 2 for a ``UsageError``), as does an OS error (a full disk, a read-only or missing folder).
 
     Typer's standalone mode handles success, ``--help`` and usage errors (exit 2) itself.
+    ``--verbose`` also prints the traceback.
     """
     try:
         app(args=argv, prog_name="mhbook")
     except MhbookError as exc:
-        err.print(f"mhbook: error: {_message(exc)}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(1)
+        _fail(_message(exc), 2 if isinstance(exc, UsageError) else 1)
+    except OSError as exc:
+        _fail(_os_message(exc), 1)
+
+
+def _fail(message: str, status: int) -> None:
+    if _verbose:
+        import traceback
+
+        traceback.print_exc()
+    err.print(f"mhbook: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    sys.exit(status)

@@ -34,3 +34,11 @@ class UnknownAreaError(MhbookError, LookupError):
 
 class InsufficientDataError(MhbookError):
     """The data cannot support the requested statistic or comparison."""
+
+
+class UsageError(MhbookError):
+    """A command-line option or argument that cannot work (exit status 2)."""
+
+
+class OutputError(MhbookError):
+    """A file or folder mhbook must write cannot be written (read-only, full, or not a folder)."""

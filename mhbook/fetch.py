@@ -6,10 +6,13 @@ cache is first written to a temporary file beside its target, hashed (sha256) an
 compared with the catalogue, and only then renamed into place, so a failed,
 interrupted or tampered fetch never leaves a file that is later trusted.
 
-A verified file gets a marker (``<file>.verified``: sha256, size and mtime). A later
-``fetch`` trusts a cached file without re-hashing only while the marker still matches
-its size and mtime and the catalogue's sha256; ``verify`` always re-hashes. A cached
-file that fails is discarded and fetched again.
+A verified file gets a marker (``<file>.verified``: sha256, size, mtime, inode and
+ctime). A later ``fetch`` trusts a cached file without re-hashing only while the marker
+still matches the file and the catalogue's sha256; ``verify`` always re-hashes. The
+ctime (which users cannot set, and which any write, ``touch -m``, chmod or rename
+updates) and the inode catch a file changed in place with its size and mtime kept. A
+cached file that fails is discarded, with every tidy table parsed from it
+(``mhbook.tables.invalidate``), and fetched again.
 
 Environment:
   ``MHBOOK_CACHE``          cache folder (default: the OS user cache, via platformdirs)
@@ -56,7 +59,7 @@ def settle_locations() -> None:
     for name in ("MHBOOK_MIRROR", "MHBOOK_CACHE"):
         raw = os.environ.get(name)
         if raw:
-            os.environ[name] = str(Path(raw).expanduser().absolute())
+            os.environ[name] = os.path.abspath(Path(raw).expanduser())  # also drops "..": a readable path
     mirror = os.environ.get("MHBOOK_MIRROR")
     if mirror and not Path(mirror).is_dir():
         raise FetchError(
@@ -121,6 +124,17 @@ def _dataset(dataset: str | Dataset) -> Dataset:
 
 
 def _obtain(ds: Dataset, *, rehash: bool, progressbar: bool | Any) -> Path:
+    try:
+        return _obtain_in(ds, rehash=rehash, progressbar=progressbar)
+    except OSError as exc:  # the cache cannot be written: full, read-only, not a folder
+        where = exc.filename or cache_dir()
+        raise FetchError(
+            f"{ds.id}: cannot write the cache at {where} ({exc.strerror or exc}); free some space, fix its "
+            f"permissions, or point MHBOOK_CACHE at a writable folder"
+        ) from exc
+
+
+def _obtain_in(ds: Dataset, *, rehash: bool, progressbar: bool | Any) -> Path:
     target = cached_path(ds)
     if _cache_ok(ds, target, rehash=rehash):
         return target
@@ -142,7 +156,13 @@ def _marker_matches(ds: Dataset, target: Path) -> bool:
         st = target.stat()
     except (OSError, ValueError):
         return False
-    return marker == {"sha256": ds.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return marker == _identity(ds, st)
+
+
+def _identity(ds: Dataset, st: os.stat_result) -> dict:
+    """What a marker records of a verified file: any change to it means re-hashing."""
+    return {"sha256": ds.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino,
+            "ctime_ns": st.st_ctime_ns}
 
 
 def _cache_ok(ds: Dataset, target: Path, *, rehash: bool) -> bool:
@@ -150,21 +170,26 @@ def _cache_ok(ds: Dataset, target: Path, *, rehash: bool) -> bool:
         return False
     if not rehash and _marker_matches(ds, target):
         return True
-    got = sha256_of(target)
+    try:
+        got = sha256_of(target)
+    except OSError as exc:
+        got = f"unreadable ({exc.strerror or exc})"
     if got == ds.sha256:
         _write_marker(ds, target)
         return True
     # Our own cache holds wrong bytes (damaged, edited, or an older version of the
-    # dataset): never use them; fetch a verified copy instead.
+    # dataset): never use them, nor any table parsed from them; fetch a verified copy instead.
     log.warning("%s: cached %s has sha256 %s, expected %s; discarding it", ds.id, target, got, ds.sha256)
     _marker_path(target).unlink(missing_ok=True)
     target.unlink(missing_ok=True)
+    from mhbook import tables  # tables imports this module
+
+    tables.invalidate(ds.id)
     return False
 
 
 def _write_marker(ds: Dataset, target: Path) -> None:
-    st = target.stat()
-    text = json.dumps({"sha256": ds.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+    text = json.dumps(_identity(ds, target.stat()))
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -195,10 +220,17 @@ def _from_mirror(ds: Dataset, target: Path) -> str | None:
     src = Path(mirror) / ds.file
     if not src.is_file():
         return f"{ds.file} is not in the mirror {mirror}"
+    try:
+        fin = open(src, "rb")
+    except OSError as exc:
+        raise FetchError(
+            f"{src}: the mirror copy of {ds.id} cannot be read ({exc.strerror or exc}); fix its permissions "
+            f"(e.g. chmod a+r), or unset MHBOOK_MIRROR to download it"
+        ) from exc
     tmp = _temp_beside(target)
     try:
         h = hashlib.sha256()
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+        with fin, open(tmp, "wb") as fout:
             for block in iter(lambda: fin.read(1 << 20), b""):
                 h.update(block)
                 fout.write(block)

@@ -23,12 +23,16 @@ modules and their caches stay. ``mhbook.buildtrack`` records the datasets each n
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import io
 import logging
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +68,7 @@ class AreaJob:
     code: str
     catalogue: str
     build_site: bool = True
+    build_pid: int = 0  # the coordinating process: names its staging folders, so a dead build's are known
 
 
 @dataclass
@@ -74,6 +79,42 @@ class AreaOutcome:
     site: str | None = None
     staged: object | None = None  # a ``build.StagedSite`` for the coordinating process to finish
     seconds: float = 0.0
+
+
+#: How often (seconds) a worker checks that the process that started it is still alive.
+WATCHDOG_INTERVAL_S = 1.0
+_PR_SET_PDEATHSIG = 1
+
+
+def worker_init(parent_pid: int) -> None:
+    """Initializer of every local build worker: end with the coordinating process.
+
+    A worker whose parent is killed (SIGKILL, or SIGTERM in CI) must not finish its area,
+    write into the output folder and then wait forever. On Linux the kernel sends it
+    SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``); everywhere, a daemon
+    thread checks the parent's pid every ``WATCHDOG_INTERVAL_S`` and ends the process.
+    SIGINT is ignored: a Ctrl-C reaches the whole process group, and the coordinating
+    process stops its workers itself.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl here: the watchdog still ends the worker
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCHDOG_INTERVAL_S)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="mhbook-parent-watchdog", daemon=True).start()
 
 
 def clear_namespace() -> None:
@@ -172,7 +213,8 @@ def execute_output(job: AreaJob, area: str, notebook: str, params: dict) -> list
     store = Store(out)
     src = root / "notebooks" / f"{notebook}.md"
     key = OutputKey.for_notebook(area, notebook, src, params)
-    workdir = Path(tempfile.mkdtemp(prefix=f"{area}-{notebook}-", dir=store.tmp_dir()))
+    # The worker's pid in the name: a folder left by a killed worker is known (build.clean_leftovers).
+    workdir = Path(tempfile.mkdtemp(prefix=f"{area}-{notebook}-{os.getpid()}-", dir=store.tmp_dir()))
     nb = prepare_notebook(src, params)
     try:
         reads = run_notebook(job, nb, workdir)
@@ -184,9 +226,46 @@ def execute_output(job: AreaJob, area: str, notebook: str, params: dict) -> list
         shutil.rmtree(workdir, ignore_errors=True)
         error = str(exc) if isinstance(exc, CellError) else f"{type(exc).__name__}: {exc}"
         return [Failure(job.area_code, notebook, error)]
-    nbformat.write(nb, workdir / f"{notebook}.ipynb")
-    store.commit(key, workdir, reads)
+    try:
+        nbformat.write(nb, workdir / f"{notebook}.ipynb")
+        store.commit(key, workdir, reads)
+    except BaseException:  # e.g. a full disk: leave no half-written folder behind
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     return []
+
+
+def _damaged_outputs(job: AreaJob) -> set[str]:
+    """The area's stored notebooks, not due to run, that cannot be read (truncated or damaged).
+
+    They are executed again, with a warning, rather than failing the site in Sphinx on
+    every build. A damaged England-level output is forgotten, so the next build runs it.
+    """
+    import json
+
+    from mhbook.buildcache import Store
+
+    store = Store(Path(job.out))
+    damaged = set()
+    for notebook in job.notebooks:
+        if notebook in job.execute:
+            continue
+        owner = job.shared.get(notebook, job.area_code)
+        path = store.output_dir(owner, notebook) / f"{notebook}.ipynb"
+        try:
+            with open(path, encoding="utf-8") as fh:
+                json.load(fh)
+            continue
+        except (OSError, ValueError) as exc:
+            why = f"{type(exc).__name__}: {exc}"
+        if owner == job.area_code:
+            log.warning("%s: the stored notebook %s cannot be read (%s); executing it again", job.area_code, path, why)
+            damaged.add(notebook)
+        else:
+            store.forget(owner, notebook)
+            raise OSError(errno.EIO, f"the stored England-level notebook cannot be read ({why}); it is executed "
+                          "again by the next build: run the same command again", str(path))
+    return damaged
 
 
 def run_area_job(job: AreaJob) -> AreaOutcome:
@@ -196,19 +275,26 @@ def run_area_job(job: AreaJob) -> AreaOutcome:
 
     started = time.perf_counter()
     outcome = AreaOutcome(job.area_code)
-    for notebook in job.notebooks:
-        if notebook in job.execute:
-            failures = execute_output(job, job.area_code, notebook, {"area_code": job.area_code})
-            outcome.failures += failures
-            if not failures:
-                outcome.executed.append(notebook)
-    if not outcome.failures and job.build_site:
-        try:
-            outcome.staged = build.stage_site(job)
-            if outcome.staged is None:  # unchanged: the site in place is current
-                outcome.site = str(Path(job.out) / job.area_code)
-        except build.BookError as exc:
-            outcome.failures.append(Failure(job.area_code, "jupyter-book", str(exc)))
+    step = "notebooks"
+    try:
+        damaged = _damaged_outputs(job)
+        for notebook in job.notebooks:
+            if notebook in job.execute or notebook in damaged:
+                step = notebook
+                failures = execute_output(job, job.area_code, notebook, {"area_code": job.area_code})
+                outcome.failures += failures
+                if not failures:
+                    outcome.executed.append(notebook)
+        if not outcome.failures and job.build_site:
+            step = "jupyter-book"
+            try:
+                outcome.staged = build.stage_site(job)
+                if outcome.staged is None:  # unchanged: the site in place is current
+                    outcome.site = str(Path(job.out) / job.area_code)
+            except build.BookError as exc:
+                outcome.failures.append(Failure(job.area_code, "jupyter-book", str(exc)))
+    except OSError as exc:  # e.g. a full disk: this area fails, the build goes on
+        outcome.failures.append(Failure(job.area_code, step, os_failure(exc)))
     _settle_heap()
     outcome.seconds = time.perf_counter() - started
     return outcome
@@ -236,7 +322,20 @@ def _settle_heap() -> None:
 
 def run_shared_job(job: AreaJob, notebook: str) -> list[Failure]:
     """Execute an England-level notebook once (no parameters), for every site to share."""
-    return execute_output(job, job.area_code, notebook, {})
+    try:
+        return execute_output(job, job.area_code, notebook, {})
+    except OSError as exc:
+        return [Failure(job.area_code, notebook, os_failure(exc))]
+
+
+def os_failure(exc: OSError) -> str:
+    """An OS error met while building an area, as a line of the failure table."""
+    where = exc.filename or "the output folder"
+    what = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        return (f"{where}: {what}: the disk is full; the area's previous site is unchanged. Free some space "
+                "and run the same command again to resume")
+    return f"{where}: {what} ({type(exc).__name__}); the area's previous site is unchanged"
 
 
 def sphinx_build(source: Path, html: Path) -> None:

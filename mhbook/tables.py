@@ -7,6 +7,14 @@ of each dataset it reads, the loader's source code and the mhbook version, so a
 refreshed dataset or a changed loader is re-parsed and nothing stale is reused.
 Writes are atomic (temporary file, then rename). Loaders must be pure functions of
 their datasets and keyword arguments, and keep their helpers in the same module.
+
+The cache heals: a table file that cannot be read (truncated, damaged) is discarded
+with a warning naming it and parsed again, and a failed write only costs the next
+process a re-parse. Beside each table a ``<table>.deps.json`` names the datasets it was
+parsed from, so when ``mhbook.fetch`` finds a cached dataset's bytes wrong (and
+replaces them) every table built from it is discarded too (``invalidate``); a table
+without that record counts as built from every dataset. ``verify_cache`` (run by
+``mhbook data verify``) reads every table and removes those that cannot be read.
 """
 
 from __future__ import annotations
@@ -15,8 +23,10 @@ import functools
 import hashlib
 import inspect
 import json
+import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +35,12 @@ import pandas as pd
 import mhbook
 from mhbook import catalogue
 from mhbook.fetch import cache_dir
+
+log = logging.getLogger(__name__)
+
+_DEPS = ".deps.json"
+#: Temporary files older than this (seconds) are leftovers of a killed process.
+STALE_TMP_S = 3600
 
 
 def _key(func: Callable, dataset_ids: tuple[str, ...], kwargs: dict) -> str:
@@ -39,8 +55,28 @@ def _key(func: Callable, dataset_ids: tuple[str, ...], kwargs: dict) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
-def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+def tables_dir() -> Path:
+    return cache_dir() / "tables"
+
+
+def _deps_path(path: Path) -> Path:
+    return path.with_name(path.name + _DEPS)
+
+
+def _write_text_atomic(text: str, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _write_atomic(df: pd.DataFrame, path: Path, dataset_ids: tuple[str, ...] = ()) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    _write_text_atomic(json.dumps({"datasets": sorted(dataset_ids)}), _deps_path(path))
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)
     try:
@@ -49,6 +85,73 @@ def _write_atomic(df: pd.DataFrame, path: Path) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _discard(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    _deps_path(path).unlink(missing_ok=True)
+
+
+def _depends_on(path: Path) -> set[str] | None:
+    """The dataset ids the table at ``path`` was parsed from; None if unknown."""
+    try:
+        return set(json.loads(_deps_path(path).read_text("utf-8"))["datasets"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def invalidate(dataset_id: str) -> list[Path]:
+    """Discard every cached table parsed from ``dataset_id`` (or from unknown datasets).
+
+    Called by ``mhbook.fetch`` when a cached copy of the dataset turns out to hold the
+    wrong bytes: a table parsed from them must not outlive them. Returns what was removed.
+    """
+    removed = []
+    folder = tables_dir()
+    if not folder.is_dir():
+        return removed
+    for path in sorted(folder.glob("*.parquet")):
+        deps = _depends_on(path)
+        if deps is None or dataset_id in deps:
+            _discard(path)
+            removed.append(path)
+    if removed:
+        log.warning("%s: discarded %d tidy table(s) parsed from it: %s", dataset_id, len(removed),
+                    ", ".join(p.name for p in removed))
+    return removed
+
+
+def verify_cache() -> tuple[int, list[str]]:
+    """Read every cached table in full; remove those that cannot be read and stale temporary files.
+
+    Returns (tables that read correctly, descriptions of what was removed).
+    """
+    import pyarrow.parquet as pq
+
+    folder = tables_dir()
+    ok, removed = 0, []
+    if not folder.is_dir():
+        return ok, removed
+    for path in sorted(folder.glob("*.parquet")):
+        try:
+            pq.read_table(path)
+        except Exception as exc:  # any failure to read means the file is damaged
+            _discard(path)
+            removed.append(f"{path.name} (unreadable: {type(exc).__name__}; it is parsed again when next needed)")
+        else:
+            ok += 1
+    now = time.time()
+    for path in folder.glob("*.tmp"):
+        try:
+            if now - path.stat().st_mtime > STALE_TMP_S:
+                path.unlink()
+                removed.append(f"{path.name} (a temporary file left by a stopped process)")
+        except OSError:
+            continue
+    for deps in folder.glob(f"*.parquet{_DEPS}"):
+        if not deps.with_name(deps.name.removesuffix(_DEPS)).exists():
+            deps.unlink(missing_ok=True)
+    return ok, removed
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -76,11 +179,20 @@ def tidy_table(*dataset_ids: str) -> Callable:
         @functools.lru_cache(maxsize=32)
         def cached(frozen_kwargs: tuple) -> pd.DataFrame:
             kwargs = dict(frozen_kwargs)
-            path = cache_dir() / "tables" / f"{func.__name__}-{_key(func, dataset_ids, kwargs)}.parquet"
+            path = tables_dir() / f"{func.__name__}-{_key(func, dataset_ids, kwargs)}.parquet"
             if path.exists():
-                return _read(path)
+                try:
+                    return _read(path)
+                except Exception as exc:  # truncated or damaged: a cache miss, never a failure
+                    log.warning("tidy-table cache: %s cannot be read (%s: %s); discarding it and parsing %s again",
+                                path, type(exc).__name__, exc, ", ".join(dataset_ids))
+                    _discard(path)
             df = func(**kwargs)
-            _write_atomic(df, path)
+            try:
+                _write_atomic(df, path, dataset_ids)
+            except OSError as exc:  # a full or read-only cache: the table is still good for this process
+                log.warning("tidy-table cache: could not write %s (%s); it will be parsed again next time",
+                            path, exc.strerror or exc)
             return df
 
         @functools.wraps(func)

@@ -272,14 +272,27 @@ def test_damaged_cache_file_is_discarded_and_fetched_again(server, cache, tmp_pa
     assert hits["/files/synthetic-good.csv"] == 2
 
 
-def test_verify_rehashes_what_the_marker_would_trust(server, cache, tmp_path):
+def test_a_same_size_same_mtime_change_is_caught_by_fetch(server, cache, tmp_path):
     base, hits = server
     ds = _catalogue(tmp_path, base)["synthetic-good"]
     path = fetch(ds)
     st = path.stat()
     path.write_bytes(GOOD.replace(b"1.5", b"9.9", 1))  # same size; restore the mtime too
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert fetch(ds) == path and path.read_bytes() != GOOD  # documented: fetch trusts the marker
+    assert not is_cached(ds)  # the ctime moved: the marker no longer vouches for the file
+    assert fetch(ds).read_bytes() == GOOD  # re-hashed, discarded and fetched again
+    assert hits["/files/synthetic-good.csv"] == 2 and sha256_of(path) == GOOD_SHA
+
+
+def test_verify_rehashes_what_the_marker_would_trust(server, cache, tmp_path, monkeypatch):
+    base, hits = server
+    ds = _catalogue(tmp_path, base)["synthetic-good"]
+    path = fetch(ds)
+    marker = fetch_mod._identity(ds, path.stat())
+    path.write_bytes(GOOD.replace(b"1.5", b"9.9", 1))
+    # Only a forged marker (matching the changed file) is trusted by fetch; verify re-hashes anyway.
+    monkeypatch.setattr(fetch_mod, "_identity", lambda ds, st: marker)
+    assert fetch(ds) == path and path.read_bytes() != GOOD
     assert verify(ds).read_bytes() == GOOD  # verify re-hashes, discards and re-fetches
     assert hits["/files/synthetic-good.csv"] == 2 and sha256_of(path) == GOOD_SHA
 

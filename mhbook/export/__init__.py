@@ -11,9 +11,15 @@ another destination is given.
 
 from __future__ import annotations
 
+import errno
+import glob
+import os
+import tempfile
+import time
 from pathlib import Path
 
 from mhbook.areas import Area
+from mhbook.errors import OutputError
 from mhbook.export.document import ExportDocument, SiteError, read_site
 from mhbook.export.docx import write_docx
 from mhbook.export.pdf import ConverterError, write_pdf
@@ -33,12 +39,72 @@ def download_path(site: Path, fmt: str) -> Path:
 def export_area(area: Area, out: Path, fmt: str, dest: Path | None = None) -> Path:
     """Write ``area``'s book as ``fmt`` ("docx" or "pdf") from its site in ``out/<code>``.
 
-    Returns the file written: ``dest`` if given, else the site's download path.
+    Returns the file written: ``dest`` if given, else the site's download path. The
+    document is written to a temporary file beside it and renamed into place, so an
+    interrupted or failed export leaves the previous document whole.
     Raises SiteError when the site is missing or incomplete, ConverterError when
-    Chromium cannot print the PDF.
+    Chromium cannot print the PDF, OutputError when the destination cannot be written.
     """
     if fmt not in WRITERS:
         raise ValueError(f"export format {fmt!r}: expected one of {list(WRITERS)}")
     site = Path(out) / area.code
+    target = Path(dest) if dest else download_path(site, fmt)
+    if target.is_dir():
+        raise OutputError(f"--to {target} is a folder: name the file to write, for example "
+                          f"{target / Path(DOWNLOADS[fmt]).name}")
     document = read_site(site, area)
-    return WRITERS[fmt](document, Path(dest) if dest else download_path(site, fmt))
+    return write_atomic(target, lambda tmp: WRITERS[fmt](document, tmp))
+
+
+def write_atomic(target: Path, write) -> Path:
+    """Call ``write(tmp)`` with a temporary path beside ``target``, then rename it to ``target``.
+
+    The old ``target`` stays whole until the new file is complete (flushed to disk); on any
+    failure the temporary file is removed. An OS error becomes an ``OutputError`` naming
+    ``target``.
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_parts(target)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part" + target.suffix)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(_os_message(target, exc)) from exc
+    tmp = Path(name)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(_os_message(target, exc)) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+#: A temporary document older than this (seconds) was left by a killed export.
+STALE_PART_S = 3600
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Remove temporary files of ``target`` left by exports that were killed mid-write."""
+    now = time.time()
+    for part in target.parent.glob(f".{glob.escape(target.name)}.*.part*"):
+        try:
+            if now - part.stat().st_mtime > STALE_PART_S:
+                part.unlink()
+        except OSError:
+            continue
+
+
+def _os_message(target: Path, exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        hint = "free some space on that device or write elsewhere (--to)"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = "choose a writable location (--to)"
+    else:
+        hint = "check the path and try again"
+    return f"cannot write {target}: {what}; the previous file (if any) is unchanged: {hint}"
