@@ -144,9 +144,9 @@ def _gap(area: Area, period: str) -> Finding:
     fp = comparison.footprint(area.code, period)
     numbers = {"kf5_group_value": float(r["group value"]), "kf5_overall": float(r["overall value"]),
                "kf5_gap": float(r["gap (percentage points)"]), "kf5_people": int(r["people"])}
-    cells = {"kf5_group_value": ("outcome-gaps.csv", "group", r["group"], "group value", f"{r['group value']:.1f}"),
-             "kf5_overall": ("outcome-gaps.csv", "group", r["group"], "overall value", f"{r['overall value']:.1f}"),
-             "kf5_gap": ("outcome-gaps.csv", "group", r["group"], "gap (percentage points)",
+    cells = {"kf5_group_value": ("widest-outcome-shortfalls.csv", "group", r["group"], "group value", f"{r['group value']:.1f}"),
+             "kf5_overall": ("widest-outcome-shortfalls.csv", "group", r["group"], "overall value", f"{r['overall value']:.1f}"),
+             "kf5_gap": ("widest-outcome-shortfalls.csv", "group", r["group"], "gap (percentage points)",
                          f"{r['gap (percentage points)']:.1f}")}
     measure = str(r["measure"]).replace(" (%)", "")
     text = (f"The widest gap between groups that passes the strict 99.8% test: in {fp.org_name}, {measure} "
