@@ -185,7 +185,7 @@ def test_key_findings_numbers_equal_the_published_tables(chapter, tmp_path):
     checked = 0
     for f in found:
         assert f.evidence in {"comparison", "exploring_inequality", "iapt_deprivation", "triple_barrier"}
-        assert f"<{f.evidence}>" in f.markdown
+        assert f"]({f.evidence}.html)" in f.markdown
         for key, (csv, row_col, row_value, col, shown) in f.cells.items():
             df = pd.read_csv(tmp_path / csv, dtype=str)
             cell = df.loc[df[row_col] == str(row_value), col].iloc[0]

@@ -52,8 +52,10 @@ class Finding:
 
     @property
     def markdown(self) -> str:
-        """The sentence with a link to its evidence (a MyST ``{doc}`` role)."""
-        return f"{self.text} ({{doc}}`Evidence: {self.evidence_title} <{self.evidence}>`)"
+        """The sentence with a link to its evidence page. A plain link to the page's HTML:
+        glued Markdown is not run through Sphinx's roles, so a ``{doc}`` role would show
+        as text."""
+        return f"{self.text} ([evidence: {self.evidence_title}]({self.evidence}.html))"
 
 
 CMP, CMP_TITLE, CMP_CSV = "comparison", "Compared with similar areas", "comparison-indicators.csv"
