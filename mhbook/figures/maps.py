@@ -68,10 +68,13 @@ def _bin_labels(edges: np.ndarray, unit: str, decimals: int) -> list[str]:
     return [f"{a} to {b}{suffix}" for a, b in zip(fmt[:-1], fmt[1:])]
 
 
-def _draw(ax: Axes, geo: gpd.GeoDataFrame, colours: list[str], missing: np.ndarray, hi: np.ndarray) -> None:
+def _draw(ax: Axes, geo: gpd.GeoDataFrame, colours: list[str], missing: np.ndarray, hi: np.ndarray,
+          borrowed: np.ndarray | None = None) -> None:
     shown = ~missing
     if shown.any():
         geo[shown].plot(ax=ax, color=[c for c, s in zip(colours, shown) if s], edgecolor="white", linewidth=0.3)
+    if borrowed is not None and (borrowed & shown).any():
+        geo[borrowed & shown].plot(ax=ax, facecolor="none", edgecolor="#1A1A1A", hatch="...", linewidth=0.3)
     if missing.any():
         geo[missing].plot(ax=ax, facecolor=palette.NO_DATA, edgecolor="#8C8C8C", hatch="/////", linewidth=0.3)
     if hi.any():
@@ -94,11 +97,14 @@ def choropleth_ax(
     decimals: int = 1,
     boundary_year: int = 2023,
     zoom: bool = True,
+    borrowed: str | None = None,
 ) -> tuple[Axes, pd.DataFrame]:
     """Draw the choropleth on ``ax``; return ``ax`` and the table of what was drawn.
 
     Columns of ``gdf``: ``code``, ``name``, ``column`` (numeric, NaN = no data) and a
     geometry (any CRS; geographic coordinates are projected to British National Grid).
+    ``borrowed`` names an optional boolean column: areas whose value is that of a former
+    area (not their own) are dotted and say so in the legend and the table.
     ``edges`` (increasing, covering every value) overrides ``scheme``/``k``. The returned
     table has area_code, area_name, the value (column named from ``label`` and ``unit``)
     and its bin.
@@ -124,12 +130,15 @@ def choropleth_ax(
     missing = values.isna().to_numpy()
     colours = [colours_k[int(b)] if not np.isnan(b) else palette.NO_DATA for b in bins]
     hi = (codes == highlight_code).to_numpy()
-    _draw(ax, geo, colours, missing, hi)
+    lent = geo[borrowed].fillna(False).astype(bool).to_numpy() if borrowed else None
+    _draw(ax, geo, colours, missing, hi, lent)
     ax.set_axis_off()
     ax.set_aspect("equal")
     handles = [Patch(facecolor=c, edgecolor="#BDBDBD", label=lab) for c, lab in zip(colours_k, labels)]
     if missing.any():
         handles.append(Patch(facecolor=palette.NO_DATA, edgecolor="#8C8C8C", hatch="/////", label="no data"))
+    if lent is not None and (lent & ~missing).any():
+        handles.append(Patch(facecolor="white", edgecolor="#1A1A1A", hatch="...", label="value of a former area"))
     if hi.any():
         handles.append(Patch(facecolor="none", edgecolor="#1A1A1A", linewidth=2, label=str(geo.loc[hi, name].iloc[0])))
     ax.legend(handles=handles, title=alttext.axis_label(label, unit), loc="upper right", fontsize=8, title_fontsize=8,
@@ -138,17 +147,22 @@ def choropleth_ax(
     if hi.any():
         i = int(np.flatnonzero(hi)[0])
         value_text = alttext.format_value(values[i], unit, decimals) if not missing[i] else "no data"
+        if lent is not None and lent[i] and not missing[i]:
+            value_text += " (a former area's value)"
         ax.text(0.02, 0.98, f"{geo.loc[i, name]}: {value_text}", transform=ax.transAxes, ha="left", va="top",
                 fontsize=9, bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "#1A1A1A"})
         if zoom:
-            _zoom_inset(ax, geo, colours, missing, hi)
+            _zoom_inset(ax, geo, colours, missing, hi, lent)
     table = pd.DataFrame({"area_code": codes, "area_name": geo[name].astype(str),
                           alttext.column_name(label, unit): values,
                           "bin": [labels[int(b)] if not np.isnan(b) else "no data" for b in bins]})
+    if lent is not None:
+        table["value of a former area"] = lent
     return ax, table
 
 
-def _zoom_inset(ax: Axes, geo: gpd.GeoDataFrame, colours: list[str], missing: np.ndarray, hi: np.ndarray) -> None:
+def _zoom_inset(ax: Axes, geo: gpd.GeoDataFrame, colours: list[str], missing: np.ndarray, hi: np.ndarray,
+                borrowed: np.ndarray | None = None) -> None:
     """Zoomed inset when the area is under 4% of the map's width (otherwise it is visible)."""
     x0, y0, x1, y1 = geo[hi].total_bounds
     mx0, _, mx1, _ = geo.total_bounds
@@ -158,7 +172,7 @@ def _zoom_inset(ax: Axes, geo: gpd.GeoDataFrame, colours: list[str], missing: np
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     inset = ax.inset_axes([0.0, 0.45, 0.3, 0.3])
     # All areas are drawn (a few hundred polygons, cheap) and the view is cropped by limits.
-    _draw(inset, geo, colours, missing, hi)
+    _draw(inset, geo, colours, missing, hi, borrowed)
     inset.set_xlim(cx - pad, cx + pad)
     inset.set_ylim(cy - pad, cy + pad)
     inset.set_xticks([])
@@ -187,6 +201,7 @@ def choropleth(
     caption: str | None = None,
     boundary_year: int = 2023,
     ax: Axes | None = None,
+    borrowed: str | None = None,
 ) -> Figure:
     """Map of England's County & UAs shaded by ``column``, the area outlined.
 
@@ -201,7 +216,7 @@ def choropleth(
             fig = ax.figure
         ax, table = choropleth_ax(gdf, column, ax, code=code, name=name, highlight_code=highlight_code,
                                   label=label, unit=unit, scheme=scheme, k=k, edges=edges, decimals=decimals,
-                                  boundary_year=boundary_year)
+                                  boundary_year=boundary_year, borrowed=borrowed)
     col = alttext.column_name(label, unit)
     v = table[col]
     n_missing = int(v.isna().sum())
@@ -214,9 +229,14 @@ def choropleth(
         if pd.isna(row[col]):
             hi_text = f"{row['area_name']}, outlined, has no data"
         else:
-            rank = int((v > row[col]).sum()) + 1
+            own = v[~table["value of a former area"]] if "value of a former area" in table else v
+            lent_here = bool(row.get("value of a former area", False))
+            rank = int((own > row[col]).sum()) + 1
             hi_text = (f"{row['area_name']}, outlined, has {alttext.format_value(row[col], unit, decimals)} "
-                       f"(bin {row['bin']}), ranking {rank} of {int(v.notna().sum())} from the highest")
+                       f"(bin {row['bin']}), " + (
+                           "the value of a former area, so not ranked" if lent_here else
+                           f"ranking {rank} of {int(own.notna().sum())} from the highest among areas with a value "
+                           "of their own"))
     missing_note = (f"{alttext.plural(n_missing, what)} {'has' if n_missing == 1 else 'have'} no data "
                     "(hatched)" if n_missing else "")
     alt = alttext.join(

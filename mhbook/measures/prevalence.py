@@ -370,8 +370,12 @@ def map_figure(key: str, area: Area) -> figures.Figure:
     _, note = _note_for(key, area)
     caption = (f"{ind.label[:1].upper() + ind.label[1:]} by County & UA, {period}; darker means higher. "
                f"Source: {ind.source}, published for {ind.geography}. {area.name} is outlined. {note}")
+    df = df.assign(borrowed=df[f"{key}_match"].eq("predecessor"))
+    if df["borrowed"].any():
+        caption += (" Dotted areas show the value of a former area that also covered other places; they are "
+                    "not ranked and not used in the fit.")
     return figures.choropleth(df, key, highlight_code=area.code, label=ind.short, unit=ind.unit,
-                              context=f"England, {period}", caption=caption.strip())
+                              context=f"England, {period}", caption=caption.strip(), borrowed="borrowed")
 
 
 def scatter_figure(key: str, area: Area) -> figures.Figure:
