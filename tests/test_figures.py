@@ -382,3 +382,14 @@ def test_published_markdown_builds_in_strict_sphinx(tmp_path, monkeypatch):
     assert "<table" in html and "suppressed" in html
     assert (tmp_path / "html" / "_images" / "recovery-by-decile.png").exists()
     assert list((tmp_path / "html" / "_downloads").rglob("recovery-by-decile.csv"))
+
+
+def test_a_missing_period_leaves_a_gap_on_a_time_axis():
+    # Synthetic series with 2017-18 missing: it is placed on the axis, not skipped.
+    df = pd.DataFrame({"period": ["2015-16", "2016-17", "2018-19"], "value": [1.0, 2.0, 3.0],
+                       "lower_cl": [0.5, 1.5, 2.5], "upper_cl": [1.5, 2.5, 3.5]})
+    fig = trend_chart(df, measure="synthetic", unit="%")
+    line = fig.fig.axes[0].lines[0]
+    assert list(line.get_xdata()) == [0, 1, 2, 3]
+    assert np.isnan(line.get_ydata()[2])
+    assert "No data for 2017-18" in fig.alt and "No data for 2017-18" in fig.caption

@@ -9,6 +9,8 @@ and the alt text. IMD deciles are 1 = most deprived to 10 = least deprived.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -237,6 +239,36 @@ def attrition_panels(
     return Figure(fig, alt, cap, data)
 
 
+def time_axis(periods: list) -> tuple[list, dict]:
+    """Every period from the first to the last, with its x position in years.
+
+    Periods that start with a year ("2015", "2018-19", "2017/18", "2015 - 17") are placed
+    by that year, and the years missing between them are inserted (labelled like their
+    neighbours), so a missing period leaves a visible gap on a true time axis. Other
+    labels keep their sorted order, evenly spaced."""
+    years = [re.match(r"\s*(\d{4})", str(p)) for p in periods]
+    if not periods or not all(years):
+        return list(periods), {p: i for i, p in enumerate(periods)}
+    start = {int(m.group(1)): p for m, p in zip(years, periods)}
+    if len(start) != len(periods):  # two labels for one year: no gaps can be placed
+        return list(periods), {p: i for i, p in enumerate(periods)}
+    first, last = min(start), max(start)
+    sample = str(periods[-1])
+    out = []
+    for year in range(first, last + 1):
+        if year in start:
+            out.append(start[year])
+        elif isinstance(periods[-1], (int, np.integer)):
+            out.append(year)
+        elif re.fullmatch(r"\d{4}[-/]\d{2}", sample):  # financial years: "2019-20"
+            out.append(f"{year}{sample[4]}{(year + 1) % 100:02d}")
+        elif re.fullmatch(r"\d{4}", sample):
+            out.append(str(year))
+        else:  # rolling or unusual labels: keep the held ones, evenly spaced
+            return list(periods), {p: i for i, p in enumerate(periods)}
+    return out, {p: i for i, p in enumerate(out)}
+
+
 def trend_chart(
     df: pd.DataFrame,
     x: str = "period",
@@ -264,8 +296,9 @@ def trend_chart(
     """
     chart = "trend_chart"
     tidy = _tidy_series(df, x, value, lower, upper, series, chart)
-    periods = sorted(tidy["x"].unique())
-    pos = {p: i for i, p in enumerate(periods)}
+    held = sorted(tidy["x"].unique())
+    periods, pos = time_axis(held)
+    absent = [p for p in periods if p not in set(held)]
     labels = list(dict.fromkeys(tidy["series"]))
     styles = palette.series_styles(labels, area)
     full = tidy.set_index(["series", "x"]).reindex(
@@ -282,15 +315,16 @@ def trend_chart(
             ax.axhline(reference, color=palette.ENGLAND, linewidth=0.8, linestyle="--",
                        label=reference_label)
         step = max(1, len(periods) // 8)
-        ax.set_xticks(range(0, len(periods), step))
+        ax.set_xticks([pos[p] for p in periods[::step]])
         ax.set_xticklabels([str(p) for p in periods[::step]])
         ax.set_xlabel("period")
         ax.set_ylabel(alttext.axis_label(measure, unit))
         if series or reference_label:
             ax.legend(loc="best")
-    n_missing = alttext.count_missing(full["value"])
+    n_missing = alttext.count_missing(full.loc[~full["x"].isin(absent), "value"])
     label = alttext.axis_label(measure, unit)
     where = f", {context}" if context else ""
+    gap_note = (f"No data for {', '.join(map(str, absent))}: the line is broken there." if absent else "")
 
     def change(part: pd.DataFrame) -> str:
         ok = part.dropna(subset=["value"])
@@ -305,12 +339,12 @@ def trend_chart(
         f"Line chart of {label}{where}, {periods[0]} to {periods[-1]}: {changes}",
         f"Dashed line at {alttext.format_value(reference, unit, decimals)}"
         + (f" ({reference_label})" if reference_label else "") if reference is not None else "",
-        alttext.caption_for_suppression(n_missing, "value"),
+        alttext.caption_for_suppression(n_missing, "value"), gap_note,
     )
     cap = alttext.join(
         caption or f"{_sentence_case(measure)}{where}, {periods[0]} to {periods[-1]}."
         + (f" Shaded bands show {ci}" if lower and upper else ""),
-        alttext.caption_for_suppression(n_missing, "value"),
+        alttext.caption_for_suppression(n_missing, "value"), gap_note,
     )
     col = alttext.column_name(measure, unit)
     data = pd.DataFrame({"period": full["x"]})
