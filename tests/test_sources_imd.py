@@ -145,3 +145,19 @@ def test_validate_names_dataset_and_column():
     schema = pa.DataFrameSchema({"lsoa11_code": lookups.code_col("lsoa")})
     with pytest.raises(SchemaError, match=r"some-dataset.*'lsoa11_code'.*'X'"):
         lookups.validate(synthetic, schema, "some-dataset")
+
+
+@pytest.mark.mirror
+def test_imd_2015_most_deprived_share_adds_districts_exactly():
+    lad = imd.lad_2015().set_index("lad19_code")
+    share = imd.utla_most_deprived_share_2015().set_index("utla_code")
+    assert len(share) == 153
+    # Blackpool is one district: its share is File 10's proportion (36 of 94 LSOAs).
+    assert share.loc["E06000009", "share"] == pytest.approx(100 * lad.loc["E06000009", "imd_proportion"])
+    assert share.loc["E06000009", "lsoas"] == 94
+    # Hampshire adds its eleven districts' counts, each proportion times its LSOAs.
+    lsoa = imd.lookups.lsoa11_lad19()
+    hants = lsoa[lsoa["utla19_code"] == "E10000014"].groupby("lad19_code").size()
+    expected = sum(lad.loc[c, "imd_proportion"] * n for c, n in hants.items())
+    assert share.loc["E10000014", "most_deprived"] == round(expected)
+    assert share.loc["E10000014", "lsoas"] == hants.sum()

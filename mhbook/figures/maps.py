@@ -235,8 +235,8 @@ def choropleth(
             hi_text = (f"{row['area_name']}, outlined, has {alttext.format_value(row[col], unit, decimals)} "
                        f"(bin {row['bin']}), " + (
                            "the value of a former area, so not ranked" if lent_here else
-                           f"ranking {rank} of {int(own.notna().sum())} from the highest among areas with a value "
-                           "of their own"))
+                           f"ranking {rank} of {int(own.notna().sum())} from the highest"
+                           + (" among areas with a value of their own" if borrowed else "")))
     missing_note = (f"{alttext.plural(n_missing, what)} {'has' if n_missing == 1 else 'have'} no data "
                     "(hatched)" if n_missing else "")
     alt = alttext.join(

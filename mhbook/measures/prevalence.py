@@ -378,6 +378,35 @@ def map_figure(key: str, area: Area) -> figures.Figure:
                               context=f"England, {period}", caption=caption.strip(), borrowed="borrowed")
 
 
+def figure5_map(area: Area) -> figures.Figure:
+    """The Commission's Figure 5 as near as the data allow: IMD 2015 by County & UA.
+
+    The Commission mapped the IMD 2015 *average score* on pre-2019 County & UAs. The
+    data hold IMD 2015 for districts only as the *rank* of the average score, and ranks
+    cannot be averaged into a County & UA score. What can be aggregated exactly is the
+    share of neighbourhoods in England's most deprived 10% (``imd.utla_most_deprived_share_2015``),
+    mapped here on today's County & UAs."""
+    share = imd.utla_most_deprived_share_2015().rename(columns={"utla_code": "area_code"})
+    df = _geometry().merge(share, on="area_code", how="left")
+    df["area_name"] = df["area_code"].map({a.code: a.name for a in areas.all_areas()})
+    caption = ("Share of neighbourhoods (LSOAs 2011) in England's most deprived 10% in the IMD 2015, by County & "
+               "UA (2023 boundaries); darker means more deprived. The Commission's Figure 5 showed the IMD 2015 "
+               "average score; the data hold only the rank of that score for districts, which cannot be added up "
+               "into a County & UA score, so this exact aggregate of the same index is shown instead. Source: "
+               f"MHCLG English Indices of Deprivation 2015, File 10. {area.name} is outlined.")
+    return figures.choropleth(df, "share", highlight_code=area.code, label="neighbourhoods in the most deprived 10%",
+                              unit="%", context="England, IMD 2015", caption=caption)
+
+
+def figure5_numbers(area: Area) -> dict:
+    """The area's IMD 2015 share and rank of its own, for the prose."""
+    share = imd.utla_most_deprived_share_2015().set_index("utla_code")
+    mine = share.loc[area.code]
+    rank = int((share["share"] > mine["share"]).sum()) + 1
+    return {"imd2015_share": float(mine["share"]), "imd2015_most_deprived": int(mine["most_deprived"]),
+            "imd2015_lsoas": int(mine["lsoas"]), "imd2015_rank": rank, "imd2015_ranked": len(share)}
+
+
 def scatter_figure(key: str, area: Area) -> figures.Figure:
     """The indicator against IMD 2019 average score, with the fitted line and r."""
     ind = _indicator(key)

@@ -342,6 +342,46 @@ def utla_scores(vintage: Literal[2019, 2025] = 2019,
     return _utla_scores(vintage=vintage, geography=geography)
 
 
+@tidy_table("iod2015-lad-summaries-long")
+def lad_2015() -> pd.DataFrame:
+    """IoD2015 File 10 summaries of the Index of Multiple Deprivation for the 317 LADs
+    (2019 codes): ``lad19_code``, ``lad19_name``, ``rank_average_score`` (1 = most
+    deprived; the average score itself is not in the file) and ``imd_proportion`` (share
+    of the LAD's LSOAs in England's most deprived 10% in IMD 2015)."""
+    where = "iod2015-lad-summaries-long"
+    raw = pd.read_csv(fetch(where))
+    df = raw[raw["index_domain"] == "Index of Multiple Deprivation"]
+    df = df.rename(columns={"lad19cd": "lad19_code", "lad19nm": "lad19_name",
+                            "proportion_bottom_decile": "imd_proportion"})
+    schema = pa.DataFrameSchema({
+        "lad19_code": code_col("lad", unique=True),
+        "lad19_name": pa.Column(str),
+        "rank_average_score": pa.Column("int64", pa.Check.between(1, 326)),
+        "imd_proportion": pa.Column(float, pa.Check.between(0, 1)),
+    }, checks=pa.Check(lambda d: len(d) == 317, error="317 LADs (2019)"))
+    cols = ["lad19_code", "lad19_name", "rank_average_score", "imd_proportion"]
+    return validate(df[cols].reset_index(drop=True), schema, where)
+
+
+def utla_most_deprived_share_2015() -> pd.DataFrame:
+    """Share of each current County & UA's LSOAs (2011) in England's most deprived 10%
+    in IMD 2015, from the district summaries: each district's count is its proportion
+    times its number of LSOAs, and the counts are added over the districts of a County &
+    UA (districts nest in them, so this is exact, unlike any average of ranks).
+
+    Columns ``utla_code``, ``lsoas``, ``most_deprived`` (LSOAs), ``share`` (%).
+    """
+    lsoa = lookups.lsoa11_lad19()[["lsoa11_code", "lad19_code"]].merge(
+        lookups.lsoa11_current()[["lsoa11_code", "utla_code"]], on="lsoa11_code", validate="one_to_one")
+    n = lsoa.groupby(["lad19_code", "utla_code"], as_index=False).size().rename(columns={"size": "lsoas"})
+    n = n.merge(lad_2015()[["lad19_code", "imd_proportion"]], on="lad19_code", how="left", validate="many_to_one")
+    n["most_deprived"] = n["imd_proportion"] * n["lsoas"]
+    out = n.groupby("utla_code", as_index=False)[["lsoas", "most_deprived"]].sum()
+    out["most_deprived"] = out["most_deprived"].round()
+    out["share"] = 100 * out["most_deprived"] / out["lsoas"]
+    return out
+
+
 def population_by_decile(lsoa_codes=None, source: Literal["iod2019", "mid2020"] = "iod2019",
                          ) -> pd.DataFrame:
     """Population in each IoD2019 IMD decile (1 = most deprived), for England or a set
