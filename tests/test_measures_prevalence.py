@@ -58,7 +58,7 @@ def test_lsoas_of_all_areas_fill_each_national_decile_once():
 @mirror
 def test_cmd_prevalence_has_no_england_value_and_matches_the_extract_summary():
     england, note = prevalence.england_value("cmd_prevalence")
-    assert pd.isna(england) and "not in the extract" in note
+    assert pd.isna(england) and "not in the data this book was built from" in note
     published = fingertips.indicator("cmd_prevalence")["value"]
     # prevalence/PROVENANCE.md: range 0.116 (Wokingham) to 0.244 (Hackney), mean of areas 0.174.
     assert published.mean() == pytest.approx(17.4, abs=0.05)

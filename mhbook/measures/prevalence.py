@@ -138,7 +138,8 @@ def _published(key: str) -> tuple[pd.DataFrame, float, str, str]:
     note = ""
     if not len(eng):
         middle = df.loc[df["area_type"] == "County & UA", "value"].median()
-        note = (f"England's value is not in the extract; the middle County & UA has "
+        note = (f"England's value is not in the data this book was built from (OHID publishes one on Fingertips); "
+                f"the middle County & UA has "
                 f"{figures.alttext.format_value(middle, UNITS.get(key, ''))}")
     rows = df.loc[df["area_type"] == "County & UA", cols].astype({"area_code": str, "area_name": str})
     rows["value_note"] = rows["value_note"].astype(object).where(rows["value_note"].notna(), None)
@@ -219,7 +220,8 @@ def _resolve_one(area: Area, key: str, pub: pd.DataFrame, period: str) -> dict:
     if districts:
         return out | {"match": "districts only", "note": districts}
     why = str(own["value_note"]) if own is not None and own["value_note"] is not None else \
-        f"No value for {area.name} or a former area covering it is in the extract"
+        f"No value for {area.name} or a former area covering it is in the data this book was built from (the "
+        f"publisher may hold one: see its source)"
     return out | {"match": "not available", "note": why.rstrip(".") + "."}
 
 
@@ -321,7 +323,7 @@ def area_values(area: Area) -> pd.DataFrame:
 
 #: What the table says where an area has no value, by ``match``.
 _NO_VALUE = {"districts only": "districts only (see text)", "predecessors": "former areas (see text)",
-             "not available": "not in the extract"}
+             "not available": "not in the data this book was built from"}
 
 
 def values_table(area: Area) -> pd.DataFrame:

@@ -181,7 +181,7 @@ def sentences(area: Area, footprint: Footprint, table: pd.DataFrame) -> dict:
         parts = []
         for r in rows.itertuples():
             if pd.isna(r.value):
-                parts.append(_sentence(f"{r.measure}: not published for {r.geography} ({r.period})."))
+                parts.append(_sentence(f"{r.measure}: no value for {r.geography} ({r.period}): {r.note}"))
                 continue
             word = r.vs_england_99_8.lower() if r.vs_england_99_8 != "Not compared" else "not compared"
             word95 = r.vs_england_95.lower() + (" to" if r.vs_england_95 == "Similar" else " than")
