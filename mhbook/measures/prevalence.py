@@ -219,9 +219,9 @@ def _resolve_one(area: Area, key: str, pub: pd.DataFrame, period: str) -> dict:
     districts = _districts_note(area, key, period)
     if districts:
         return out | {"match": "districts only", "note": districts}
-    why = str(own["value_note"]) if own is not None and own["value_note"] is not None else \
+    why = str(own["value_note"]) if own is not None and own["value_note"] is not None else (
         f"No value for {area.name} or a former area covering it is in the data this book was built from (the "
-        f"publisher may hold one: see its source)"
+        "publisher may hold one: see its source)")
     return out | {"match": "not available", "note": why.rstrip(".") + "."}
 
 
