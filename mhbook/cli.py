@@ -226,6 +226,7 @@ def build_cmd(
     if not areas and not all_areas:
         err.print("mhbook: error: name one or more areas, or use --all", highlight=False)
         raise typer.Exit(2)
+    _prepare_data()
     try:
         report = _build_with_progress(build, areas, Path(out_dir), only, all_areas, jobs, scheduler)
     except build.BuildInterrupted as exc:  # SIGTERM or SIGINT: workers and staging are already gone
@@ -241,6 +242,24 @@ def build_cmd(
     if failures:
         _print_failures(failures, Path(out_dir))
         raise typer.Exit(1)
+
+
+def _prepare_data() -> None:
+    """First use: copy (or download) and verify every dataset not yet cached, with a
+    progress bar, before any notebook runs; later builds find them all cached and skip this."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    missing = [ds for ds in catalogue.datasets().values() if not fetch.is_cached(ds)]
+    if not missing:
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err) as progress:
+        task = progress.add_task(f"first use: preparing {len(missing)} datasets", total=len(missing))
+        for ds in missing:
+            progress.update(task, description=f"first use: {ds.id}")
+            fetch.fetch(ds)
+            progress.advance(task)
+        progress.update(task, description=f"first use: {len(missing)} datasets ready")
 
 
 def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler):
