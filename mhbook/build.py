@@ -490,11 +490,14 @@ def _executor(jobs: int, scheduler: str | None, n: int):
 
 def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *, everything: bool = False,
                 jobs: int | None = None, scheduler: str | None = None,
-                on_area: Callable[[AreaResult, int, int], None] | None = None) -> BuildReport:
+                on_area: Callable[[AreaResult, int, int], None] | None = None,
+                prepare: Callable[[], None] | None = None) -> BuildReport:
     """Bring the sites of ``queries`` (or of every County & UA, with ``everything``) up to date.
 
     Every query is resolved first (an unknown area stops the build before anything is
-    written). ``jobs`` worker processes (default: the machine's cores) or the Dask
+    written). ``prepare`` is called once the plan has work to do, before any worker
+    starts (the command line uses it to fetch, with progress, the datasets a first build
+    needs). ``jobs`` worker processes (default: the machine's cores) or the Dask
     scheduler at ``scheduler`` execute the area jobs; ``on_area(result, done, total)``
     is called as each area finishes. The national landing page is refreshed at the end.
     """
@@ -510,6 +513,8 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     _writable_output(out)
     clean_leftovers(out, workers=scheduler is None)
     england, area_jobs, reasons, up_to_date = _plan(resolved, out, only)
+    if prepare and area_jobs:
+        prepare()
     by_code = {a.code: a for a in resolved}
     results: list[AreaResult] = []
     with _stop_on_signals():

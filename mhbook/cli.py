@@ -226,7 +226,6 @@ def build_cmd(
     if not areas and not all_areas:
         err.print("mhbook: error: name one or more areas, or use --all", highlight=False)
         raise typer.Exit(2)
-    _prepare_data()
     try:
         report = _build_with_progress(build, areas, Path(out_dir), only, all_areas, jobs, scheduler)
     except build.BuildInterrupted as exc:  # SIGTERM or SIGINT: workers and staging are already gone
@@ -244,22 +243,18 @@ def build_cmd(
         raise typer.Exit(1)
 
 
-def _prepare_data() -> None:
-    """First use: copy (or download) and verify every dataset not yet cached, with a
-    progress bar, before any notebook runs; later builds find them all cached and skip this."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
+def _prepare_data(progress) -> None:
+    """First use: copy (or download) and verify every dataset not yet cached, shown on
+    ``progress``, before any notebook runs; later builds find them cached and skip this."""
     missing = [ds for ds in catalogue.datasets().values() if not fetch.is_cached(ds)]
     if not missing:
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err) as progress:
-        task = progress.add_task(f"first use: preparing {len(missing)} datasets", total=len(missing))
-        for ds in missing:
-            progress.update(task, description=f"first use: {ds.id}")
-            fetch.fetch(ds)
-            progress.advance(task)
-        progress.update(task, description=f"first use: {len(missing)} datasets ready")
+    task = progress.add_task(f"first use: preparing {len(missing)} datasets", total=len(missing))
+    for ds in missing:
+        progress.update(task, description=f"first use: {ds.id}")
+        fetch.fetch(ds)
+        progress.advance(task)
+    progress.update(task, description=f"first use: {len(missing)} datasets ready")
 
 
 def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler):
@@ -275,7 +270,7 @@ def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler
             progress.update(task, total=total, completed=i, description=f"{result.area.name}: {state}")
 
         report = build.build_areas(areas or [], out_dir, only=only, everything=all_areas, jobs=jobs,
-                                   scheduler=scheduler, on_area=done)
+                                   scheduler=scheduler, on_area=done, prepare=lambda: _prepare_data(progress))
         failed_areas = sorted({f.area for f in report.failures})
         progress.update(task, description=f"built {len(report.results) - len(failed_areas)}, "
                                           f"failed {len(failed_areas)}")
