@@ -191,10 +191,14 @@ def detention_rates(area: Area) -> pd.DataFrame:
     ``org_type``, ``codes``, ``fit`` (grade), ``fit_text``, ``period``, ``count`` (sum of
     rounded counts), ``value`` (per 100,000), ``lower_95``, ``upper_95``, ``lower_998``,
     ``upper_998``, ``england`` (like-for-like), ``vs_england_95``, ``vs_england_99_8``
-    (Higher / Similar / Lower / Not compared), ``note``."""
+    (Higher / Similar / Lower / Not compared), ``note``. The ICB row is left out when it
+    publishes the same count and rate (an ICB with one Sub-ICB Location)."""
     best = best_footprint(area)
     rows = [rate(best)]
     icb = [f for f in candidates(area) if f.org_type == "ICB"]
     if best.org_type != "ICB" and icb:
-        rows.append(rate(icb[0]))
+        context = rate(icb[0])
+        # an ICB with a single Sub-ICB Location (London) is the same population: no second row
+        if (context["count"], context["value"]) != (rows[0]["count"], rows[0]["value"]):
+            rows.append(context)
     return pd.DataFrame(rows)
