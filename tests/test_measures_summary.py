@@ -81,3 +81,18 @@ def test_display_rounds_limits_outwards():
     assert numbers.with_limits(1.5, 1.48, 1.49, 1) == "1.5 (1.4 to 1.5)"
     assert numbers.count(855.0) == "855"
     assert numbers.rounded_within(1.5, 1.48, 1.49, 1)
+
+
+def test_every_area_summary_shows_values_inside_their_limits():
+    bad = []
+    for area in areas.all_areas():
+        table = summary.barrier_table(area, footprints.iapt_footprint(area, "2024-25"))
+        shown = summary.display_table(table)
+        for value, limits in zip(shown["value"], shown["95% limits"]):
+            if value is None or limits is None:
+                continue
+            lo, hi = (float(x.replace(",", "")) for x in limits.split(" to "))
+            if not lo <= float(value.replace(",", "")) <= hi:
+                bad.append((area.name, value, limits))
+        assert (table["barrier"] == "coercion").any(), area.name
+    assert not bad, bad[:5]
