@@ -34,3 +34,7 @@ class UnknownAreaError(MhbookError, LookupError):
 
 class InsufficientDataError(MhbookError):
     """The data cannot support the requested statistic or comparison."""
+
+
+class UnmappedOrganisationError(MhbookError, LookupError):
+    """An NHS organisation code in a published file that the year's lookup does not hold."""
