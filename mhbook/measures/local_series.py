@@ -542,6 +542,19 @@ def publish_decile_tables(area: Area) -> Markdown:
     return Markdown("\n".join(parts))
 
 
+def gap_table(area: Area) -> pd.DataFrame:
+    """Recovery in deciles 1 and 10 and the gap per year, readable, with reasons."""
+    g = gaps(area)
+    return pd.DataFrame({
+        "year": g["period"], "organisation": g["organisation"], "fit": g["fit"],
+        "recovery, most deprived decile (%)": g["recovery_most_deprived"].round(1),
+        "recovery, least deprived decile (%)": g["recovery_least_deprived"].round(1),
+        "gap (percentage points)": g["gap"].round(1),
+        "gap 95% limits": _limits(g["gap_lower"], g["gap_upper"]),
+        "why no gap": g["reason"],
+    })
+
+
 def sii_table(area: Area) -> pd.DataFrame:
     """SII/RII per year and series, readable, with the reason where none is computed."""
     s = sii_by_year(area)
@@ -609,7 +622,7 @@ def gap_figure(area: Area) -> figures.Figure:
         "kind": g["org_type"], "value": g["gap"], "lower_cl": g["gap_lower"], "upper_cl": g["gap_upper"],
     })
     return segmented_trend_chart(
-        data, YEARS, measure="recovery gap, least minus most deprived decile", unit="percentage points",
+        data, YEARS, measure="recovery gap (decile 10 minus 1)", unit="percentage points",
         context=f"{area.name}'s NHS footprint and England", area=own,
         caption=(f"Recovery in the least deprived decile minus the most deprived decile, {own} against "
                  f"England, {YEARS[0]} to {YEARS[-1]}, with 95% limits (Newcombe, widened for rounding). "
@@ -652,6 +665,15 @@ def attrition_figure(area: Area, org_type: str) -> figures.Figure | Markdown:
                  "Suppressed deciles are left blank."))
 
 
+def publish_attrition(area: Area, org_type: str) -> Markdown:
+    """The "goes into reverse" graph for the latest ``org_type`` year, published, or the
+    sentence saying why there is none."""
+    fig = attrition_figure(area, org_type)
+    if isinstance(fig, Markdown):
+        return fig
+    return figures.publish(fig, f"local-attrition-{org_type.lower()}")
+
+
 def hub_note(period: str) -> str:
     """How many referrals in ``period`` sit with hubs or UNKNOWN, left out of every area."""
     if period >= "2022-23":
@@ -677,11 +699,16 @@ def _first_last(area: Area, series: str = "footprint") -> tuple[pd.Series | None
 
 
 def _gap_sentence(area: Area) -> str:
-    g = gaps(area)
-    g = g[(g["series"] == "footprint")].dropna(subset=["gap"])
+    every = gaps(area)
+    every = every[every["series"] == "footprint"]
+    g = every.dropna(subset=["gap"])
+    without = every[every["gap"].isna()]
+    reasons = "; ".join(f"{', '.join(part['period'])}: {reason}"
+                        for reason, part in without.groupby("reason", sort=False))
+    missing = f" There is no gap for {reasons}." if len(without) else ""
     if len(g) < 2:
         return (f"There are too few years with published recovery for both the most and least deprived "
-                f"deciles in {area.name}'s footprint to say whether the gap changed.")
+                f"deciles in {area.name}'s footprint to say whether the gap changed.{missing}")
     a, b = g.iloc[0], g.iloc[-1]
     change = b["gap"] - a["gap"]
     overlap = not (a["gap_upper"] < b["gap_lower"] or b["gap_upper"] < a["gap_lower"])
@@ -695,7 +722,7 @@ def _gap_sentence(area: Area) -> str:
             "from the change of footprint." if a["organisation"] != b["organisation"] else "")
     return (f"The recovery gap between the least and most deprived deciles in {area.name}'s footprint {verb}: "
             f"{a['gap']:.1f} percentage points in {a['period']} ({a['organisation']}, fit {a['fit']}) and "
-            f"{b['gap']:.1f} in {b['period']} ({b['organisation']}, fit {b['fit']}).{caveat}{same}")
+            f"{b['gap']:.1f} in {b['period']} ({b['organisation']}, fit {b['fit']}).{caveat}{same}{missing}")
 
 
 def summary_sentences(area: Area) -> dict[str, str]:
