@@ -89,7 +89,8 @@ MIN_DECILES = 5
 POPULATION_LABEL = "mid-2020 population aged 16+"
 
 MEASURES = {  # name: (numerator, denominator, label, unit)
-    "referral_rate": ("referrals", "population_16plus", "referrals per 100,000 aged 16+", "per 100,000"),
+    "referral_rate": ("referrals", "population_16plus", "referrals per 100,000 aged 16+ (mid-2020 population)",
+                      "per 100,000"),
     "finished_pct": ("finished", "referrals", "finished a course of treatment (% of referrals)", "%"),
     "recovery_pct": ("recovery", "at_caseness", "recovery (% of those at caseness)", "%"),
     "improvement_pct": ("improvement", "finished", "reliable improvement (% of those finishing)", "%"),
@@ -127,6 +128,9 @@ class LocalFootprint:
     purity: float
     note: str
     lsoas: tuple[str, ...] = ()
+    #: Organisations serving the rest of the area, not used: (code, name, share of the
+    #: area's residents, share of the organisation's residents living in the area).
+    others: tuple[tuple[str, str, float, float], ...] = ()
 
     @property
     def available(self) -> bool:
@@ -211,8 +215,12 @@ def footprint(area: Area, period: str) -> LocalFootprint:
         purity = float(rows["population"].sum() / totals[list(codes)].sum())
         table = footprint_lsoas(period)
         lsoas = tuple(table.loc[table["org_code"].isin(codes), "lsoa11_code"])
+        rest = fp[~fp["org_code"].isin(codes)]
+        others = tuple((r.org_code, names[r.org_code], float(r.population_share), float(r.footprint_share))
+                       for r in rest.itertuples())
         return LocalFootprint(area.code, area.name, period, org_type,
-                              tuple((c, names[c]) for c in codes), method, coverage, purity, note, lsoas)
+                              tuple((c, names[c]) for c in codes), method, coverage, purity, note, lsoas,
+                              others)
 
     own = fp[fp["footprint_share"] >= INSIDE - 1e-9]
     missing = [c for c in fp["org_code"] if c not in published.index]
@@ -239,14 +247,21 @@ def describe(fp: LocalFootprint) -> str:
     kind = {"CCG": "Clinical Commissioning Group", "ICB": "Integrated Care Board"}[fp.org_type]
     if fp.method == "own" and len(fp.orgs) > 1:
         what = (f"the {len(fp.orgs)} {kind}s lying inside it, added together "
-                f"({', '.join(f'{n}, {c}' for c, n in fp.orgs)})")
+                f"({'; '.join(f'{n}, {c}' for c, n in fp.orgs)})")
     elif fp.method == "own":
         what = f"{fp.orgs[0][1]} ({fp.orgs[0][0]})"
     else:
         what = f"{fp.orgs[0][1]} ({fp.orgs[0][0]}), which straddles the area's boundary"
-    return (f"In {fp.period} {fp.area_name} is represented by {what}: {_pct(fp.coverage)} of the "
-            f"area's residents live in it and {_pct(fp.purity)} of its residents live in the area "
+    it, its = ("them", "their") if len(fp.orgs) > 1 else ("it", "its")
+    text = (f"In {fp.period} {fp.area_name} is represented by {what}: {_pct(fp.coverage)} of the "
+            f"area's residents live in {it} and {_pct(fp.purity)} of {its} residents live in the area "
             f"(fit: {fp.grade}).")
+    shown = [o for o in fp.others if o[2] >= 0.01]
+    if shown:
+        text += (" Not included: " + "; ".join(
+            f"{name} ({code}), home to {_pct(share)} of the area's residents, {_pct(inside)} of its own "
+            f"living in the area" for code, name, share, inside in shown) + ".")
+    return text
 
 
 @functools.lru_cache(maxsize=4)
@@ -604,7 +619,7 @@ def trend_figure(area: Area, measure: str) -> figures.Figure:
     _, _, label, unit = MEASURES[measure]
     data = _series_frame(area, measure)
     return segmented_trend_chart(
-        data, YEARS, measure=label, unit="" if unit == "%" and False else unit,
+        data, YEARS, measure=label, unit=unit,
         context=f"{area.name}'s NHS footprint and England", area=f"{area.name}'s NHS footprint",
         caption=(f"{label[:1].upper() + label[1:]}, {area.name}'s NHS footprint against England, "
                  f"{YEARS[0]} to {YEARS[-1]}, with 95% limits widened for rounding. Footprint by year: "
@@ -755,6 +770,23 @@ def summary_sentences(area: Area) -> dict[str, str]:
     }
 
 
+def _describe_runs(fps: list[LocalFootprint]) -> str:
+    """:func:`describe` once per run of years with the same footprint, naming the years."""
+    out, i = [], 0
+    while i < len(fps):
+        j = i
+        while j + 1 < len(fps) and describe(fps[j + 1]).replace(fps[j + 1].period, "") == \
+                describe(fps[i]).replace(fps[i].period, ""):
+            j += 1
+        text = describe(fps[i])
+        if j > i:
+            text = text.replace(f"In {fps[i].period} ", f"From {fps[i].period} to {fps[j].period} ", 1)
+            text = text.replace(f"in {fps[i].period}:", f"from {fps[i].period} to {fps[j].period}:", 1)
+        out.append(text)
+        i = j + 1
+    return " ".join(out)
+
+
 def headline_numbers(area: Area) -> dict[str, object]:
     """Values and sentences glued into the chapter's prose."""
     fps = footprints(area)
@@ -762,7 +794,7 @@ def headline_numbers(area: Area) -> dict[str, object]:
     values: dict[str, object] = {
         "area_name": area.name, "first_year": YEARS[0], "last_year": YEARS[-1],
         "n_usable": len(usable), "n_years": len(YEARS),
-        "footprint_sentences": " ".join(describe(fp) for fp in fps),
+        "footprint_sentences": _describe_runs(fps),
         "hub_notes": " ".join(filter(None, (hub_note(p) for p in YEARS))),
         "inside_pct": f"{100 * INSIDE:.0f}%",
         "grades_text": ("exact: at least 99% of the area's residents live in the footprint and at least 99% "
