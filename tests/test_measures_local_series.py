@@ -200,6 +200,8 @@ def test_areas_created_2019_to_2023_have_every_year():
 
 @pytest.mark.mirror
 def test_decile_tables_exist_wherever_the_data_allow():
+    with_deciles = {p: set(iapt.by_decile(p, org_type="ICB" if p >= "2022-23" else "CCG")["org_code"])
+                    for p in ls.YEARS}
     for area in areas.all_areas():
         df = ls.funnel(area)
         for fp in ls.footprints(area):
@@ -207,8 +209,7 @@ def test_decile_tables_exist_wherever_the_data_allow():
             if not fp.available:
                 assert table is None
                 continue
-            published = iapt.by_decile(fp.period, org_type=fp.org_type)
-            has_rows = published["org_code"].isin(fp.codes).any()
+            has_rows = bool(set(fp.codes) & with_deciles[fp.period])
             assert table is not None and len(table) == 10, (area.code, fp.period)
             if has_rows:
                 dec = df[(df["period"] == fp.period) & (df["series"] == "footprint") & (df["imd_decile"] > 0)]
