@@ -331,12 +331,18 @@ def _lsoa_deciles() -> pd.DataFrame:
     return imd.lsoa_2019()[["lsoa11_code", "imd_decile"]]
 
 
+@functools.lru_cache(maxsize=16)
+def _lsoa_table(period: str) -> pd.DataFrame:
+    """LSOA -> population aged 16+ and IMD 2019 decile, indexed by LSOA code."""
+    table = footprint_lsoas(period)[["lsoa11_code", "population_16plus"]]
+    return table.merge(_lsoa_deciles(), on="lsoa11_code", how="left").set_index("lsoa11_code")
+
+
 def _population(period: str, lsoas: tuple[str, ...] | None) -> pd.Series:
     """Mid-2020 population aged 16+ by decile (0 = all) of ``lsoas`` (None: England)."""
-    table = footprint_lsoas(period)[["lsoa11_code", "population_16plus"]]
+    table = _lsoa_table(period)
     if lsoas is not None:
-        table = table[table["lsoa11_code"].isin(lsoas)]
-    table = table.merge(_lsoa_deciles(), on="lsoa11_code", how="left")
+        table = table.loc[list(lsoas)]
     by = table.groupby("imd_decile")["population_16plus"].sum().reindex(range(1, 11), fill_value=0)
     by.loc[0] = table["population_16plus"].sum()
     return by.sort_index()
@@ -366,15 +372,15 @@ def _bounded_rate(count, pop, bound) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def _measures(counts: pd.DataFrame) -> pd.DataFrame:
-    df = counts.copy()
+    new = {}
+    bound = {c: counts[f"{c}_bound"].fillna(0) for c in COUNTS}
     for name, (num, den, _, _) in MEASURES.items():
         if name == "referral_rate":
-            v, lo, hi = _bounded_rate(df[num], df[den], df[f"{num}_bound"].fillna(0))
+            v, lo, hi = _bounded_rate(counts[num], counts[den], bound[num])
         else:
-            v, lo, hi = _bounded_proportion(df[num], df[den], df[f"{num}_bound"].fillna(0),
-                                            df[f"{den}_bound"].fillna(0))
-        df[name], df[f"{name}_lower"], df[f"{name}_upper"] = v, lo, hi
-    return df
+            v, lo, hi = _bounded_proportion(counts[num], counts[den], bound[num], bound[den])
+        new[name], new[f"{name}_lower"], new[f"{name}_upper"] = v, lo, hi
+    return pd.concat([counts, pd.DataFrame(new, index=counts.index)], axis=1)
 
 
 @functools.lru_cache(maxsize=16)
