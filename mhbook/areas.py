@@ -115,15 +115,8 @@ class Area:
         2022-23 on: ICBs, unchanged since July 2022. Years before 2017-18 raise
         :class:`InsufficientDataError` (the data hold England only).
         """
-        org_type = _footprint_type(period)
-        table = footprint_lsoas(period)
-        mine = table[table["utla_code"] == self.code]
-        grouped = mine.groupby(["org_code", "org_name"], as_index=False)["population"].sum()
-        totals = table.groupby("org_code")["population"].sum()
-        grouped["population_share"] = grouped["population"] / mine["population"].sum()
-        grouped["footprint_share"] = grouped["population"] / grouped["org_code"].map(totals)
-        grouped.insert(0, "org_type", org_type)
-        return grouped.sort_values("population_share", ascending=False, ignore_index=True)
+        _footprint_type(period)  # checks the period before any lookup is read
+        return _footprints_by_area(period)[self.code].copy()
 
 
 @dataclass(frozen=True)
@@ -134,6 +127,22 @@ class AreaMatch:
     query: str
     areas: tuple[Area, ...]
     note: str | None = None
+
+
+@functools.cache
+def _footprints_by_area(period: str) -> dict[str, pd.DataFrame]:
+    """:meth:`Area.footprints` of every County & UA for ``period``, computed at once."""
+    org_type = _footprint_type(period)
+    table = footprint_lsoas(period)
+    grouped = table.groupby(["utla_code", "org_code", "org_name"], as_index=False, observed=True)["population"].sum()
+    totals = table.groupby("org_code")["population"].sum()
+    area_totals = table.groupby("utla_code")["population"].sum()
+    grouped["population_share"] = grouped["population"] / grouped["utla_code"].map(area_totals)
+    grouped["footprint_share"] = grouped["population"] / grouped["org_code"].map(totals)
+    grouped.insert(0, "org_type", org_type)
+    grouped = grouped.sort_values(["utla_code", "population_share"], ascending=[True, False])
+    return {code: part.drop(columns="utla_code").reset_index(drop=True)
+            for code, part in grouped.groupby("utla_code", sort=False)}
 
 
 def _footprint_type(period: str) -> str:
