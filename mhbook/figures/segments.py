@@ -123,7 +123,8 @@ def segmented_trend_chart(
         ax.set_xlim(-0.5, len(periods) - 0.5)
         ax.set_xlabel("NHS financial year")
         ax.set_ylabel(alttext.axis_label(measure, unit))
-        ax.legend(loc="lower left", fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=len(labels), fontsize=8,
+                  frameon=False)
     n_missing = alttext.count_missing(full["value"])
     label = alttext.axis_label(measure, unit)
     where = f", {context}" if context else ""

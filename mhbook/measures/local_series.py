@@ -89,7 +89,7 @@ MIN_DECILES = 5
 POPULATION_LABEL = "mid-2020 population aged 16+"
 
 MEASURES = {  # name: (numerator, denominator, label, unit)
-    "referral_rate": ("referrals", "population_16plus", "referrals per 100,000 aged 16+ (mid-2020 population)",
+    "referral_rate": ("referrals", "population_16plus", "referral rate, aged 16+ (mid-2020 population)",
                       "per 100,000"),
     "finished_pct": ("finished", "referrals", "finished a course of treatment (% of referrals)", "%"),
     "recovery_pct": ("recovery", "at_caseness", "recovery (% of those at caseness)", "%"),
