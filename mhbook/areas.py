@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mhbook.errors import InsufficientDataError, UnknownAreaError
-from mhbook.sources import lookups
+from mhbook.sources import ccg_lookups, lookups, population
 
 log = logging.getLogger(__name__)
 
@@ -98,30 +98,25 @@ class Area:
     def footprints(self, period: str) -> pd.DataFrame:
         """NHS commissioner footprints overlapping this area in ``period`` ("2022-23").
 
-        Columns: ``org_type`` ("ICB" from 2022-23, "CCG" for 2021-22), ``org_code``
-        (ODS code as in NHS Talking Therapies files, e.g. "QYG", "01F"),
-        ``org_name``, ``population`` (mid-2020 persons living in both),
+        Columns: ``org_type`` ("ICB" from 2022-23, "CCG" for 2017-18 to 2021-22),
+        ``org_code`` (ODS code as in NHS Talking Therapies files, e.g. "QYG", "01F",
+        "00R"), ``org_name``, ``population`` (mid-2020 persons living in both),
         ``population_share`` (share of the area's population living in that
         footprint) and ``footprint_share`` (share of the footprint's population
         living in this area). Largest share first.
 
-        Method: every LSOA (2011) is assigned to one Sub-ICB Location and ICB by
-        ONS's July 2022 lookup and weighted by its ONS mid-2020 population. ICBs
-        have not changed since July 2022. The 2021-22 CCGs are taken as the July
-        2022 Sub-ICB Locations (same ODS codes); the one known difference is
-        Glossop, moved from Tameside and Glossop CCG (01Y) to Derbyshire (15M) in
-        July 2022. Earlier CCG years raise :class:`InsufficientDataError`.
+        Method: every LSOA (2011) is placed in a current County & UA by the registry's
+        lookup (so areas created 2019-2023 work for every year), in an NHS organisation
+        by the lookup of that NHS year, and weighted by its ONS mid-2020 population.
+        2017-18 to 2020-21: ONS's LSOA -> CCG lookup of that year's April
+        (``mhbook.sources.ccg_lookups``). 2021-22: the July 2022 Sub-ICB Locations,
+        whose ODS codes are the 2021-22 CCG codes (the one known difference is Glossop,
+        moved from Tameside and Glossop CCG, 01Y, to Derbyshire, 15M, in July 2022).
+        2022-23 on: ICBs, unchanged since July 2022. Years before 2017-18 raise
+        :class:`InsufficientDataError` (the data hold England only).
         """
-        org_type, code_col, name_col = _footprint_columns(period)
-        table = _footprint_table()
-        mine = table[table["utla_code"] == self.code]
-        grouped = mine.groupby([code_col, name_col], as_index=False)["population"].sum()
-        totals = table.groupby(code_col)["population"].sum()
-        grouped["population_share"] = grouped["population"] / mine["population"].sum()
-        grouped["footprint_share"] = grouped["population"] / grouped[code_col].map(totals)
-        grouped.insert(0, "org_type", org_type)
-        out = grouped.rename(columns={code_col: "org_code", name_col: "org_name"})
-        return out.sort_values("population_share", ascending=False, ignore_index=True)
+        _footprint_type(period)  # checks the period before any lookup is read
+        return _footprints_by_area(period)[self.code].copy()
 
 
 @dataclass(frozen=True)
@@ -134,32 +129,62 @@ class AreaMatch:
     note: str | None = None
 
 
-def _footprint_columns(period: str) -> tuple[str, str, str]:
+@functools.cache
+def _footprints_by_area(period: str) -> dict[str, pd.DataFrame]:
+    """:meth:`Area.footprints` of every County & UA for ``period``, computed at once."""
+    org_type = _footprint_type(period)
+    table = footprint_lsoas(period)
+    grouped = table.groupby(["utla_code", "org_code", "org_name"], as_index=False, observed=True)["population"].sum()
+    totals = table.groupby("org_code")["population"].sum()
+    area_totals = table.groupby("utla_code")["population"].sum()
+    grouped["population_share"] = grouped["population"] / grouped["utla_code"].map(area_totals)
+    grouped["footprint_share"] = grouped["population"] / grouped["org_code"].map(totals)
+    grouped.insert(0, "org_type", org_type)
+    grouped = grouped.sort_values(["utla_code", "population_share"], ascending=[True, False])
+    return {code: part.drop(columns="utla_code").reset_index(drop=True)
+            for code, part in grouped.groupby("utla_code", sort=False)}
+
+
+def _footprint_type(period: str) -> str:
+    """"ICB" or "CCG" for an NHS financial year, checking it can be mapped."""
     m = _PERIOD.match(str(period).strip())
     if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
         raise ValueError(f"period must be a financial year like '2022-23', got {period!r}")
     start = int(m.group(1))
     if start >= 2022:
-        return "ICB", "icb22_ods", "icb22_name"
-    if start == 2021:
-        return "CCG", "sicbl22_ods", "sicbl22_name"
+        return "ICB"
+    if start >= 2017:
+        return "CCG"
     raise InsufficientDataError(
-        f"CCG footprints for {period} cannot be mapped to Counties & UAs: CCGs of "
-        f"2017-18 to 2020-21 were merged in 2018-2021, and the shared data have no "
-        f"LSOA -> CCG lookup for those years. The practice -> CCG file (ODS epraccur, "
-        f"Dec 2019) and QOF practice postcodes exist, but no postcode -> LSOA directory "
-        f"or practice -> patients-by-LSOA file to place practices in areas. Use 2021-22 "
-        f"or later."
+        f"NHS footprints for {period} cannot be mapped to Counties & UAs: NHS Talking "
+        f"Therapies data before 2017-18 are held for England only, and no LSOA -> CCG "
+        f"lookup before April 2017 is catalogued. Use 2017-18 or later."
     )
 
 
 @functools.cache
-def _footprint_table() -> pd.DataFrame:
-    nhs = lookups.lsoa11_nhs22()
-    df = nhs.merge(lookups.lsoa11_current()[["lsoa11_code", "utla_code"]], on="lsoa11_code",
-                   validate="one_to_one")
-    return df.merge(lookups.lsoa11_population()[["lsoa11_code", "population"]],
-                    on="lsoa11_code", validate="one_to_one")
+def footprint_lsoas(period: str) -> pd.DataFrame:
+    """Every LSOA (2011) of England with its NHS organisation in ``period`` and its
+    current County & UA: columns ``lsoa11_code``, ``org_code`` (ODS), ``org_name``,
+    ``utla_code`` (December 2023), ``population`` (mid-2020, all ages),
+    ``population_16plus`` (mid-2020, aged 16 and over). 32,844 rows.
+
+    The lookup of that year (see :meth:`Area.footprints`) is read through its own
+    tidy table, so the incremental build records exactly the lookup used."""
+    org_type = _footprint_type(period)
+    if org_type == "ICB":
+        nhs = lookups.lsoa11_nhs22().rename(columns={"icb22_ods": "org_code", "icb22_name": "org_name"})
+    elif period == "2021-22":
+        nhs = lookups.lsoa11_nhs22().rename(columns={"sicbl22_ods": "org_code", "sicbl22_name": "org_name"})
+    else:
+        nhs = ccg_lookups.lsoa11_ccg(period).rename(columns={"ccg_ods": "org_code", "ccg_name": "org_name"})
+    df = nhs[["lsoa11_code", "org_code", "org_name"]].merge(
+        lookups.lsoa11_current()[["lsoa11_code", "utla_code"]], on="lsoa11_code", validate="one_to_one")
+    df = df.merge(lookups.lsoa11_population()[["lsoa11_code", "population"]], on="lsoa11_code",
+                  validate="one_to_one")
+    adults = population.lsoa_2020("16+")[["lsoa11_code", "population"]]
+    return df.merge(adults.rename(columns={"population": "population_16plus"}), on="lsoa11_code",
+                    how="left", validate="one_to_one")
 
 
 @functools.cache

@@ -42,3 +42,7 @@ class UsageError(MhbookError):
 
 class OutputError(MhbookError):
     """A file or folder mhbook must write cannot be written (read-only, full, or not a folder)."""
+
+
+class UnmappedOrganisationError(MhbookError, LookupError):
+    """An NHS organisation code in a published file that the year's lookup does not hold."""

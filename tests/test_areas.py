@@ -140,7 +140,14 @@ def test_footprints_values():
 
 
 @pytest.mark.parametrize("period", ["2017-18", "2018-19", "2019-20", "2020-21"])
-def test_earlier_ccg_years_cannot_be_mapped(period):
+def test_ccg_years_are_mapped_with_their_own_lookup(period):
+    fp = areas.get("Blackpool").footprints(period)  # NHS Blackpool CCG, the same 94 LSOAs every year
+    assert fp["org_type"].tolist() == ["CCG"] and fp["org_code"].tolist() == ["00R"]
+    assert fp.loc[0, "population_share"] == pytest.approx(1) and fp.loc[0, "footprint_share"] == pytest.approx(1)
+
+
+@pytest.mark.parametrize("period", ["2015-16", "2016-17"])
+def test_years_before_2017_cannot_be_mapped(period):
     with pytest.raises(InsufficientDataError, match=period):
         areas.get("Oldham").footprints(period)
 

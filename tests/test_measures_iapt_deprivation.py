@@ -77,7 +77,9 @@ def test_every_areas_footprint_in_every_nhs_year_has_a_decile_table():
             assert not np.isinf(rates).any()
 
 
-def test_footprints_before_2021_22_say_why_they_cannot_be_mapped():
-    fp = footprints.iapt_footprint(areas.get("Oldham"), "2018-19")
+def test_ccg_years_from_2017_18_are_mapped_and_earlier_ones_say_why():
+    fp = footprints.iapt_footprint(areas.get("Oldham"), "2018-19")  # April 2018 CCG lookup
+    assert fp.available and fp.org_type == "CCG" and fp.org_code == "00Y"
+    fp = footprints.iapt_footprint(areas.get("Oldham"), "2016-17")
     assert not fp.available
-    assert "2018-19" in fp.note and "cannot be mapped" in fp.note
+    assert "2016-17" in fp.note and "cannot be mapped" in fp.note

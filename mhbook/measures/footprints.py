@@ -1,11 +1,13 @@
 """Which published NHS organisation stands for a County & UA in each IAPT year.
 
 NHS Talking Therapies is published for NHS organisations, not local authorities. For
-2022-23 onwards the area's footprint is its Integrated Care Board; for 2021-22 its
-Clinical Commissioning Group (whose codes are the July 2022 Sub-ICB codes); earlier CCGs
-merged too often for the shared lookups to place them. Where several organisations
-cover an area, the one holding the largest share of its population (mid-2020) is used
-and the others are named.
+2022-23 onwards the area's footprint is its Integrated Care Board; for 2017-18 to 2021-22
+its Clinical Commissioning Group, placed with the LSOA -> CCG lookup of that year's own
+April (2021-22: the July 2022 Sub-ICB codes). Here, where several organisations cover an
+area, the one holding the largest share of its population (mid-2020) is used and the
+others are named. :mod:`mhbook.measures.local_series` goes further for the area's own
+series: it adds up the counts of several whole CCGs making up a county and grades the
+fit of every year.
 """
 
 from __future__ import annotations
