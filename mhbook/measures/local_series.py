@@ -92,12 +92,16 @@ MEASURES = {  # name: (numerator, denominator, label, unit)
     "referral_rate": ("referrals", "population_16plus", "referral rate, aged 16+ (mid-2020 population)",
                       "per 100,000"),
     "finished_pct": ("finished", "referrals", "finished a course of treatment (% of referrals)", "%"),
-    "recovery_pct": ("recovery", "at_caseness", "recovery (% of those at caseness)", "%"),
+    "recovery_pct": ("recovery", "at_caseness", "recovery (% of those finished at caseness)", "%"),
     "improvement_pct": ("improvement", "finished", "reliable improvement (% of those finishing)", "%"),
 }
 _RAW = {"referrals_received": "referrals", "finished_course_treatment": "finished",
-        "at_caseness": "at_caseness", "recovery": "recovery", "improvement": "improvement"}
-COUNTS = tuple(_RAW.values())
+        "not_at_caseness": "not_at_caseness", "recovery": "recovery", "improvement": "improvement"}
+#: ``at_caseness`` is NHS England's recovery denominator, finished treatment minus those
+#: not at caseness at the start: the difference of two published counts.
+COUNTS = ("referrals", "finished", "at_caseness", "recovery", "improvement")
+#: how many published counts make each count (rounding adds up)
+_TERMS = {"at_caseness": 2}
 
 
 def grade(coverage: float, purity: float) -> str:
@@ -296,8 +300,8 @@ def footprint_table(area: Area) -> pd.DataFrame:
 @functools.lru_cache(maxsize=16)
 def _year_counts(period: str, org_type: str) -> pd.DataFrame:
     """Published counts of every organisation in ``period``: total (imd_decile 0) and by
-    decile. Columns org_code, imd_decile, referrals, finished, at_caseness, recovery,
-    improvement (NaN where suppressed)."""
+    decile. Columns org_code, imd_decile, referrals, finished, at_caseness (finished
+    minus not at caseness), recovery, improvement (NaN where suppressed)."""
     total = iapt.breakdown("Total", org_type=org_type, period=period)
     total = total[total["measure"].isin(list(_RAW))]
     wide = (total.astype({"org_code": str, "measure": str})
@@ -305,9 +309,11 @@ def _year_counts(period: str, org_type: str) -> pd.DataFrame:
     wide = wide.reindex(columns=list(_RAW)).rename(columns=_RAW).reset_index()
     wide.insert(1, "imd_decile", 0)
     dec = iapt.by_decile(period, org_type=org_type)
-    dec = dec.rename(columns=_RAW)[["org_code", "imd_decile", *COUNTS]].astype({"org_code": str})
+    dec = dec.rename(columns=_RAW)[["org_code", "imd_decile", *_RAW.values()]].astype({"org_code": str})
     dec["imd_decile"] = dec["imd_decile"].astype(int)
-    return pd.concat([wide, dec], ignore_index=True)
+    out = pd.concat([wide, dec], ignore_index=True)
+    out["at_caseness"] = out["finished"] - out.pop("not_at_caseness")
+    return out[["org_code", "imd_decile", *COUNTS]]
 
 
 def _summed(period: str, org_type: str, codes: tuple[str, ...]) -> pd.DataFrame:
@@ -321,7 +327,7 @@ def _summed(period: str, org_type: str, codes: tuple[str, ...]) -> pd.DataFrame:
         grouped = mine.groupby("imd_decile")[col]
         n = grouped.count().reindex(index, fill_value=0)
         out[col] = grouped.sum(min_count=1).reindex(index).where(n == len(codes))
-        bound = 0.0 if org_type == "England" else ROUNDING * len(codes)
+        bound = 0.0 if org_type == "England" else ROUNDING * len(codes) * _TERMS.get(col, 1)
         out[f"{col}_bound"] = np.where(out[col].notna(), bound, np.nan)
     return out.reset_index()
 
@@ -540,7 +546,7 @@ def decile_table(area: Area, period: str) -> pd.DataFrame | None:
         f"{POPULATION_LABEL}": df["population_16plus"],
         "referrals per 100,000 aged 16+": df["referral_rate"].round(0),
         "finished (% of referrals)": df["finished_pct"].round(1),
-        "at caseness": df["at_caseness"], "recovered": df["recovery"],
+        "finished at caseness": df["at_caseness"], "recovered": df["recovery"],
         "recovery (%)": df["recovery_pct"].round(1),
         "95% limits (recovery)": _limits(df["recovery_pct_lower"], df["recovery_pct_upper"]),
         "reliable improvement (%)": df["improvement_pct"].round(1),
