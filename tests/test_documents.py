@@ -37,9 +37,9 @@ def _picture(path: Path, size=(4, 9)) -> Path:
 
 def synthetic_document(tmp_path: Path) -> ExportDocument:
     png = _picture(tmp_path / "tall.png")
-    words = " ".join(["Supercalifragilistic", "Integrated", "organisation"])
-    cells = "".join(f"<th>{words} {i}</th>" for i in range(12))
-    row = "".join(f"<td>{words}</td>" for _ in range(12))
+    words = " ".join(["Integrated", "organisation", "improvement"])
+    cells = "<th>Supercalifragilistic</th>" + "".join(f"<th>{words} {i}</th>" for i in range(11))
+    row = "<tr><td>Supercalifragilistic</td>" + "".join(f"<td>{words}</td>" for _ in range(11)) + "</tr>"
     chapters = []
     for i, title in enumerate(["First synthetic chapter", "Second synthetic chapter"], 1):
         body = BeautifulSoup(
@@ -65,7 +65,7 @@ def test_word_document_is_a4_with_page_numbers_contents_links_and_fitted_figures
     path = write_docx(synthetic_document(tmp_path), tmp_path / "book.docx")
     doc = docx.Document(str(path))
     for section in doc.sections:
-        assert (round(section.page_width.mm), round(section.page_height.mm)) == A4_MM
+        assert sorted((round(section.page_width.mm), round(section.page_height.mm))) == sorted(A4_MM)
         footer = section.footer._element.xml
         assert "PAGE" in footer and "NUMPAGES" in footer, "no page number field in the footer"
         assert "Synthetica" in section.header.paragraphs[0].text
@@ -101,7 +101,7 @@ def test_pdf_is_a4_with_page_numbers_and_contents_links(pdf_reader):
     assert len(pages) >= 3
     for page in pages:
         width_mm, height_mm = (float(v) * 25.4 / 72 for v in (page.mediabox.width, page.mediabox.height))
-        assert (round(width_mm), round(height_mm)) == A4_MM
+        assert sorted((round(width_mm), round(height_mm))) == sorted(A4_MM)  # portrait, or landscape for wide tables
     texts = [" ".join(p.extract_text().split()) for p in pages]
     for number, text in enumerate(texts, 1):
         assert f"Page {number} of {len(pages)}" in text, f"page {number} has no page number"
@@ -116,3 +116,42 @@ def test_pdf_table_words_are_not_broken(pdf_reader):
     text = " ".join(p.extract_text() for p in pdf_reader.pages)
     assert "Supercalifragilistic" in re.sub(r"\s+", " ", text), "a long word was broken inside a table cell"
     assert not re.search(r"Supercalifrag\s*\n", text)
+
+
+def test_word_puts_wide_tables_on_landscape_pages(tmp_path):
+    import docx
+
+    from mhbook.export.docx import write_docx
+
+    doc = docx.Document(str(write_docx(synthetic_document(tmp_path), tmp_path / "book.docx")))
+    shapes = [(round(s.page_width.mm), round(s.page_height.mm)) for s in doc.sections]
+    assert (297, 210) in shapes and shapes[0] == A4_MM and shapes[-1] == A4_MM
+
+
+def test_printed_tables_fit_the_page_without_breaking_words(tmp_path):
+    """Measured in Chromium with print media: each table's narrowest layout (words whole,
+    only hashes, paths and URLs breakable) fits its page: portrait, or landscape if wide."""
+    from browser.site import chromium
+    from mhbook.export.pdf import to_html
+
+    document = synthetic_document(tmp_path)
+    cell = "<td>https://example.org/a/very/long/synthetic/path/to/a/file.csv " + "0123456789abcdef" * 4 + "</td>"
+    document.chapters[0].body.find("table").find("tbody").append(
+        BeautifulSoup(f"<tr>{cell * 12}</tr>", "html.parser").tr)
+    document.chapters[1].body.find("table").replace_with(BeautifulSoup(
+        f"<table><tr><th>id</th><th>download</th></tr><tr><td>synthetic</td>{cell}</tr></table>", "html.parser").table)
+    page = tmp_path / "print.html"
+    page.write_text(to_html(document), "utf-8")
+    with chromium() as driver:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        driver.set_window_size(int(178 / 25.4 * 96) + 16, 1000)  # the A4 portrait text column
+        driver.get(page.as_uri())
+        too_wide = driver.execute_script("""
+            const column = document.body.clientWidth, out = [];
+            for (const t of document.querySelectorAll('table')) {
+              const room = t.closest('.landscape') ? column * 265 / 178 : column;
+              t.style.width = 'min-content';
+              if (t.getBoundingClientRect().width > room + 1) out.push(t.getBoundingClientRect().width);
+            }
+            return out;""")
+    assert too_wide == []

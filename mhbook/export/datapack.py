@@ -267,7 +267,10 @@ def long_rows(item: Published, frame: pd.DataFrame, area: Area) -> list[dict]:
         else:
             name = area.name if code == area.code else ("England" if code == ENGLAND_CODE else "")
         area_type = "England" if code == ENGLAND_CODE else ("County & UA" if code == area.code or "area_name" in columns else "")
-        period = str(row[own_period]) if own_period and pd.notna(row[own_period]) else item.period
+        period = item.period
+        if own_period and pd.notna(row[own_period]):
+            own = row[own_period]
+            period = f"{own:.0f}" if isinstance(own, float) and own.is_integer() else str(own)
         group_type = " | ".join(c for c in group_cols if c != own_period)
         group = " | ".join("" if pd.isna(row[c]) else (f"{row[c]:g}" if isinstance(row[c], float) else str(row[c]))
                            for c in group_cols if c != own_period)

@@ -48,6 +48,8 @@ MAX_FIGURE_WIDTH_IN = 6.6
 MAX_FIGURE_HEIGHT_IN = 7.8
 #: Type size of table cells.
 TABLE_FONT_PT = 8
+#: Tables of more columns than this go on landscape pages.
+WIDE_TABLE_COLUMNS = 9
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 4, "h6": 4}
 _SPACES = re.compile(r"\s+")
 
@@ -274,8 +276,27 @@ class _Writer:
             elif child.name == "p" and "figure-description" in child.get("class", []):
                 self.text_paragraph(child)
 
+    def _orient(self, landscape: bool) -> None:
+        """Start a new page in a section of that orientation (A4, same margins, header, footer)."""
+        from docx.enum.section import WD_SECTION
+
+        section = self.doc.add_section(WD_SECTION.NEW_PAGE)
+        short, long = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
+        section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = (long, short) if landscape else (short, long)
+
     def table(self, table: Tag) -> None:
-        """A ``<table>`` as a Word table, its caption above and its header rows repeated."""
+        """A ``<table>`` as a Word table, its caption above and its header rows repeated;
+        one of more than ``WIDE_TABLE_COLUMNS`` columns on landscape pages of its own."""
+        first = table.find("tr")
+        wide = first is not None and len(first.find_all(["th", "td"])) > WIDE_TABLE_COLUMNS
+        if wide:
+            self._orient(landscape=True)
+        self._table(table)
+        if wide:
+            self._orient(landscape=False)
+
+    def _table(self, table: Tag) -> None:
         caption = table.find("caption")
         if caption is not None:
             self.text_paragraph(caption, "Caption")

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+from bs4 import BeautifulSoup
 
 from mhbook.errors import MhbookError
 from mhbook.export import browser
@@ -55,6 +58,11 @@ figcaption, caption { font-style: italic; text-align: left; margin: 0.3em 0; }
 .figure-description { font-size: 8.5pt; color: #333; }
 table { border-collapse: collapse; width: 100%; table-layout: auto; font-size: 7.5pt; margin: 0.5em 0 1.2em; }
 table.wide { font-size: 6.5pt; }
+/* Tables too wide for a portrait page get landscape pages of their own. */
+@page landscape { size: A4 landscape; }
+.landscape { page: landscape; }
+/* A SHA-256, file path or URL is not a word: it may wrap anywhere. */
+td .nowords { word-break: break-all; }
 /* Words wrap between words only: never broken mid-word, never hyphenated. */
 th, td { border: 0.5pt solid #777; padding: 2pt 2.5pt; vertical-align: top;
          overflow-wrap: normal; word-break: normal; hyphens: manual; }
@@ -117,6 +125,46 @@ def write_brief_pdf(document: ExportDocument, path: Path) -> Path:
     return path
 
 
+#: A token of cell text that is not a word (a SHA-256, a file path, a URL): it may wrap anywhere.
+_NOT_WORD = re.compile(r"(\S{26,})")
+_WORDLIKE = re.compile(r"^[A-Za-z'’()-]+[,.;:]?$")
+
+
+def _mark_tokens(cell, soup: BeautifulSoup) -> None:
+    """Wrap each long token of ``cell`` that is not a word in ``span.nowords``."""
+    from bs4 import NavigableString
+
+    for text in list(cell.find_all(string=True)):
+        if not isinstance(text, NavigableString) or not _NOT_WORD.search(text):
+            continue
+        parts = _NOT_WORD.split(str(text))
+        if all(_WORDLIKE.match(p) for p in parts[1::2]):
+            continue
+        new = []
+        for i, part in enumerate(parts):
+            if i % 2 and not _WORDLIKE.match(part):
+                span = soup.new_tag("span", attrs={"class": "nowords"})
+                span.string = part
+                new.append(span)
+            elif part:
+                new.append(NavigableString(part))
+        text.replace_with(*new)
+
+
+def fit_tables(body) -> None:
+    """Mark tables of more than ``WIDE_TABLE_COLUMNS`` columns to print small on a
+    landscape page of their own, and long tokens that are not words (hashes, paths, URLs)
+    as breakable anywhere."""
+    soup = BeautifulSoup("", "html.parser")
+    for table in body.find_all("table"):
+        first = table.find("tr")
+        if first is not None and len(first.find_all(["th", "td"])) > WIDE_TABLE_COLUMNS:
+            table["class"] = [*table.get("class", []), "wide"]
+            table.wrap(soup.new_tag("div", attrs={"class": "landscape"}))
+        for cell in table.find_all("td"):
+            _mark_tokens(cell, soup)
+
+
 def to_html(document: ExportDocument) -> str:
     """The whole document as one HTML page for printing (images as ``file:`` URIs)."""
     esc = html.escape
@@ -124,10 +172,7 @@ def to_html(document: ExportDocument) -> str:
                          for i, ch in enumerate(document.chapters, 1))
     chapters = []
     for i, ch in enumerate(document.chapters, 1):
-        for table in ch.body.find_all("table"):
-            first = table.find("tr")
-            if first is not None and len(first.find_all(["th", "td"])) > WIDE_TABLE_COLUMNS:
-                table["class"] = [*table.get("class", []), "wide"]
+        fit_tables(ch.body)
         chapters.append(f'<section class="chapter" id="chapter-{i}">\n{ch.body.decode_contents()}\n</section>')
     running = document.title + " (" + document.area.code + ")"
     css = PRINT_CSS.replace("var(--running-title)", '"' + running.replace("\\", "").replace('"', "'") + '"')

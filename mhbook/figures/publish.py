@@ -127,7 +127,7 @@ def numeric_frame(df: pd.DataFrame) -> pd.DataFrame:
     for column in df.columns:
         series = df[column]
         values = _text_values(series)
-        if not values:
+        if not values or str(column).strip().lower() in _PERIOD_COLUMNS:  # "2015" is a period, not a number
             out[column] = series
             continue
         def parse(pattern, v):
