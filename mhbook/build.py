@@ -221,10 +221,10 @@ class StagedSite:
     print_page: str | None  # the PDF's print page, when a PDF is still to be printed
 
 
-def _with_documents(key: str, area_code: str) -> str:
+def _with_documents(key: str, area_code: str, notebooks: list[str]) -> str:
     """``key`` extended with the documents the site would have now (``document_formats``),
     so a site made without a PDF (no Chromium then) is made again once Chromium is there."""
-    documents = site_links(document_formats()) if area_code != ENGLAND else []
+    documents = site_links(document_formats(), notebooks) if area_code != ENGLAND else []
     return hashlib.sha256(f"{key}|documents={','.join(documents)}".encode()).hexdigest()
 
 
@@ -232,7 +232,8 @@ def _site_key(job: AreaJob) -> str:
     """The key of ``job``'s site: its stored outputs (own and shared), the book's files and
     the document formats it has."""
     owners = [(job.shared.get(nb, job.area_code), nb) for nb in job.notebooks]
-    return _with_documents(Store(Path(job.out)).site_key(owners, _book_files(Path(job.root))), job.area_code)
+    return _with_documents(Store(Path(job.out)).site_key(owners, _book_files(Path(job.root))), job.area_code,
+                           job.notebooks)
 
 
 def site_is_current(job: AreaJob) -> bool:
@@ -261,14 +262,15 @@ def stage_site(job: AreaJob) -> StagedSite | None:
             _link_tree(store.output_dir(owner, nb), staging)
         documents = document_formats() if job.area_code != ENGLAND else []
         _write_book_config(root, staging, f"Mental health inequalities: {job.area_name}", job.notebooks,
-                           site_links(documents))
+                           site_links(documents, job.notebooks))
         try:
             sphinx_build(staging, staging / "_build" / "html")
         except RuntimeError as exc:
             _keep_reports(staging, out / "_reports" / job.area_code)
             raise BookError(str(exc)) from exc
         page = staging / "print.html" if "pdf" in documents else None
-        _write_documents(job.area_code, staging / "_build" / "html", documents, page)
+        _write_documents(job.area_code, staging / "_build" / "html", documents, page,
+                         board_brief=BRIEF_SOURCE in job.notebooks)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -311,15 +313,23 @@ def render_site(job: AreaJob) -> Path:
     return Path(job.out) / job.area_code if staged is None else finish_site(Path(job.out), staged)
 
 
-def site_links(documents: list[str]) -> list[str]:
+#: The page the board brief is made from: without it (``--only``) a site has no brief.
+BRIEF_SOURCE = "summary"
+
+
+def site_links(documents: list[str], notebooks: list[str]) -> list[str]:
     """What an area's pages link under downloads: its ``documents``, the board brief in
-    the same formats, and the data pack."""
+    the same formats (when the site has the summary page), and the data pack."""
     from mhbook.site import DATA_DOWNLOADS
 
-    return [*documents, *(f"brief-{d}" for d in documents), *DATA_DOWNLOADS] if documents else []
+    if not documents:
+        return []
+    briefs = [f"brief-{d}" for d in documents] if BRIEF_SOURCE in notebooks else []
+    return [*documents, *briefs, *DATA_DOWNLOADS]
 
 
-def _write_documents(code: str, html: Path, formats: list[str], print_page: Path | None) -> None:
+def _write_documents(code: str, html: Path, formats: list[str], print_page: Path | None,
+                     board_brief: bool = True) -> None:
     """Write the area's Word document and data pack into the staged site, and for a PDF
     its print page at ``print_page`` (``finish_site`` prints it), so every download link
     works once the site goes live; a failure fails the site (the old one stays)."""
@@ -336,17 +346,19 @@ def _write_documents(code: str, html: Path, formats: list[str], print_page: Path
         raise BookError(f"{code}: the data pack could not be made: {exc}") from exc
     document = export.read_site(html, area)
     try:
-        board = brief.read_brief(html, area, full=document)
+        board = brief.read_brief(html, area, full=document) if board_brief else None
     except export.SiteError as exc:
         raise BookError(f"{code}: the board brief could not be made: {exc}") from exc
     for fmt in formats:
         try:
             if fmt == "pdf":
                 print_page.write_text(pdf.to_html(document), "utf-8")
-                brief_page(print_page).write_text(pdf.brief_html(board), "utf-8")
+                if board is not None:
+                    brief_page(print_page).write_text(pdf.brief_html(board), "utf-8")
             else:
                 export.WRITERS[fmt](document, export.download_path(html, fmt))
-                brief.WRITERS[fmt](board, html / BRIEF_DOWNLOADS[f"brief-{fmt}"])
+                if board is not None:
+                    brief.WRITERS[fmt](board, html / BRIEF_DOWNLOADS[f"brief-{fmt}"])
         except export.ConverterError as exc:
             raise BookError(f"{code}: the {fmt} document could not be made: {exc}") from exc
 
@@ -401,7 +413,7 @@ def _plan(areas: list[Area], out: Path, only: list[str] | None):
                 execute[nb] = reasons[(area.code, nb)] = why
         if not execute and not shared_exec:
             owners = [(ENGLAND if nb in shared_nbs else area.code, nb) for nb in names]
-            key = _with_documents(store.site_key(owners, book_files), area.code)
+            key = _with_documents(store.site_key(owners, book_files), area.code, names)
             if store.site_current(area.code, key, out / area.code):
                 up_to_date += 1
                 continue

@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import pandas as pd
+from bs4 import SoupStrainer
 
 from mhbook import catalogue
 from mhbook.areas import Area
@@ -117,10 +118,10 @@ def published_files(html: Path, figures: Path | None = None) -> list[Published]:
     ``publish`` wrote beside it in ``figures`` (the book's ``_figures`` folder), if given."""
     found: dict[str, Published] = {}
     for page in page_order(html):
-        soup = _soup(html / page)
-        article = soup.select_one("article.bd-article")
-        title = article.find("h1").get_text(" ", strip=True).rstrip("#").strip() if article and article.find("h1") else page
-        for a in (article or soup).select("a.download[href]"):
+        soup = _soup(html / page, SoupStrainer(["h1", "a"]))  # only what is needed: parsing is the slow part
+        h1 = soup.find("h1")
+        title = h1.get_text(" ", strip=True).rstrip("#").strip() if h1 else page
+        for a in soup.select("a.download[href]"):
             href = unquote(urlsplit(a["href"]).path)
             if not href.endswith(".csv"):
                 continue
@@ -188,15 +189,19 @@ def _assign_limits(values: list[str], columns: list[str]) -> dict[str, tuple[str
     return out
 
 
-def _comparison_for(value: str, comparisons: list[str], values: list[str]) -> tuple[str, str] | None:
-    """The comparison column of ``value`` and what it compares with."""
+def _comparison_for(value: str, comparisons: list[str], values: list[str],
+                    tested: set[str] | None = None) -> tuple[str, str] | None:
+    """The comparison column of ``value`` and what it compares with: a "<measure> vs <what>"
+    column naming it, else the table's one comparison column if ``value`` is its only
+    measure or the only one with limits (``tested``)."""
     stem = re.sub(r"\s*\(.*?\)", "", value).replace("_pct", "").replace("_", " ").lower().strip()
     for col in comparisons:
         lowered = col.lower()
         if " vs " in lowered and lowered.split(" vs ")[0].strip() in stem:
             return col, lowered.split(" vs ", 1)[1].strip()
     single = [c for c in comparisons if " vs " not in c.lower()]
-    if single and len(values) == 1 or (single and len(comparisons) == 1):
+    tested = tested or set()
+    if single and (len(values) == 1 or (len(tested) == 1 and value in tested)):
         col = single[0]
         lowered = col.lower()
         benchmark = "England" if "england" in lowered else ("1" if "with 1" in lowered else "")
@@ -206,28 +211,29 @@ def _comparison_for(value: str, comparisons: list[str], values: list[str]) -> tu
 
 def _benchmark_text(row: pd.Series, value: str, default: str, columns: list[str]) -> str:
     bench = [c for c in columns if c.startswith("benchmark_") and c.removeprefix("benchmark_") == value]
-    if bench and pd.notna(row[bench[0]]):
+    if bench and pd.notna(row[bench[0]]):  # row: a dict of one table row
         return f"{default or 'benchmark'} value {row[bench[0]]:.4g}".strip()
     return default
 
 
 def _number(v) -> float | None:
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+    return None if v is None or pd.isna(v) else float(v)
 
 
 def _wilson_998(count: float, denominator: float, lower: float | None, upper: float | None, value: float):
     """99.8% Wilson limits (as %) if the 95% ones reproduce the page's (to 0.06 points)."""
-    from mhbook.stats.proportions import wilson_ci
+    from mhbook.stats.proportions import _wilson  # the checked formula, without re-validating one pair
 
     if not (count is not None and denominator and 0 <= count <= denominator) or lower is None or upper is None:
         return None, None
     if abs(100 * count / denominator - value) > 0.06:
         return None, None
-    low95, up95 = wilson_ci(count, denominator, 0.95)
-    if abs(100 * float(low95) - lower) > 0.06 or abs(100 * float(up95) - upper) > 0.06:
+    x, n = np.array([count], dtype=float), np.array([denominator], dtype=float)
+    low95, up95 = _wilson(x, n, 0.95)
+    if abs(100 * float(low95[0]) - lower) > 0.06 or abs(100 * float(up95[0]) - upper) > 0.06:
         return None, None
-    low, up = wilson_ci(count, denominator, 0.998)
-    return 100 * float(low), 100 * float(up)
+    low, up = _wilson(x, n, 0.998)
+    return 100 * float(low[0]), 100 * float(up[0])
 
 
 def _sha(ids: list[str]) -> str:
@@ -256,11 +262,12 @@ def long_rows(item: Published, frame: pd.DataFrame, area: Area) -> list[dict]:
     group_cols = [c for c in columns if c not in numeric and c not in comparisons and c not in _CONTEXT
                   and not pd.api.types.is_bool_dtype(frame[c]) and c not in ("bin", measure)] + groups_num
     limits = _assign_limits(values, columns)
+    tested = {k for k in limits if "#" not in k}
     measured = [d for d in item.datasets if not d.startswith(REFERENCE_PREFIXES)] or item.datasets
     sources, shas = " | ".join(measured), _sha(measured)
     own_period = next((c for c in columns if c.lower() in ("period", "year", "period checked", "time period")), None)
     rows = []
-    for _, row in frame.iterrows():
+    for row in frame.to_dict("records"):
         code = str(row["area_code"]) if "area_code" in columns and pd.notna(row["area_code"]) else area.code
         if "area_name" in columns and pd.notna(row.get("area_name")):
             name = str(row["area_name"])
@@ -289,7 +296,7 @@ def long_rows(item: Published, frame: pd.DataFrame, area: Area) -> list[dict]:
             if lo998 is None and value is not None and count is not None and "%" in v:
                 lo998, up998 = _wilson_998(count, denominator, lo95, up95, value)
             comparison = benchmark = ""
-            found = _comparison_for(v, comparisons, values)
+            found = _comparison_for(v, comparisons, values, tested)
             if found and pd.notna(row[found[0]]):
                 comparison = str(row[found[0]])
                 benchmark = _benchmark_text(row, v, found[1], columns)
@@ -360,31 +367,34 @@ def _atomic(path: Path, write) -> None:
 
 
 def write_xlsx(items: list[Published], area: Area, path: Path, built: dt.date | None = None) -> Path:
-    """The workbook: "About" first, then one sheet per published CSV."""
+    """The workbook: "About" first, then one sheet per published CSV (written streaming)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     built = built or dt.date.today()
-    wb = Workbook()
-    about = wb.active
-    about.title = "About"
-    for row in _about(items, area, built):
-        about.append(row)
-        if len(row) == 1:
-            about.cell(about.max_row, 1).font = Font(bold=True)
+    wb = Workbook(write_only=True)
+    about = wb.create_sheet("About")
     about.column_dimensions["A"].width = 34
     for col in "BCDEF":
         about.column_dimensions[col].width = 40
+    bold = Font(bold=True)
+
+    def strong(value):
+        cell = WriteOnlyCell(about, value=value)
+        cell.font = bold
+        return cell
+
+    for row in _about(items, area, built):
+        about.append([strong(row[0])] if len(row) == 1 else row)
     for item in items:
         ws = wb.create_sheet(item.sheet)
+        ws.freeze_panes = "A2"
         frame = item.frame()
-        ws.append([str(c) for c in frame.columns])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+        ws.append([WriteOnlyCell(ws, value=str(c)) for c in frame.columns])
         for values in frame.itertuples(index=False):
             ws.append([None if (isinstance(v, float) and math.isnan(v)) else
                        (v.item() if isinstance(v, np.generic) else v) for v in values])
-        ws.freeze_panes = "A2"
     _atomic(path, lambda tmp: wb.save(tmp))
     return path
 
