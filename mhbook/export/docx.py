@@ -399,6 +399,8 @@ def write_docx(document: ExportDocument, path: Path) -> Path:
 
 #: Tallest a chart is placed in a board brief, in inches (about a third of the page).
 BRIEF_FIGURE_HEIGHT_IN = 3.1
+#: Type size of a brief's text (Word's default is 11 pt).
+BRIEF_FONT_PT = 10
 
 
 def write_brief_docx(document: ExportDocument, path: Path) -> Path:
@@ -409,6 +411,7 @@ def write_brief_docx(document: ExportDocument, path: Path) -> Path:
     props.title, props.subject = document.title, document.subtitle
     props.author, props.language = "mhbook", "en-GB"
     setup_pages(doc, f"{document.title} ({document.area.code})")
+    doc.styles["Normal"].font.size = Pt(BRIEF_FONT_PT)  # four pages at most, as the PDF
     writer = _Writer(doc)
     writer.max_figure_height_in = BRIEF_FIGURE_HEIGHT_IN
     writer.heading(document.title, 0)

@@ -5,6 +5,7 @@ Jupyter Book loads it through ``sphinx.extra_extensions`` in ``_config.yml``. It
 - adds ``static/mhbook.css`` (text that wraps at 320 CSS px, visible focus, print rules);
 - puts ``templates/`` first on the template path, to replace theme components that fail
   WCAG 2.2 AA (see the comment in each template);
+- makes every table's scrolling box a labelled, keyboard-focusable region (``table_regions``);
 - ends every chapter page with links to the area's Word and PDF documents, which the
   build (or ``mhbook export``) writes to ``downloads/`` inside the site (``DOWNLOADS``),
   to its board brief (``BRIEF_DOWNLOADS``) and to its data pack (``DATA_DOWNLOADS``); only the formats named in the
@@ -14,6 +15,7 @@ Jupyter Book loads it through ``sphinx.extra_extensions`` in ``_config.yml``. It
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -63,7 +65,25 @@ def _downloads_html(pathto, formats) -> str:
     return "".join(parts)
 
 
+_CAPTIONED = re.compile(r'<div class="pst-scrollable-table-container"><table class="([^"]*)" id="([^"]+)">(\s*)<caption>')
+_PLAIN = re.compile(r'<div class="pst-scrollable-table-container">(?=\s*<table)')
+
+
+def table_regions(body: str) -> str:
+    """Make each table's scrolling box a labelled region that the keyboard can reach and
+    scroll (WCAG 2.1.1, 1.3.1): ``role="region"``, ``tabindex="0"`` and the table's caption
+    as its name (``aria-labelledby``), or "Data table" when it has none."""
+    body = _CAPTIONED.sub(
+        lambda m: (f'<div class="pst-scrollable-table-container mhbook-table-region" role="region" tabindex="0" '
+                   f'aria-labelledby="{m.group(2)}-caption"><table class="{m.group(1)}" id="{m.group(2)}">'
+                   f'{m.group(3)}<caption id="{m.group(2)}-caption">'), body)
+    return _PLAIN.sub('<div class="pst-scrollable-table-container mhbook-table-region" role="region" tabindex="0" '
+                      'aria-label="Data table">', body)
+
+
 def _page_context(app, pagename, templatename, context, doctree) -> None:
+    if doctree is not None and "body" in context:
+        context["body"] = table_regions(context["body"])
     # Only pages made from the book's sources (not search or the index of terms).
     formats = [f for f in (*DOWNLOADS, *BRIEF_DOWNLOADS, *DATA_DOWNLOADS) if f in app.config.mhbook_documents]
     if doctree is not None and "body" in context and formats:
