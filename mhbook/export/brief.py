@@ -106,7 +106,7 @@ def _next_steps(area: Area, gaps: list[str], period: str) -> list[str]:
     named = ", ".join(groups) if groups else "the groups with the widest gaps"
     return [
         "<strong>Understand local inequalities (Advancing Mental Health Equalities, step 1A: use existing "
-        f"data).</strong> Take this brief's findings into the JSNA and the place-based partnership's plans; the "
+        "data).</strong> Take this brief's findings into the JSNA and the place-based partnership's plans; the "
         "data pack on the site holds every number with its limits and sources.",
         f"<strong>Improve access and outcomes for the groups furthest behind.</strong> Agree with the NHS "
         f"Talking Therapies provider what will change for {htmllib.escape(named)}, and by when.",
