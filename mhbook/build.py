@@ -340,11 +340,12 @@ def _write_documents(code: str, html: Path, formats: list[str], print_page: Path
     from mhbook.site import BRIEF_DOWNLOADS
 
     area = areas.get(code)
+    document = export.read_site(html, area)
     try:
-        datapack.write_datapack(html, html.parents[1] / "_figures", area, html / "downloads")
+        datapack.write_datapack(html, html.parents[1] / "_figures", area, html / "downloads",
+                                pages=[(ch.page, ch.title) for ch in document.chapters])
     except (export.SiteError, ValueError, KeyError) as exc:
         raise BookError(f"{code}: the data pack could not be made: {exc}") from exc
-    document = export.read_site(html, area)
     try:
         board = brief.read_brief(html, area, full=document) if board_brief else None
     except export.SiteError as exc:

@@ -36,11 +36,10 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import pandas as pd
-from bs4 import SoupStrainer
 
 from mhbook import catalogue
 from mhbook.areas import Area
-from mhbook.export.document import _soup, page_order
+from mhbook.export.document import page_order
 from mhbook.figures.publish import _REFERENCE_PREFIXES as REFERENCE_PREFIXES
 
 log = logging.getLogger(__name__)
@@ -108,24 +107,38 @@ class Published:
     period: str = ""
     datasets: list[str] = field(default_factory=list)
     sheet: str = ""
+    _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     def frame(self) -> pd.DataFrame:
-        return pd.read_csv(self.path)
+        """The CSV's table (read once; a copy each time)."""
+        if self._frame is None:
+            self._frame = pd.read_csv(self.path)
+        return self._frame.copy()
 
 
-def published_files(html: Path, figures: Path | None = None) -> list[Published]:
+_DOWNLOAD = re.compile(r"""<a\s[^>]*?class=["'][^"']*\bdownload\b[^"']*["'][^>]*?\shref=["']([^"']+\.csv)["']""")
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def published_files(html: Path, figures: Path | None = None,
+                    pages: list[tuple[str, str]] | None = None) -> list[Published]:
     """Every CSV linked from the site ``html``, in reading order, with the metadata that
-    ``publish`` wrote beside it in ``figures`` (the book's ``_figures`` folder), if given."""
+    ``publish`` wrote beside it in ``figures`` (the book's ``_figures`` folder), if given.
+    ``pages``: the site's (page, chapter title) in reading order, when already known."""
+    import html as htmllib
+
+    if pages is None:
+        pages = []
+        for page in page_order(html):
+            match = _H1.search((html / page).read_text("utf-8"))
+            title = htmllib.unescape(_TAG.sub("", match.group(1))).strip().rstrip("#").strip() if match else page
+            pages.append((page, title))
     found: dict[str, Published] = {}
-    for page in page_order(html):
-        soup = _soup(html / page, SoupStrainer(["h1", "a"]))  # only what is needed: parsing is the slow part
-        h1 = soup.find("h1")
-        title = h1.get_text(" ", strip=True).rstrip("#").strip() if h1 else page
-        for a in soup.select("a.download[href]"):
-            href = unquote(urlsplit(a["href"]).path)
-            if not href.endswith(".csv"):
-                continue
-            path = (html / page).parent / href
+    for page, title in pages:
+        # The links as Sphinx writes them (a regular expression: parsing every page is slow).
+        for href in _DOWNLOAD.findall((html / page).read_text("utf-8")):
+            path = (html / page).parent / unquote(urlsplit(htmllib.unescape(href)).path)
             name = path.stem
             if name in found or not path.is_file():
                 continue
@@ -400,9 +413,10 @@ def write_xlsx(items: list[Published], area: Area, path: Path, built: dt.date | 
 
 
 def write_datapack(html: Path, figures: Path | None, area: Area, dest: Path,
-                   built: dt.date | None = None) -> tuple[Path, Path]:
-    """Write the area's workbook and long CSV into ``dest`` (the site's ``downloads``)."""
-    items = published_files(html, figures)
+                   built: dt.date | None = None, pages: list[tuple[str, str]] | None = None) -> tuple[Path, Path]:
+    """Write the area's workbook and long CSV into ``dest`` (the site's ``downloads``);
+    ``pages`` as for ``published_files``."""
+    items = published_files(html, figures, pages)
     _sheet_names(items)
     xlsx = write_xlsx(items, area, Path(dest) / XLSX_NAME, built)
     frame = long_frame(items, area)
