@@ -44,7 +44,8 @@ def synthetic_document(tmp_path: Path) -> ExportDocument:
     for i, title in enumerate(["First synthetic chapter", "Second synthetic chapter"], 1):
         body = BeautifulSoup(
             f"<article class='bd-article'><section><h1>{title}</h1>"
-            "<p>Synthetic text with a <a href='https://example.org/'>link to the web</a>.</p>"
+            "<p>Synthetic text with a <a href='https://example.org/'>link to the web</a> and "
+            "<a href='#chapter-2'>one to the second chapter</a>.</p>"
             f"<figure><img src='{png.resolve().as_uri()}' alt='A synthetic tall chart'>"
             "<figcaption><p>A synthetic caption.</p></figcaption></figure>"
             f"<table><thead><tr>{cells}</tr></thead><tbody>{row * 3}</tbody></table>"
@@ -155,3 +156,15 @@ def test_printed_tables_fit_the_page_without_breaking_words(tmp_path):
             }
             return out;""")
     assert too_wide == []
+
+
+def test_links_between_chapters_point_inside_the_document(tmp_path):
+    from mhbook.export.document import clean_article
+
+    article = BeautifulSoup(  # SYNTHETIC
+        "<article><p><a class='reference internal' href='claims.html#verdicts'>the claims</a>, "
+        "<a class='reference download internal' href='_downloads/x/data.csv'>CSV</a></p></article>",
+        "html.parser").article
+    cleaned = clean_article(article, tmp_path, {"summary.html": 1, "claims.html": 2})
+    assert cleaned.find("a")["href"] == "#chapter-2"
+    assert "data.csv, on the area's site" in cleaned.get_text()

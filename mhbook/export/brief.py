@@ -219,6 +219,8 @@ def _copy(tag: Tag) -> Tag:
     copy = BeautifulSoup(str(tag), "html.parser").find(tag.name)
     for number in copy.select("span.caption-number"):
         number.decompose()
+    for link in copy.select('a[href^="#chapter-"]'):  # the brief has no chapters to link to
+        link.unwrap()
     return copy
 
 

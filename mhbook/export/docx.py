@@ -99,6 +99,9 @@ def _runs(paragraph: Paragraph, node, bold=False, italic=False, mono=False) -> N
     if href and href.startswith(("http://", "https://", "mailto:")):
         _hyperlink(paragraph, href, node.get_text(" ", strip=True) or href)
         return
+    if href and href.startswith("#chapter-"):  # another chapter: its bookmark (see write_docx)
+        _hyperlink(paragraph, href[1:].replace("-", "_"), node.get_text(" ", strip=True), anchor=True)
+        return
     for child in node.children:
         _runs(paragraph, child, bold, italic, mono)
 
