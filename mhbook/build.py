@@ -28,6 +28,7 @@ What makes it fast (see ``mhbook.parallel`` and ``mhbook.buildcache``):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -221,11 +222,24 @@ class StagedSite:
     print_page: str | None  # the PDF's print page, when a PDF is still to be printed
 
 
+@functools.cache
+def _rendering_code() -> str:
+    """Digest of the code and files that render a site and write its documents (the Sphinx
+    extension with its CSS and templates, the exporters): a change there renders the sites
+    again, without executing any notebook."""
+    from mhbook.buildcache import _digest, _package, code_files
+
+    files = code_files("import mhbook.site, mhbook.export.brief, mhbook.export.datapack")
+    assets = [p for p in (_package() / "site").rglob("*") if p.is_file() and p.suffix in {".css", ".html", ".js"}]
+    return _digest(sorted(set(files) | set(assets)))
+
+
 def _with_documents(key: str, area_code: str, notebooks: list[str]) -> str:
     """``key`` extended with the documents the site would have now (``document_formats``),
-    so a site made without a PDF (no Chromium then) is made again once Chromium is there."""
+    so a site made without a PDF (no Chromium then) is made again once Chromium is there,
+    and with the rendering code (``_rendering_code``)."""
     documents = site_links(document_formats(), notebooks) if area_code != ENGLAND else []
-    return hashlib.sha256(f"{key}|documents={','.join(documents)}".encode()).hexdigest()
+    return hashlib.sha256(f"{key}|documents={','.join(documents)}|code={_rendering_code()}".encode()).hexdigest()
 
 
 def _site_key(job: AreaJob) -> str:
