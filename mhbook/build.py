@@ -29,6 +29,8 @@ What makes it fast (see ``mhbook.parallel`` and ``mhbook.buildcache``):
 from __future__ import annotations
 
 import errno
+import functools
+import hashlib
 import logging
 import os
 import re
@@ -244,10 +246,32 @@ class StagedSite:
     print_page: str | None  # the PDF's print page, when a PDF is still to be printed
 
 
+@functools.cache
+def _rendering_code() -> str:
+    """Digest of the code and files that render a site and write its documents (the Sphinx
+    extension with its CSS and templates, the exporters): a change there renders the sites
+    again, without executing any notebook."""
+    from mhbook.buildcache import _digest, _package, code_files
+
+    files = code_files("import mhbook.site, mhbook.export.brief, mhbook.export.datapack")
+    assets = [p for p in (_package() / "site").rglob("*") if p.is_file() and p.suffix in {".css", ".html", ".js"}]
+    return _digest(sorted(set(files) | set(assets)))
+
+
+def _with_documents(key: str, area_code: str, notebooks: list[str]) -> str:
+    """``key`` extended with the documents the site would have now (``document_formats``),
+    so a site made without a PDF (no Chromium then) is made again once Chromium is there,
+    and with the rendering code (``_rendering_code``)."""
+    documents = site_links(document_formats(), notebooks) if area_code != ENGLAND else []
+    return hashlib.sha256(f"{key}|documents={','.join(documents)}|code={_rendering_code()}".encode()).hexdigest()
+
+
 def _site_key(job: AreaJob) -> str:
-    """The key of ``job``'s site: its stored outputs (own and shared) and the book's files."""
+    """The key of ``job``'s site: its stored outputs (own and shared), the book's files and
+    the document formats it has."""
     owners = [(job.shared.get(nb, job.area_code), nb) for nb in job.notebooks]
-    return Store(Path(job.out)).site_key(owners, _book_files(Path(job.root)))
+    return _with_documents(Store(Path(job.out)).site_key(owners, _book_files(Path(job.root))), job.area_code,
+                           job.notebooks)
 
 
 def site_is_current(job: AreaJob) -> bool:
@@ -276,14 +300,16 @@ def stage_site(job: AreaJob) -> StagedSite | None:
         for nb, owner in owners.items():
             _link_tree(store.output_dir(owner, nb), staging)
         documents = document_formats() if job.area_code != ENGLAND else []
-        _write_book_config(root, staging, f"Mental health inequalities: {job.area_name}", job.notebooks, documents)
+        _write_book_config(root, staging, f"Mental health inequalities: {job.area_name}", job.notebooks,
+                           site_links(documents, job.notebooks))
         try:
             sphinx_build(staging, staging / "_build" / "html")
         except RuntimeError as exc:
             _keep_reports(staging, out / "_reports" / job.area_code)
             raise BookError(str(exc)) from exc
         page = staging / "print.html" if "pdf" in documents else None
-        _write_documents(job.area_code, staging / "_build" / "html", documents, page)
+        _write_documents(job.area_code, staging / "_build" / "html", documents, page,
+                         board_brief=BRIEF_SOURCE in job.notebooks)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -301,8 +327,13 @@ def finish_site(out: Path, staged: StagedSite) -> Path:
             from mhbook import export
             from mhbook.export import pdf
 
+            from mhbook.site import BRIEF_DOWNLOADS
+
             try:
                 pdf.print_page(Path(staged.print_page), export.download_path(html, "pdf"), staged.area_code)
+                board = brief_page(Path(staged.print_page))
+                if board.is_file():
+                    pdf.print_page(board, html / BRIEF_DOWNLOADS["brief-pdf"], staged.area_code)
             except export.ConverterError as exc:
                 raise BookError(f"{staged.area_code}: the pdf document could not be made: {exc}") from exc
         store = Store(out)
@@ -321,24 +352,60 @@ def render_site(job: AreaJob) -> Path:
     return Path(job.out) / job.area_code if staged is None else finish_site(Path(job.out), staged)
 
 
-def _write_documents(code: str, html: Path, formats: list[str], print_page: Path | None) -> None:
-    """Write the area's Word document into the staged site, and for a PDF its print page
-    at ``print_page`` (``finish_site`` prints it), so every download link works once the
-    site goes live; a failure fails the site (the old one stays)."""
+#: The page the board brief is made from: without it (``--only``) a site has no brief.
+BRIEF_SOURCE = "summary"
+
+
+def site_links(documents: list[str], notebooks: list[str]) -> list[str]:
+    """What an area's pages link under downloads: its ``documents``, the board brief in
+    the same formats (when the site has the summary page), and the data pack."""
+    from mhbook.site import DATA_DOWNLOADS
+
+    if not documents:
+        return []
+    briefs = [f"brief-{d}" for d in documents] if BRIEF_SOURCE in notebooks else []
+    return [*documents, *briefs, *DATA_DOWNLOADS]
+
+
+def _write_documents(code: str, html: Path, formats: list[str], print_page: Path | None,
+                     board_brief: bool = True) -> None:
+    """Write the area's Word document and data pack into the staged site, and for a PDF
+    its print page at ``print_page`` (``finish_site`` prints it), so every download link
+    works once the site goes live; a failure fails the site (the old one stays)."""
     if not formats:
         return
     from mhbook import areas, export
-    from mhbook.export import pdf
+    from mhbook.export import brief, datapack, pdf
+    from mhbook.site import BRIEF_DOWNLOADS
 
-    document = export.read_site(html, areas.get(code))
+    area = areas.get(code)
+    document = export.read_site(html, area)
+    try:
+        datapack.write_datapack(html, html.parents[1] / "_figures", area, html / "downloads",
+                                pages=[(ch.page, ch.title) for ch in document.chapters])
+    except (export.SiteError, ValueError, KeyError) as exc:
+        raise BookError(f"{code}: the data pack could not be made: {exc}") from exc
+    try:
+        board = brief.read_brief(html, area, full=document) if board_brief else None
+    except export.SiteError as exc:
+        raise BookError(f"{code}: the board brief could not be made: {exc}") from exc
     for fmt in formats:
         try:
             if fmt == "pdf":
                 print_page.write_text(pdf.to_html(document), "utf-8")
+                if board is not None:
+                    brief_page(print_page).write_text(pdf.brief_html(board), "utf-8")
             else:
                 export.WRITERS[fmt](document, export.download_path(html, fmt))
+                if board is not None:
+                    brief.WRITERS[fmt](board, html / BRIEF_DOWNLOADS[f"brief-{fmt}"])
         except export.ConverterError as exc:
             raise BookError(f"{code}: the {fmt} document could not be made: {exc}") from exc
+
+
+def brief_page(print_page: Path) -> Path:
+    """Where the board brief's print page is written, beside the full document's."""
+    return print_page.with_name("print-brief.html")
 
 
 def _keep_reports(staging: Path, dest: Path) -> None:
@@ -386,7 +453,8 @@ def _plan(areas: list[Area], out: Path, only: list[str] | None):
                 execute[nb] = reasons[(area.code, nb)] = why
         if not execute and not shared_exec:
             owners = [(ENGLAND if nb in shared_nbs else area.code, nb) for nb in names]
-            if store.site_current(area.code, store.site_key(owners, book_files), out / area.code):
+            key = _with_documents(store.site_key(owners, book_files), area.code, names)
+            if store.site_current(area.code, key, out / area.code):
                 up_to_date += 1
                 continue
         jobs.append(job_for(area.code, area.name, execute))

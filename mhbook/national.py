@@ -8,6 +8,9 @@ site, with its name as the link's accessible name and tooltip; areas not built
 are drawn grey without a link. The SVG is made once per boundary file (cached
 under ``.mhbook-build`` by the dataset's sha256), not per build.
 
+London's boroughs are drawn again, enlarged, as an inset, and the areas too small to point
+at on the map (``SMALL_AREA``) are listed under it, so any area can be found and clicked.
+
 Search is a labelled text box that filters the list of areas by name, code,
 region or district, in the browser; without JavaScript the full list is shown.
 England-level pages, when the book has any, are linked from ``england/``.
@@ -19,6 +22,7 @@ import html
 import json
 import logging
 import os
+import re
 from pathlib import Path
 
 from mhbook.buildcache import STATE_DIR
@@ -69,23 +73,69 @@ def map_shapes() -> tuple[dict[str, str], tuple[int, int]]:
     return paths, size
 
 
-def _svg(built: set[str], names: dict[str, str]) -> str:
+#: The London region, drawn again enlarged as an inset: its boroughs are a few pixels wide on the map.
+LONDON = "E12000007"
+#: Areas narrower than this on the whole map (in its units: 16 is about 13 CSS px at the 32rem map)
+#: are also listed under the map as "small areas".
+SMALL_AREA = 16.0
+_POINT = re.compile(r"(-?[\d.]+),(-?[\d.]+)")
+
+
+def _bbox(d: str) -> tuple[float, float, float, float]:
+    """The bounding box of SVG path data ``d`` written by ``_path_data``."""
+    xs, ys = zip(*((float(x), float(y)) for x, y in _POINT.findall(d)))
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _shapes(paths: dict[str, str], built: set[str], names: dict[str, str], prefix: str = "") -> list[str]:
+    shapes = []
+    for code, d in sorted(paths.items()):
+        name = html.escape(names.get(code, code))
+        if code in built:
+            shapes.append(f'<a href="{code}/index.html" aria-label="{name}"><path class="built" d="{d}" '
+                          f'data-code="{code}"><title>{name}</title></path></a>')
+        else:
+            shapes.append(f'<path class="not-built" d="{d}" data-code="{code}" aria-hidden="true">'
+                          f"<title>{name} (not built)</title></path>")
+    return shapes
+
+
+def _svg(built: set[str], names: dict[str, str], regions: dict[str, str] | None = None) -> str:
+    """The map, a London inset and a list of the areas too small to point at on the map."""
     try:
         paths, (width, height) = map_shapes()
     except Exception as exc:  # the landing page must not fail for want of a map
         log.warning("national map not drawn: %s: %s", type(exc).__name__, exc)
         return '<p>The map could not be drawn; use the list below.</p>'
-    shapes = []
-    for code, d in sorted(paths.items()):
-        name = html.escape(names.get(code, code))
-        if code in built:
-            shapes.append(f'<a href="{code}/index.html" aria-label="{name}"><path class="built" d="{d}">'
-                          f"<title>{name}</title></path></a>")
-        else:
-            shapes.append(f'<path class="not-built" d="{d}" aria-hidden="true"><title>{name} (not built)</title></path>')
-    return (f'<svg viewBox="0 0 {width} {height}" role="group" aria-labelledby="map-title" '
+    regions = regions or {}
+    main = (f'<svg id="map-england" viewBox="0 0 {width} {height}" role="group" aria-labelledby="map-title" '
             f'xmlns="http://www.w3.org/2000/svg">\n<title id="map-title">Map of England\'s Counties and '
-            f'Unitary Authorities: choose an area to open its site</title>\n' + "\n".join(shapes) + "\n</svg>")
+            f'Unitary Authorities: choose an area to open its site</title>\n'
+            + "\n".join(_shapes(paths, built, names)) + "\n</svg>")
+    london = {c: d for c, d in paths.items() if regions.get(c) == LONDON}
+    inset = ""
+    if london:
+        boxes = [_bbox(d) for d in london.values()]
+        x0, y0 = min(b[0] for b in boxes) - 1, min(b[1] for b in boxes) - 1
+        x1, y1 = max(b[2] for b in boxes) + 1, max(b[3] for b in boxes) + 1
+        inset = (f'<h3 id="london-heading">London, enlarged</h3>\n'
+                 f'<svg id="map-london" viewBox="{x0:.1f} {y0:.1f} {x1 - x0:.1f} {y1 - y0:.1f}" role="group" '
+                 f'aria-labelledby="london-title" xmlns="http://www.w3.org/2000/svg" class="inset">\n'
+                 f'<title id="london-title">Map of the London boroughs, enlarged: choose one to open its site</title>\n'
+                 + "\n".join(_shapes(london, built, names)) + "\n</svg>")
+    small = []
+    for code, d in sorted(paths.items(), key=lambda kv: names.get(kv[0], kv[0])):
+        bx0, by0, bx1, by1 = _bbox(d)
+        if code in london or min(bx1 - bx0, by1 - by0) >= SMALL_AREA:
+            continue
+        name = html.escape(names.get(code, code))
+        small.append(f'<li><a href="{code}/index.html">{name}</a></li>' if code in built
+                     else f'<li>{name} <span class="meta">(not built)</span></li>')
+    listing = ""
+    if small:
+        listing = ('<h3 id="small-heading">Small areas, hard to point at on the map</h3>\n'
+                   '<ul class="small-areas" aria-labelledby="small-heading">\n' + "\n".join(small) + "\n</ul>")
+    return "\n".join(part for part in (main, inset, listing) if part)
 
 
 _PAGE = """<!DOCTYPE html>
@@ -106,6 +156,10 @@ _PAGE = """<!DOCTYPE html>
     .map a:focus {{ outline: none; }}
     .map a:focus path {{ stroke: #000000; stroke-width: 2; }}
     .map path.not-built {{ fill: #d0d0d0; }}
+    .map svg.inset {{ border: 1px solid #6c757d; }}
+    .map svg.inset path {{ stroke-width: 0.08; }}
+    .map svg.inset a:focus path {{ stroke-width: 0.3; }}
+    .small-areas {{ columns: 2; padding-left: 1.2rem; }}
     .areas {{ flex: 1 1 20rem; }}
     .areas ul {{ padding-left: 1.2rem; }}
     .meta {{ color: #4a4a4a; }}
@@ -179,7 +233,8 @@ def write_landing(out: Path) -> Path:
     if (out / "england" / "index.html").exists():
         england = ('    <p><a href="england/index.html">England-level pages</a>: the national figures '
                    "and methods that every area's site shares.</p>")
-    page = _PAGE.format(england=england, svg=_svg({a.code for a in built}, {a.code: a.name for a in everything}),
+    page = _PAGE.format(england=england, svg=_svg({a.code for a in built}, {a.code: a.name for a in everything},
+                                                  {a.code: a.region_code for a in everything}),
                         n_built=len(built), n_all=len(everything), items=items)
     index = out / "index.html"
     tmp = out / STATE_DIR / "index.html.tmp"

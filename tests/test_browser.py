@@ -17,7 +17,7 @@ import pytest
 from browser.site import ARTEFACTS, AREA, AXE, CHROMIUM, chromium, built_site, require_tools, serve, site_pages
 from mhbook.export.document import page_order
 from mhbook.figures import palette
-from mhbook.site import DOWNLOADS
+from mhbook.site import BRIEF_DOWNLOADS, DATA_DOWNLOADS, DOWNLOADS
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
 
@@ -164,13 +164,14 @@ def test_pages_reflow_at_320_px(browser, site):
 
 
 def test_every_chapter_links_the_area_documents(browser, site):
-    signatures = {"docx": b"PK", "pdf": b"%PDF"}
+    signatures = {"docx": b"PK", "pdf": b"%PDF", "brief-docx": b"PK", "brief-pdf": b"%PDF", "xlsx": b"PK",
+                  "csv": b"indicator,"}
     problems = []
     for page in page_order(site / AREA):
         driver = _open(browser, f"{AREA}/{page}")
         links = driver.execute_script(
             "return [...document.querySelectorAll('nav.mhbook-downloads a')].map(a => a.href);")
-        for fmt, rel in DOWNLOADS.items():
+        for fmt, rel in {**DOWNLOADS, **BRIEF_DOWNLOADS, **DATA_DOWNLOADS}.items():
             found = [u for u in links if u.endswith(rel)]
             if not found:
                 problems.append(f"{page}: no link to the {fmt} document")

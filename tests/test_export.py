@@ -118,7 +118,9 @@ class TestWord:
 @pytest.mark.slow
 class TestPdf:
     def test_one_page_or_more_per_chapter(self, pdf, pages):
-        texts = [_squash(p.extract_text()) for p in pdf.pages]
+        header = _squash(f"Mental health inequalities: Oldham ({AREA})")
+        # Each page's text without its running header and "Page N of M" footer.
+        texts = [re.sub(r"Page\d+of\d+", "", _squash(p.extract_text()).replace(header, "", 1)) for p in pdf.pages]
         starts = []
         for title in _chapter_titles(pages):
             found = [i for i, t in enumerate(texts) if t.startswith(_squash(title))]
@@ -126,6 +128,12 @@ class TestPdf:
             starts.append(found[0])
         assert starts == sorted(set(starts)) and starts[0] >= 1  # after the title page, in order
         assert len(pdf.pages) >= len(starts) + 1
+
+    def test_pages_are_a4_and_numbered(self, pdf):
+        for number, page in enumerate(pdf.pages, 1):
+            size_mm = sorted(round(float(v) * 25.4 / 72) for v in (page.mediabox.width, page.mediabox.height))
+            assert size_mm == [210, 297], f"page {number} is {size_mm} mm"
+            assert f"Page{number}of{len(pdf.pages)}" in _squash(page.extract_text())
 
     def test_text_has_the_area_and_the_glued_numbers(self, pdf, pages):
         """Every number glued into any chapter (the summary's among them) is in the PDF."""

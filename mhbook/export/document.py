@@ -5,7 +5,8 @@ figure, caption, alt text and table is the one the site shows (both come from th
 executed notebooks). Chapters are taken in the site's order: the root page (where
 ``index.html`` redirects) and then the chapters of its navigation. From each page's
 ``article`` the parts that only make sense on the web are removed: heading anchors,
-code cells (the injected parameters), and links into the site, which become plain text.
+code cells (the injected parameters), and links into the site, which become plain text,
+except links to another chapter, which point to it inside the document.
 Each figure gains a visible "Text description" paragraph holding its alt text.
 """
 
@@ -125,9 +126,10 @@ def _is_web_only(tag: Tag) -> bool:
             or (tag.name == "nav" and "mhbook-downloads" in classes))
 
 
-def clean_article(article: Tag, site: Path) -> Tag:
+def clean_article(article: Tag, site: Path, chapters: dict[str, int] | None = None) -> Tag:
     """Strip web-only parts from a page's ``article`` and point its images at their files
-    with absolute ``file:`` URIs."""
+    with absolute ``file:`` URIs. A link to another chapter (``chapters``: page -> its
+    number, from 1) becomes a link to ``#chapter-<number>``, which the documents resolve."""
     for junk in article.find_all(_is_web_only):
         junk.decompose()
     for img in article.find_all("img"):
@@ -139,6 +141,10 @@ def clean_article(article: Tag, site: Path) -> Tag:
             note.string = f"Text description: {img['alt']}"
             figure.append(note)
     for a in article.find_all("a", href=True):
+        target = urlsplit(a["href"]).path
+        if _is_site_link(a["href"]) and chapters and target in chapters and "download" not in a.get("class", []):
+            a.attrs = {"href": f"#chapter-{chapters[target]}"}
+            continue
         if _is_site_link(a["href"]):
             # A link into the site (a CSV, another chapter) would be dead in a file.
             name = Path(urlsplit(a["href"]).path).name if "download" in a.get("class", []) else ""
@@ -147,13 +153,13 @@ def clean_article(article: Tag, site: Path) -> Tag:
     return article
 
 
-def _chapter(site: Path, page: str, soup: BeautifulSoup) -> Chapter:
-    """The chapter of ``page`` of ``site``, parsed as ``soup``."""
+def _chapter(site: Path, page: str, soup: BeautifulSoup, chapters: dict[str, int] | None = None) -> Chapter:
+    """The chapter of ``page`` of ``site``, parsed as ``soup`` (``chapters``: see ``clean_article``)."""
     article = soup.select_one("article.bd-article")
     if article is None or article.find("h1") is None:
         raise SiteError(f"{site / page}: expected an <article class='bd-article'> with an <h1> title")
     title = article.find("h1").get_text(" ", strip=True).rstrip("#").strip()
-    return Chapter(title=title, page=page, body=clean_article(article, site))
+    return Chapter(title=title, page=page, body=clean_article(article, site, chapters))
 
 
 def _dataset_ids(chapters: list[Chapter]) -> list[str]:
@@ -178,7 +184,8 @@ def read_site(site: Path, area: Area, built: dt.date | None = None) -> ExportDoc
     root = _root_page(site)
     root_soup = _soup(site / root)  # whole: its navigation and title are read too
     pages = _reading_order(root, root_soup)
-    chapters = [_chapter(site, page, root_soup if page == root else _soup(site / page, _ARTICLE))
+    numbers = {page: i for i, page in enumerate(pages, 1)}
+    chapters = [_chapter(site, page, root_soup if page == root else _soup(site / page, _ARTICLE), numbers)
                 for page in pages]
     title = root_soup.find("title")
     book_title = f"Mental health inequalities: {area.name}"

@@ -8,11 +8,21 @@ text, ``fig-<name>`` label, caption) and a ``{download}`` link to the CSV. The b
 markdown outputs as MyST (``nb_render_markdown_format: myst``), so the figure gets a real
 caption, alt text and a cross-reference target. Text is escaped so that captions with
 ``*``, ``_``, ``$``, braces or backticks come out literally.
+
+The CSVs are for analysis, not display: numbers are numbers (a displayed interval such as
+"4,601 to 4,670" becomes two numeric columns, "... lower limit" and "... upper limit"),
+and every file starts with ``area_code`` (the area the page is about; England's code on
+England-level pages) and ``period`` (the table's own period column; else the years its
+caption names; else the notebook's ``period`` parameter; else the catalogue periods of
+the datasets read to make it). Beside each CSV a small
+``<name>.json`` records its kind, caption, area, period and source dataset ids, from
+which ``mhbook.export.datapack`` assembles the area's data pack.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -73,6 +83,187 @@ def _download_line(csv: Path, text: str) -> str:
     return f"{{download}}`{text} <{_link(csv)}>`"
 
 
+ENGLAND_CODE = "E92000001"
+#: A number as a page shows it: optional sign, thousands separators, decimals, and a
+#: trailing per cent sign.
+_NUMBER = r"[-\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?"
+_NUMBER_RE = re.compile(rf"^{_NUMBER}$")
+_INTERVAL_RE = re.compile(rf"^({_NUMBER})\s+to\s+({_NUMBER})$")
+#: Text that stands for a missing value in a displayed table.
+_MISSING_TEXT = frozenset({"", "–", "-", "—", "suppressed", "no data", "n/a", "na", "not available"})
+#: Column names that already give a row's period.
+_PERIOD_COLUMNS = ("period", "year", "period checked", "time period")
+
+
+def _as_number(text: str) -> float:
+    return float(text.replace(",", "").replace("%", "").replace("\u2212", "-"))
+
+
+def _text_values(series: pd.Series) -> list[str] | None:
+    """The non-missing values of a text column, stripped; None if it is not text."""
+    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        return None
+    values = [str(v).strip() for v in series if v is not None and not (not isinstance(v, str) and pd.isna(v))]
+    if any(not isinstance(v, str) for v in series.dropna()):
+        return None
+    return [v for v in values if v.lower() not in _MISSING_TEXT]
+
+
+def _limit_names(column: str) -> tuple[str, str]:
+    """Names of the two columns an interval column splits into."""
+    base = re.sub(r",?\s*limits?$", "", column.strip()).strip()
+    if base != column.strip():
+        return f"{base} lower limit".strip(), f"{base} upper limit".strip()
+    return f"{column} (lower)", f"{column} (upper)"
+
+
+def numeric_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with numbers held as text made numeric: a column whose every value is a
+    displayed number ("4,601", "12.5%") becomes a number column, and one whose every value
+    is an interval ("4,601 to 4,670") becomes two ("... lower limit", "... upper limit")
+    in its place. Words standing for a missing value ("suppressed", "–") become missing;
+    a column with any other text is kept as it is."""
+    out = {}
+    for column in df.columns:
+        series = df[column]
+        values = _text_values(series)
+        if not values or str(column).strip().lower() in _PERIOD_COLUMNS:  # "2015" is a period, not a number
+            out[column] = series
+            continue
+        def parse(pattern, v):
+            v = str(v).strip() if isinstance(v, str) else v
+            if not isinstance(v, str) or v.lower() in _MISSING_TEXT:
+                return None
+            return pattern.match(v)
+        if all(_NUMBER_RE.match(v) for v in values):
+            out[column] = pd.to_numeric(series.map(lambda v: _as_number(m.group(0)) if (m := parse(_NUMBER_RE, v)) else None),
+                                        errors="coerce")
+        elif all(_INTERVAL_RE.match(v) for v in values):
+            lower, upper = _limit_names(str(column))
+            matches = series.map(lambda v: parse(_INTERVAL_RE, v))
+            out[lower] = pd.to_numeric(matches.map(lambda m: _as_number(m.group(1)) if m else None), errors="coerce")
+            out[upper] = pd.to_numeric(matches.map(lambda m: _as_number(m.group(2)) if m else None), errors="coerce")
+        else:
+            out[column] = series
+    return pd.DataFrame(out, index=df.index)
+
+
+def _notebook_area() -> str:
+    """The ``area_code`` parameter of the executing notebook (England's code when it has none)."""
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        shell = None
+    code = shell.user_ns.get("area_code") if shell is not None else None
+    return str(code) if isinstance(code, str) and code else ENGLAND_CODE
+
+
+_since_last: set[str] | None = None  # datasets read since the previous publish (a build frame)
+
+
+def _notebook_datasets() -> list[str]:
+    """Ids of the datasets read to make this figure or table: those recorded by
+    ``mhbook.buildtrack`` since the previous ``publish`` of the notebook (all the
+    notebook's reads for its first); empty outside a build.
+
+    A set of its own is kept on buildtrack's stack of frames, under any cached call's
+    frame, so every read (including those replayed from caches) reaches it.
+    """
+    global _since_last
+    from mhbook import buildtrack
+
+    frames = buildtrack._frames
+    mine = _since_last is not None and len(frames) == 2 and frames[1] is _since_last
+    ids = set(_since_last) if mine else set(frames[0])
+    if mine or len(frames) == 1:  # else publish runs inside a cached call: leave the stack alone
+        _since_last = set()
+        frames[1:] = [_since_last]
+    return sorted(ids or frames[0])
+
+
+_YEAR = r"(?:19|20)\d\d(?:[-/]\d\d(?:\d\d)?)?"
+# A year or a span of years in a caption; not one naming an edition (IMD 2019, IoD2025).
+_PERIOD_IN_TEXT = re.compile(rf"(?<![\d-])(?<!IMD )(?<!IoD)(?<!IoD )({_YEAR}(?:\s+to\s+{_YEAR})?)(?![\d])")
+
+
+def _caption_period(caption: str) -> str:
+    """The years a caption names ("2024-25", "2015/16 to 2024/25"), in order, as "A and B"."""
+    found = list(dict.fromkeys(" ".join(m.split()) for m in _PERIOD_IN_TEXT.findall(str(caption))))
+    return " and ".join(found) if len(found) <= 3 else f"{found[0]} to {found[-1]}"
+
+
+def _notebook_period() -> str:
+    """The executing notebook's ``period`` parameter, if it has one."""
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+    except ImportError:  # pragma: no cover
+        return ""
+    value = shell.user_ns.get("period") if shell is not None else None
+    return value if isinstance(value, str) else ""
+
+
+#: Datasets that place or name areas rather than measure them: not part of a table's period.
+_REFERENCE_PREFIXES = ("lkp-", "bnd-", "dfe-la-codes", "ods-", "iapt-meta-")
+
+
+def _catalogue_period(ids: list[str]) -> str:
+    from mhbook import catalogue
+
+    periods = []
+    for i in ids:
+        if i.startswith(_REFERENCE_PREFIXES):
+            continue
+        try:
+            period = " ".join(str(catalogue.get(i).period).split())
+        except Exception:  # noqa: BLE001 - an unknown id only loses its period
+            continue
+        if period not in periods:
+            periods.append(period)
+    return "; ".join(periods)
+
+
+def _with_context(data: pd.DataFrame, area_code: str | None, period: str) -> pd.DataFrame:
+    """``data`` (numbers as numbers) with ``area_code`` and ``period`` columns in front,
+    unless it has its own."""
+    data = numeric_frame(data.reset_index(drop=True))
+    lower = {str(c).strip().lower(): c for c in data.columns}
+    front = {}
+    if "area_code" not in lower:
+        front["area_code"] = area_code or _notebook_area()
+    if not any(name in lower for name in _PERIOD_COLUMNS):
+        front["period"] = period
+    for i, (name, value) in enumerate(front.items()):
+        data.insert(i, name, value)
+    return data
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_csv(data: pd.DataFrame, csv: Path, kind: str, caption: str, area_code: str | None,
+               period: str | None, datasets: list[str] | None) -> None:
+    """Write the CSV of a figure or table, with its context, and its ``.json`` beside it."""
+    ids = list(datasets) if datasets is not None else _notebook_datasets()
+    if period is None:
+        period = _caption_period(caption) or _notebook_period() or _catalogue_period(ids)
+    framed = _with_context(data, area_code, period)
+    _atomic_write(csv, lambda tmp: framed.to_csv(tmp, index=False))
+    meta = {"kind": kind, "name": csv.stem, "caption": " ".join(str(caption).split()),
+            "area_code": area_code or _notebook_area(), "period": period, "datasets": ids}
+    _atomic_write(csv.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1), "utf-8"))
+
+
 def _figures_code_hash() -> str:
     """Hash of the figures package's source, so a changed chart is never served stale."""
     global _CODE_HASH
@@ -87,13 +278,13 @@ def _figures_code_hash() -> str:
 _CODE_HASH: str | None = None
 
 
-def _rendered(figure: Figure, csv: Path, dpi: int) -> Path:
+def _rendered(figure: Figure, data: bytes, dpi: int) -> Path:
     """Where a rendering of exactly this chart is kept: keyed by its data, text, size,
     resolution and the figures code. Rendering is the slow part of a page, and England's
     charts are the same in every area's book."""
     h = hashlib.sha256()
     for part in (_figures_code_hash(), figure.alt, figure.caption, str(dpi),
-                 repr(tuple(figure.fig.get_size_inches())), csv.read_bytes()):
+                 repr(tuple(figure.fig.get_size_inches())), data):
         h.update(part.encode() if isinstance(part, str) else part)
     return cache_dir() / "figures" / f"{h.hexdigest()[:32]}.png"
 
@@ -111,20 +302,23 @@ def _keep(png: Path, rendered: Path) -> None:
 
 
 def publish(figure: Figure, name: str, *, outdir: Path | str = FIGURE_DIR, svg: bool = False,
-            dpi: int = 150) -> Markdown:
+            dpi: int = 150, area_code: str | None = None, period: str | None = None,
+            datasets: list[str] | None = None) -> Markdown:
     """Save ``figure`` as PNG (and SVG) plus its data as CSV; return the MyST to show it.
 
     Files go to ``outdir/<name>.png|.svg|.csv`` (``outdir`` relative to the working
     directory, which papermill sets to the notebook's folder). ``name`` is lowercase with
     hyphens and becomes the label ``fig-<name>`` for ``{numref}`` references. The
     Matplotlib figure is closed afterwards, so it is not displayed a second time.
+    ``area_code``, ``period`` and ``datasets`` describe the CSV's numbers; by default they
+    come from the executing notebook (its ``area_code`` and the datasets it has read).
     """
     _check_name(name)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     png, csv = outdir / f"{name}.png", outdir / f"{name}.csv"
-    figure.data.to_csv(csv, index=False)
-    rendered = _rendered(figure, csv, dpi)
+    _write_csv(figure.data, csv, "figure", figure.caption, area_code, period, datasets)
+    rendered = _rendered(figure, figure.data.to_csv(index=False).encode(), dpi)
     if rendered.exists():  # the same chart (e.g. an England figure) drawn for another area
         shutil.copyfile(rendered, png)
     else:
@@ -174,7 +368,8 @@ def _cell(text: str) -> str:
 
 def publish_table(df: pd.DataFrame, name: str, caption: str, index: bool = False,
                   formats: Mapping[str, str | Callable] | None = None, *, missing_label: str = "suppressed",
-                  outdir: Path | str = FIGURE_DIR) -> Markdown:
+                  outdir: Path | str = FIGURE_DIR, area_code: str | None = None, period: str | None = None,
+                  datasets: list[str] | None = None) -> Markdown:
     """Write ``df`` as ``outdir/<name>.csv`` and return it as a captioned MyST table.
 
     The table is a ``{table}`` directive around a pipe table (a real HTML table that the
@@ -182,14 +377,15 @@ def publish_table(df: pd.DataFrame, name: str, caption: str, index: bool = False
     a CSV download link. ``formats`` maps a column to a format string (``"{:.1f}"``) or a
     function; numbers are otherwise shown with thousands separators (floats to one decimal).
     Missing values show as ``missing_label`` (e.g. "suppressed" or "–"), never "nan"; in the
-    CSV they are empty.
+    CSV they are empty. The CSV holds numbers as numbers, with ``area_code`` and ``period``
+    (see ``publish``).
     """
     _check_name(name)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     csv = outdir / f"{name}.csv"
-    df.to_csv(csv, index=index)
     table = df.reset_index() if index else df
+    _write_csv(table, csv, "table", caption, area_code, period, datasets)
     formats = dict(formats or {})
     header = [str(c) for c in table.columns]
     numeric = [pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]) for c in table.columns]

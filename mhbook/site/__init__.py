@@ -5,21 +5,32 @@ Jupyter Book loads it through ``sphinx.extra_extensions`` in ``_config.yml``. It
 - adds ``static/mhbook.css`` (text that wraps at 320 CSS px, visible focus, print rules);
 - puts ``templates/`` first on the template path, to replace theme components that fail
   WCAG 2.2 AA (see the comment in each template);
+- makes every table's scrolling box a labelled, keyboard-focusable region (``table_regions``);
 - ends every chapter page with links to the area's Word and PDF documents, which the
-  build (or ``mhbook export``) writes to ``downloads/`` inside the site (``DOWNLOADS``);
-  only the formats named in the ``mhbook_documents`` setting are linked.
+  build (or ``mhbook export``) writes to ``downloads/`` inside the site (``DOWNLOADS``),
+  to its board brief (``BRIEF_DOWNLOADS``) and to its data pack (``DATA_DOWNLOADS``); only the formats named in the
+  ``mhbook_documents`` setting are linked.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
 #: Files of the area's documents, relative to the site's root, by format.
 DOWNLOADS = {"docx": "downloads/mental-health-inequalities.docx", "pdf": "downloads/mental-health-inequalities.pdf"}
-_LABELS = {"docx": "Word document (.docx)", "pdf": "PDF document (.pdf)"}
+#: The area's board brief (``mhbook.export.brief``), by format of its document.
+BRIEF_DOWNLOADS = {"brief-docx": "downloads/board-brief.docx", "brief-pdf": "downloads/board-brief.pdf"}
+#: The area's data pack (``mhbook.export.datapack``), by format.
+DATA_DOWNLOADS = {"xlsx": "downloads/mental-health-inequalities-data.xlsx",
+                  "csv": "downloads/mental-health-inequalities-data.csv"}
+_LABELS = {"docx": "Word document (.docx)", "pdf": "PDF document (.pdf)",
+           "brief-docx": "Board brief, 4 pages at most (Word, .docx)", "brief-pdf": "Board brief, 4 pages at most (PDF)",
+           "xlsx": "Data pack: every table in one workbook, with sources and definitions (.xlsx)",
+           "csv": "Data pack: every number in one tidy long table (.csv)"}
 
 
 def _add_paths(app, config) -> None:
@@ -28,22 +39,53 @@ def _add_paths(app, config) -> None:
     config.html_static_path.append(str(HERE / "static"))
 
 
-def _downloads_html(pathto, formats) -> str:
-    links = "\n".join(
-        f'    <li><a href="{html.escape(pathto(DOWNLOADS[fmt], 1))}">{html.escape(_LABELS[fmt])}</a></li>'
+def _links(pathto, files: dict[str, str], formats) -> str:
+    return "\n".join(
+        f'    <li><a href="{html.escape(pathto(files[fmt], 1))}">{html.escape(_LABELS[fmt])}</a></li>'
         for fmt in formats
     )
-    return (
-        '\n<nav class="mhbook-downloads" aria-labelledby="mhbook-downloads-title">\n'
-        '  <h2 id="mhbook-downloads-title">This area\'s book as a document</h2>\n'
-        "  <p>Every chapter, figure (with its text description) and table of this site in one file:</p>\n"
-        f"  <ul>\n{links}\n  </ul>\n</nav>\n"
-    )
+
+
+def _downloads_html(pathto, formats) -> str:
+    documents = [f for f in formats if f in DOWNLOADS]
+    briefs = [f for f in formats if f in BRIEF_DOWNLOADS]
+    data = [f for f in formats if f in DATA_DOWNLOADS]
+    parts = ['\n<nav class="mhbook-downloads" aria-labelledby="mhbook-downloads-title">\n'
+             '  <h2 id="mhbook-downloads-title">This area\'s book as a document</h2>\n']
+    if documents:
+        parts.append("  <p>Every chapter, figure (with its text description) and table of this site in one file:</p>\n"
+                     f"  <ul>\n{_links(pathto, DOWNLOADS, documents)}\n  </ul>\n")
+    if briefs:
+        parts.append("  <p>The key findings, the triple barrier, two charts and next steps, for a board:</p>\n"
+                     f"  <ul>\n{_links(pathto, BRIEF_DOWNLOADS, briefs)}\n  </ul>\n")
+    if data:
+        parts.append("  <p>The numbers of every figure and table, with their sources:</p>\n"
+                     f"  <ul>\n{_links(pathto, DATA_DOWNLOADS, data)}\n  </ul>\n")
+    parts.append("</nav>\n")
+    return "".join(parts)
+
+
+_CAPTIONED = re.compile(r'<div class="pst-scrollable-table-container"><table class="([^"]*)" id="([^"]+)">(\s*)<caption>')
+_PLAIN = re.compile(r'<div class="pst-scrollable-table-container">(?=\s*<table)')
+
+
+def table_regions(body: str) -> str:
+    """Make each table's scrolling box a labelled region that the keyboard can reach and
+    scroll (WCAG 2.1.1, 1.3.1): ``role="region"``, ``tabindex="0"`` and the table's caption
+    as its name (``aria-labelledby``), or "Data table" when it has none."""
+    body = _CAPTIONED.sub(
+        lambda m: (f'<div class="pst-scrollable-table-container mhbook-table-region" role="region" tabindex="0" '
+                   f'aria-labelledby="{m.group(2)}-caption"><table class="{m.group(1)}" id="{m.group(2)}">'
+                   f'{m.group(3)}<caption id="{m.group(2)}-caption">'), body)
+    return _PLAIN.sub('<div class="pst-scrollable-table-container mhbook-table-region" role="region" tabindex="0" '
+                      'aria-label="Data table">', body)
 
 
 def _page_context(app, pagename, templatename, context, doctree) -> None:
+    if doctree is not None and "body" in context:
+        context["body"] = table_regions(context["body"])
     # Only pages made from the book's sources (not search or the index of terms).
-    formats = [f for f in DOWNLOADS if f in app.config.mhbook_documents]
+    formats = [f for f in (*DOWNLOADS, *BRIEF_DOWNLOADS, *DATA_DOWNLOADS) if f in app.config.mhbook_documents]
     if doctree is not None and "body" in context and formats:
         context["body"] += _downloads_html(context["pathto"], formats)
 
