@@ -67,7 +67,9 @@ from IPython.display import Markdown
 from mhbook import figures, stats
 from mhbook.areas import Area, footprint_lsoas
 from mhbook.errors import UnmappedOrganisationError
+from mhbook.figures import numbers
 from mhbook.figures.segments import segmented_trend_chart
+from mhbook.measures import iapt_deprivation
 from mhbook.measures._quiet import quietly
 from mhbook.measures.footprints import _title
 from mhbook.sources import ccg_lookups, iapt, imd
@@ -507,30 +509,26 @@ def _sii_by_year(area: Area) -> pd.DataFrame:
 
 # --- tables and figures -----------------------------------------------------------------------
 
-def _limits(lo: pd.Series, hi: pd.Series, decimals: int = 1) -> pd.Series:
-    text = lo.round(decimals).astype(str) + " to " + hi.round(decimals).astype(str)
-    return text.where(lo.notna() & hi.notna())
-
-
 def _bounded(count: pd.Series, bound: pd.Series) -> pd.Series:
     text = count.map(lambda v: f"{v:,.0f}") + " ± " + bound.map(lambda v: f"{v:g}")
     return text.where(count.notna())
 
 
 def funnel_table(area: Area) -> pd.DataFrame:
-    """Totals per year, footprint and England, readable (for the page and its CSV)."""
+    """Totals per year, footprint and England, readable (for the page and its CSV): each
+    value at the precision of its limits, limits rounded outwards; counts whole."""
     df = funnel(area)
     df = df[df["imd_decile"] == 0]
     return pd.DataFrame({
         "year": df["period"], "organisation": df["organisation"], "fit": df["fit"],
         "referrals (± rounding)": _bounded(df["referrals"], df["referrals_bound"]),
-        f"{POPULATION_LABEL}": df["population_16plus"],
-        "referrals per 100,000 aged 16+": df["referral_rate"].round(0),
-        "95% limits (referral rate)": _limits(df["referral_rate_lower"], df["referral_rate_upper"], 0),
-        "finished (% of referrals)": df["finished_pct"].round(1),
-        "recovery (%)": df["recovery_pct"].round(1),
-        "95% limits (recovery)": _limits(df["recovery_pct_lower"], df["recovery_pct_upper"]),
-        "reliable improvement (%)": df["improvement_pct"].round(1),
+        f"{POPULATION_LABEL}": numbers.counts_series(df["population_16plus"]),
+        "referrals per 100,000 aged 16+": numbers.numbers_series(df["referral_rate"], 0),
+        "95% limits (referral rate)": numbers.limits_series(df["referral_rate_lower"], df["referral_rate_upper"], 0),
+        "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(df["finished_pct"], 1),
+        "recovery (%)": numbers.numbers_series(df["recovery_pct"], 1),
+        "95% limits (recovery)": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
+        "reliable improvement (%)": numbers.numbers_series(df["improvement_pct"], 1),
     }).reset_index(drop=True)
 
 
@@ -543,13 +541,14 @@ def decile_table(area: Area, period: str) -> pd.DataFrame | None:
     return pd.DataFrame({
         "IMD decile (1 = most deprived)": df["imd_decile"],
         "referrals (± rounding)": _bounded(df["referrals"], df["referrals_bound"]),
-        f"{POPULATION_LABEL}": df["population_16plus"],
-        "referrals per 100,000 aged 16+": df["referral_rate"].round(0),
-        "finished (% of referrals)": df["finished_pct"].round(1),
-        "finished at caseness": df["at_caseness"], "recovered": df["recovery"],
-        "recovery (%)": df["recovery_pct"].round(1),
-        "95% limits (recovery)": _limits(df["recovery_pct_lower"], df["recovery_pct_upper"]),
-        "reliable improvement (%)": df["improvement_pct"].round(1),
+        f"{POPULATION_LABEL}": numbers.counts_series(df["population_16plus"]),
+        "referrals per 100,000 aged 16+": numbers.numbers_series(df["referral_rate"], 0),
+        "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(df["finished_pct"], 1),
+        "finished at caseness": numbers.counts_series(df["at_caseness"]),
+        "recovered": numbers.counts_series(df["recovery"]),
+        "recovery (%)": numbers.numbers_series(df["recovery_pct"], 1),
+        "95% limits (recovery)": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
+        "reliable improvement (%)": numbers.numbers_series(df["improvement_pct"], 1),
     }).reset_index(drop=True)
 
 
@@ -561,7 +560,8 @@ def publish_decile_tables(area: Area) -> Markdown:
         if table is None:
             parts.append(f"**{fp.period}.** {fp.note}\n")
             continue
-        caption = (f"NHS Talking Therapies by IMD 2019 decile, {fp.label}, {fp.period} (fit: {fp.grade}). "
+        caption = (f"NHS Talking Therapies by {iapt_deprivation.imd_label(fp.period)}, {fp.label}, {fp.period} "
+                   f"(fit: {fp.grade}). "
                    "Deciles are NHS England's breakdown of the organisation's referrals by the "
                    "deprivation of the patient's neighbourhood, not of the area's neighbourhoods only. "
                    f"Rates use the {POPULATION_LABEL} of the organisation's LSOAs in each decile.")
@@ -574,10 +574,10 @@ def gap_table(area: Area) -> pd.DataFrame:
     g = gaps(area)
     return pd.DataFrame({
         "year": g["period"], "organisation": g["organisation"], "fit": g["fit"],
-        "recovery, most deprived decile (%)": g["recovery_most_deprived"].round(1),
-        "recovery, least deprived decile (%)": g["recovery_least_deprived"].round(1),
-        "gap (percentage points)": g["gap"].round(1),
-        "gap 95% limits": _limits(g["gap_lower"], g["gap_upper"]),
+        "recovery, most deprived decile (%)": numbers.numbers_series(g["recovery_most_deprived"], 1),
+        "recovery, least deprived decile (%)": numbers.numbers_series(g["recovery_least_deprived"], 1),
+        "gap (percentage points)": numbers.numbers_series(g["gap"], 1),
+        "gap 95% limits": numbers.limits_series(g["gap_lower"], g["gap_upper"], 1),
         "why no gap": g["reason"],
     })
 
@@ -587,9 +587,10 @@ def sii_table(area: Area) -> pd.DataFrame:
     s = sii_by_year(area)
     return pd.DataFrame({
         "year": s["period"], "organisation": s["organisation"], "fit": s["fit"],
-        "deciles used": s["deciles"], "SII (percentage points)": s["sii"].round(1),
-        "SII 95% limits": _limits(s["sii_lower"], s["sii_upper"]),
-        "RII": s["rii"].round(2), "RII 95% limits": _limits(s["rii_lower"], s["rii_upper"], 2),
+        "deciles used": s["deciles"], "SII (percentage points)": numbers.numbers_series(s["sii"], 1),
+        "SII 95% limits": numbers.limits_series(s["sii_lower"], s["sii_upper"], 1),
+        "RII": numbers.numbers_series(s["rii"], 2),
+        "RII 95% limits": numbers.limits_series(s["rii_lower"], s["rii_upper"], 2),
         "why no SII": s["reason"],
     })
 
@@ -687,7 +688,7 @@ def attrition_figure(area: Area, org_type: str) -> figures.Figure | Markdown:
         long, series="series", order=[m[2] for m in MEASURES.values()],
         units={m[2]: m[3] for m in MEASURES.values()}, ncols=2, area=own,
         context=f"{fp.label} and England, {fp.period}",
-        caption=(f"NHS Talking Therapies by IMD 2019 decile (1 = most deprived), {fp.label} (fit: "
+        caption=(f"NHS Talking Therapies by deprivation decile as published (1 = most deprived), {fp.label} (fit: "
                  f"{fp.grade}) against England, {fp.period}, with 95% limits widened for rounding. "
                  "Suppressed deciles are left blank."))
 
