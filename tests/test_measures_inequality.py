@@ -166,3 +166,14 @@ def test_all_areas_run():
         assert set(gaps.columns) == set(result.england.columns)
         assert (ratios["org_type"] == "ICB").any(), area.name
         assert all(v == v for v in values.values() if isinstance(v, float)), area.name
+
+
+def test_last_ccg_year_beside_the_icb_where_the_ccg_fits_better():
+    # Blackpool is exactly CCG 00R in 2021-22 but 8% of its ICB: both are shown.
+    table, sentence = inequality.ccg_beside_icb(areas.get("E06000009"))
+    assert table is not None and "00R" in sentence and "2021-22" in sentence
+    assert any("2021-22" in c for c in table.columns) and any("2024-25" in c for c in table.columns)
+    assert set(table["breakdown"]) >= {"Ethnic group, broad", "Age group", "Gender"}
+    # Hackney's 2021-22 CCG was already North East London's single Sub-ICB: no better fit.
+    table, sentence = inequality.ccg_beside_icb(areas.get("E09000012"))
+    assert table is None and "does not fit the area better" in sentence

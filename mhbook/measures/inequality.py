@@ -291,6 +291,58 @@ def iapt_inequality(area: Area, period: str = PERIOD) -> IaptInequality:
     return IaptInequality(period, fp, all_breakdowns(period), local)
 
 
+#: The last NHS year published for Clinical Commissioning Groups (Sub-ICB codes of July 2022).
+LAST_CCG_PERIOD = "2021-22"
+#: Breakdowns set beside each other for the CCG and the ICB (every one published in 2021-22).
+CCG_BREAKDOWNS = ("ethnicity_broad", "age", "gender", "sexual_orientation", "disability")
+
+
+def _fit(fp: Footprint) -> float:
+    return min(fp.population_share, fp.footprint_share) if fp.available else 0.0
+
+
+def ccg_beside_icb(area: Area, period: str = PERIOD) -> tuple[pd.DataFrame | None, str]:
+    """The area's last CCG year beside its latest ICB year, when the CCG fits the area better.
+
+    Fit is the smaller of the two population shares (the area's residents in the
+    organisation, the organisation's residents in the area). Returns the table (one row
+    per breakdown group: recovery with 95% limits and its comparison with the
+    organisation's overall value, for the CCG in 2021-22 and the ICB in ``period``) and a
+    sentence saying which organisations and why; the table is None when the CCG does not
+    fit better (the sentence says so)."""
+    ccg, icb = iapt_footprint(area, LAST_CCG_PERIOD), iapt_footprint(area, period)
+    if not ccg.available or _fit(ccg) <= _fit(icb):
+        return None, (f"{area.name}'s {LAST_CCG_PERIOD} Clinical Commissioning Group does not fit the area better "
+                      f"than its {period} Integrated Care Board, so only the ICB is shown.")
+    rows = []
+    for key in CCG_BREAKDOWNS:
+        for org_period, fp in ((LAST_CCG_PERIOD, ccg), (period, icb)):
+            if not published_in(key, org_period) or not fp.available:
+                continue
+            t = breakdown_table(key, org_period, fp.org_type, fp.org_code)
+            t = t[t["measure"] == "recovery"]
+            rows.append(pd.DataFrame({"breakdown": BREAKDOWNS[key].title, "group": t["group"],
+                                      "column": f"{fp.org_name}, {org_period}", "value": t["value"],
+                                      "lower": t["lower_cl"], "upper": t["upper_cl"],
+                                      "vs": t["comparison"].where(~t["suppressed"], "suppressed"),
+                                      "dec": _decimals(t)}))
+    long = pd.concat(rows, ignore_index=True)
+    long["shown"] = [f"{shown} ({vs})" if shown else "suppressed"
+                     for shown, vs in zip((numbers.with_limits(v, lo, hi, int(d)) for v, lo, hi, d in
+                                           zip(long["value"], long["lower"], long["upper"], long["dec"])),
+                                          long["vs"].fillna("not compared"))]
+    table = long.pivot_table(index=["breakdown", "group"], columns="column", values="shown", aggfunc="first",
+                             sort=False).reset_index()
+    table.columns.name = None
+    sentence = (f"In {LAST_CCG_PERIOD}, the last year NHS England published Clinical Commissioning Groups, "
+                f"{ccg.org_name} ({ccg.org_code}) fitted {area.name} better than its {period} Integrated Care "
+                f"Board: {100 * ccg.population_share:.0f}% of the area's residents lived in it and they were "
+                f"{100 * ccg.footprint_share:.0f}% of its residents, against "
+                f"{100 * icb.footprint_share:.0f}% of the ICB's. Recovery by group is shown for both, each "
+                "against its own organisation's overall value.")
+    return table, sentence
+
+
 def widest_gaps(area: Area, period: str = PERIOD) -> pd.DataFrame:
     """For the area's footprint, per breakdown and measure, the group with the lowest value
     that is significantly below (95%) the footprint's overall value.
