@@ -28,6 +28,7 @@ What makes it fast (see ``mhbook.parallel`` and ``mhbook.buildcache``):
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
@@ -51,7 +52,7 @@ import mhbook
 from mhbook import buildcache
 from mhbook.areas import Area
 from mhbook.buildcache import OutputKey, Store, replace_dir
-from mhbook.errors import MhbookError, OutputError, UsageError
+from mhbook.errors import BuildLockedError, MhbookError, OutputError, UsageError
 from mhbook.parallel import (CELL_TIMEOUT_S, AreaJob, AreaOutcome, Failure, os_failure, run_area_job, run_shared_job,
                              sphinx_build, worker_init)
 
@@ -579,16 +580,58 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     resolved = registry.all_areas() if everything else list(dict.fromkeys(registry.get(q) for q in queries))
     out = Path(out).resolve()  # notebooks run in other folders: relative paths would break
     _writable_output(out)
-    clean_leftovers(out, workers=scheduler is None)
-    england, area_jobs, reasons, up_to_date = _plan(resolved, out, only)
-    if prepare and area_jobs:
-        prepare()
-    by_code = {a.code: a for a in resolved}
-    results: list[AreaResult] = []
-    with _stop_on_signals():
-        executor = _executor(jobs or os.cpu_count() or 1, scheduler, len(area_jobs))
-        return _build(executor, out, england, area_jobs, reasons, up_to_date, by_code, results, everything,
-                      on_area)
+    with output_lock(out):
+        clean_leftovers(out, workers=scheduler is None)
+        england, area_jobs, reasons, up_to_date = _plan(resolved, out, only)
+        if prepare and area_jobs:
+            prepare()
+        by_code = {a.code: a for a in resolved}
+        results: list[AreaResult] = []
+        with _stop_on_signals():
+            executor = _executor(jobs or os.cpu_count() or 1, scheduler, len(area_jobs))
+            return _build(executor, out, england, area_jobs, reasons, up_to_date, by_code, results, everything,
+                          on_area)
+
+
+#: The lock file of an output folder: one build at a time writes into it.
+LOCK_NAME = ".mhbook-build.lock"
+
+
+@contextlib.contextmanager
+def output_lock(out: Path):
+    """Hold ``<out>/.mhbook-build.lock`` (``fcntl.flock``, exclusive, not waiting) while building.
+
+    The file holds the holder's pid and start time; a second build stops at once with
+    ``BuildLockedError`` naming them. The kernel releases a flock when its holder dies, so
+    a lock file left by a killed build is simply taken over.
+    """
+    import fcntl
+    import time
+
+    path = Path(out) / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").split()
+            pid = holder[0] if holder else "unknown"
+            since = " ".join(holder[1:]) or "an unknown time"
+            raise BuildLockedError(
+                f"--out {out} is in use by another mhbook build (pid {pid}, started {since}): wait for it to "
+                f"finish, or choose another --out; the lock is {path}") from None
+        started = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime())
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {started}\n".encode(), 0)
+        try:
+            yield path
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _build(executor, out: Path, england: AreaJob, area_jobs: list[AreaJob], reasons, up_to_date: int,

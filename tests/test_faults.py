@@ -669,3 +669,89 @@ def test_a_truncated_stored_notebook_is_executed_again_not_a_sphinx_failure(tmp_
         outcome = parallel.run_area_job(job)
     assert ran == ["beta"] and outcome.executed == ["beta"] and not outcome.failures
     assert "beta.ipynb cannot be read" in caplog.text
+
+
+# --- 4. one build at a time per output folder ---------------------------------------------
+
+
+def _hold_lock(out: Path):
+    """A synthetic holder: another process that takes the output folder's lock and waits."""
+    import subprocess
+    import sys
+
+    out.mkdir(parents=True, exist_ok=True)
+    code = ("import fcntl, os, sys, time\n"
+            f"fd = os.open({str(out / '.mhbook-build.lock')!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "os.ftruncate(fd, 0); os.write(fd, f'{os.getpid()} 2026-12-01T22:00:00+0000\\n'.encode())\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.read()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_build_into_a_locked_folder_stops_at_once_naming_the_holder(fake_registry, tmp_path, capsys):
+    out = tmp_path / "site"
+    (out / FAKE_AREA.code).mkdir(parents=True)
+    (out / FAKE_AREA.code / "index.html").write_text("synthetic previous site")
+    holder = _hold_lock(out)
+    try:
+        code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out)], capsys)
+    finally:
+        holder.communicate("")
+    assert code == 1
+    assert_clear_error(stderr, "--out", str(out), f"pid {holder.pid}", "2026-12-01T22:00:00", "another mhbook build")
+    assert (out / FAKE_AREA.code / "index.html").read_text() == "synthetic previous site"
+    assert not (out / ".mhbook-build").exists()  # nothing planned, nothing written
+    assert not leftovers(out)
+
+
+def test_a_stale_lock_of_a_dead_build_is_taken_over(tmp_path):
+    from mhbook import build
+
+    out = tmp_path / "site"
+    out.mkdir()
+    lock = out / build.LOCK_NAME
+    lock.write_text(f"{_dead_pid()} 2026-01-01T00:00:00+0000\n")  # synthetic: left by a killed build
+    with build.output_lock(out):
+        assert lock.read_text().split()[0] == str(os.getpid())
+    assert lock.read_text() == ""  # released: the next build takes it
+
+
+def test_the_lock_is_released_when_the_build_fails(fake_registry, tmp_path, capsys, monkeypatch):
+    from mhbook import build
+
+    out = tmp_path / "site"
+
+    def broken(*args, **kwargs):
+        raise OSError(errno.EIO, os.strerror(errno.EIO), str(out / "synthetic"))
+
+    monkeypatch.setattr(build, "_plan", broken)
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out)], capsys)
+    assert code == 1
+    assert_clear_error(stderr, str(out / "synthetic"))
+    with build.output_lock(out):  # free again
+        pass
+
+
+@pytest.mark.mirror
+def test_two_real_builds_at_once_the_second_stops_and_the_first_finishes(pausing_project):
+    import subprocess
+    import sys
+
+    out, reached, pause = pausing_project
+    proc, workers, log = _start_build(out, reached)
+    try:
+        mhbook = str(Path(sys.executable).with_name("mhbook"))
+        second = subprocess.run([mhbook, "build", FAKE_AREA.code, "--out", str(out), "--jobs", "1"],
+                                capture_output=True, text=True, timeout=120)
+    finally:
+        pause.unlink()
+    status = proc.wait(240)
+    log.seek(0)
+    assert second.returncode == 1, second.stderr
+    assert_clear_error(second.stderr, f"pid {proc.pid}", "another mhbook build")
+    assert status == 0, log.read()
+    assert "synthetic previous site" not in (out / FAKE_AREA.code / "index.html").read_text()
+    assert not leftovers(out) and not _wait_gone(workers)
