@@ -560,7 +560,8 @@ def _executor(jobs: int, scheduler: str | None, n: int):
 def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *, everything: bool = False,
                 jobs: int | None = None, scheduler: str | None = None,
                 on_area: Callable[[AreaResult, int, int], None] | None = None,
-                prepare: Callable[[], None] | None = None) -> BuildReport:
+                prepare: Callable[[], None] | None = None,
+                on_note: Callable[[str], None] | None = None) -> BuildReport:
     """Bring the sites of ``queries`` (or of every County & UA, with ``everything``) up to date.
 
     Every query is resolved first (an unknown area stops the build before anything is
@@ -569,6 +570,8 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     needs). ``jobs`` worker processes (default: the machine's cores) or the Dask
     scheduler at ``scheduler`` execute the area jobs; ``on_area(result, done, total)``
     is called as each area finishes. The national landing page is refreshed at the end.
+    ``on_note(text)`` is told, once per query, when a query was not a current County & UA
+    (a district, a former code) and which County & UA it builds.
     """
     from mhbook import areas as registry
     from mhbook.fetch import settle_locations
@@ -577,7 +580,7 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     notebook_names(project_root(), only)  # an unknown --only chapter stops here, before anything is written
     if scheduler:
         _check_scheduler_address(scheduler)
-    resolved = registry.all_areas() if everything else list(dict.fromkeys(registry.get(q) for q in queries))
+    resolved = registry.all_areas() if everything else list(dict.fromkeys(_resolve(queries, on_note)))
     out = Path(out).resolve()  # notebooks run in other folders: relative paths would break
     _writable_output(out)
     with output_lock(out):
@@ -632,6 +635,21 @@ def output_lock(out: Path):
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _resolve(queries: list[str], on_note: Callable[[str], None] | None) -> list[Area]:
+    """The County & UA of each query, telling ``on_note`` which one a district or former code builds."""
+    from mhbook import areas as registry
+
+    resolved = []
+    for query in dict.fromkeys(queries):
+        area = registry.get(query)
+        if on_note and str(query).strip().upper() != area.code:
+            note = registry.find(query).note
+            if note:
+                on_note(f"{note} Building {area.name} ({area.code}).")
+        resolved.append(area)
+    return resolved
 
 
 def _build(executor, out: Path, england: AreaJob, area_jobs: list[AreaJob], reasons, up_to_date: int,

@@ -270,7 +270,9 @@ def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler
             progress.update(task, total=total, completed=i, description=f"{result.area.name}: {state}")
 
         report = build.build_areas(areas or [], out_dir, only=only, everything=all_areas, jobs=jobs,
-                                   scheduler=scheduler, on_area=done, prepare=lambda: _prepare_data(progress))
+                                   scheduler=scheduler, on_area=done, prepare=lambda: _prepare_data(progress),
+                                   on_note=lambda note: err.print(f"mhbook: {note}", markup=False,
+                                                                  highlight=False, soft_wrap=True))
         failed_areas = sorted({f.area for f in report.failures})
         progress.update(task, description=f"built {len(report.results) - len(failed_areas)}, "
                                           f"failed {len(failed_areas)}")

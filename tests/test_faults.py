@@ -755,3 +755,61 @@ def test_two_real_builds_at_once_the_second_stops_and_the_first_finishes(pausing
     assert status == 0, log.read()
     assert "synthetic previous site" not in (out / FAKE_AREA.code / "index.html").read_text()
     assert not leftovers(out) and not _wait_gone(workers)
+
+
+# --- 6. input that is not an English County & UA ------------------------------------------
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("query, says", [
+    ("W06000015", "Cardiff (W06000015) is in Wales"),
+    ("Cardiff", "Cardiff (W06000015) is in Wales"),
+    ("s12000049", "Glasgow City (S12000049) is in Scotland"),
+    ("N09000003", "Belfast (N09000003) is in Northern Ireland"),
+    ("W06999999", "W06999999 is a code in Wales"),  # not in the lookup: the code's prefix says where
+])
+def test_a_code_or_name_outside_england_says_mhbook_covers_england(tmp_path, capsys, query, says):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["build", query, "--out", str(out)], capsys)
+    assert code == 1
+    assert_clear_error(stderr, "mhbook covers England's Counties & Unitary Authorities", says)
+    assert "Did you mean" not in stderr  # no English suggestions for a Welsh place
+    assert not out.exists()
+
+
+def _no_op_build(monkeypatch):
+    """Synthetic build machinery: nothing executes or renders; the registry is the real one."""
+    from mhbook import build, parallel
+
+    monkeypatch.setattr(parallel, "execute_output", lambda job, area, notebook, params: [])
+    monkeypatch.setattr(parallel, "_settle_heap", lambda: None)
+    monkeypatch.setattr(build, "stage_site", lambda job: None)
+    monkeypatch.setattr(build, "_executor", lambda jobs, scheduler, n: _Inline())
+    monkeypatch.setattr(build, "write_index", lambda out: out / "index.html")
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("query, says, builds", [
+    ("E07000084", "Basingstoke and Deane (E07000084) is a district in Hampshire (E10000014)", "E10000014"),
+    ("basingstoke and deane", "is a district in Hampshire (E10000014)", "E10000014"),
+    ("E10000002", "is a former County & UA code", "E06000060"),  # Buckinghamshire county -> the unitary
+])
+def test_a_district_or_former_code_builds_its_county_and_ua_and_says_which(tmp_path, capsys, monkeypatch, query,
+                                                                         says, builds):
+    _no_op_build(monkeypatch)
+    out = tmp_path / "site"
+    code, stdout, stderr = run_cli(["build", query, "--out", str(out), "--only", "summary"], capsys)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    notes = [line for line in stderr.splitlines() if says in line]
+    assert len(notes) == 1 and f"Building " in notes[0] and builds in notes[0], stderr
+    assert f"({builds})" in stdout
+    assert not leftovers(out)
+
+
+@pytest.mark.mirror
+def test_a_current_county_and_ua_by_code_prints_no_note(tmp_path, capsys, monkeypatch):
+    _no_op_build(monkeypatch)
+    code, _, stderr = run_cli(["build", "E08000004", "--out", str(tmp_path / "site"), "--only", "summary"], capsys)
+    assert code == 0, stderr
+    assert "is a district" not in stderr and "former" not in stderr
