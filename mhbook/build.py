@@ -188,10 +188,14 @@ def _write_book_config(root: Path, staging: Path, title: str, names: list[str],
                        documents: list[str] | None = None) -> None:
     config = yaml.safe_load((root / "_config.yml").read_text("utf-8"))
     config["title"] = title
-    config.setdefault("sphinx", {}).setdefault("config", {})["mhbook_documents"] = documents or []
-    (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
     pages = set(names) | {p.stem for p in (root / "book").glob("*.md")}
+    every = [toc["root"], *(c["file"] for c in toc.get("chapters", []))]
+    sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx_config["mhbook_documents"] = documents or []
+    # Chapters left out (--only): links to them become plain text (mhbook.site.absent_links).
+    sphinx_config["mhbook_absent_pages"] = [page for page in every if page not in pages]
+    (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     chapters = [c for c in toc.get("chapters", []) if c["file"] in pages]
     root_page = toc["root"] if toc["root"] in pages else chapters.pop(0)["file"]
     toc = {"format": toc["format"], "root": root_page, **({"chapters": chapters} if chapters else {})}

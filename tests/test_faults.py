@@ -813,3 +813,58 @@ def test_a_current_county_and_ua_by_code_prints_no_note(tmp_path, capsys, monkey
     code, _, stderr = run_cli(["build", "E08000004", "--out", str(tmp_path / "site"), "--only", "summary"], capsys)
     assert code == 0, stderr
     assert "is a district" not in stderr and "former" not in stderr
+
+
+# --- 8. --only leaves chapters out: links to them are plain text -------------------------
+
+
+def test_links_to_absent_chapters_become_their_text():
+    """Synthetic doctree: a link to a chapter left out keeps its words, other links stay."""
+    from docutils import nodes
+
+    from mhbook.site import absent_links
+
+    para = nodes.paragraph("", "", nodes.reference("", "evidence: Compared", refuri="comparison.html"),
+                           nodes.reference("", "its section", refuri="claims.html#verdicts"),
+                           nodes.reference("", "accessibility", refuri="accessibility.html"),
+                           nodes.reference("", "elsewhere", refuri="https://example.org/comparison.html"))
+    tree = nodes.section("", para)
+    assert absent_links(tree, {"comparison", "claims"}) == 2
+    uris = [r["refuri"] for r in tree.findall(nodes.reference)]
+    assert uris == ["accessibility.html", "https://example.org/comparison.html"]
+    assert "evidence: Compared" in tree.astext() and "its section" in tree.astext()
+
+
+def test_the_book_config_names_the_chapters_left_out(tmp_path):
+    import yaml
+
+    from mhbook import build
+
+    root = Path(__file__).resolve().parents[1]
+    build._write_book_config(root, tmp_path, "Synthetic", ["summary"])
+    absent = yaml.safe_load((tmp_path / "_config.yml").read_text())["sphinx"]["config"]["mhbook_absent_pages"]
+    assert "comparison" in absent and "claims" in absent
+    assert "summary" not in absent and "accessibility" not in absent  # built, and a book page always there
+    build._write_book_config(root, tmp_path, "Synthetic", build.notebook_names(root))
+    assert yaml.safe_load((tmp_path / "_config.yml").read_text())["sphinx"]["config"]["mhbook_absent_pages"] == []
+
+
+@pytest.mark.mirror
+def test_build_only_summary_makes_a_working_site_with_plain_text_for_absent_chapters(tmp_path):
+    """A real build of one small area (Rutland), summary only (about a minute)."""
+    import re
+    import subprocess
+    import sys
+
+    out = tmp_path / "site"
+    mhbook = str(Path(sys.executable).with_name("mhbook"))
+    proc = subprocess.run([mhbook, "build", "E06000017", "--out", str(out), "--only", "summary", "--jobs", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    page = (out / "E06000017" / "summary.html").read_text("utf-8")
+    linked = set(re.findall(r'href="([\w-]+)\.html', page))
+    assert linked <= {"accessibility", "genindex", "search", "summary", "index"}, linked
+    assert "Exploring inequality" in page and "evidence: " in page  # the links' words stay, as text
+    assert (out / "E06000017" / "downloads" / "board-brief.docx").is_file()
+    assert not leftovers(out)
