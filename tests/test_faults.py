@@ -868,3 +868,115 @@ def test_build_only_summary_makes_a_working_site_with_plain_text_for_absent_chap
     assert "Exploring inequality" in page and "evidence: " in page  # the links' words stay, as text
     assert (out / "E06000017" / "downloads" / "board-brief.docx").is_file()
     assert not leftovers(out)
+
+
+# --- 5. more usage errors: one line each, nothing written ---------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3"])
+def test_build_jobs_below_one_is_a_message(fake_registry, tmp_path, capsys, jobs):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out), "--jobs", jobs], capsys)
+    assert code == 2
+    assert_clear_error(stderr, f"--jobs {jobs}", "1 or more")
+    assert "╭" not in stderr  # one line, not a usage box
+    assert not out.exists()
+
+
+def test_build_with_no_area_is_a_message(tmp_path, capsys):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["build", "--out", str(out)], capsys)
+    assert code == 2
+    assert_clear_error(stderr, "--all")
+    assert not out.exists()
+
+
+def test_export_of_an_area_never_built_is_a_message_and_writes_nothing(fake_registry, tmp_path, capsys):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["export", FAKE_AREA.code, "--format", "docx", "--out", str(out)], capsys)
+    assert code == 1
+    assert_clear_error(stderr, str(out / FAKE_AREA.code / "index.html"), "mhbook build")
+    assert not out.exists()
+
+
+def test_export_an_unknown_format_is_a_message_and_writes_nothing(fake_registry, old_document, tmp_path, capsys):
+    code, _, stderr = run_cli(["export", FAKE_AREA.code, "--format", "odt", "--out", str(tmp_path / "site")],
+                              capsys)
+    assert code == 2
+    assert_clear_error(stderr, "--format", "docx", "pdf")
+    assert old_document.read_bytes() == b"PK synthetic old document"
+    assert not leftovers(tmp_path)
+
+
+@pytest.mark.parametrize("command", ["fetch", "verify"])
+def test_data_an_unknown_dataset_id_is_a_message(synthetic_data, capsys, command):
+    from mhbook import fetch
+
+    code, _, stderr = run_cli(["data", command, "synthetic-faults", "no-such-dataset"], capsys)
+    assert code == 1
+    assert_clear_error(stderr, "no-such-dataset", "mhbook data list")
+    assert not fetch.is_cached("synthetic-faults")  # stopped before any work: the ids are checked first
+    assert not (Path(os.environ["MHBOOK_CACHE"]) / "data").exists() or not leftovers(Path(os.environ["MHBOOK_CACHE"]))
+
+
+def test_an_invalid_mhbook_timeout_is_a_message_naming_it(synthetic_data, capsys, monkeypatch):
+    from mhbook import fetch
+
+    (synthetic_data / "synthetic" / "synthetic-faults.csv").unlink()  # not in the mirror: it must be downloaded
+    monkeypatch.setenv("MHBOOK_DOWNLOAD_BASE", "http://127.0.0.1:9")  # synthetic; never reached
+    monkeypatch.setenv("MHBOOK_TIMEOUT", "soon")
+    code, _, stderr = run_cli(["data", "fetch", "synthetic-faults"], capsys)
+    assert code == 1
+    assert_clear_error(stderr, "MHBOOK_TIMEOUT", "soon", "positive number")
+    assert not fetch.is_cached("synthetic-faults")
+    assert not leftovers(Path(os.environ["MHBOOK_CACHE"]))
+
+
+@pytest.mark.parametrize("command", [["data", "fetch", "synthetic-faults"], ["build", FAKE_AREA.code]])
+def test_mhbook_mirror_naming_a_file_is_a_message(synthetic_data, fake_registry, tmp_path, capsys, monkeypatch,
+                                                  command):
+    not_a_folder = tmp_path / "mirror.zip"
+    not_a_folder.write_bytes(b"synthetic: a file, not the mirror folder")
+    monkeypatch.setenv("MHBOOK_MIRROR", str(not_a_folder))
+    out = tmp_path / "site"
+    args = command + (["--out", str(out)] if command[0] == "build" else [])
+    code, _, stderr = run_cli(args, capsys)
+    assert code == 1
+    assert_clear_error(stderr, f"MHBOOK_MIRROR={not_a_folder}", "not a folder")
+    assert not out.exists()
+    assert not_a_folder.read_bytes() == b"synthetic: a file, not the mirror folder"
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b"", b'{"sha256": "0", "size": 1}'])
+def test_a_damaged_verified_marker_costs_a_rehash_not_a_failure(synthetic_data, capsys, damage):
+    from mhbook import fetch
+
+    path = fetch.fetch("synthetic-faults")
+    marker = path.with_name(path.name + ".verified")
+    marker.write_bytes(damage)  # synthetic damage
+    assert not fetch.is_cached("synthetic-faults")
+    code, _, stderr = run_cli(["data", "fetch", "synthetic-faults"], capsys)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    assert fetch.is_cached("synthetic-faults") and path.read_bytes() == GOOD  # re-hashed and marked again
+    assert not leftovers(Path(os.environ["MHBOOK_CACHE"]))
+
+
+def test_a_lock_path_that_is_a_folder_is_a_message(fake_registry, tmp_path, capsys):
+    from mhbook import build
+
+    out = tmp_path / "site"
+    (out / build.LOCK_NAME).mkdir(parents=True)  # synthetic: something made a folder where the lock goes
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out)], capsys)
+    assert code == 1
+    assert_clear_error(stderr, build.LOCK_NAME)
+    assert not (out / ".mhbook-build").exists()
+
+
+@pytest.mark.mirror
+def test_a_former_county_split_in_two_names_both_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["build", "E10000021", "--out", str(out)], capsys)  # Northamptonshire
+    assert code == 1
+    assert_clear_error(stderr, "North Northamptonshire (E06000061)", "West Northamptonshire (E06000062)", "Choose one")
+    assert not out.exists()
