@@ -362,6 +362,10 @@ def find(query: str) -> AreaMatch:
         close = difflib.get_close_matches(key, list(reg.index), n=5, cutoff=0.6)
         suggestions = list(dict.fromkeys(reg.index[k].label for k in close))
         hint = f" Did you mean: {'; '.join(suggestions)}?" if suggestions else ""
+        if not suggestions:  # a misspelt place elsewhere in the UK ("Cardif")
+            near = difflib.get_close_matches(key, [k for k in _elsewhere() if not k[:1].isupper()], n=1, cutoff=0.8)
+            if near:
+                hint = f" ({_elsewhere()[near[0]]}: {_COVERS}.)"
         raise UnknownAreaError(f"No English County & UA or district matches {query!r}.{hint}",
                                suggestions)
     return AreaMatch(str(query), tuple(reg.areas[c] for c in target.codes), target.note)

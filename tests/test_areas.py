@@ -183,3 +183,13 @@ def test_places_outside_england_are_named_as_such(query, nation):
 def test_english_places_are_not_taken_for_other_nations():
     assert areas.not_english("E08000004") is None and areas.not_english("Oldham") is None
     assert areas.find("Newcastle upon Tyne").areas[0].code == "E08000021"
+
+
+@pytest.mark.mirror
+def test_a_misspelt_welsh_place_is_not_given_english_suggestions():
+    from mhbook.errors import UnknownAreaError
+
+    with pytest.raises(UnknownAreaError) as err:
+        areas.find("Cardif")
+    assert "Cardiff (W06000015) is in Wales" in str(err.value) and "covers England" in str(err.value)
+    assert not err.value.suggestions
