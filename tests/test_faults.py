@@ -7,9 +7,10 @@ document or cache intact, no temporary or staging leftovers, no process left run
 The fixtures are synthetic (made here, and said to be): tiny documents, fake Parquet
 files, a fake area, fake datasets in a throw-away catalogue. Faults the machine cannot
 produce on demand (a full disk, a read-only file system) are injected by monkeypatching
-the call that would fail with the ``OSError`` the kernel gives. Only the process-kill
-cases run a real (synthetic-notebook) build; they need the mirror for the area registry
-and are marked ``mirror`` like the other build tests.
+the call that would fail with the ``OSError`` the kernel gives. The process-kill and
+two-builds-at-once cases run a real build of a synthetic notebook, and one case builds a
+real area's summary alone (``--only summary``, about a minute); they and the cases that
+read the real area registry need the mirror and are marked ``mirror``.
 """
 
 from __future__ import annotations
