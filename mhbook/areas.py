@@ -302,6 +302,49 @@ def _key(query: str) -> str:
     return q.upper() if re.fullmatch(r"[A-Za-z]\d{8}", q) else normalise(q)
 
 
+#: The other UK nations by the first letter of their ONS (GSS) codes.
+_NATIONS = {"W": "Wales", "S": "Scotland", "N": "Northern Ireland"}
+_COVERS = "mhbook covers England's Counties & Unitary Authorities"
+
+
+@functools.cache
+def _elsewhere() -> dict[str, str]:
+    """Normalised names and codes of local authorities in Wales, Scotland and Northern
+    Ireland (from the UK-wide lookup behind ``lkp-la-all-codes``), and the nations' own
+    names -> how to say where the place is, e.g. ``"Cardiff (W06000015) is in Wales"``.
+    Empty when the lookup cannot be read (the code-prefix rule still applies)."""
+    from mhbook.errors import MhbookError
+    from mhbook.fetch import fetch
+
+    places: dict[str, str] = {}
+    for nation in _NATIONS.values():
+        places[normalise(nation)] = f"{nation} is not in England"
+    try:
+        raw = pd.read_csv(fetch("lkp-la-all-codes"), dtype=str, keep_default_na=False)
+    except (MhbookError, OSError, ValueError) as exc:
+        log.debug("the UK-wide lookup could not be read for non-English names: %s", exc)
+        return places
+    others = raw[raw["LADCD"].str[:1].isin(list(_NATIONS))]
+    for r in others.sort_values("Current", ascending=False, kind="stable").itertuples():  # current codes first
+        where = f"{r.LADNM} ({r.LADCD}) is in {_NATIONS[r.LADCD[0]]}"
+        places.setdefault(r.LADCD.upper(), where)
+        for key in _aliases(r.LADNM):
+            places.setdefault(key, where)
+    return places
+
+
+def not_english(query: str) -> str | None:
+    """Why ``query`` is outside mhbook's coverage, when it is a code or a name of a
+    place in Wales, Scotland or Northern Ireland; None otherwise."""
+    key = _key(query)
+    where = _elsewhere().get(key)
+    if where:
+        return f"{_COVERS}; {where}."
+    if re.fullmatch(r"[WSN]\d{8}", key):
+        return f"{_COVERS}; {key} is a code in {_NATIONS[key[0]]}."
+    return None
+
+
 def find(query: str) -> AreaMatch:
     """Resolve a County & UA (or district) code or name, current or former.
 
@@ -313,9 +356,16 @@ def find(query: str) -> AreaMatch:
     key = _key(query)
     target = reg.index.get(key)
     if target is None:
+        outside = not_english(query)
+        if outside:
+            raise UnknownAreaError(outside)
         close = difflib.get_close_matches(key, list(reg.index), n=5, cutoff=0.6)
         suggestions = list(dict.fromkeys(reg.index[k].label for k in close))
         hint = f" Did you mean: {'; '.join(suggestions)}?" if suggestions else ""
+        if not suggestions:  # a misspelt place elsewhere in the UK ("Cardif")
+            near = difflib.get_close_matches(key, [k for k in _elsewhere() if not k[:1].isupper()], n=1, cutoff=0.8)
+            if near:
+                hint = f" ({_elsewhere()[near[0]]}: {_COVERS}.)"
         raise UnknownAreaError(f"No English County & UA or district matches {query!r}.{hint}",
                                suggestions)
     return AreaMatch(str(query), tuple(reg.areas[c] for c in target.codes), target.note)

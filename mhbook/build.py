@@ -28,6 +28,7 @@ What makes it fast (see ``mhbook.parallel`` and ``mhbook.buildcache``):
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
@@ -51,7 +52,7 @@ import mhbook
 from mhbook import buildcache
 from mhbook.areas import Area
 from mhbook.buildcache import OutputKey, Store, replace_dir
-from mhbook.errors import MhbookError, OutputError, UsageError
+from mhbook.errors import BuildLockedError, MhbookError, OutputError, UsageError
 from mhbook.parallel import (CELL_TIMEOUT_S, AreaJob, AreaOutcome, Failure, os_failure, run_area_job, run_shared_job,
                              sphinx_build, worker_init)
 
@@ -187,10 +188,14 @@ def _write_book_config(root: Path, staging: Path, title: str, names: list[str],
                        documents: list[str] | None = None) -> None:
     config = yaml.safe_load((root / "_config.yml").read_text("utf-8"))
     config["title"] = title
-    config.setdefault("sphinx", {}).setdefault("config", {})["mhbook_documents"] = documents or []
-    (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
     pages = set(names) | {p.stem for p in (root / "book").glob("*.md")}
+    every = [toc["root"], *(c["file"] for c in toc.get("chapters", []))]
+    sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx_config["mhbook_documents"] = documents or []
+    # Chapters left out (--only): links to them become plain text (mhbook.site.absent_links).
+    sphinx_config["mhbook_absent_pages"] = [page for page in every if page not in pages]
+    (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     chapters = [c for c in toc.get("chapters", []) if c["file"] in pages]
     root_page = toc["root"] if toc["root"] in pages else chapters.pop(0)["file"]
     toc = {"format": toc["format"], "root": root_page, **({"chapters": chapters} if chapters else {})}
@@ -559,7 +564,8 @@ def _executor(jobs: int, scheduler: str | None, n: int):
 def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *, everything: bool = False,
                 jobs: int | None = None, scheduler: str | None = None,
                 on_area: Callable[[AreaResult, int, int], None] | None = None,
-                prepare: Callable[[], None] | None = None) -> BuildReport:
+                prepare: Callable[[], None] | None = None,
+                on_note: Callable[[str], None] | None = None) -> BuildReport:
     """Bring the sites of ``queries`` (or of every County & UA, with ``everything``) up to date.
 
     Every query is resolved first (an unknown area stops the build before anything is
@@ -568,6 +574,8 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     needs). ``jobs`` worker processes (default: the machine's cores) or the Dask
     scheduler at ``scheduler`` execute the area jobs; ``on_area(result, done, total)``
     is called as each area finishes. The national landing page is refreshed at the end.
+    ``on_note(text)`` is told, once per query, when a query was not a current County & UA
+    (a district, a former code) and which County & UA it builds.
     """
     from mhbook import areas as registry
     from mhbook.fetch import settle_locations
@@ -576,19 +584,76 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     notebook_names(project_root(), only)  # an unknown --only chapter stops here, before anything is written
     if scheduler:
         _check_scheduler_address(scheduler)
-    resolved = registry.all_areas() if everything else list(dict.fromkeys(registry.get(q) for q in queries))
+    resolved = registry.all_areas() if everything else list(dict.fromkeys(_resolve(queries, on_note)))
     out = Path(out).resolve()  # notebooks run in other folders: relative paths would break
     _writable_output(out)
-    clean_leftovers(out, workers=scheduler is None)
-    england, area_jobs, reasons, up_to_date = _plan(resolved, out, only)
-    if prepare and area_jobs:
-        prepare()
-    by_code = {a.code: a for a in resolved}
-    results: list[AreaResult] = []
-    with _stop_on_signals():
-        executor = _executor(jobs or os.cpu_count() or 1, scheduler, len(area_jobs))
-        return _build(executor, out, england, area_jobs, reasons, up_to_date, by_code, results, everything,
-                      on_area)
+    with output_lock(out):
+        clean_leftovers(out, workers=scheduler is None)
+        england, area_jobs, reasons, up_to_date = _plan(resolved, out, only)
+        if prepare and area_jobs:
+            prepare()
+        by_code = {a.code: a for a in resolved}
+        results: list[AreaResult] = []
+        with _stop_on_signals():
+            executor = _executor(jobs or os.cpu_count() or 1, scheduler, len(area_jobs))
+            return _build(executor, out, england, area_jobs, reasons, up_to_date, by_code, results, everything,
+                          on_area)
+
+
+#: The lock file of an output folder: one build at a time writes into it.
+LOCK_NAME = ".mhbook-build.lock"
+
+
+@contextlib.contextmanager
+def output_lock(out: Path):
+    """Hold ``<out>/.mhbook-build.lock`` (``fcntl.flock``, exclusive, not waiting) while building.
+
+    The file holds the holder's pid and start time; a second build stops at once with
+    ``BuildLockedError`` naming them. The kernel releases a flock when its holder dies, so
+    a lock file left by a killed build is simply taken over.
+    """
+    import fcntl
+    import time
+
+    path = Path(out) / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").split()
+            pid = holder[0] if holder else "unknown"
+            since = " ".join(holder[1:]) or "an unknown time"
+            raise BuildLockedError(
+                f"--out {out} is in use by another mhbook build (pid {pid}, started {since}): wait for it to "
+                f"finish, or choose another --out; the lock is {path}") from None
+        started = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime())
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {started}\n".encode(), 0)
+        try:
+            yield path
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _resolve(queries: list[str], on_note: Callable[[str], None] | None) -> list[Area]:
+    """The County & UA of each query, telling ``on_note`` which one a district or former code builds."""
+    from mhbook import areas as registry
+
+    resolved = []
+    for query in dict.fromkeys(queries):
+        area = registry.get(query)
+        if on_note and str(query).strip().upper() != area.code:
+            note = registry.find(query).note
+            if note:
+                on_note(f"{note} Building {area.name} ({area.code}).")
+        resolved.append(area)
+    return resolved
 
 
 def _build(executor, out: Path, england: AreaJob, area_jobs: list[AreaJob], reasons, up_to_date: int,

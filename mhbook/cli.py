@@ -211,7 +211,7 @@ def build_cmd(
     all_areas: Annotated[bool, typer.Option("--all", help="Every current County & UA, and the national landing site.")] = False,
     out_dir: Annotated[str, typer.Option("--out", help="Folder for the sites.")] = "_build/site",
     only: Annotated[Optional[list[str]], typer.Option("--only", help="Build only these chapters.")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Worker processes (default: the machine's cores).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: the machine's cores).")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run area jobs on this Dask scheduler (e.g. tcp://10.0.0.5:8786); the output folder must be shared with its workers.")] = None,
 ) -> None:
     """Execute the notebooks for each area and build its Jupyter Book site, incrementally.
@@ -226,6 +226,9 @@ def build_cmd(
     if not areas and not all_areas:
         err.print("mhbook: error: name one or more areas, or use --all", highlight=False)
         raise typer.Exit(2)
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs}: give the number of worker processes, 1 or more "
+                         "(or leave --jobs out to use every core)")
     try:
         report = _build_with_progress(build, areas, Path(out_dir), only, all_areas, jobs, scheduler)
     except build.BuildInterrupted as exc:  # SIGTERM or SIGINT: workers and staging are already gone
@@ -270,7 +273,9 @@ def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler
             progress.update(task, total=total, completed=i, description=f"{result.area.name}: {state}")
 
         report = build.build_areas(areas or [], out_dir, only=only, everything=all_areas, jobs=jobs,
-                                   scheduler=scheduler, on_area=done, prepare=lambda: _prepare_data(progress))
+                                   scheduler=scheduler, on_area=done, prepare=lambda: _prepare_data(progress),
+                                   on_note=lambda note: err.print(f"mhbook: {note}", markup=False,
+                                                                  highlight=False, soft_wrap=True))
         failed_areas = sorted({f.area for f in report.failures})
         progress.update(task, description=f"built {len(report.results) - len(failed_areas)}, "
                                           f"failed {len(failed_areas)}")

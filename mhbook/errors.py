@@ -44,5 +44,9 @@ class OutputError(MhbookError):
     """A file or folder mhbook must write cannot be written (read-only, full, or not a folder)."""
 
 
+class BuildLockedError(OutputError):
+    """Another ``mhbook build`` holds the output folder's lock."""
+
+
 class UnmappedOrganisationError(MhbookError, LookupError):
     """An NHS organisation code in a published file that the year's lookup does not hold."""

@@ -164,3 +164,32 @@ def test_la_all_codes_follow_ons_codes():
     assert lads.loc["E08000016", "current"] and not lads.loc["E08000038", "current"]
     assert lads.loc["E08000038", "utla_code"] == "E08000016"
     assert lads["current"].sum() == 296
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("query, nation", [("W06000015", "Wales"), ("cardiff", "Wales"), ("S12000049", "Scotland"),
+                                           ("Glasgow City", "Scotland"), ("N09000003", "Northern Ireland"),
+                                           ("N09999999", "Northern Ireland"), ("Scotland", "Scotland")])
+def test_places_outside_england_are_named_as_such(query, nation):
+    from mhbook.errors import UnknownAreaError
+
+    with pytest.raises(UnknownAreaError) as err:
+        areas.find(query)
+    assert "mhbook covers England's Counties & Unitary Authorities" in str(err.value)
+    assert nation in str(err.value) and not err.value.suggestions
+
+
+@pytest.mark.mirror
+def test_english_places_are_not_taken_for_other_nations():
+    assert areas.not_english("E08000004") is None and areas.not_english("Oldham") is None
+    assert areas.find("Newcastle upon Tyne").areas[0].code == "E08000021"
+
+
+@pytest.mark.mirror
+def test_a_misspelt_welsh_place_is_not_given_english_suggestions():
+    from mhbook.errors import UnknownAreaError
+
+    with pytest.raises(UnknownAreaError) as err:
+        areas.find("Cardif")
+    assert "Cardiff (W06000015) is in Wales" in str(err.value) and "covers England" in str(err.value)
+    assert not err.value.suggestions

@@ -7,9 +7,10 @@ document or cache intact, no temporary or staging leftovers, no process left run
 The fixtures are synthetic (made here, and said to be): tiny documents, fake Parquet
 files, a fake area, fake datasets in a throw-away catalogue. Faults the machine cannot
 produce on demand (a full disk, a read-only file system) are injected by monkeypatching
-the call that would fail with the ``OSError`` the kernel gives. Only the process-kill
-cases run a real (synthetic-notebook) build; they need the mirror for the area registry
-and are marked ``mirror`` like the other build tests.
+the call that would fail with the ``OSError`` the kernel gives. The process-kill and
+two-builds-at-once cases run a real build of a synthetic notebook, and one case builds a
+real area's summary alone (``--only summary``, about a minute); they and the cases that
+read the real area registry need the mirror and are marked ``mirror``.
 """
 
 from __future__ import annotations
@@ -669,3 +670,314 @@ def test_a_truncated_stored_notebook_is_executed_again_not_a_sphinx_failure(tmp_
         outcome = parallel.run_area_job(job)
     assert ran == ["beta"] and outcome.executed == ["beta"] and not outcome.failures
     assert "beta.ipynb cannot be read" in caplog.text
+
+
+# --- 4. one build at a time per output folder ---------------------------------------------
+
+
+def _hold_lock(out: Path):
+    """A synthetic holder: another process that takes the output folder's lock and waits."""
+    import subprocess
+    import sys
+
+    out.mkdir(parents=True, exist_ok=True)
+    code = ("import fcntl, os, sys, time\n"
+            f"fd = os.open({str(out / '.mhbook-build.lock')!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "os.ftruncate(fd, 0); os.write(fd, f'{os.getpid()} 2026-12-01T22:00:00+0000\\n'.encode())\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.read()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_build_into_a_locked_folder_stops_at_once_naming_the_holder(fake_registry, tmp_path, capsys):
+    out = tmp_path / "site"
+    (out / FAKE_AREA.code).mkdir(parents=True)
+    (out / FAKE_AREA.code / "index.html").write_text("synthetic previous site")
+    holder = _hold_lock(out)
+    try:
+        code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out)], capsys)
+    finally:
+        holder.communicate("")
+    assert code == 1
+    assert_clear_error(stderr, "--out", str(out), f"pid {holder.pid}", "2026-12-01T22:00:00", "another mhbook build")
+    assert (out / FAKE_AREA.code / "index.html").read_text() == "synthetic previous site"
+    assert not (out / ".mhbook-build").exists()  # nothing planned, nothing written
+    assert not leftovers(out)
+
+
+def test_a_stale_lock_of_a_dead_build_is_taken_over(tmp_path):
+    from mhbook import build
+
+    out = tmp_path / "site"
+    out.mkdir()
+    lock = out / build.LOCK_NAME
+    lock.write_text(f"{_dead_pid()} 2026-01-01T00:00:00+0000\n")  # synthetic: left by a killed build
+    with build.output_lock(out):
+        assert lock.read_text().split()[0] == str(os.getpid())
+    assert lock.read_text() == ""  # released: the next build takes it
+
+
+def test_the_lock_is_released_when_the_build_fails(fake_registry, tmp_path, capsys, monkeypatch):
+    from mhbook import build
+
+    out = tmp_path / "site"
+
+    def broken(*args, **kwargs):
+        raise OSError(errno.EIO, os.strerror(errno.EIO), str(out / "synthetic"))
+
+    monkeypatch.setattr(build, "_plan", broken)
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out)], capsys)
+    assert code == 1
+    assert_clear_error(stderr, str(out / "synthetic"))
+    with build.output_lock(out):  # free again
+        pass
+
+
+@pytest.mark.mirror
+def test_two_real_builds_at_once_the_second_stops_and_the_first_finishes(pausing_project):
+    import subprocess
+    import sys
+
+    out, reached, pause = pausing_project
+    proc, workers, log = _start_build(out, reached)
+    try:
+        mhbook = str(Path(sys.executable).with_name("mhbook"))
+        second = subprocess.run([mhbook, "build", FAKE_AREA.code, "--out", str(out), "--jobs", "1"],
+                                capture_output=True, text=True, timeout=120)
+    finally:
+        pause.unlink()
+    status = proc.wait(240)
+    log.seek(0)
+    assert second.returncode == 1, second.stderr
+    assert_clear_error(second.stderr, f"pid {proc.pid}", "another mhbook build")
+    assert status == 0, log.read()
+    assert "synthetic previous site" not in (out / FAKE_AREA.code / "index.html").read_text()
+    assert not leftovers(out) and not _wait_gone(workers)
+
+
+# --- 6. input that is not an English County & UA ------------------------------------------
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("query, says", [
+    ("W06000015", "Cardiff (W06000015) is in Wales"),
+    ("Cardiff", "Cardiff (W06000015) is in Wales"),
+    ("s12000049", "Glasgow City (S12000049) is in Scotland"),
+    ("N09000003", "Belfast (N09000003) is in Northern Ireland"),
+    ("W06999999", "W06999999 is a code in Wales"),  # not in the lookup: the code's prefix says where
+])
+def test_a_code_or_name_outside_england_says_mhbook_covers_england(tmp_path, capsys, query, says):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["build", query, "--out", str(out)], capsys)
+    assert code == 1
+    assert_clear_error(stderr, "mhbook covers England's Counties & Unitary Authorities", says)
+    assert "Did you mean" not in stderr  # no English suggestions for a Welsh place
+    assert not out.exists()
+
+
+def _no_op_build(monkeypatch):
+    """Synthetic build machinery: nothing executes or renders; the registry is the real one."""
+    from mhbook import build, parallel
+
+    monkeypatch.setattr(parallel, "execute_output", lambda job, area, notebook, params: [])
+    monkeypatch.setattr(parallel, "_settle_heap", lambda: None)
+    monkeypatch.setattr(build, "stage_site", lambda job: None)
+    monkeypatch.setattr(build, "_executor", lambda jobs, scheduler, n: _Inline())
+    monkeypatch.setattr(build, "write_index", lambda out: out / "index.html")
+
+
+@pytest.mark.mirror
+@pytest.mark.parametrize("query, says, builds", [
+    ("E07000084", "Basingstoke and Deane (E07000084) is a district in Hampshire (E10000014)", "E10000014"),
+    ("basingstoke and deane", "is a district in Hampshire (E10000014)", "E10000014"),
+    ("E10000002", "is a former County & UA code", "E06000060"),  # Buckinghamshire county -> the unitary
+])
+def test_a_district_or_former_code_builds_its_county_and_ua_and_says_which(tmp_path, capsys, monkeypatch, query,
+                                                                         says, builds):
+    _no_op_build(monkeypatch)
+    out = tmp_path / "site"
+    code, stdout, stderr = run_cli(["build", query, "--out", str(out), "--only", "summary"], capsys)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    notes = [line for line in stderr.splitlines() if says in line]
+    assert len(notes) == 1 and f"Building " in notes[0] and builds in notes[0], stderr
+    assert f"({builds})" in stdout
+    assert not leftovers(out)
+
+
+@pytest.mark.mirror
+def test_a_current_county_and_ua_by_code_prints_no_note(tmp_path, capsys, monkeypatch):
+    _no_op_build(monkeypatch)
+    code, _, stderr = run_cli(["build", "E08000004", "--out", str(tmp_path / "site"), "--only", "summary"], capsys)
+    assert code == 0, stderr
+    assert "is a district" not in stderr and "former" not in stderr
+
+
+# --- 8. --only leaves chapters out: links to them are plain text -------------------------
+
+
+def test_links_to_absent_chapters_become_their_text():
+    """Synthetic doctree: a link to a chapter left out keeps its words, other links stay."""
+    from docutils import nodes
+
+    from mhbook.site import absent_links
+
+    para = nodes.paragraph("", "", nodes.reference("", "evidence: Compared", refuri="comparison.html"),
+                           nodes.reference("", "its section", refuri="claims.html#verdicts"),
+                           nodes.reference("", "accessibility", refuri="accessibility.html"),
+                           nodes.reference("", "elsewhere", refuri="https://example.org/comparison.html"))
+    tree = nodes.section("", para)
+    assert absent_links(tree, {"comparison", "claims"}) == 2
+    uris = [r["refuri"] for r in tree.findall(nodes.reference)]
+    assert uris == ["accessibility.html", "https://example.org/comparison.html"]
+    assert "evidence: Compared" in tree.astext() and "its section" in tree.astext()
+
+
+def test_the_book_config_names_the_chapters_left_out(tmp_path):
+    import yaml
+
+    from mhbook import build
+
+    root = Path(__file__).resolve().parents[1]
+    build._write_book_config(root, tmp_path, "Synthetic", ["summary"])
+    absent = yaml.safe_load((tmp_path / "_config.yml").read_text())["sphinx"]["config"]["mhbook_absent_pages"]
+    assert "comparison" in absent and "claims" in absent
+    assert "summary" not in absent and "accessibility" not in absent  # built, and a book page always there
+    build._write_book_config(root, tmp_path, "Synthetic", build.notebook_names(root))
+    assert yaml.safe_load((tmp_path / "_config.yml").read_text())["sphinx"]["config"]["mhbook_absent_pages"] == []
+
+
+@pytest.mark.mirror
+def test_build_only_summary_makes_a_working_site_with_plain_text_for_absent_chapters(tmp_path):
+    """A real build of one small area (Rutland), summary only (about a minute)."""
+    import re
+    import subprocess
+    import sys
+
+    out = tmp_path / "site"
+    mhbook = str(Path(sys.executable).with_name("mhbook"))
+    proc = subprocess.run([mhbook, "build", "E06000017", "--out", str(out), "--only", "summary", "--jobs", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    page = (out / "E06000017" / "summary.html").read_text("utf-8")
+    linked = set(re.findall(r'href="([\w-]+)\.html', page))
+    assert linked <= {"accessibility", "genindex", "search", "summary", "index"}, linked
+    assert "Exploring inequality" in page and "evidence: " in page  # the links' words stay, as text
+    assert (out / "E06000017" / "downloads" / "board-brief.docx").is_file()
+    assert not leftovers(out)
+
+
+# --- 5. more usage errors: one line each, nothing written ---------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3"])
+def test_build_jobs_below_one_is_a_message(fake_registry, tmp_path, capsys, jobs):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out), "--jobs", jobs], capsys)
+    assert code == 2
+    assert_clear_error(stderr, f"--jobs {jobs}", "1 or more")
+    assert "╭" not in stderr  # one line, not a usage box
+    assert not out.exists()
+
+
+def test_build_with_no_area_is_a_message(tmp_path, capsys):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["build", "--out", str(out)], capsys)
+    assert code == 2
+    assert_clear_error(stderr, "--all")
+    assert not out.exists()
+
+
+def test_export_of_an_area_never_built_is_a_message_and_writes_nothing(fake_registry, tmp_path, capsys):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["export", FAKE_AREA.code, "--format", "docx", "--out", str(out)], capsys)
+    assert code == 1
+    assert_clear_error(stderr, str(out / FAKE_AREA.code / "index.html"), "mhbook build")
+    assert not out.exists()
+
+
+def test_export_an_unknown_format_is_a_message_and_writes_nothing(fake_registry, old_document, tmp_path, capsys):
+    code, _, stderr = run_cli(["export", FAKE_AREA.code, "--format", "odt", "--out", str(tmp_path / "site")],
+                              capsys)
+    assert code == 2
+    assert_clear_error(stderr, "--format", "docx", "pdf")
+    assert old_document.read_bytes() == b"PK synthetic old document"
+    assert not leftovers(tmp_path)
+
+
+@pytest.mark.parametrize("command", ["fetch", "verify"])
+def test_data_an_unknown_dataset_id_is_a_message(synthetic_data, capsys, command):
+    from mhbook import fetch
+
+    code, _, stderr = run_cli(["data", command, "synthetic-faults", "no-such-dataset"], capsys)
+    assert code == 1
+    assert_clear_error(stderr, "no-such-dataset", "mhbook data list")
+    assert not fetch.is_cached("synthetic-faults")  # stopped before any work: the ids are checked first
+    assert not (Path(os.environ["MHBOOK_CACHE"]) / "data").exists() or not leftovers(Path(os.environ["MHBOOK_CACHE"]))
+
+
+def test_an_invalid_mhbook_timeout_is_a_message_naming_it(synthetic_data, capsys, monkeypatch):
+    from mhbook import fetch
+
+    (synthetic_data / "synthetic" / "synthetic-faults.csv").unlink()  # not in the mirror: it must be downloaded
+    monkeypatch.setenv("MHBOOK_DOWNLOAD_BASE", "http://127.0.0.1:9")  # synthetic; never reached
+    monkeypatch.setenv("MHBOOK_TIMEOUT", "soon")
+    code, _, stderr = run_cli(["data", "fetch", "synthetic-faults"], capsys)
+    assert code == 1
+    assert_clear_error(stderr, "MHBOOK_TIMEOUT", "soon", "positive number")
+    assert not fetch.is_cached("synthetic-faults")
+    assert not leftovers(Path(os.environ["MHBOOK_CACHE"]))
+
+
+@pytest.mark.parametrize("command", [["data", "fetch", "synthetic-faults"], ["build", FAKE_AREA.code]])
+def test_mhbook_mirror_naming_a_file_is_a_message(synthetic_data, fake_registry, tmp_path, capsys, monkeypatch,
+                                                  command):
+    not_a_folder = tmp_path / "mirror.zip"
+    not_a_folder.write_bytes(b"synthetic: a file, not the mirror folder")
+    monkeypatch.setenv("MHBOOK_MIRROR", str(not_a_folder))
+    out = tmp_path / "site"
+    args = command + (["--out", str(out)] if command[0] == "build" else [])
+    code, _, stderr = run_cli(args, capsys)
+    assert code == 1
+    assert_clear_error(stderr, f"MHBOOK_MIRROR={not_a_folder}", "not a folder")
+    assert not out.exists()
+    assert not_a_folder.read_bytes() == b"synthetic: a file, not the mirror folder"
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b"", b'{"sha256": "0", "size": 1}'])
+def test_a_damaged_verified_marker_costs_a_rehash_not_a_failure(synthetic_data, capsys, damage):
+    from mhbook import fetch
+
+    path = fetch.fetch("synthetic-faults")
+    marker = path.with_name(path.name + ".verified")
+    marker.write_bytes(damage)  # synthetic damage
+    assert not fetch.is_cached("synthetic-faults")
+    code, _, stderr = run_cli(["data", "fetch", "synthetic-faults"], capsys)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    assert fetch.is_cached("synthetic-faults") and path.read_bytes() == GOOD  # re-hashed and marked again
+    assert not leftovers(Path(os.environ["MHBOOK_CACHE"]))
+
+
+def test_a_lock_path_that_is_a_folder_is_a_message(fake_registry, tmp_path, capsys):
+    from mhbook import build
+
+    out = tmp_path / "site"
+    (out / build.LOCK_NAME).mkdir(parents=True)  # synthetic: something made a folder where the lock goes
+    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out)], capsys)
+    assert code == 1
+    assert_clear_error(stderr, build.LOCK_NAME)
+    assert not (out / ".mhbook-build").exists()
+
+
+@pytest.mark.mirror
+def test_a_former_county_split_in_two_names_both_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "site"
+    code, _, stderr = run_cli(["build", "E10000021", "--out", str(out)], capsys)  # Northamptonshire
+    assert code == 1
+    assert_clear_error(stderr, "North Northamptonshire (E06000061)", "West Northamptonshire (E06000062)", "Choose one")
+    assert not out.exists()

@@ -9,7 +9,10 @@ Jupyter Book loads it through ``sphinx.extra_extensions`` in ``_config.yml``. It
 - ends every chapter page with links to the area's Word and PDF documents, which the
   build (or ``mhbook export``) writes to ``downloads/`` inside the site (``DOWNLOADS``),
   to its board brief (``BRIEF_DOWNLOADS``) and to its data pack (``DATA_DOWNLOADS``); only the formats named in the
-  ``mhbook_documents`` setting are linked.
+  ``mhbook_documents`` setting are linked;
+- turns links to chapters left out of this build (``mhbook build --only``; the
+  ``mhbook_absent_pages`` setting) into their plain text (``absent_links``), so a
+  partial book renders, strict, without broken links.
 """
 
 from __future__ import annotations
@@ -90,8 +93,45 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
         context["body"] += _downloads_html(context["pathto"], formats)
 
 
+def _absent(app) -> set[str]:
+    return set(app.config.mhbook_absent_pages or ())
+
+
+def _missing_reference(app, env, node, contnode):
+    """A ``{doc}`` role naming a chapter this build left out: its text, not a warning."""
+    if node.get("reftype") == "doc" and node.get("reftarget", "").strip("/").removesuffix(".md") in _absent(app):
+        return contnode
+    return None
+
+
+_PAGE_LINK = re.compile(r"^(?:\./)?([\w-]+)\.(?:html|md|ipynb)(?:#.*)?$")
+
+
+def absent_links(doctree, absent: set[str]) -> int:
+    """Replace each link (``reference`` node) to a page in ``absent`` (``chapter.html``,
+    ``chapter.md``, with or without an anchor) by its text; returns how many."""
+    from docutils import nodes
+
+    replaced = 0
+    for ref in list(doctree.findall(nodes.reference)):
+        m = _PAGE_LINK.match(ref.get("refuri", "") or "")
+        if m and m.group(1) in absent:
+            ref.replace_self(nodes.inline("", "", *ref.children))
+            replaced += 1
+    return replaced
+
+
+def _doctree_resolved(app, doctree, docname) -> None:
+    absent = _absent(app)
+    if absent:
+        absent_links(doctree, absent)
+
+
 def setup(app) -> dict:
     app.add_config_value("mhbook_documents", [], "html")
+    app.add_config_value("mhbook_absent_pages", [], "env")
+    app.connect("missing-reference", _missing_reference)
+    app.connect("doctree-resolved", _doctree_resolved)
     app.connect("config-inited", _add_paths)
     app.connect("html-page-context", _page_context)
     app.add_css_file("mhbook.css")
