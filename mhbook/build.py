@@ -385,7 +385,11 @@ def read_local(folder: Path, root: Path | None = None) -> dict[str, dict[str, st
                                                f"(chapters: {valid})"), stacklevel=2)
                 continue
             if path.stem not in chapters:
-                raise UsageError(f"--local: {path} names no chapter of the book ({path.stem!r}); "
+                import difflib
+
+                close = difflib.get_close_matches(path.stem, chapters, n=1)
+                hint = f" (did you mean {close[0]}.md?)" if close else ""
+                raise UsageError(f"--local: {path} names no chapter of the book ({path.stem!r}){hint}; "
                                  f"name each file by its chapter: {valid}")
             try:
                 text = _without_front_matter(path.read_text("utf-8")).strip()

@@ -209,3 +209,41 @@ def test_local_text_is_placed_marked_rebuilt_alone_and_kept_after_a_data_change(
     plain = build.build_areas([AREAS[0]], out, jobs=1)
     assert not plain.failures and plain.reasons == {}
     assert build.LOCAL_TITLE not in (out / AREAS[0] / "alpha.html").read_text("utf-8")
+
+
+# --- the board brief ---------------------------------------------------------------------
+
+
+def _summary_with_local(tmp_path: Path, words: int):
+    """A SYNTHETIC summary chapter holding a local-text box of ``words`` words."""
+    import datetime as dt
+
+    from bs4 import BeautifulSoup
+
+    from mhbook.areas import Area
+    from mhbook.export.document import Chapter, ExportDocument
+
+    area = Area("E06999999", "Synthetica", "E12999999", "Nowhere", (), ())
+    text = " ".join(["synthetic"] * (words - 1) + ["end."])
+    body = BeautifulSoup(
+        f"<article><h1>Summary</h1><dl><dt>Need</dt><dd><p>Synthetic need.</p></dd></dl>"
+        "<table id='tbl-barriers-against-england'><thead><tr><th>barrier</th><th>period</th></tr></thead>"
+        "<tbody><tr><td>access</td><td>2024-25</td></tr></tbody></table>"
+        f"<div class='{build.LOCAL_CLASS} admonition'><p class='admonition-title'>{build.LOCAL_TITLE}</p>"
+        f"<p>{text}</p></div></article>", "html.parser").article
+    full = ExportDocument(title="Mental health inequalities: Synthetica", area=area, data_period="2024-25",
+                          built=dt.date(2026, 12, 1), site=tmp_path, chapters=[Chapter("Summary", "summary.html", body)])
+    return area, full
+
+
+@pytest.mark.parametrize("words, whole", [(40, True), (400, False)])
+def test_the_brief_carries_the_summarys_local_text_when_it_fits(tmp_path, words, whole):
+    from mhbook.export import brief
+
+    assert brief.LOCAL_BOX == f"div.{build.LOCAL_CLASS}"
+    area, full = _summary_with_local(tmp_path, words)
+    body = brief.read_brief(tmp_path, area, full=full).chapters[0].body
+    [box] = body.select(brief.LOCAL_BOX)
+    assert box.select_one(".admonition-title").get_text() == build.LOCAL_TITLE
+    assert ("synthetic end." in box.get_text()) is whole
+    assert ("summary page of the full site" in box.get_text()) is not whole
