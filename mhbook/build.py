@@ -32,6 +32,7 @@ import contextlib
 import errno
 import functools
 import hashlib
+import json
 import logging
 import os
 import re
@@ -275,8 +276,13 @@ def _site_key(job: AreaJob) -> str:
     """The key of ``job``'s site: its stored outputs (own and shared), the book's files and
     the document formats it has."""
     owners = [(job.shared.get(nb, job.area_code), nb) for nb in job.notebooks]
-    return _with_documents(Store(Path(job.out)).site_key(owners, _book_files(Path(job.root))), job.area_code,
-                           job.notebooks)
+    return _with_local(_with_documents(Store(Path(job.out)).site_key(owners, _book_files(Path(job.root))),
+                                       job.area_code, job.notebooks), _local_pages(job))
+
+
+def _local_pages(job: AreaJob) -> dict[str, str]:
+    """The job's local texts for the chapters its site has."""
+    return {nb: text for nb, text in job.local.items() if nb in job.notebooks}
 
 
 def site_is_current(job: AreaJob) -> bool:
@@ -304,6 +310,8 @@ def stage_site(job: AreaJob) -> StagedSite | None:
             shutil.copy(page, staging / page.name)
         for nb, owner in owners.items():
             _link_tree(store.output_dir(owner, nb), staging)
+        for nb, text in _local_pages(job).items():
+            insert_local(staging / f"{nb}.ipynb", text)
         documents = document_formats() if job.area_code != ENGLAND else []
         _write_book_config(root, staging, f"Mental health inequalities: {job.area_name}", job.notebooks,
                            site_links(documents, job.notebooks))
@@ -319,6 +327,170 @@ def stage_site(job: AreaJob) -> StagedSite | None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return StagedSite(job.area_code, str(staging), key, str(page) if page else None)
+
+
+# --- The author's own words (``--local DIR``) -------------------------------------------
+
+#: The title of the box that holds an author's local text, on the page and in the documents.
+LOCAL_TITLE = "Local context (added by the area’s authors)"  # the typographic apostrophe Sphinx prints
+#: The box's HTML class (``admonition mhbook-local-text``).
+LOCAL_CLASS = "mhbook-local-text"
+#: Bumped when the way local text is placed changes, so every site with local text is made again.
+_LOCAL_FORMAT = "1"
+
+
+class LocalTextWarning(UserWarning):
+    """A file in the ``--local`` folder that is not read (not ``<area code>/<chapter>.md``)."""
+
+
+def local_folder(local: str | os.PathLike | None = None) -> Path | None:
+    """The ``--local`` folder (else ``$MHBOOK_LOCAL``), absolute: a relative path is taken
+    from the caller's working directory. None when neither is given."""
+    raw = os.fspath(local) if local else os.environ.get("MHBOOK_LOCAL")
+    if not raw:
+        return None
+    folder = Path(os.path.abspath(Path(raw).expanduser()))
+    if not folder.is_dir():
+        raise UsageError(f"--local {folder} does not exist or is not a folder: give the folder holding "
+                         "<area code>/<chapter>.md files (for example local/E08000004/summary.md)")
+    return folder
+
+
+def read_local(folder: Path, root: Path | None = None) -> dict[str, dict[str, str]]:
+    """Area code -> chapter -> the author's MyST text, from ``folder/<area code>/<chapter>.md``.
+
+    Every file is checked, whichever areas are built: a folder that is not a County & UA code
+    or a file that names no chapter stops the build with a message naming it (and the valid
+    chapter names), before anything is written. Other files (not ``.md``) are ignored with a
+    ``LocalTextWarning``; hidden files and empty ones are ignored.
+    """
+    import warnings
+
+    from mhbook import areas as registry
+
+    chapters = notebook_names(root or project_root())
+    valid = ", ".join(f"{c}.md" for c in chapters)
+    codes = {a.code for a in registry.all_areas()}
+    texts: dict[str, dict[str, str]] = {}
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir():
+            raise UsageError(f"--local: {entry} is not in an area's folder: local text goes in "
+                             f"{folder}/<area code>/<chapter>.md (chapters: {valid})")
+        if entry.name not in codes:
+            raise UsageError(f"--local: {entry} is not named by the code of a current County & UA"
+                             f"{_code_hint(registry, entry.name)}; name each folder by the area's code "
+                             "(`mhbook areas NAME` shows it)")
+        for path in sorted(entry.iterdir()):
+            if path.name.startswith("."):
+                continue
+            if path.suffix != ".md" or not path.is_file():
+                warnings.warn(LocalTextWarning(f"--local: {path} is ignored: only <chapter>.md files are read "
+                                               f"(chapters: {valid})"), stacklevel=2)
+                continue
+            if path.stem not in chapters:
+                import difflib
+
+                close = difflib.get_close_matches(path.stem, chapters, n=1)
+                hint = f" (did you mean {close[0]}.md?)" if close else ""
+                raise UsageError(f"--local: {path} names no chapter of the book ({path.stem!r}){hint}; "
+                                 f"name each file by its chapter: {valid}")
+            try:
+                text = _without_front_matter(path.read_text("utf-8")).strip()
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"--local: {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+            if text:
+                texts.setdefault(entry.name, {})[path.stem] = text
+    return texts
+
+
+def _code_hint(registry, name: str) -> str:
+    try:
+        area = registry.get(name)
+    except MhbookError:
+        return ""
+    return f" ({name!r} is {area.name}, {area.code}: rename the folder to {area.code})"
+
+
+def _without_front_matter(text: str) -> str:
+    m = re.match(r"\A---[ \t]*\n.*?\n---[ \t]*\n", text, re.DOTALL)
+    return text[m.end():] if m else text
+
+
+def _with_local(key: str, texts: dict[str, str]) -> str:
+    """``key`` extended with the area's local texts (unchanged when it has none)."""
+    if not texts:
+        return key
+    local = json.dumps(texts, sort_keys=True)
+    return hashlib.sha256(f"{key}|local={_LOCAL_FORMAT}:{local}".encode()).hexdigest()
+
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+_TARGET = re.compile(r"^\s*\([^()\s]+\)=\s*$")
+
+
+def _outside_code(lines: list[str]):
+    """(index, line) of the lines of MyST ``lines`` not inside a code block."""
+    fence = None
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if fence is None:
+            if m and not m.group(2).strip().startswith("{"):
+                fence = m.group(1)
+                continue
+            yield i, line
+        elif m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not m.group(2).strip():
+            fence = None
+
+
+def local_block(text: str) -> str:
+    """The author's MyST ``text`` in a box titled ``LOCAL_TITLE``. Headings become rubrics
+    (a section cannot start inside a box)."""
+    lines = text.splitlines()
+    for i, line in list(_outside_code(lines)):
+        m = _HEADING.match(line)
+        if m:
+            lines[i] = f"```{{rubric}} {m.group(2)}\n```"
+    body = "\n".join(lines)
+    longest = max((len(m) for m in re.findall(r"^\s*(`{3,})", body, re.MULTILINE)), default=2)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{{admonition}} {LOCAL_TITLE}\n:class: {LOCAL_CLASS}\n\n{body}\n{fence}\n"
+
+
+def insert_local(notebook: Path, text: str) -> None:
+    """Put ``text`` (``local_block``) into the executed ``notebook`` just before its first
+    ``##`` heading (after the chapter's opening section; at the end if it has none).
+
+    The file is written anew and renamed over ``notebook``, never written through: in a
+    staging folder it is a hard link to the stored output."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    where = len(nb.cells)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.splitlines(keepends=True)
+        hit = next((j for j, line in _outside_code(lines) if line.startswith("## ")), None)
+        if hit is None:
+            continue
+        while hit and _TARGET.match(lines[hit - 1]):  # a label stays with its heading
+            hit -= 1
+        where = i
+        if hit:
+            cell.source = "".join(lines[:hit])
+            nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell("".join(lines[hit:])))
+            where = i + 1
+        break
+    nb.cells.insert(where, nbformat.v4.new_markdown_cell(local_block(text), metadata={"tags": [LOCAL_CLASS]}))
+    tmp = notebook.with_name(f".{notebook.name}.{os.getpid()}.local")
+    try:
+        nbformat.write(nb, tmp)
+        os.replace(tmp, notebook)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def finish_site(out: Path, staged: StagedSite) -> Path:
@@ -427,7 +599,7 @@ def write_index(out: Path) -> Path:
     return national.write_landing(Path(out))
 
 
-def _plan(areas: list[Area], out: Path, only: list[str] | None):
+def _plan(areas: list[Area], out: Path, only: list[str] | None, local: dict[str, dict[str, str]] | None = None):
     """The shared jobs and area jobs that bring ``areas`` up to date, and why each output runs."""
     root = project_root()
     store = Store(out)
@@ -438,7 +610,7 @@ def _plan(areas: list[Area], out: Path, only: list[str] | None):
 
     def job_for(code_: str, name: str, execute: dict[str, str]) -> AreaJob:
         return AreaJob(code_, name, str(out), str(root), names, execute, {nb: ENGLAND for nb in shared_nbs},
-                       code, cat, build_pid=os.getpid())
+                       code, cat, build_pid=os.getpid(), local=(local or {}).get(code_, {}))
 
     reasons: dict[tuple[str, str], str] = {}
     shared_exec = {}
@@ -459,6 +631,7 @@ def _plan(areas: list[Area], out: Path, only: list[str] | None):
         if not execute and not shared_exec:
             owners = [(ENGLAND if nb in shared_nbs else area.code, nb) for nb in names]
             key = _with_documents(store.site_key(owners, book_files), area.code, names)
+            key = _with_local(key, {nb: t for nb, t in (local or {}).get(area.code, {}).items() if nb in names})
             if store.site_current(area.code, key, out / area.code):
                 up_to_date += 1
                 continue
@@ -565,7 +738,8 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
                 jobs: int | None = None, scheduler: str | None = None,
                 on_area: Callable[[AreaResult, int, int], None] | None = None,
                 prepare: Callable[[], None] | None = None,
-                on_note: Callable[[str], None] | None = None) -> BuildReport:
+                on_note: Callable[[str], None] | None = None,
+                local: str | os.PathLike | None = None) -> BuildReport:
     """Bring the sites of ``queries`` (or of every County & UA, with ``everything``) up to date.
 
     Every query is resolved first (an unknown area stops the build before anything is
@@ -576,6 +750,9 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     is called as each area finishes. The national landing page is refreshed at the end.
     ``on_note(text)`` is told, once per query, when a query was not a current County & UA
     (a district, a former code) and which County & UA it builds.
+    ``local`` (else ``$MHBOOK_LOCAL``) names a folder of the authors' own words,
+    ``<area code>/<chapter>.md``, boxed into each chapter before its first ``##`` heading
+    (``read_local``, ``insert_local``); they enter the site's key, not the notebooks'.
     """
     from mhbook import areas as registry
     from mhbook.fetch import settle_locations
@@ -585,11 +762,13 @@ def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *,
     if scheduler:
         _check_scheduler_address(scheduler)
     resolved = registry.all_areas() if everything else list(dict.fromkeys(_resolve(queries, on_note)))
+    folder = local_folder(local)  # --local, else $MHBOOK_LOCAL; checked before anything is written
+    texts = read_local(folder) if folder else {}
     out = Path(out).resolve()  # notebooks run in other folders: relative paths would break
     _writable_output(out)
     with output_lock(out):
         clean_leftovers(out, workers=scheduler is None)
-        england, area_jobs, reasons, up_to_date = _plan(resolved, out, only)
+        england, area_jobs, reasons, up_to_date = _plan(resolved, out, only, texts)
         if prepare and area_jobs:
             prepare()
         by_code = {a.code: a for a in resolved}

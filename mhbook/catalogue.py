@@ -79,7 +79,13 @@ def load(path: str | Path) -> dict[str, Dataset]:
 
 def _parse(text: str, source: str) -> dict[str, Dataset]:
     out: dict[str, Dataset] = {}
-    for raw in yaml.safe_load(text)["datasets"]:
+    try:
+        entries = yaml.safe_load(text)["datasets"]
+    except (yaml.YAMLError, TypeError, KeyError) as exc:
+        raise MhbookError(f"{source} is not a readable catalogue (a YAML file with a 'datasets' list): "
+                          f"{type(exc).__name__}: {exc}. Restore it from the project (git checkout -- "
+                          f"mhbook/catalogue.yaml).") from exc
+    for raw in entries:
         ds = _entry(raw, source)
         if ds.id in out:
             raise MhbookError(f"{source}: dataset id {ds.id!r} appears twice.")

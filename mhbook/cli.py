@@ -213,6 +213,7 @@ def build_cmd(
     only: Annotated[Optional[list[str]], typer.Option("--only", help="Build only these chapters.")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: the machine's cores).")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run area jobs on this Dask scheduler (e.g. tcp://10.0.0.5:8786); the output folder must be shared with its workers.")] = None,
+    local: Annotated[Optional[str], typer.Option("--local", help="Folder of the authors' own words, <area code>/<chapter>.md, boxed into each chapter (default: $MHBOOK_LOCAL).")] = None,
 ) -> None:
     """Execute the notebooks for each area and build its Jupyter Book site, incrementally.
 
@@ -230,7 +231,7 @@ def build_cmd(
         raise UsageError(f"--jobs {jobs}: give the number of worker processes, 1 or more "
                          "(or leave --jobs out to use every core)")
     try:
-        report = _build_with_progress(build, areas, Path(out_dir), only, all_areas, jobs, scheduler)
+        report = _build_with_progress(build, areas, Path(out_dir), only, all_areas, jobs, scheduler, local)
     except build.BuildInterrupted as exc:  # SIGTERM or SIGINT: workers and staging are already gone
         err.print(f"mhbook: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_status)
@@ -260,7 +261,7 @@ def _prepare_data(progress) -> None:
     progress.update(task, description=f"first use: {len(missing)} datasets ready")
 
 
-def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler):
+def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler, local=None):
     """Run ``build.build_areas`` with a progress bar on stderr; return its report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -275,7 +276,8 @@ def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler
         report = build.build_areas(areas or [], out_dir, only=only, everything=all_areas, jobs=jobs,
                                    scheduler=scheduler, on_area=done, prepare=lambda: _prepare_data(progress),
                                    on_note=lambda note: err.print(f"mhbook: {note}", markup=False,
-                                                                  highlight=False, soft_wrap=True))
+                                                                  highlight=False, soft_wrap=True),
+                                   local=local)
         failed_areas = sorted({f.area for f in report.failures})
         progress.update(task, description=f"built {len(report.results) - len(failed_areas)}, "
                                           f"failed {len(failed_areas)}")

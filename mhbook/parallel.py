@@ -69,6 +69,7 @@ class AreaJob:
     catalogue: str
     build_site: bool = True
     build_pid: int = 0  # the coordinating process: names its staging folders, so a dead build's are known
+    local: dict[str, str] = field(default_factory=dict)  # chapter -> the author's MyST text (--local)
 
 
 @dataclass

@@ -981,3 +981,14 @@ def test_a_former_county_split_in_two_names_both_and_writes_nothing(tmp_path, ca
     assert code == 1
     assert_clear_error(stderr, "North Northamptonshire (E06000061)", "West Northamptonshire (E06000062)", "Choose one")
     assert not out.exists()
+
+
+def test_a_damaged_catalogue_is_a_message_naming_it(tmp_path):
+    # Synthetic: broken YAML and a YAML file without a datasets list.
+    from mhbook import catalogue
+    from mhbook.errors import MhbookError
+
+    for text in ("datasets: [\n  - id: x\n    file: [unclosed", "just: a mapping\n"):
+        with pytest.raises(MhbookError) as info:
+            catalogue._parse(text, str(tmp_path / "catalogue.yaml"))
+        assert str(tmp_path / "catalogue.yaml") in str(info.value) and "git checkout" in str(info.value)

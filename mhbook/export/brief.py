@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 CHARTS = ("fig-triple-barrier-local", "fig-attrition-local", "fig-recovery-sii-trend", "fig-triple-barrier-england")
 MAX_CHARTS = 2
 KEY_TABLE = "tbl-barriers-against-england"
+#: The box holding the authors' own words on a page (``mhbook.build.LOCAL_CLASS``, ``--local``).
+LOCAL_BOX = "div.mhbook-local-text"
+#: The summary's local text goes into the brief up to this many words; a longer one is
+#: pointed to instead, so that the brief keeps to four pages.
+LOCAL_MAX_WORDS = 150
 BARRIER_TABLE = "tbl-widest-gaps"
 GAPS_TABLE = "tbl-outcome-gaps"
 #: Environment variable holding the web address under which the area sites are published.
@@ -166,6 +171,9 @@ def read_brief(site: Path, area: Area, built: dt.date | None = None,
     if key_table is not None:
         findings.append(_copy(key_table))
     article.append(findings)
+    local = _local_context(soup, chapters)
+    if local is not None:
+        article.append(local)
 
     barrier = _find(chapters, f"table#{BARRIER_TABLE}")
     if barrier is not None:
@@ -212,6 +220,25 @@ def read_brief(site: Path, area: Area, built: dt.date | None = None,
     title = f"Mental health inequalities in {area.name}: board brief"
     return ExportDocument(title=title, area=area, data_period=period, built=full.built, site=site,
                           chapters=[Chapter(title=title, page="brief", body=article)])
+
+
+def _local_context(soup: BeautifulSoup, chapters: list[Chapter]) -> Tag | None:
+    """The summary page's box of the authors' own words, whole if it is short
+    (``LOCAL_MAX_WORDS``), else the same box saying where to read it."""
+    summary = next((ch for ch in chapters if ch.page.split("#")[0] == "summary.html"), None)
+    box = summary.body.select_one(LOCAL_BOX) if summary is not None else None
+    if box is None:
+        return None
+    box = _copy(box)
+    if len(box.get_text(" ", strip=True).split()) <= LOCAL_MAX_WORDS:
+        return box
+    title = box.select_one(".admonition-title")
+    for child in [c for c in box.children if c is not title]:
+        child.extract()
+    note = soup.new_tag("p")
+    note.string = "The area's authors add local context to these findings on the summary page of the full site."
+    box.append(note)
+    return box
 
 
 def _copy(tag: Tag) -> Tag:
