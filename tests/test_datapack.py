@@ -135,7 +135,11 @@ def test_real_pack_is_numeric_and_linked(real_pack):
         assert long[col].dtype.kind == "f", col
     assert long["value"].notna().mean() > 0.8
     wide = long[long["lower_99_8"].notna() & long["lower_95"].notna()]
-    assert len(wide) > 100, "99.8% limits where count and denominator give them"
+    # The pack recomputes 99.8% limits only where plain Wilson limits from the row's count
+    # and denominator reproduce the page's 95% ones; below England level the page's limits
+    # also carry NHS England's rounding of counts, so those rows keep their 95% limits only
+    # and mostly England's rows (exact counts) get 99.8% limits here.
+    assert len(wide) > 50, "99.8% limits where count and denominator give them"
     assert (wide["lower_99_8"] <= wide["lower_95"] + 0.06).all() and (wide["upper_99_8"] >= wide["upper_95"] - 0.06).all()
     assert long["source_sha256"].str.len().min() >= 64
     summary = (site / "summary.html").read_text("utf-8")

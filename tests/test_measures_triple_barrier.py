@@ -105,12 +105,18 @@ def test_missing_is_noted_not_zero(england, oldham_icb):
 
 
 def test_footprint_uses_its_own_total(oldham_icb):
-    # QOP 2024-25 age "65 to 74": 770 recovered of 1,315 at caseness (published, rounded to 5)
+    # QOP 2024-25 age "65 to 74": 770 recovered of 1,320 finished at caseness (finished
+    # minus not at caseness, NHS England's denominator; counts published rounded to 5)
     row = _cell(oldham_icb, "age", "65 to 74", tb.RECOVERY)
-    assert row["value"] == pytest.approx(100 * 770 / 1315)
-    # MHA 2023-24 QOP: Black or Black British 212.5 against the ICB total 118.0 per 100,000
+    assert row["value"] == pytest.approx(100 * 770 / 1320)
+    # MHA 2023-24 QOP: Black or Black British 212.5 per 100,000 against the ICB's detentions
+    # of people of known ethnic group over those groups' populations (as for England):
+    # counts and crude rates of Asian, Black, Mixed, Other and White as published.
+    counts = {"Asian": (305, 78.3), "Black": (285, 212.5), "Mixed": (125, 144.5), "Other": (110, 164.3),
+              "White": (2275, 103.8)}
+    known = sum(c for c, _ in counts.values()) / sum(c / r for c, r in counts.values())
     det = _cell(oldham_icb, "ethnicity", "Black or Black British", tb.DETENTIONS)
-    assert det["ratio"] == pytest.approx(212.5 / 118.0, rel=2e-3)
+    assert det["ratio"] == pytest.approx(212.5 / known, rel=2e-3)
 
 
 def test_chart_leaves_out_missing_and_says_why(england):

@@ -88,7 +88,7 @@ def spine_chart(rows: pd.DataFrame, neighbour_values: pd.DataFrame, *, area: str
                          "neighbours_min": neigh.min() if len(neigh) else np.nan,
                          "neighbours_max": neigh.max() if len(neigh) else np.nan,
                          "centre": centre, "centre_is": centre_is, "half_width": scale,
-                         "comparison": r.comparison})
+                         "against England (written beside the value)": r.comparison})
         ax.set_yticks(ys)
         ax.set_yticklabels([str(lab) for lab in rows["label"]], fontsize=8.5)
         ax.set_xlim(-1.1, 1.1)

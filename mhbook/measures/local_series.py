@@ -524,10 +524,10 @@ def funnel_table(area: Area) -> pd.DataFrame:
         "referrals (± rounding)": _bounded(df["referrals"], df["referrals_bound"]),
         f"{POPULATION_LABEL}": numbers.counts_series(df["population_16plus"]),
         "referrals per 100,000 aged 16+": numbers.numbers_series(df["referral_rate"], 0),
-        "95% limits (referral rate)": numbers.limits_series(df["referral_rate_lower"], df["referral_rate_upper"], 0),
+        "referral rate 95% limits": numbers.limits_series(df["referral_rate_lower"], df["referral_rate_upper"], 0),
         "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(df["finished_pct"], 1),
         "recovery (%)": numbers.numbers_series(df["recovery_pct"], 1),
-        "95% limits (recovery)": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
+        "recovery 95% limits": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
         "reliable improvement (%)": numbers.numbers_series(df["improvement_pct"], 1),
     }).reset_index(drop=True)
 
@@ -547,7 +547,7 @@ def decile_table(area: Area, period: str) -> pd.DataFrame | None:
         "finished at caseness": numbers.counts_series(df["at_caseness"]),
         "recovered": numbers.counts_series(df["recovery"]),
         "recovery (%)": numbers.numbers_series(df["recovery_pct"], 1),
-        "95% limits (recovery)": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
+        "recovery 95% limits": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
         "reliable improvement (%)": numbers.numbers_series(df["improvement_pct"], 1),
     }).reset_index(drop=True)
 
