@@ -69,7 +69,10 @@ def _build(out: Path) -> None:
 def built_site(tmp_path_factory) -> Path:
     """The folder holding ``index.html`` (national) and ``E08000004/`` (the area's site)."""
     require_tools(CHROMIUM)
-    shared = tmp_path_factory.getbasetemp().parent  # the same for every xdist worker
+    # One site per test session, shared by its xdist workers (each has a "popen-gwN" base
+    # inside the session's folder); never a site left by an earlier session.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if base.name.startswith("popen-gw") else base
     out = shared / "mhbook-site"
     ready, failed = shared / "mhbook-site.ready", shared / "mhbook-site.failed"
     with _locked(shared / "mhbook-site.lock"):
