@@ -348,8 +348,13 @@ def sphinx_build(source: Path, html: Path) -> None:
 
     log_text = io.StringIO()
     with contextlib.redirect_stderr(log_text), contextlib.redirect_stdout(io.StringIO()):
+        # Extensions set up again in a process that has already run Sphinx (a worker's next
+        # area, or a test process) re-register their directives and roles: harmless, so
+        # that one kind of warning is not an error.
         status = build_sphinx(source, html, noconfig=True, path_config=str(source / "_config.yml"),
-                              confoverrides={"nitpicky": True, "latex_individualpages": False},
+                              confoverrides={"nitpicky": True, "latex_individualpages": False,
+                                             "suppress_warnings": ["app.add_directive", "app.add_role",
+                                                                   "app.add_node"]},
                               warningiserror=True, keep_going=True,
                               quiet=True, doctreedir=source / "_build" / ".doctrees")
     if status:
