@@ -129,7 +129,7 @@ def naive(out: Path, codes: list[str], only: list[str]) -> float:
         for page in (ROOT / "book").iterdir():
             if page.is_file():
                 shutil.copy(page, staging / page.name)
-        build._write_book_config(ROOT, staging, code, names)
+        build.write_book_config(ROOT, staging, code, names)
         subprocess.run([jb, "build", str(staging), "-W", "-n", "--keep-going", "-q"], check=True,
                        capture_output=True)
     return (time.perf_counter() - start) / len(codes)

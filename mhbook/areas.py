@@ -24,13 +24,13 @@ Council (E10000009), abolished in April 2019 before the 2019 lookups were made.
 from __future__ import annotations
 
 import difflib
-import functools
 import logging
 import re
 from dataclasses import dataclass
 
 import pandas as pd
 
+from mhbook import reads
 from mhbook.errors import InsufficientDataError, UnknownAreaError
 from mhbook.sources import ccg_lookups, lookups, population
 
@@ -129,7 +129,7 @@ class AreaMatch:
     note: str | None = None
 
 
-@functools.cache
+@reads.cached
 def _footprints_by_area(period: str) -> dict[str, pd.DataFrame]:
     """:meth:`Area.footprints` of every County & UA for ``period``, computed at once."""
     org_type = _footprint_type(period)
@@ -162,7 +162,7 @@ def _footprint_type(period: str) -> str:
     )
 
 
-@functools.cache
+@reads.cached
 def footprint_lsoas(period: str) -> pd.DataFrame:
     """Every LSOA (2011) of England with its NHS organisation in ``period`` and its
     current County & UA: columns ``lsoa11_code``, ``org_code`` (ODS), ``org_name``,
@@ -187,7 +187,7 @@ def footprint_lsoas(period: str) -> pd.DataFrame:
                     how="left", validate="one_to_one")
 
 
-@functools.cache
+@reads.cached
 def _lsoas(year: str) -> dict[str, tuple[str, ...]]:
     table = lookups.lsoa11_current() if year == "11" else lookups.lsoa21_current()
     col = f"lsoa{year}_code"
@@ -245,7 +245,7 @@ def _join(areas: list[Area]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-@functools.cache
+@reads.cached
 def _registry() -> _Registry:
     lads = lookups.la_all_codes()
     utlas = lookups.utla23()
@@ -307,7 +307,7 @@ _NATIONS = {"W": "Wales", "S": "Scotland", "N": "Northern Ireland"}
 _COVERS = "mhbook covers England's Counties & Unitary Authorities"
 
 
-@functools.cache
+@reads.cached
 def _elsewhere() -> dict[str, str]:
     """Normalised names and codes of local authorities in Wales, Scotland and Northern
     Ireland (from the UK-wide lookup behind ``lkp-la-all-codes``), and the nations' own

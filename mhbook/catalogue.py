@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from mhbook import reads
 from mhbook.errors import MhbookError, UnknownDatasetError
 
 
@@ -99,13 +100,24 @@ def datasets() -> dict[str, Dataset]:
     return _parse(files("mhbook").joinpath("catalogue.yaml").read_text("utf-8"), "mhbook/catalogue.yaml")
 
 
+def listing() -> list[Dataset]:
+    """Every entry, in catalogue order, recording a read of each (``mhbook.reads``): for a
+    page that shows them all (Sources and methods shows each one's sha256)."""
+    entries = list(datasets().values())
+    reads.record(*(ds.id for ds in entries))
+    return entries
+
+
 def get(dataset_id: str) -> Dataset:
-    """The entry for ``dataset_id``; an unknown id raises with the closest ids."""
+    """The entry for ``dataset_id``, its read recorded (``mhbook.reads``); an unknown id
+    raises with the closest ids."""
     try:
-        return datasets()[dataset_id]
+        ds = datasets()[dataset_id]
     except KeyError:
         close = difflib.get_close_matches(dataset_id, list(datasets()), n=5, cutoff=0.4)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise UnknownDatasetError(
             f"Unknown dataset id {dataset_id!r}.{hint} `mhbook data list` shows every id."
         ) from None
+    reads.record(ds.id)
+    return ds

@@ -1,4 +1,11 @@
-"""Typed errors raised by mhbook. Each message says what failed, where, and what to do."""
+"""Every error and warning class of mhbook, in one place.
+
+Each message says what failed, where (the file, area, option or column), and what to do.
+Errors raised on purpose derive from ``MhbookError``; the command line prints them as one
+``mhbook: error:`` line. Warnings are specific classes, never a bare ``UserWarning``.
+"""
+
+import signal
 
 
 class MhbookError(Exception):
@@ -50,3 +57,88 @@ class BuildLockedError(OutputError):
 
 class UnmappedOrganisationError(MhbookError, LookupError):
     """An NHS organisation code in a published file that the year's lookup does not hold."""
+
+
+class StatsInputError(MhbookError, ValueError):
+    """Input that no statistic can be computed from; the message names field and row."""
+
+
+class SiteError(MhbookError):
+    """An area's built site is missing or does not have the pages an export needs."""
+
+
+class ConverterError(MhbookError):
+    """The program that writes a document format is missing or failed."""
+
+
+class BrowserError(MhbookError):
+    """Chromium could not be started, stopped answering or refused a command."""
+
+
+# --- The build ------------------------------------------------------------------------------
+
+
+class BookError(MhbookError):
+    """Sphinx (Jupyter Book) failed to render an area's site, or its documents could not be made."""
+
+
+class WorkerLostError(MhbookError):
+    """A worker process died mid-build (killed, out of memory, or a crash in native code)."""
+
+
+class WorkerMismatchError(MhbookError):
+    """A long-lived worker (Dask) has imported another mhbook or catalogue than the build's."""
+
+
+class CellError(Exception):
+    """A notebook cell raised: ``count`` is its execution count, ``ename``/``evalue`` the exception.
+
+    Not an ``MhbookError``: it carries a page's own failure into the build's failure table.
+    """
+
+    def __init__(self, count: int, ename: str, evalue: str):
+        super().__init__(f"cell {count}: {ename}: {evalue}".strip())
+        self.count, self.ename, self.evalue = count, ename, evalue
+
+
+class CellTimeout(Exception):
+    """A notebook cell ran longer than the time allowed (recorded as that cell's error)."""
+
+
+class BuildInterrupted(BaseException):
+    """SIGTERM or SIGINT stopped the build; workers and staging folders are gone, finished sites stay.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so that no ``except Exception`` swallows it.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum  # 143 for SIGTERM, 130 for SIGINT, as a shell reports them
+
+    def __str__(self) -> str:
+        name = signal.Signals(self.signum).name
+        return (f"interrupted ({name}): the sites finished so far are in place and nothing half-built was left; "
+                "run the same command again to resume")
+
+
+# --- Warnings -------------------------------------------------------------------------------
+
+
+class SuppressedInputWarning(UserWarning):
+    """Some inputs were missing (suppressed); their outputs are missing too."""
+
+
+class ManyQuantilesWarning(UserWarning):
+    """More than 10 quantiles: small quantile populations can make the SII unstable."""
+
+
+class MhaLabelWarning(UserWarning):
+    """A damaged Mental Health Act breakdown label could not be repaired with certainty; the row was dropped."""
+
+
+class LocalTextWarning(UserWarning):
+    """A file in the ``--local`` folder that is not read (not ``<area code>/<chapter>.md``)."""

@@ -38,7 +38,7 @@ import platformdirs
 import pooch
 import requests
 
-from mhbook import catalogue
+from mhbook import catalogue, reads
 from mhbook.catalogue import Dataset
 from mhbook.errors import DataIntegrityError, FetchError, MhbookError
 
@@ -120,7 +120,10 @@ def verify(dataset: str | Dataset, *, progressbar: bool | Any = False) -> Path:
 
 
 def _dataset(dataset: str | Dataset) -> Dataset:
-    return dataset if isinstance(dataset, Dataset) else catalogue.get(dataset)
+    """The catalogue entry of ``dataset``, its read recorded (``mhbook.reads``)."""
+    ds = dataset if isinstance(dataset, Dataset) else catalogue.get(dataset)
+    reads.record(ds.id)
+    return ds
 
 
 def _obtain(ds: Dataset, *, rehash: bool, progressbar: bool | Any) -> Path:

@@ -25,7 +25,7 @@ import os
 import re
 from pathlib import Path
 
-from mhbook.buildcache import STATE_DIR
+from mhbook.build.store import STATE_DIR
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from typing import Callable
 import pandas as pd
 
 import mhbook
-from mhbook import catalogue
+from mhbook import catalogue, reads
 from mhbook.fetch import cache_dir
 
 log = logging.getLogger(__name__)
@@ -200,9 +200,10 @@ def tidy_table(*dataset_ids: str) -> Callable:
             # A shallow copy: pandas' copy-on-write (the default since pandas 3) copies
             # data only when the caller writes, so the 3-million-row IAPT table is not
             # duplicated for every filter while the memoised frame stays untouched.
+            reads.record(*dataset_ids)  # on every call: a frame from memory was read from these too
             return cached(tuple(sorted(kwargs.items()))).copy(deep=False)
 
-        wrapper.dataset_ids = dataset_ids  # read by the incremental build
+        wrapper.dataset_ids = dataset_ids
         wrapper.cache_clear = cached.cache_clear
         return wrapper
 

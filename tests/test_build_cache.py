@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from mhbook import build, buildcache, catalogue
+from mhbook import build, catalogue
+from mhbook.build import executors, store as buildstore
+from mhbook.build.reasons import Reason, Why
 
 pytestmark = [pytest.mark.mirror, pytest.mark.slow]
 
@@ -92,14 +94,14 @@ def _fake_catalogue(monkeypatch, dataset_id: str) -> None:
     changed = dict(catalogue.datasets())
     changed[dataset_id] = replace(changed[dataset_id], sha256="f" * 64)
     monkeypatch.setattr(catalogue, "datasets", lambda: changed)
-    monkeypatch.setattr(build, "START_METHOD", "fork")
+    monkeypatch.setattr(executors, "START_METHOD", "fork")
 
 
 def test_records_name_exactly_the_datasets_each_notebook_read(project, tmp_path):
     out = tmp_path / "site"
     report = _build(out)
     assert set(report.reasons) == {(a, nb) for a in AREAS for nb in READS}
-    store = buildcache.Store(out)
+    store = buildstore.Store(out)
     for area in AREAS:
         for nb, dataset in READS.items():
             assert list(store.record(area, nb)["datasets"]) == [dataset]
@@ -115,24 +117,24 @@ def test_only_outputs_affected_by_a_change_rerun(project, tmp_path, monkeypatch)
 
     _fake_catalogue(monkeypatch, "qof-ccg-1920")
     changed = _build(out)
-    assert changed.reasons == {(a, "beta"): "datasets changed: qof-ccg-1920" for a in AREAS}
+    assert changed.reasons == {(a, "beta"): Reason(Why.DATASETS_CHANGED, ("qof-ccg-1920",)) for a in AREAS}
     assert changed.changed_datasets() == ["qof-ccg-1920"]
     assert sorted(r.area.code for r in changed.results) == AREAS  # both sites re-rendered
 
     source = project / "notebooks" / "alpha.md"
     source.write_text(source.read_text("utf-8") + "\nOne more sentence.\n", "utf-8")
     edited = _build(out)
-    assert edited.reasons == {(a, "alpha"): "notebook changed" for a in AREAS}
+    assert edited.reasons == {(a, "alpha"): Reason(Why.NOTEBOOK_CHANGED) for a in AREAS}
     assert "One more sentence." in (out / AREAS[0] / "alpha.html").read_text("utf-8")
 
 
 def test_a_changed_parameter_makes_only_that_output_stale(project, tmp_path):
     out = tmp_path / "site"
     _build(out)
-    store = buildcache.Store(out)
+    store = buildstore.Store(out)
     path = project / "notebooks" / "alpha.md"
-    same = buildcache.OutputKey.for_notebook(AREAS[0], "alpha", path, {"area_code": AREAS[0]})
-    other = buildcache.OutputKey.for_notebook(AREAS[0], "alpha", path, {"area_code": AREAS[1]})
+    same = buildstore.OutputKey.for_notebook(AREAS[0], "alpha", path, {"area_code": AREAS[0]})
+    other = buildstore.OutputKey.for_notebook(AREAS[0], "alpha", path, {"area_code": AREAS[1]})
     assert store.stale_reason(same) is None
     assert store.stale_reason(other) == "parameters changed"
 
@@ -152,7 +154,7 @@ def test_an_interrupted_build_keeps_the_last_site_and_resumes(project, tmp_path)
     proc = subprocess.Popen([mhbook, "build", AREAS[0], "--out", str(out), "--jobs", "1"],
                             env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        record = buildcache.Store(out).record_path(AREAS[0], "alpha")
+        record = buildstore.Store(out).record_path(AREAS[0], "alpha")
         old = record.read_text("utf-8")
         deadline = time.monotonic() + 300
         while record.read_text("utf-8") == old:  # alpha re-executed and committed; beta now waits
@@ -165,7 +167,7 @@ def test_an_interrupted_build_keeps_the_last_site_and_resumes(project, tmp_path)
     assert (out / AREAS[0] / "beta.html").read_text("utf-8") == first_site  # last good site in place
     resumed = build.build_areas([AREAS[0]], out, jobs=1)
     assert not resumed.failures
-    assert resumed.reasons == {(AREAS[0], "beta"): "notebook changed"}  # alpha is not run again
+    assert resumed.reasons == {(AREAS[0], "beta"): Reason(Why.NOTEBOOK_CHANGED)}  # alpha is not run again
     assert "Edited." in (out / AREAS[0] / "beta.html").read_text("utf-8")
 
 

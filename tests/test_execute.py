@@ -1,4 +1,4 @@
-"""Notebooks executed in-process (``mhbook.execute``) come out as a kernel would write them.
+"""Notebooks executed in-process (``mhbook.build.execute``) come out as a kernel would write them.
 
 The notebooks are synthetic. They run in a separate worker process (as in a build), so
 that the IPython shell the executor creates never lives in the test process.
@@ -17,7 +17,7 @@ import pytest
 
 def _run(sources: list[str], workdir: str, timeout: float = 60, tags: dict[int, list[str]] | None = None):
     """In the worker: execute a notebook of these code cells; return it, the error and the folder after."""
-    from mhbook import execute
+    from mhbook.build import execute
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Synthetic")] + [
         nbformat.v4.new_code_cell(src, metadata={"tags": (tags or {}).get(i, [])}) for i, src in enumerate(sources)])

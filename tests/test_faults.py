@@ -310,12 +310,12 @@ def test_build_scheduler_malformed_is_a_message(fake_registry, tmp_path, capsys,
 def test_build_scheduler_with_nothing_listening_is_a_message(fake_registry, tmp_path, capsys, monkeypatch):
     import socket
 
-    from mhbook import build
+    from mhbook.build import executors
 
     with socket.socket() as sock:  # a port nothing listens on (bound, then closed)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    monkeypatch.setattr(build, "SCHEDULER_TIMEOUT_S", 2)
+    monkeypatch.setattr(executors, "SCHEDULER_TIMEOUT_S", 2)
     address = f"tcp://127.0.0.1:{port}"
     code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(tmp_path / "site"), "--scheduler", address],
                               capsys)
@@ -347,7 +347,7 @@ class _Inline:
 
 
 def test_a_full_disk_fails_one_area_and_the_others_go_on(fake_registry, tmp_path, capsys, monkeypatch):
-    from mhbook import build, parallel
+    from mhbook.build import render, run, workers
 
     out = tmp_path / "site"
     full = FAKE_AREA.code
@@ -357,11 +357,11 @@ def test_a_full_disk_fails_one_area_and_the_others_go_on(fake_registry, tmp_path
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out / ".mhbook-build" / "outputs" / area))
         return []
 
-    monkeypatch.setattr(parallel, "execute_output", execute_output)
-    monkeypatch.setattr(parallel, "_settle_heap", lambda: None)  # the test process's collector stays as it is
-    monkeypatch.setattr(build, "stage_site", lambda job: None)  # "the site in place is current"
-    monkeypatch.setattr(build, "_executor", lambda jobs, scheduler, n: _Inline())
-    monkeypatch.setattr(build, "write_index", lambda out: out / "index.html")
+    monkeypatch.setattr(workers, "execute_output", execute_output)
+    monkeypatch.setattr(workers, "_settle_heap", lambda: None)  # the test process's collector stays as it is
+    monkeypatch.setattr(render, "stage_site", lambda job, seconds: None)  # "the site in place is current"
+    monkeypatch.setattr(run, "executor", lambda jobs, scheduler, n: _Inline())
+    monkeypatch.setattr(run, "write_index", lambda out: out / "index.html")
     code, stdout, stderr = run_cli(["build", *FAKE_AREAS, "--out", str(out)], capsys)
     assert code == 1
     assert "Traceback" not in stderr
@@ -652,23 +652,25 @@ def test_an_export_killed_mid_write_keeps_the_old_document_and_the_next_export_c
 def test_a_truncated_stored_notebook_is_executed_again_not_a_sphinx_failure(tmp_path, monkeypatch, caplog):
     import json
 
-    from mhbook import build, buildcache, parallel
+    from mhbook.build import render, store as build_store, workers
+    from mhbook.build.jobs import AreaJob
 
     out = tmp_path / "site"
-    store = buildcache.Store(out)
+    store = build_store.Store(out)
     for notebook, text in {"alpha": json.dumps({"cells": [], "synthetic": True}), "beta": '{"cells": [{"cell'}.items():
         folder = store.output_dir(FAKE_AREA.code, notebook)
         folder.mkdir(parents=True)
         (folder / f"{notebook}.ipynb").write_text(text)  # synthetic; beta is truncated
     ran = []
-    monkeypatch.setattr(parallel, "execute_output", lambda job, area, nb, params: ran.append(nb) or [])
-    monkeypatch.setattr(parallel, "_settle_heap", lambda: None)  # the test process's collector stays as it is
-    monkeypatch.setattr(build, "stage_site", lambda job: None)
-    job = parallel.AreaJob(FAKE_AREA.code, FAKE_AREA.name, str(out), str(tmp_path), ["alpha", "beta"], {}, {},
-                           "code", "catalogue")
+    monkeypatch.setattr(workers, "execute_output", lambda job, area, nb, params: ran.append(nb) or [])
+    monkeypatch.setattr(workers, "_settle_heap", lambda: None)  # the test process's collector stays as it is
+    monkeypatch.setattr(render, "stage_site", lambda job, seconds: None)
+    job = AreaJob(FAKE_AREA.code, FAKE_AREA.name, str(out), str(tmp_path), ["alpha", "beta"], {}, "code",
+                  "catalogue")
     with caplog.at_level("WARNING"):
-        outcome = parallel.run_area_job(job)
+        outcome = workers.run_area_job(job)
     assert ran == ["beta"] and outcome.executed == ["beta"] and not outcome.failures
+    assert outcome.damaged == ["beta"]
     assert "beta.ipynb cannot be read" in caplog.text
 
 
@@ -780,13 +782,13 @@ def test_a_code_or_name_outside_england_says_mhbook_covers_england(tmp_path, cap
 
 def _no_op_build(monkeypatch):
     """Synthetic build machinery: nothing executes or renders; the registry is the real one."""
-    from mhbook import build, parallel
+    from mhbook.build import render, run, workers
 
-    monkeypatch.setattr(parallel, "execute_output", lambda job, area, notebook, params: [])
-    monkeypatch.setattr(parallel, "_settle_heap", lambda: None)
-    monkeypatch.setattr(build, "stage_site", lambda job: None)
-    monkeypatch.setattr(build, "_executor", lambda jobs, scheduler, n: _Inline())
-    monkeypatch.setattr(build, "write_index", lambda out: out / "index.html")
+    monkeypatch.setattr(workers, "execute_output", lambda job, area, notebook, params: [])
+    monkeypatch.setattr(workers, "_settle_heap", lambda: None)
+    monkeypatch.setattr(render, "stage_site", lambda job, seconds: None)
+    monkeypatch.setattr(run, "executor", lambda jobs, scheduler, n: _Inline())
+    monkeypatch.setattr(run, "write_index", lambda out: out / "index.html")
 
 
 @pytest.mark.mirror
@@ -842,11 +844,11 @@ def test_the_book_config_names_the_chapters_left_out(tmp_path):
     from mhbook import build
 
     root = Path(__file__).resolve().parents[1]
-    build._write_book_config(root, tmp_path, "Synthetic", ["summary"])
+    build.write_book_config(root, tmp_path, "Synthetic", ["summary"])
     absent = yaml.safe_load((tmp_path / "_config.yml").read_text())["sphinx"]["config"]["mhbook_absent_pages"]
     assert "comparison" in absent and "claims" in absent
     assert "summary" not in absent and "accessibility" not in absent  # built, and a book page always there
-    build._write_book_config(root, tmp_path, "Synthetic", build.notebook_names(root))
+    build.write_book_config(root, tmp_path, "Synthetic", build.notebook_names(root))
     assert yaml.safe_load((tmp_path / "_config.yml").read_text())["sphinx"]["config"]["mhbook_absent_pages"] == []
 
 

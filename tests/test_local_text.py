@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from mhbook import build, catalogue
+from mhbook.build import executors
 from mhbook.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -199,10 +200,10 @@ def test_local_text_is_placed_marked_rebuilt_alone_and_kept_after_a_data_change(
     changed = dict(catalogue.datasets())
     changed["iapt-annual"] = replace(changed["iapt-annual"], sha256="f" * 64)
     monkeypatch.setattr(catalogue, "datasets", lambda: changed)
-    monkeypatch.setattr(build, "START_METHOD", "fork")  # workers see the changed catalogue
+    monkeypatch.setattr(executors, "START_METHOD", "fork")  # workers see the changed catalogue
     refreshed = build.build_areas(AREAS, out, jobs=1, local=folder)
     assert not refreshed.failures, refreshed.failures
-    assert refreshed.reasons == {(a, "alpha"): "datasets changed: iapt-annual" for a in AREAS}
+    assert refreshed.reasons == {(a, "alpha"): build.Reason(build.Why.DATASETS_CHANGED, ("iapt-annual",)) for a in AREAS}
     assert "opened in 2026" in (out / AREAS[0] / "alpha.html").read_text("utf-8")
 
     # Without --local the box goes (the site's key changes back).

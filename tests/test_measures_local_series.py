@@ -246,20 +246,18 @@ def test_summary_sentences_name_the_organisations():
 
 
 @pytest.mark.mirror
-def test_buildtrack_records_exactly_the_lookup_read():
-    """In a fresh interpreter (build tracking wraps module globals): a page reading the
-    2018-19 footprint records the April 2018 lookup and no other CCG lookup."""
+def test_the_reads_recorded_name_exactly_the_lookup_read():
+    """A page reading the 2018-19 footprint records the April 2018 lookup and no other CCG
+    lookup, first time and again from memory, in a fresh interpreter."""
     code = textwrap.dedent("""
         import json
-        from mhbook import buildtrack
-        buildtrack.install()
-        from mhbook import areas
+        from mhbook import areas, reads
         from mhbook.measures import local_series
         out = {}
-        for period in ("2018-19", "2022-23"):
-            buildtrack.start()
-            local_series.footprint(areas.get("E06000009"), period)
-            out[period] = buildtrack.reads()
+        for period in ("2018-19", "2022-23", "2018-19"):
+            with reads.collecting() as seen:
+                local_series.footprint(areas.get("E06000009"), period)
+            out.setdefault(period, []).append(sorted(seen))
         print(json.dumps(out))
     """)
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
@@ -267,6 +265,9 @@ def test_buildtrack_records_exactly_the_lookup_read():
     assert res.returncode == 0, res.stderr[-2000:]
     reads = json.loads(res.stdout.strip().splitlines()[-1])
     ccg = {"lkp-lsoa11-ccg17-lad17", "lkp-lsoa11-ccg18-lad18", "lkp-lsoa11-ccg19-lad19", "lkp-lsoa11-ccg20-lad20"}
-    assert set(reads["2018-19"]) & ccg == {"lkp-lsoa11-ccg18-lad18"}
-    assert not set(reads["2022-23"]) & ccg
-    assert "lkp-lsoa11-subicb22-icb22-lad22" in reads["2022-23"]
+    first, again = reads["2018-19"]
+    assert set(first) & ccg == {"lkp-lsoa11-ccg18-lad18"}
+    assert again == first  # from memory: the same datasets
+    [later] = reads["2022-23"]
+    assert not set(later) & ccg
+    assert "lkp-lsoa11-subicb22-icb22-lad22" in later

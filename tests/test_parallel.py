@@ -22,7 +22,7 @@ def _in_fresh_python(code: str) -> str:
 def test_clear_namespace_forgets_variables_and_outputs_but_keeps_the_shell_working():
     _in_fresh_python("""
         from IPython.core.interactiveshell import InteractiveShell
-        from mhbook.parallel import clear_namespace
+        from mhbook.build.workers import clear_namespace
         shell = InteractiveShell.instance()
         shell.run_cell("import math\\nleak = [1, 2, 3]\\nleak")
         assert "leak" in shell.user_ns and shell.user_ns["Out"]
@@ -39,7 +39,7 @@ def test_clear_namespace_forgets_variables_and_outputs_but_keeps_the_shell_worki
 def test_settling_the_heap_frees_an_areas_cycles_and_freezes_what_lasts():
     output = _in_fresh_python("""
         import gc, weakref
-        from mhbook import parallel
+        from mhbook.build import workers as parallel
         class Node: pass
         lasting = Node(); lasting.me = lasting
         area = Node(); area.me = area; gone = weakref.ref(area); del area

@@ -20,9 +20,11 @@ from pathlib import Path
 
 from mhbook.areas import Area
 from mhbook.errors import OutputError
-from mhbook.export.document import ExportDocument, SiteError, read_site
+from mhbook.errors import SiteError
+from mhbook.export.document import ExportDocument, read_site
 from mhbook.export.docx import write_docx
-from mhbook.export.pdf import ConverterError, write_pdf
+from mhbook.errors import ConverterError
+from mhbook.export.pdf import write_pdf
 from mhbook.site import DOWNLOADS
 
 FORMATS = tuple(DOWNLOADS)

@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from mhbook.errors import MhbookError
+from mhbook.errors import BrowserError
 
 #: Chromium switches: headless, no sandbox (containers), no GPU, no network services.
 #: ``--single-process`` runs the renderer, the print compositor and the storage service as
@@ -42,10 +42,6 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--single-process", "--no-zygote", "--no-startup-window",
          "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI")
-
-
-class BrowserError(MhbookError):
-    """Chromium could not be started, stopped answering or refused a command."""
 
 
 class Browser:

@@ -23,11 +23,7 @@ from bs4 import BeautifulSoup, SoupStrainer, Tag
 import mhbook
 from mhbook import catalogue
 from mhbook.areas import Area
-from mhbook.errors import MhbookError
-
-
-class SiteError(MhbookError):
-    """An area's built site is missing or does not have the pages an export needs."""
+from mhbook.errors import SiteError
 
 
 @dataclass

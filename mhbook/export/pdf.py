@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from mhbook.errors import MhbookError
+from mhbook.errors import ConverterError
 from mhbook.export import browser
 from mhbook.export.document import ExportDocument
 
@@ -33,10 +33,6 @@ CHROMIUM = os.environ.get("MHBOOK_CHROMIUM", "chromium")
 #: Seconds Chromium may take to print one area's book (about 3 s normally) before it is
 #: taken to have stalled: it is then restarted and the book printed once more.
 PRINT_TIMEOUT_S = 60
-
-
-class ConverterError(MhbookError):
-    """The program that writes a document format is missing or failed."""
 
 
 PRINT_CSS = """

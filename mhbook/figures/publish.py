@@ -159,27 +159,13 @@ def _notebook_area() -> str:
     return str(code) if isinstance(code, str) and code else ENGLAND_CODE
 
 
-_since_last: set[str] | None = None  # datasets read since the previous publish (a build frame)
-
-
 def _notebook_datasets() -> list[str]:
-    """Ids of the datasets read to make this figure or table: those recorded by
-    ``mhbook.buildtrack`` since the previous ``publish`` of the notebook (all the
-    notebook's reads for its first); empty outside a build.
+    """Ids of the datasets read to make this figure or table: those the build recorded
+    (``mhbook.reads``) since the previous ``publish`` of the notebook (all the notebook's
+    reads for its first); empty outside a build."""
+    from mhbook import reads
 
-    A set of its own is kept on buildtrack's stack of frames, under any cached call's
-    frame, so every read (including those replayed from caches) reaches it.
-    """
-    global _since_last
-    from mhbook import buildtrack
-
-    frames = buildtrack._frames
-    mine = _since_last is not None and len(frames) == 2 and frames[1] is _since_last
-    ids = set(_since_last) if mine else set(frames[0])
-    if mine or len(frames) == 1:  # else publish runs inside a cached call: leave the stack alone
-        _since_last = set()
-        frames[1:] = [_since_last]
-    return sorted(ids or frames[0])
+    return reads.since_mark()
 
 
 _YEAR = r"(?:19|20)\d\d(?:[-/]\d\d(?:\d\d)?)?"

@@ -48,14 +48,13 @@ reports, via ``mhbook.sources.iapt``), ``imd-2019`` denominators through
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 
 import numpy as np
 import pandas as pd
 
-from mhbook import stats
+from mhbook import reads, stats
 from mhbook.measures import iapt_deprivation
 from mhbook.sources import iapt, mha, population
 
@@ -426,7 +425,7 @@ def claims_table(period: str = "2018-19", latest_period: str = "2024-25") -> pd.
     return _claims_table(period, latest_period).copy()
 
 
-@functools.lru_cache(maxsize=4)
+@reads.cached(maxsize=4)
 def _claims_table(period: str, latest_period: str) -> pd.DataFrame:
     # England-level, the same on every area's page: checked once per process.
     rows = (_deprivation_rows(period, latest_period) + _sexual_orientation_rows(period, latest_period)

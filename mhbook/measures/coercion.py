@@ -34,14 +34,13 @@ itself good): it is "higher", "similar" or "lower" than England.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from mhbook import stats
+from mhbook import reads, stats
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
 from mhbook.sources import mha
@@ -108,7 +107,7 @@ def _short(name: str) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=1)
+@reads.cached(maxsize=1)
 def _totals() -> pd.DataFrame:
     d = mha.detentions("crude")
     return d[(d["breakdown"] == "all") & (d["measure"] == MEASURE)].reset_index(drop=True)

@@ -49,13 +49,12 @@ test: the neighbours' values are not a sample).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from mhbook import areas, stats
+from mhbook import areas, reads, stats
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError, UnknownAreaError
 from mhbook.measures import coercion, talking_therapies
@@ -140,12 +139,12 @@ def fmt(value: float, unit: str = "") -> str:
 # ------------------------------------------------------------------ placing values
 
 
-@functools.cache
+@reads.cached
 def _current() -> dict[str, Area]:
     return {a.code: a for a in areas.all_areas()}
 
 
-@functools.cache
+@reads.cached
 def _successors(code: str) -> tuple[str, ...]:
     try:
         return tuple(a.code for a in areas.find(code).areas)
@@ -217,7 +216,7 @@ def _fingertips_rows(s: Spec) -> pd.DataFrame:
                      value_note=df["value_note"].astype(object))
 
 
-@functools.cache
+@reads.cached
 def _fingertips_panel(key: str) -> pd.DataFrame:
     s = spec(key)
     df = _fingertips_rows(s)
@@ -235,7 +234,7 @@ def _fingertips_panel(key: str) -> pd.DataFrame:
     return pd.DataFrame(out, columns=PANEL_COLUMNS)
 
 
-@functools.cache
+@reads.cached
 def _imd_panel() -> pd.DataFrame:
     s = imd.utla_scores(vintage=2019, geography=2023)
     cur = _current()
@@ -268,7 +267,7 @@ def _estimate_row(code: str, period: str, describes: str, est: pd.Series | None,
                   "count": est["count"], "denominator": est.get("denominator", np.nan)}
 
 
-@functools.cache
+@reads.cached
 def footprint(code: str, period: str = IAPT_PERIOD) -> Footprint:
     return iapt_footprint(_current()[code], period)
 
@@ -303,7 +302,7 @@ def _mha_row(code: str) -> dict:
     return _estimate_row(code, MHA_PERIOD, r["geography"], pd.Series(r), note)
 
 
-@functools.cache
+@reads.cached
 def _nhs_row(key: str, code: str) -> dict:
     return _mha_row(code) if key == "detentions" else _iapt_row(key, code, IAPT_PERIOD)
 
@@ -355,7 +354,7 @@ class Neighbours:
         return list(self.table.loc[~self.table["placed"], "neighbour_name"])
 
 
-@functools.cache
+@reads.cached
 def neighbours(code: str) -> Neighbours:
     """The 10 DfE statistical neighbours of a current County & UA (2025 model, else 2021)."""
     cur = _current()
@@ -599,7 +598,7 @@ def _expected_periods(periods: list[str]) -> list[str]:
     return sorted(periods)
 
 
-@functools.cache
+@reads.cached
 def _iapt_series(key: str, code: str) -> pd.DataFrame:
     """Talking Therapies values of the area's ICB (2022-23 on) and England, every year."""
     rows = []

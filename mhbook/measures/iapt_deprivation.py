@@ -13,12 +13,11 @@ from the IoD2019 denominators (mid-2015, ``mhbook.sources.imd``), LSOA to ICB / 
 
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 import pandas as pd
 
-from mhbook import figures, stats
+from mhbook import figures, reads, stats
 from mhbook.figures import numbers
 from mhbook.areas import Area
 from mhbook.measures._quiet import quietly
@@ -77,7 +76,7 @@ def population_year(period: str) -> str:
     return "mid-2020" if period >= MID_2020_FROM else "mid-2015"
 
 
-@functools.lru_cache(maxsize=1)
+@reads.cached(maxsize=1)
 def _lsoa_16plus_2020() -> pd.DataFrame:
     pop = population.lsoa_2020("16+")[["lsoa11_code", "population"]]
     deciles = imd.lsoa_2019()[["lsoa11_code", "imd_decile"]]
@@ -121,7 +120,7 @@ def decile_attrition(period: str, org_type: str = "England", org_code: str = "Al
     return _decile_attrition(period, org_type, org_code).copy(deep=False)  # copy-on-write
 
 
-@functools.lru_cache(maxsize=64)  # each page asks for England's years again; the tables are small
+@reads.cached(maxsize=64)  # each page asks for England's years again; the tables are small
 def _decile_attrition(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     raw = iapt.by_decile(period, org_type, org_code)
     df = raw.rename(columns={"referrals_received": "referrals", "finished_course_treatment": "finished",
@@ -239,7 +238,7 @@ def gradient_by_year(org_type: str = "England", org_code: str = "All") -> pd.Dat
     return _gradient_by_year(org_type, org_code).copy(deep=False)  # copy-on-write
 
 
-@functools.lru_cache(maxsize=8)  # simulated limits for every year: computed once per process
+@reads.cached(maxsize=8)  # simulated limits for every year: computed once per process
 def _gradient_by_year(org_type: str, org_code: str) -> pd.DataFrame:
     rows = []
     for period in iapt.periods():

@@ -36,7 +36,6 @@ are lower than the all-source England total.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import textwrap
@@ -46,7 +45,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from mhbook import figures, stats
+from mhbook import figures, reads, stats
 from mhbook.figures import numbers
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
@@ -118,7 +117,7 @@ def published_in(key: str, period: str) -> bool:
     return (b.since is None or period >= b.since) and (b.until is None or period <= b.until)
 
 
-@functools.lru_cache(maxsize=64)
+@reads.cached(maxsize=64)
 def _org_rows(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     """Count rows of the breakdowns used here for one organisation and year."""
     wanted = {"Total", *(b.nhs for b in BREAKDOWNS.values()), _PROBLEM_DESCRIPTOR.nhs}
@@ -262,7 +261,7 @@ def all_breakdowns(period: str = PERIOD, org_type: str = "England", org_code: st
     return _all_breakdowns(period, org_type, org_code).copy()
 
 
-@functools.lru_cache(maxsize=64)
+@reads.cached(maxsize=64)
 def _all_breakdowns(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     # Cached because many areas share an ICB; callers get a copy.
     parts = [breakdown_table(k, period, org_type, org_code) for k in BREAKDOWNS if published_in(k, period)]
@@ -388,7 +387,7 @@ def _forest(table: pd.DataFrame, name: str, period: str, key: str, measure: str)
     )
 
 
-@functools.lru_cache(maxsize=32)
+@reads.cached(maxsize=32)
 def _england_forest(period: str, key: str, measure: str) -> figures.Figure:
     # England's chart is the same in every area's book: drawn once per process.
     return _forest(all_breakdowns(period), "England", period, key, measure)
@@ -474,7 +473,7 @@ REFERENCE = "White"
 MEASURE_MHA = "All detentions"
 
 
-@functools.lru_cache(maxsize=2)
+@reads.cached(maxsize=2)
 def _mha_detentions(rate_type: str) -> pd.DataFrame:
     # One rate type at a time, so no row is counted twice; validated once per session.
     df = mha.detentions(rate_type)

@@ -57,14 +57,13 @@ footprint's LSOAs in each decile.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from mhbook import figures, stats
+from mhbook import figures, reads, stats
 from mhbook.areas import Area, footprint_lsoas
 from mhbook.errors import UnmappedOrganisationError
 from mhbook.figures import numbers
@@ -177,13 +176,13 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-@functools.lru_cache(maxsize=16)
+@reads.cached(maxsize=16)
 def _published(period: str, org_type: str) -> pd.DataFrame:
     """Organisations published by NHS England for ``period``: org_code -> name."""
     return iapt.organisations(period, org_type)
 
 
-@functools.lru_cache(maxsize=16)
+@reads.cached(maxsize=16)
 def check_codes(period: str) -> None:
     """Every CCG/ICB code in the IAPT file for ``period`` is a hub or in that year's lookup;
     otherwise :class:`UnmappedOrganisationError` naming the code, year and lookup."""
@@ -198,7 +197,7 @@ def check_codes(period: str) -> None:
             f"the area's footprint cannot be placed. Check the lookup serves {period}.")
 
 
-@functools.lru_cache(maxsize=16)
+@reads.cached(maxsize=16)
 def _org_totals(period: str) -> pd.Series:
     """Mid-2020 residents of each organisation of ``period`` (index: ODS code)."""
     table = footprint_lsoas(period)
@@ -270,7 +269,7 @@ def describe(fp: LocalFootprint) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=4)
+@reads.cached(maxsize=4)
 def _footprints(area: Area) -> tuple[LocalFootprint, ...]:
     return tuple(footprint(area, p) for p in YEARS)
 
@@ -299,7 +298,7 @@ def footprint_table(area: Area) -> pd.DataFrame:
 
 # --- counts -------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=16)
+@reads.cached(maxsize=16)
 def _year_counts(period: str, org_type: str) -> pd.DataFrame:
     """Published counts of every organisation in ``period``: total (imd_decile 0) and by
     decile. Columns org_code, imd_decile, referrals, finished, at_caseness (finished
@@ -334,12 +333,12 @@ def _summed(period: str, org_type: str, codes: tuple[str, ...]) -> pd.DataFrame:
     return out.reset_index()
 
 
-@functools.lru_cache(maxsize=1)
+@reads.cached(maxsize=1)
 def _lsoa_deciles() -> pd.DataFrame:
     return imd.lsoa_2019()[["lsoa11_code", "imd_decile"]]
 
 
-@functools.lru_cache(maxsize=16)
+@reads.cached(maxsize=16)
 def _lsoa_table(period: str) -> pd.DataFrame:
     """LSOA -> population aged 16+ and IMD 2019 decile, indexed by LSOA code."""
     table = footprint_lsoas(period)[["lsoa11_code", "population_16plus"]]
@@ -391,7 +390,7 @@ def _measures(counts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([counts, pd.DataFrame(new, index=counts.index)], axis=1)
 
 
-@functools.lru_cache(maxsize=16)
+@reads.cached(maxsize=16)
 def _england(period: str) -> pd.DataFrame:
     counts = _summed(period, "England", ("All",))
     counts["population_16plus"] = _population(period, None).to_numpy()
@@ -412,7 +411,7 @@ def funnel(area: Area) -> pd.DataFrame:
     return _funnel(area).copy(deep=False)
 
 
-@functools.lru_cache(maxsize=4)
+@reads.cached(maxsize=4)
 def _funnel(area: Area) -> pd.DataFrame:
     parts = []
     for fp in footprints(area):
@@ -474,7 +473,7 @@ def sii_by_year(area: Area) -> pd.DataFrame:
     return _sii_by_year(area).copy(deep=False)
 
 
-@functools.lru_cache(maxsize=4)
+@reads.cached(maxsize=4)
 def _sii_by_year(area: Area) -> pd.DataFrame:
     df = funnel(area)
     rows = []

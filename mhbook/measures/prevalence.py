@@ -38,14 +38,13 @@ extract has no county row, so the middle, lowest and highest of its districts ar
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from mhbook import areas, figures, stats
+from mhbook import areas, figures, reads, stats
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
 from mhbook.sources import boundaries, fingertips, imd, lookups
@@ -115,7 +114,7 @@ def _latest(periods: pd.Series) -> str:
     return str(sorted(periods.astype(str).unique())[-1])
 
 
-@functools.cache
+@reads.cached
 def _published(key: str) -> tuple[pd.DataFrame, float, str, str]:
     """(County & UA rows on the data's own codes, England value, period, England note).
 
@@ -151,7 +150,7 @@ def _published(key: str) -> tuple[pd.DataFrame, float, str, str]:
     return rows.reset_index(drop=True), england, period, note
 
 
-@functools.cache
+@reads.cached
 def _district_values(key: str) -> pd.DataFrame:
     """District & UA rows of a district-level indicator, with their 2023 County & UA.
 
@@ -225,7 +224,7 @@ def _resolve_one(area: Area, key: str, pub: pd.DataFrame, period: str) -> dict:
     return out | {"match": "not available", "note": why.rstrip(".") + "."}
 
 
-@functools.cache
+@reads.cached
 def _resolved(key: str) -> pd.DataFrame:
     pub, _, period, _ = _published(key)
     rows = [_resolve_one(a, key, pub, period) for a in areas.all_areas()]
@@ -251,13 +250,13 @@ def indicator_table(key: str) -> pd.DataFrame:
     return df
 
 
-@functools.cache
+@reads.cached
 def _geometry() -> gpd.GeoDataFrame:
     gdf = boundaries.load("ctyua-2023")[["code", "geometry"]].rename(columns={"code": "area_code"})
     return figures.simplify_for_map(gdf)
 
 
-@functools.cache
+@reads.cached
 def _indicators() -> gpd.GeoDataFrame:
     geo = _geometry()
     base = pd.DataFrame({"area_code": [a.code for a in areas.all_areas()],

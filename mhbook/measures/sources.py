@@ -25,7 +25,7 @@ def dataset_table() -> pd.DataFrame:
             "sha256": d.sha256,
             "download": d.url or d.url_note,
         }
-        for d in catalogue.datasets().values()
+        for d in catalogue.listing()
     ]
     return pd.DataFrame(rows)
 

@@ -17,11 +17,10 @@ England's counts are exact and its percentages have one decimal.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pandas as pd
 
+from mhbook import reads
 from mhbook.measures.iapt_deprivation import population_16plus
 from mhbook.sources import iapt
 from mhbook.stats import rounding
@@ -35,7 +34,7 @@ _OUTCOMES = {
 }
 
 
-@functools.lru_cache(maxsize=512)
+@reads.cached(maxsize=512)
 def headline(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     """One row per measure (``referrals``, ``recovery``, ``improvement``): ``value``,
     ``lower_95``, ``upper_95``, ``lower_99_8``, ``upper_99_8``, ``count`` (numerator),

@@ -46,12 +46,11 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from mhbook import areas, figures, stats
+from mhbook import areas, figures, reads, stats
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
 from mhbook.measures.footprints import Footprint, iapt_footprint
@@ -287,7 +286,7 @@ def _age_band(label: str) -> tuple[int, int] | None:
     return None
 
 
-@lru_cache(maxsize=16)
+@reads.cached(maxsize=16)
 def _lsoa_band(band: str) -> pd.DataFrame:
     """ONS mid-2020 LSOA populations in one age band (cached: each call re-reads the table)."""
     return population.lsoa_2020(band)[["lsoa11_code", "population"]]
@@ -452,7 +451,7 @@ def _dimension(dimension: str, org_type: str, org_code: str, period: str, total:
     return groups, parts
 
 
-@lru_cache(maxsize=64)
+@reads.cached(maxsize=64)
 def _barriers(org_type: str, org_code: str, period: str) -> pd.DataFrame:
     total = _iapt_total(org_type, org_code, period)
     groups, parts = {}, []

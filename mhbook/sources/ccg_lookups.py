@@ -96,8 +96,8 @@ def lsoa11_ccg20() -> pd.DataFrame:
 def lsoa11_ccg(period: str) -> pd.DataFrame:
     """The CCG lookup of NHS year ``period`` (2017-18 to 2020-21), tidy columns as above.
 
-    The loader is looked up by name at call time, so the incremental build's wrapper
-    (``mhbook.buildtrack``) sees exactly which year's lookup a page reads.
+    Only that year's loader runs, so the incremental build (``mhbook.reads``) records
+    exactly which year's lookup a page reads.
     """
     if period not in CCG_LOOKUPS:
         raise ValueError(f"no April CCG lookup for NHS year {period!r}; held: {list(CCG_LOOKUPS)} "

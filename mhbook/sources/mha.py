@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from mhbook.errors import SchemaError
+from mhbook.errors import MhaLabelWarning, SchemaError
 from mhbook.fetch import fetch
 from mhbook.tables import tidy_table
 from mhbook.sources._schema import validate
@@ -86,10 +86,6 @@ ORG_TYPES = {
     "NHS Trust": "NHS trust", "Independent Health Provider": "Independent provider",
 }
 ENGLAND = "E92000001"
-
-
-class MhaLabelWarning(UserWarning):
-    """A damaged breakdown label could not be repaired with certainty; the row was dropped."""
 
 
 SCHEMA = pa.DataFrameSchema(

@@ -23,22 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mhbook.errors import MhbookError
+from mhbook.errors import ManyQuantilesWarning, StatsInputError, SuppressedInputWarning
 
 #: Confidence levels are fractions in [CONFIDENCE_MIN, 1); 0.9 is PHE's lowest level.
 CONFIDENCE_MIN = 0.9
-
-
-class StatsInputError(MhbookError, ValueError):
-    """Input that no statistic can be computed from; the message names field and row."""
-
-
-class SuppressedInputWarning(UserWarning):
-    """Some inputs were missing (suppressed); their outputs are missing too."""
-
-
-class ManyQuantilesWarning(UserWarning):
-    """More than 10 quantiles: small quantile populations can make the SII unstable."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mhbook.stats._validate import StatsInputError, check_inputs, row_name
+from mhbook.errors import StatsInputError
+from mhbook.stats._validate import check_inputs, row_name
 from mhbook.stats.proportions import ArrayLike
 
 BETTER, SIMILAR, WORSE = "Better", "Similar", "Worse"

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from mhbook.stats._validate import StatsInputError
+from mhbook.errors import StatsInputError
 
 INCREASING, DECREASING = "Increasing", "Decreasing"
 NO_CHANGE, CANNOT = "No significant change", "Cannot be calculated"

@@ -33,20 +33,10 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets import Type
 from traitlets.config import Config
 
+from mhbook.errors import CellError, CellTimeout
+
 #: Held while a notebook runs: the shell, working directory and standard output are shared.
 lock = threading.RLock()
-
-
-class CellError(Exception):
-    """A cell raised: ``count`` is its execution count, ``ename``/``evalue`` the exception."""
-
-    def __init__(self, count: int, ename: str, evalue: str):
-        super().__init__(f"cell {count}: {ename}: {evalue}".strip())
-        self.count, self.ename, self.evalue = count, ename, evalue
-
-
-class CellTimeout(Exception):
-    """A cell ran longer than the time allowed."""
 
 
 def _json_data(data: dict) -> dict:
