@@ -7,6 +7,7 @@ import pytest
 
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
+from mhbook.constants import ENGLAND_CODE
 from mhbook.sources import mha
 
 GENDERS = set(mha.BREAKDOWN_ORDER["Gender"])
@@ -18,7 +19,7 @@ def crude():
 
 
 def england(df, measure="All detentions", subcategory="All", breakdown=None):
-    rows = df[(df["org_code"] == mha.ENGLAND) & (df["measure"] == measure) & (df["subcategory"] == subcategory)]
+    rows = df[(df["org_code"] == ENGLAND_CODE) & (df["measure"] == measure) & (df["subcategory"] == subcategory)]
     return rows if breakdown is None else rows[rows["breakdown"] == breakdown].set_index("group")
 
 

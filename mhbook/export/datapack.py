@@ -39,14 +39,13 @@ import pandas as pd
 
 from mhbook import catalogue
 from mhbook.areas import Area
+from mhbook.constants import ENGLAND_CODE, REFERENCE_DATASET_PREFIXES
 from mhbook.export.document import page_order
-from mhbook.figures.publish import _REFERENCE_PREFIXES as REFERENCE_PREFIXES
 
 log = logging.getLogger(__name__)
 
 XLSX_NAME = "mental-health-inequalities-data.xlsx"
 CSV_NAME = "mental-health-inequalities-data.csv"
-ENGLAND_CODE = "E92000001"
 
 LONG_COLUMNS = [
     "indicator", "table", "area_code", "area_name", "area_type", "period", "group_type", "group", "value",
@@ -276,7 +275,7 @@ def long_rows(item: Published, frame: pd.DataFrame, area: Area) -> list[dict]:
                   and not pd.api.types.is_bool_dtype(frame[c]) and c not in ("bin", measure)] + groups_num
     limits = _assign_limits(values, columns)
     tested = {k for k in limits if "#" not in k}
-    measured = [d for d in item.datasets if not d.startswith(REFERENCE_PREFIXES)] or item.datasets
+    measured = [d for d in item.datasets if not d.startswith(REFERENCE_DATASET_PREFIXES)] or item.datasets
     sources, shas = " | ".join(measured), _sha(measured)
     own_period = next((c for c in columns if c.lower() in ("period", "year", "period checked", "time period")), None)
     rows = []

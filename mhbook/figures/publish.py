@@ -36,6 +36,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown
 
+from mhbook.constants import ENGLAND_CODE, REFERENCE_DATASET_PREFIXES
 from mhbook.fetch import cache_dir
 from mhbook.figures import style
 from mhbook.figures.figure import Figure
@@ -83,7 +84,6 @@ def _download_line(csv: Path, text: str) -> str:
     return f"{{download}}`{text} <{_link(csv)}>`"
 
 
-ENGLAND_CODE = "E92000001"
 #: A number as a page shows it: optional sign, thousands separators, decimals, and a
 #: trailing per cent sign.
 _NUMBER = r"[-\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?"
@@ -191,7 +191,6 @@ def _notebook_period() -> str:
 
 
 #: Datasets that place or name areas rather than measure them: not part of a table's period.
-_REFERENCE_PREFIXES = ("lkp-", "bnd-", "dfe-la-codes", "ods-", "iapt-meta-")
 
 
 def _catalogue_period(ids: list[str]) -> str:
@@ -199,7 +198,7 @@ def _catalogue_period(ids: list[str]) -> str:
 
     periods = []
     for i in ids:
-        if i.startswith(_REFERENCE_PREFIXES):
+        if i.startswith(REFERENCE_DATASET_PREFIXES):
             continue
         try:
             period = " ".join(str(catalogue.get(i).period).split())

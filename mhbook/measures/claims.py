@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from mhbook import reads, stats
+from mhbook.constants import ENGLAND_CODE
 from mhbook.measures import iapt_deprivation
 from mhbook.sources import iapt, mha, population
 
@@ -272,8 +273,8 @@ def older_population_share(period: str) -> dict:
     """Percentage of England's population aged 16+ who are 65+, ONS mid-2019 for 2018-19
     and earlier IAPT years, mid-2020 (the latest estimate held) for later ones."""
     year = 2019 if period < "2019-20" else 2020
-    older = population.by_area("E92000001", year, age_band="65+")
-    adults = population.by_area("E92000001", year, age_band="16+")
+    older = population.by_area(ENGLAND_CODE, year, age_band="65+")
+    adults = population.by_area(ENGLAND_CODE, year, age_band="16+")
     return {"year": f"mid-{year}", "value": 100 * older / adults}
 
 

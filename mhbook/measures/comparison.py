@@ -56,12 +56,12 @@ import pandas as pd
 
 from mhbook import areas, reads, stats
 from mhbook.areas import Area
+from mhbook.constants import ENGLAND_CODE
 from mhbook.errors import InsufficientDataError, UnknownAreaError
 from mhbook.measures import coercion, talking_therapies
 from mhbook.measures.footprints import Footprint, iapt_footprint
 from mhbook.sources import comparators, fingertips, imd, iapt
 
-ENGLAND = "E92000001"
 LEVELS = (0.95, 0.998)
 BARRIERS = ("need", "access", "outcome", "coercion")
 IAPT_PERIOD = "2024-25"
@@ -242,7 +242,7 @@ def _imd_panel() -> pd.DataFrame:
     s["region"] = s["area_code"].map(lambda c: cur[c].region_code)
     rows = [_empty_row(r.area_code, "2019", cur[r.area_code].name, "") | {"value": float(r.imd_score)}
             for r in s.itertuples()]
-    rows.append(_empty_row(ENGLAND, "2019", "England", "Population-weighted mean of all Counties & UAs.")
+    rows.append(_empty_row(ENGLAND_CODE, "2019", "England", "Population-weighted mean of all Counties & UAs.")
                 | {"value": float(np.average(s["imd_score"], weights=s["population"]))})
     for region, part in s.groupby("region"):
         rows.append(_empty_row(region, "2019", None,
@@ -274,16 +274,16 @@ def footprint(code: str, period: str = IAPT_PERIOD) -> Footprint:
 
 def _iapt_row(key: str, code: str, period: str) -> dict:
     """One area's Talking Therapies value: that of its main ICB in ``period``."""
-    fp = footprint(code, period) if code != ENGLAND else None
-    if code != ENGLAND and not fp.available:
+    fp = footprint(code, period) if code != ENGLAND_CODE else None
+    if code != ENGLAND_CODE and not fp.available:
         return _empty_row(code, period, None, fp.note)
-    org_type, org_code = ("England", "All") if code == ENGLAND else (fp.org_type, fp.org_code)
+    org_type, org_code = ("England", "All") if code == ENGLAND_CODE else (fp.org_type, fp.org_code)
     try:
         est = talking_therapies.headline(period, org_type, org_code).loc[key]
     except InsufficientDataError as exc:
         return _empty_row(code, period, None, f"Not published: {exc}")
-    describes = "England" if code == ENGLAND else f"{fp.org_name} ({fp.org_code})"
-    note = "" if code == ENGLAND else (
+    describes = "England" if code == ENGLAND_CODE else f"{fp.org_name} ({fp.org_code})"
+    note = "" if code == ENGLAND_CODE else (
         f"Value for {describes}, the NHS organisation serving most of the area; limits carry NHS England's "
         "rounding of counts to 5" + (" and of the percentage to a whole number." if key != "referrals" else "."))
     return _estimate_row(code, period, describes, est, note)
@@ -292,8 +292,8 @@ def _iapt_row(key: str, code: str, period: str) -> dict:
 def _mha_row(code: str) -> dict:
     """Detentions per 100,000 from the area's best-fitting footprint (``coercion``), or
     England's total over the same kind of organisation (like for like)."""
-    if code == ENGLAND:
-        row = _empty_row(ENGLAND, MHA_PERIOD, "England (total over Sub-ICB Locations, MHSDS)", "")
+    if code == ENGLAND_CODE:
+        row = _empty_row(ENGLAND_CODE, MHA_PERIOD, "England (total over Sub-ICB Locations, MHSDS)", "")
         return row | {"value": coercion.england_like_for_like("Sub-ICB")}
     fp = coercion.best_footprint(_current()[code])
     r = coercion.rate(fp)
@@ -309,7 +309,7 @@ def _nhs_row(key: str, code: str) -> dict:
 
 def _nhs_panel(key: str, codes: tuple[str, ...]) -> pd.DataFrame:
     """Talking Therapies / MHA values for the given areas (via their ICBs) and England."""
-    return pd.DataFrame([_nhs_row(key, c) for c in (*codes, ENGLAND)], columns=PANEL_COLUMNS)
+    return pd.DataFrame([_nhs_row(key, c) for c in (*codes, ENGLAND_CODE)], columns=PANEL_COLUMNS)
 
 
 def panel(key: str, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -437,7 +437,7 @@ def indicator_row(area: Area, key: str) -> dict:
     period = _latest_period(p, area.code)
     at = p[p["period"] == period].set_index("area_code") if period else p.iloc[0:0].set_index("area_code")
     own = at.loc[area.code] if area.code in at.index else None
-    eng = at.loc[ENGLAND, "value"] if ENGLAND in at.index else np.nan
+    eng = at.loc[ENGLAND_CODE, "value"] if ENGLAND_CODE in at.index else np.nan
     reg = at.loc[area.region_code] if area.region_code in at.index else None
     row = {"barrier": s.barrier, "indicator": key, "label": s.label, "unit": s.unit, "polarity": s.polarity,
            "source": s.source, "period": period, "describes": own["describes"] if own is not None else None,
@@ -603,8 +603,8 @@ def _iapt_series(key: str, code: str) -> pd.DataFrame:
     """Talking Therapies values of the area's ICB (2022-23 on) and England, every year."""
     rows = []
     for period in iapt.periods():
-        rows.append(_iapt_row(key, ENGLAND, period))
-        if period >= "2022-23" and code != ENGLAND:
+        rows.append(_iapt_row(key, ENGLAND_CODE, period))
+        if period >= "2022-23" and code != ENGLAND_CODE:
             rows.append(_iapt_row(key, code, period))
     return pd.DataFrame(rows, columns=PANEL_COLUMNS)
 
@@ -630,7 +630,7 @@ def series(area: Area, key: str) -> pd.DataFrame:
         p = _iapt_series(key, area.code)
     else:
         p = panel(key, (area.code,))
-    names = {area.code: area_series_name(area, key), area.region_code: area.region_name, ENGLAND: "England"}
+    names = {area.code: area_series_name(area, key), area.region_code: area.region_name, ENGLAND_CODE: "England"}
     p = p[p["area_code"].isin(names)].copy()
     periods = _expected_periods(sorted(p["period"].unique()))
     frames = []
@@ -638,7 +638,7 @@ def series(area: Area, key: str) -> pd.DataFrame:
         part = p[p["area_code"] == code]
         if part["value"].notna().sum() == 0:
             continue
-        if s.kind == "iapt" and code != ENGLAND:
+        if s.kind == "iapt" and code != ENGLAND_CODE:
             want = [q for q in periods if q >= "2022-23"]
         else:
             want = periods
@@ -681,7 +681,7 @@ def trend_table(area: Area, comparison: pd.DataFrame | None = None) -> pd.DataFr
         if data.empty or data["period"].nunique() < 3:
             continue
         mine = data[data["area_code"] == area.code].sort_values("period")
-        eng = data[data["area_code"] == ENGLAND].sort_values("period")
+        eng = data[data["area_code"] == ENGLAND_CODE].sort_values("period")
         res = _trend_of(s, mine) if len(mine) else stats.TrendResult(stats.trend.CANNOT, f"no values for {area.name}")
         eres = _trend_of(s, eng) if len(eng) else stats.TrendResult(stats.trend.CANNOT, "no England values")
         have = mine.dropna(subset=["value"])

@@ -46,6 +46,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from mhbook import figures, reads, stats
+from mhbook.constants import BROAD_ETHNIC_GROUPS, NHS_CODE_PREFIX, UNKNOWN_GROUP
 from mhbook.figures import numbers
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
@@ -97,8 +98,6 @@ MEASURES = {
 #: How many rounded counts make each count, below England level (0 = exact, England).
 _TERMS = {"recovery": 1, "improvement": 1, "caseness_finished": 2, "finished_course_treatment": 1}
 LEVELS = (0.95, 0.998)
-_UNKNOWN = re.compile(r"not stated|not known|invalid|no code recorded|unknown", re.IGNORECASE)
-_NHS_CODE_PREFIX = re.compile(r"^(\d\d|XX|NN|ZZ) ")
 _EXPLANATION = re.compile(r" \((such as|Person asked|unable to be)[^)]*\)")
 
 
@@ -138,7 +137,7 @@ def _label(key: str, group: str, subgroup) -> str:
     if key == "ethnicity_detailed":
         return sub
     if key == "disability":
-        return _NHS_CODE_PREFIX.sub("", group)
+        return NHS_CODE_PREFIX.sub("", group)
     if key == "problem" and sub is not None and sub != group:
         if sub in ("All", "Total"):
             return f"{group} (all)"
@@ -191,7 +190,7 @@ def _measure_rows(wide: pd.DataFrame, measure: str, benchmark: float, rounded: b
                                      published=wide[f"{num}_pct"].where(x.notna()),
                                      published_unit=1.0 if rounded else 0.1)
     out = pd.DataFrame({
-        "group": wide["group"], "unknown": wide["group"].str.contains(_UNKNOWN),
+        "group": wide["group"], "unknown": wide["group"].str.contains(UNKNOWN_GROUP),
         "referrals": wide["referrals_received"], "measure": measure,
         "numerator": x, "denominator": n,
         "suppressed": x.isna() | n.isna(),
@@ -468,7 +467,6 @@ def suppression_sentence(table: pd.DataFrame) -> str:
 
 # --- Mental Health Act detentions by ethnicity -----------------------------------------------
 
-BROAD_ETHNIC = ("Asian or Asian British", "Black or Black British", "Mixed", "Other Ethnic Groups", "White")
 REFERENCE = "White"
 MEASURE_MHA = "All detentions"
 
@@ -519,12 +517,12 @@ def _ratio_crude(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _ratios(rows: pd.DataFrame, rate_type: str, broad_only: bool) -> pd.DataFrame:
     if broad_only:
-        rows = rows[rows["group"].isin(BROAD_ETHNIC)].reset_index(drop=True)
+        rows = rows[rows["group"].isin(BROAD_ETHNIC_GROUPS)].reset_index(drop=True)
     r = _ratio_standardised(rows) if rate_type == "standardised" else _ratio_crude(rows)
     out = pd.DataFrame({
         "period": rows["period"], "org_type": rows["org_type"], "org_code": rows["org_code"],
         "org_name": rows["org_name"], "rate_type": rate_type,
-        "level": np.where(rows["group"].isin(BROAD_ETHNIC), "broad", "detailed"),
+        "level": np.where(rows["group"].isin(BROAD_ETHNIC_GROUPS), "broad", "detailed"),
         "group": rows["group"], "count": rows["count"], "count_status": rows["count_status"],
         "rate": rows["value"], "rate_lower": rows["lower_cl"], "rate_upper": rows["upper_cl"],
     })

@@ -46,11 +46,11 @@ import pandas as pd
 
 from mhbook import areas, figures, reads, stats
 from mhbook.areas import Area
+from mhbook.constants import ENGLAND_CODE
 from mhbook.errors import InsufficientDataError
 from mhbook.sources import boundaries, fingertips, imd, lookups
 from mhbook.measures._quiet import quietly
 
-ENGLAND = "E92000001"
 
 
 @dataclass(frozen=True)
@@ -485,7 +485,7 @@ def depression_trend(area: Area) -> pd.DataFrame:
     """
     df = fingertips.indicator("depression_qof", sex="Persons")
     df = df.assign(period=df["period"].astype(str), area_code=df["area_code"].astype(str))
-    eng = df[df["area_code"] == ENGLAND]
+    eng = df[df["area_code"] == ENGLAND_CODE]
     out = [pd.DataFrame({"period": eng["period"], "series": "England", "value": eng["value"],
                          "lower": eng["value"], "upper": eng["value"], "districts": np.nan})]
     own = df[df["area_code"] == area.code]

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from mhbook import areas, figures, reads, stats
+from mhbook.constants import BROAD_ETHNIC_GROUPS, ENGLAND_CODE, NHS_CODE_PREFIX, UNKNOWN_GROUP
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
 from mhbook.measures.footprints import Footprint, iapt_footprint
@@ -106,10 +107,8 @@ IAPT_BREAKDOWNS = {
     "deprivation": "Indices of Deprivation Decile", "ethnicity": "Ethnic Group", "age": "Age Group",
     "gender": "Gender", "sexual orientation": "Sexual Orientation Type", "disability": "Disability Type",
 }
-_UNKNOWN = re.compile(r"not stated|not known|invalid|no code recorded|unknown", re.IGNORECASE)
 _SHORT = {"Indeterminate (unable to be classified as male or female)": "Indeterminate",
           "Bi-sexual": "Bisexual"}
-ETHNIC_GROUPS = ("Asian or Asian British", "Black or Black British", "Mixed", "Other Ethnic Groups", "White")
 MHA_BREAKDOWNS = {"deprivation": "imd", "ethnicity": "ethnicity", "gender": "gender"}
 MHA_TOTALS = {"imd": "All", "ethnicity": "All", "gender": "All genders"}
 
@@ -125,7 +124,7 @@ def _short(label: str, dimension: str) -> str:
     and their bracketed examples."""
     label = _SHORT.get(label, label)
     if dimension == "disability":
-        label = re.sub(r"^(\d\d|XX|NN) ", "", label).split(" (")[0]
+        label = NHS_CODE_PREFIX.sub("", label).split(" (")[0]
     return label
 
 
@@ -204,7 +203,7 @@ def _iapt_counts(dimension: str, org_type: str, org_code: str, period: str) -> p
     rows = iapt.breakdown(IAPT_BREAKDOWNS[dimension], org_type, org_code, period)
     if dimension == "ethnicity":
         rows = rows[rows["subgroup"] == "All"]
-    rows = rows[rows["group"].notna() & ~rows["group"].astype(str).str.contains(_UNKNOWN)]
+    rows = rows[rows["group"].notna() & ~rows["group"].astype(str).str.contains(UNKNOWN_GROUP)]
     wide = rows.pivot_table(index="group", columns="measure", values="count", aggfunc="first",
                             observed=True, dropna=False)
     order = list(dict.fromkeys(rows["group"].astype(str)))
@@ -298,7 +297,7 @@ def _band_population(org_type: str, org_code: str, band: tuple[int, int] | None)
         return np.nan
     text = f"{band[0]}-{band[1]}"
     if org_type == "England":
-        return float(population.by_area("E92000001", 2020, "persons", text))
+        return float(population.by_area(ENGLAND_CODE, 2020, "persons", text))
     pop = _lsoa_band(text)
     return float(pop.loc[pop["lsoa11_code"].isin(_lsoas(org_type, org_code)), "population"].sum())
 
@@ -323,7 +322,7 @@ def _access_gender(counts: pd.DataFrame, org_type: str, period: str) -> pd.DataF
     if org_type != "England":
         return _frame("gender", counts["group"], "access", RATE_SEX, "iapt-annual", period, note=NOTE_NO_SEX_POP)
     mye = population.mid_year_estimates("mid-2020")
-    rows = mye[(mye["area_code"] == "E92000001") & (mye["age"] >= 16)]
+    rows = mye[(mye["area_code"] == ENGLAND_CODE) & (mye["age"] >= 16)]
     pop = rows.groupby("sex")["population"].sum()
     den = counts["group"].map({"Female": pop["females"], "Male": pop["males"]}).astype(float).to_numpy()
     has = ~np.isnan(den) & counts["referrals"].notna().to_numpy()
@@ -376,7 +375,7 @@ def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
     mha_type = {"England": "England", "ICB": "ICB"}.get(org_type)
     if mha_type is None:
         raise InsufficientDataError(NOTE_NO_MHA_ORG)
-    code = mha.ENGLAND if org_type == "England" else org_code
+    code = ENGLAND_CODE if org_type == "England" else org_code
     mine = rows[(rows["org_type"] == mha_type) & (rows["org_code"] == code)]
     part = mine[mine["breakdown"] == breakdown]
     total = part[part["group"] == MHA_TOTALS[breakdown]]
@@ -388,7 +387,7 @@ def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
         groups = [str(d) for d in range(1, 11)]
         labels = [decile_label(d) for d in range(1, 11)]
     elif breakdown == "ethnicity":
-        groups = labels = list(ETHNIC_GROUPS)
+        groups = labels = list(BROAD_ETHNIC_GROUPS)
     else:
         groups = labels = ["Female", "Male"]
     found = part.set_index("group").reindex(groups)
@@ -438,7 +437,7 @@ def _dimension(dimension: str, org_type: str, org_code: str, period: str, total:
         groups = [decile_label(d) for d in range(1, 11)]
         parts.append(need(org_type))
     elif dimension == "ethnicity" and not groups:
-        groups = list(ETHNIC_GROUPS)
+        groups = list(BROAD_ETHNIC_GROUPS)
     if counts is not None:
         parts.append(access(dimension, counts, total, org_type, org_code, period))
         parts.append(outcomes(dimension, counts, total, period))

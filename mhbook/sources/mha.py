@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from mhbook.constants import ENGLAND_CODE
 from mhbook.errors import MhaLabelWarning, SchemaError
 from mhbook.fetch import fetch
 from mhbook.tables import tidy_table
@@ -85,7 +86,6 @@ ORG_TYPES = {
     "All submissions": "England", "ICB": "ICB", "Sub ICB": "Sub-ICB",
     "NHS Trust": "NHS trust", "Independent Health Provider": "Independent provider",
 }
-ENGLAND = "E92000001"
 
 
 SCHEMA = pa.DataFrameSchema(
@@ -200,7 +200,7 @@ def _detentions() -> pd.DataFrame:
     org_code = df["OrgID"].where(~is_total, "ALL")
     org_name = df["OrgName"].where(~is_total, "All providers")
     england = org_type == "England"
-    org_code = org_code.where(~england, ENGLAND)
+    org_code = org_code.where(~england, ENGLAND_CODE)
     org_name = org_name.where(~england, "England")
     count = df["Total_Count"].astype(float)
     status = np.select([count.isna(), england], ["suppressed", "exact"], "rounded")
