@@ -119,6 +119,13 @@ def test_only_outputs_affected_by_a_change_rerun(project, tmp_path, monkeypatch)
     changed = _build(out)
     assert changed.reasons == {(a, "beta"): Reason(Why.DATASETS_CHANGED, ("qof-ccg-1920",)) for a in AREAS}
     assert changed.changed_datasets() == ["qof-ccg-1920"]
+    written = json.loads(buildstore.Store(out).report_path().read_text("utf-8"))  # for a "what changed" page
+    assert written["datasets_changed"] == ["qof-ccg-1920"]
+    first = written["areas"][AREAS[0]]
+    assert first["reasons"] == {"beta": {"why": "datasets_changed", "text": "datasets changed: qof-ccg-1920",
+                                         "datasets": ["qof-ccg-1920"]}}
+    assert first["executed"] == ["beta"] and not first["failures"]
+    assert set(first["seconds"]) == set(build.PHASES) and first["seconds"]["execute"] > 0 < first["seconds"]["render"]
     assert sorted(r.area.code for r in changed.results) == AREAS  # both sites re-rendered
 
     source = project / "notebooks" / "alpha.md"
@@ -136,7 +143,7 @@ def test_a_changed_parameter_makes_only_that_output_stale(project, tmp_path):
     same = buildstore.OutputKey.for_notebook(AREAS[0], "alpha", path, {"area_code": AREAS[0]})
     other = buildstore.OutputKey.for_notebook(AREAS[0], "alpha", path, {"area_code": AREAS[1]})
     assert store.stale_reason(same) is None
-    assert store.stale_reason(other) == "parameters changed"
+    assert store.stale_reason(other) == Reason(Why.PARAMETERS_CHANGED)
 
 
 def test_an_interrupted_build_keeps_the_last_site_and_resumes(project, tmp_path):

@@ -80,14 +80,16 @@ class BuildReport:
         return dict(Counter(reason.why.value for reason in self.reasons.values()))
 
     def to_json(self) -> dict:
-        """The report as JSON data (written to ``<out>/.mhbook-build/report.json``)."""
+        """The report as JSON data (written to ``<out>/.mhbook-build/report.json``): per area
+        built, its site, why each notebook was due to run (``Reason.to_json``), which ran,
+        what failed, and the wall-clock seconds of each phase (``jobs.PHASES``)."""
         areas = {}
         for r in self.results:
             areas[r.area.code] = {
                 "name": r.area.name,
                 "site": str(r.site) if r.site else None,
-                "executed": {nb: self.reasons[(r.area.code, nb)].to_json() if (r.area.code, nb) in self.reasons
-                             else Reason(Why.OUTPUT_DAMAGED).to_json() for nb in r.executed},
+                "reasons": {nb: reason.to_json() for (code, nb), reason in self.reasons.items() if code == r.area.code},
+                "executed": r.executed,
                 "failures": [{"notebook": f.notebook, "error": f.error} for f in r.failures],
                 "seconds": {phase: round(s, 3) for phase, s in r.seconds.items()},
             }
