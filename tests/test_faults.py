@@ -724,13 +724,14 @@ def test_a_stale_lock_of_a_dead_build_is_taken_over(tmp_path):
 
 def test_the_lock_is_released_when_the_build_fails(fake_registry, tmp_path, capsys, monkeypatch):
     from mhbook import build
+    from mhbook.build import run
 
     out = tmp_path / "site"
 
     def broken(*args, **kwargs):
         raise OSError(errno.EIO, os.strerror(errno.EIO), str(out / "synthetic"))
 
-    monkeypatch.setattr(build, "_plan", broken)
+    monkeypatch.setattr(run, "make_plan", broken)
     code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(out)], capsys)
     assert code == 1
     assert_clear_error(stderr, str(out / "synthetic"))

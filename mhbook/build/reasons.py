@@ -8,10 +8,10 @@ when datasets changed, which ones. The command line counts them, the build's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Why(str, Enum):
+class Why(StrEnum):
     """What made an output stale; the value is how it is written for people."""
 
     NEW = "new"
