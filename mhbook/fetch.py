@@ -283,11 +283,12 @@ def _derive(ds: Dataset, target: Path, *, from_source: bool) -> None:
 
 
 def download_to(url: str, dest: Path, *, progressbar: bool | Any = False) -> None:
-    """Download ``url`` to ``dest`` (unverified: the caller checks it). Raises ``FetchError``."""
+    """Download ``url`` to ``dest`` (unverified: the caller checks it). Raises ``FetchError`` saying why
+    (the caller names the URL and what it was for)."""
     try:
         pooch.HTTPDownloader(timeout=_timeout(), progressbar=progressbar)(url, str(dest), None)
     except requests.RequestException as err:
-        raise FetchError(f"downloading {url} failed ({type(err).__name__}: {err})") from err
+        raise FetchError(f"{type(err).__name__}: {err}") from err
 
 
 def _download(ds: Dataset, target: Path, *, progressbar: bool | Any, mirror_note: str) -> None:

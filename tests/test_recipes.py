@@ -70,6 +70,11 @@ def served(tmp_path, monkeypatch):
     server.close()
 
 
+def _served_path(url: str) -> str:
+    """Where ``url`` lies in a folder served as MHBOOK_UPSTREAM_BASE."""
+    return recipes.upstream_url(url, base="http://127.0.0.1:1")[len("http://127.0.0.1:1/"):]
+
+
 def _cache_files(tmp_path: Path) -> list[Path]:
     cache = tmp_path / "cache"
     return sorted(p for p in cache.rglob("*") if p.is_file() or p.name.endswith(".recipe")) if cache.exists() else []
@@ -167,7 +172,7 @@ def test_rda_recipe_produces_the_pinned_file(dataset_id, served, mirror, tmp_pat
 def test_damaged_or_missing_rda_stops_naming_url_and_hash(served, mirror, tmp_path):
     ds = ALL["lkp-lad19-utla19"]
     up = ds.recipe.upstream[0]
-    relative = recipes.upstream_url(up.url).split("/", 3)[3]
+    relative = _served_path(up.url)
     with pytest.raises(FetchError) as info:  # not served at all
         fetch.fetch(ds, from_source=True)
     assert recipes.upstream_url(up.url) in str(info.value) and up.sha256 in str(info.value)
@@ -195,7 +200,7 @@ def _district_files(mirror: Path, ds: catalogue.Dataset, served: Path, codes: li
     part = layer[layer["LADCD_ACTIVE"].isin(codes)].reset_index(drop=True)
     for code in codes:
         url = next(up.url for up in ds.recipe.upstream if up.url.endswith(f"/{code}.geojson"))
-        dest = served / recipes.upstream_url(url).split("/", 3)[3]
+        dest = served / _served_path(url)
         dest.parent.mkdir(parents=True, exist_ok=True)
         one = part[part["LADCD_ACTIVE"] == code].rename(columns={"FID_ONS": "FID"})
         one.to_file(dest, driver="GeoJSON", engine="pyogrio")
@@ -231,7 +236,7 @@ def test_merge_recipe_stops_on_a_missing_or_damaged_district_leaving_nothing(ser
     _district_files(mirror, ds, served, DISTRICTS)
     small = _only(ds, DISTRICTS, "0" * 64)
     gone = next(up.url for up in small.recipe.upstream if up.url.endswith(f"/{DISTRICTS[1]}.geojson"))
-    gone_path = served / recipes.upstream_url(gone).split("/", 3)[3]
+    gone_path = served / _served_path(gone)
     content = gone_path.read_bytes()
 
     gone_path.unlink()
@@ -273,7 +278,7 @@ def _with_healthdata(mirror: Path, served: Path) -> catalogue.Dataset:
     """Serve the synthetic healthdata.csv; the dataset with its upstream blob pin moved to that file."""
     ds = ALL["ft-next-sample-imd-lowincome-perinatal"]
     (up,) = ds.recipe.upstream
-    dest = served / recipes.upstream_url(up.url).split("/", 3)[3]
+    dest = served / _served_path(up.url)
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(_healthdata(mirror, ds))
     blob = hashlib.sha1(f"blob {dest.stat().st_size}\0".encode() + dest.read_bytes()).hexdigest()[:12]
@@ -354,3 +359,16 @@ def test_data_fetch_from_source_succeeds_for_every_dataset_without_a_mirror(ever
             assert fetch.sha256_of(path) == ds.sha256, ds.id
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.name.endswith((".recipe", ".part"))]
     assert os.environ.get("MHBOOK_MIRROR") is None
+
+
+@pytest.mark.mirror
+def test_cli_from_source_error_is_one_line_naming_the_upstream_url(served, mirror, tmp_path, capsys):
+    ds = ALL["lkp-lad19-utla19"]
+    with pytest.raises(SystemExit) as info:
+        cli.main(["data", "fetch", "--from-source", ds.id])  # nothing served: the upstream file is missing
+    err = capsys.readouterr().err
+    assert info.value.code == 1
+    lines = [line for line in err.splitlines() if line.startswith("mhbook: error:")]
+    assert len(lines) == 1 and "Traceback" not in err
+    assert _served_path(ds.recipe.upstream[0].url) in lines[0] and ds.recipe.upstream[0].sha256 in lines[0]
+    assert _cache_files(tmp_path) == []

@@ -132,13 +132,14 @@ def parse(raw: Any, where: str) -> Recipe:
 
 # --- fetching upstream files --------------------------------------------------------------
 
-def upstream_url(url: str) -> str:
-    """Where an upstream file is downloaded from: ``url``, or its place under ``$MHBOOK_UPSTREAM_BASE``.
+def upstream_url(url: str, base: str | None = None) -> str:
+    """Where an upstream file is downloaded from: ``url``, or its place under ``base`` (default
+    ``$MHBOOK_UPSTREAM_BASE``).
 
     Under the base, a raw GitHub URL ``https://raw.githubusercontent.com/O/R/COMMIT/PATH`` becomes
     ``<base>/O/R/<COMMIT[:12]>/PATH``; any other URL becomes ``<base>/<host>/<path>``.
     """
-    base = os.environ.get("MHBOOK_UPSTREAM_BASE")
+    base = base or os.environ.get("MHBOOK_UPSTREAM_BASE")
     if not base:
         return url
     parts = urllib.parse.urlsplit(url)
@@ -169,7 +170,7 @@ def _get_upstream(ds_id: str, up: Upstream, dest: Path) -> Path:
     try:
         fetch.download_to(url, dest)
     except FetchError as exc:
-        raise FetchError(f"{ds_id}: upstream file {url} (pinned {pinned}) could not be downloaded: {exc}. "
+        raise FetchError(f"{ds_id}: upstream file {url} (pinned {pinned}) could not be downloaded ({exc}). "
                          f"Nothing was cached; retry when the network is reachable, or set MHBOOK_MIRROR.") from exc
     if up.sha256:
         got = fetch.sha256_of(dest)
@@ -205,7 +206,12 @@ def make(ds: "Dataset", staging: Path, *, fetch_input: Callable[[str], Path]) ->
     for i, up in enumerate(recipe.upstream):
         name = urllib.parse.urlsplit(up.url).path.rsplit("/", 1)[-1] or "upstream"
         sources[_get_upstream(ds.id, up, staging / f"{i:04d}-{name}")] = up
-    inputs = {i: fetch_input(i) for i in recipe.inputs}
+    inputs = {}
+    for i in recipe.inputs:
+        try:
+            inputs[i] = fetch_input(i)
+        except MhbookError as exc:
+            raise type(exc)(f"{ds.id} is made from {i}, which could not be had: {exc}") from exc
     out = staging / ds.filename
     log.info("%s: %s from %d upstream file(s)", ds.id, recipe.make, len(sources))
     try:
