@@ -136,6 +136,8 @@ def test_a_recipe_without_a_reason_for_unpinned_files_is_refused():
     with pytest.raises(MhbookError, match="content_sha256 and why"):
         recipes.parse({"make": "rda-to-gpkg", "verify": "content",
                        "upstream": [{"url": "https://example.org/x.rda", "sha256": "0" * 64}]}, "test entry")
+    with pytest.raises(MhbookError, match="each with a url"):
+        recipes.parse({"make": "rda-to-csv", "upstream": [{"sha256": "0" * 64}]}, "test entry")
     with pytest.raises(MhbookError, match="not one of"):
         recipes.parse({"make": "guess", "upstream": []}, "test entry")
 

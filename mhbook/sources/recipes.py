@@ -112,7 +112,10 @@ def parse(raw: Any, where: str) -> Recipe:
         raise MhbookError(f"{where}: recipe verify must be one of {', '.join(VERIFY_MODES)}, not {verify!r}.")
     if verify == "content" and not (raw.get("content_sha256") and raw.get("why")):
         raise MhbookError(f"{where}: a recipe verified by content needs content_sha256 and why (why not bytes).")
-    ups = [Upstream(u["url"], u.get("sha256"), u.get("git_blob")) for u in raw.get("upstream") or ()]
+    listed = raw.get("upstream") or []
+    if not isinstance(listed, list) or not all(isinstance(u, dict) and u.get("url") for u in listed):
+        raise MhbookError(f"{where}: recipe upstream must be a list of mappings, each with a url.")
+    ups = [Upstream(u["url"], u.get("sha256"), u.get("git_blob")) for u in listed]
     if raw.get("upstream_template"):
         if raw.get("upstream_sha256") != "unknown" or not raw.get("upstream_unpinned"):
             raise MhbookError(f"{where}: upstream_template needs upstream_sha256: unknown and upstream_unpinned "
