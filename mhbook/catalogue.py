@@ -1,8 +1,8 @@
 """The catalogue of every dataset mhbook reads (``catalogue.yaml`` beside this file).
 
 Each entry pins one published file: where it comes from (publication page and a
-download URL that yields exactly these bytes, or ``url: null`` with a ``url_note``
-where only the mirror holds them), its sha256, licence, attribution and citation,
+download URL that yields exactly these bytes, or ``url: null`` with a ``recipe`` saying how
+the file is remade from public upstream files, see ``mhbook.sources.recipes``), its sha256, licence, attribution and citation,
 period, geography, the columns and row count expected when it is loaded, and caveats.
 The field meanings are listed at the top of ``catalogue.yaml``.
 """
@@ -19,6 +19,8 @@ import yaml
 
 from mhbook import reads
 from mhbook.errors import MhbookError, UnknownDatasetError
+from mhbook.sources.recipes import Recipe
+from mhbook.sources.recipes import parse as parse_recipe
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Dataset:
     sheets: tuple[str, ...] = ()
     caveats: str = ""
     conversion: str | None = None
+    recipe: Recipe | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -68,6 +71,8 @@ def _entry(raw: dict, source: str) -> Dataset:
     known = {k: v for k, v in raw.items() if k in _FIELDS}
     known["columns"] = tuple(known.get("columns") or ())
     known["sheets"] = tuple(known.get("sheets") or ())
+    if known.get("recipe") is not None:
+        known["recipe"] = parse_recipe(known["recipe"], f"{source}: entry {raw['id']!r}")
     extra = {k: v for k, v in raw.items() if k not in _FIELDS}
     return Dataset(**known, extra=extra)
 

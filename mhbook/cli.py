@@ -114,11 +114,17 @@ class _RichBar:
         pass  # the task stays visible until the whole Progress ends
 
 
+_FROM_SOURCE_HELP = ("Ignore the cache and MHBOOK_MIRROR: download each dataset from its publisher, or remake it "
+                     "by its recipe from the public upstream files, and replace the cached copy once verified.")
+
+
 @data_app.command("fetch")
 def data_fetch(
     ids: Annotated[Optional[list[str]], typer.Argument(help="Dataset ids (default: every dataset).")] = None,
+    from_source: Annotated[bool, typer.Option("--from-source", help=_FROM_SOURCE_HELP)] = False,
 ) -> None:
-    """Fetch datasets into the cache, verified (from the mirror if MHBOOK_MIRROR is set, else by download)."""
+    """Fetch datasets into the cache, verified (from the mirror if MHBOOK_MIRROR is set, else from the source:
+    a download, or the dataset's recipe)."""
     selected = _selected(ids)
     failures: list[str] = []
     columns = (TextColumn("{task.description}"), BarColumn(), _SizeColumn())
@@ -127,7 +133,7 @@ def data_fetch(
         for ds in selected:
             task = progress.add_task(ds.id, total=None)
             try:
-                path = fetch.fetch(ds, progressbar=_RichBar(progress, task))
+                path = fetch.fetch(ds, progressbar=_RichBar(progress, task), from_source=from_source)
             except MhbookError as exc:
                 failures.append(str(exc))
                 progress.remove_task(task)
@@ -145,6 +151,7 @@ def data_fetch(
 @data_app.command("verify")
 def data_verify(
     ids: Annotated[Optional[list[str]], typer.Argument(help="Dataset ids (default: every dataset).")] = None,
+    from_source: Annotated[bool, typer.Option("--from-source", help=_FROM_SOURCE_HELP)] = False,
 ) -> None:
     """Re-hash every dataset (fetching what is missing); print OK/FAILED and exit 1 if any failed.
     Also reads every cached tidy table and removes those that cannot be read (they are parsed again)."""
@@ -158,7 +165,7 @@ def data_verify(
         for ds in selected:
             status.update(f"hashing {ds.id}")
             try:
-                fetch.verify(ds)
+                fetch.verify(ds, from_source=from_source)
             except MhbookError as exc:
                 failed += 1
                 table.add_row(ds.id, "[red]FAILED[/red]", str(exc))

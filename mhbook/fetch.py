@@ -1,7 +1,10 @@
 """Turn a dataset id into a verified local file.
 
 Order: the cache, then the mirror folder named by ``MHBOOK_MIRROR`` (laid out as
-``SHA256SUMS``, i.e. each dataset's ``file``), then a download. Whatever enters the
+``SHA256SUMS``, i.e. each dataset's ``file``), then the source: a download for a plain
+dataset, its recipe (``mhbook.sources.recipes``) for a derived one. ``from_source=True``
+skips the cache and the mirror, remaking each dataset from its source, so a connected
+machine proves the whole chain. Whatever enters the
 cache is first written to a temporary file beside its target, hashed (sha256) and
 compared with the catalogue, and only then renamed into place, so a failed,
 interrupted or tampered fetch never leaves a file that is later trusted.
@@ -20,6 +23,8 @@ Environment:
   ``MHBOOK_DOWNLOAD_BASE``  an HTTP(S) URL laid out like a mirror: when set, dataset
                             ``file`` is downloaded from ``<base>/<file>`` instead of the
                             catalogue ``url`` (a team's hosted mirror, or a test server)
+  ``MHBOOK_UPSTREAM_BASE``  an HTTP(S) URL from which recipes download their upstream files
+                            (see ``mhbook.sources.recipes.upstream_url``)
   ``MHBOOK_TIMEOUT``        seconds a download may wait for the server (default 60)
 """
 
@@ -29,6 +34,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 import urllib.parse
 from pathlib import Path
@@ -41,6 +47,7 @@ import requests
 from mhbook import catalogue, reads
 from mhbook.catalogue import Dataset
 from mhbook.errors import DataIntegrityError, FetchError, MhbookError
+from mhbook.sources import recipes
 
 log = logging.getLogger(__name__)
 
@@ -103,20 +110,27 @@ def download_url(dataset: str | Dataset) -> str | None:
     return ds.url
 
 
-def fetch(dataset: str | Dataset, *, progressbar: bool | Any = False) -> Path:
+def fetch(dataset: str | Dataset, *, progressbar: bool | Any = False, from_source: bool = False) -> Path:
     """The verified local path of ``dataset`` (an id, or a ``Dataset`` from any catalogue).
 
     ``progressbar`` is passed to pooch's ``HTTPDownloader`` for downloads: True for
     tqdm, or an object with ``total``, ``update``, ``reset`` and ``close``.
+    ``from_source`` ignores the cache and the mirror: the dataset is downloaded or remade by
+    its recipe, and replaces the cached copy only once verified (an input a recipe reads is
+    itself remade once per process).
     Raises ``UnknownDatasetError``, ``DataIntegrityError`` (bytes differ from the
-    pinned sha256) or ``FetchError`` (neither the mirror nor a download could supply it).
+    pinned sha256) or ``FetchError`` (neither the mirror nor the source could supply it).
     """
-    return _obtain(_dataset(dataset), rehash=False, progressbar=progressbar)
+    return _obtain(_dataset(dataset), rehash=False, progressbar=progressbar, from_source=from_source)
 
 
-def verify(dataset: str | Dataset, *, progressbar: bool | Any = False) -> Path:
+def verify(dataset: str | Dataset, *, progressbar: bool | Any = False, from_source: bool = False) -> Path:
     """Like ``fetch``, but a cached copy is always re-hashed rather than trusted by its marker."""
-    return _obtain(_dataset(dataset), rehash=True, progressbar=progressbar)
+    return _obtain(_dataset(dataset), rehash=True, progressbar=progressbar, from_source=from_source)
+
+
+# Datasets remade from their source in this process (``from_source``): a recipe's input is remade once.
+_REMADE: set[tuple[str, str]] = set()
 
 
 def _dataset(dataset: str | Dataset) -> Dataset:
@@ -126,9 +140,9 @@ def _dataset(dataset: str | Dataset) -> Dataset:
     return ds
 
 
-def _obtain(ds: Dataset, *, rehash: bool, progressbar: bool | Any) -> Path:
+def _obtain(ds: Dataset, *, rehash: bool, progressbar: bool | Any, from_source: bool = False) -> Path:
     try:
-        return _obtain_in(ds, rehash=rehash, progressbar=progressbar)
+        return _obtain_in(ds, rehash=rehash, progressbar=progressbar, from_source=from_source)
     except OSError as exc:  # the cache cannot be written: full, read-only, not a folder
         where = exc.filename or cache_dir()
         raise FetchError(
@@ -137,15 +151,24 @@ def _obtain(ds: Dataset, *, rehash: bool, progressbar: bool | Any) -> Path:
         ) from exc
 
 
-def _obtain_in(ds: Dataset, *, rehash: bool, progressbar: bool | Any) -> Path:
+def _obtain_in(ds: Dataset, *, rehash: bool, progressbar: bool | Any, from_source: bool) -> Path:
     target = cached_path(ds)
-    if _cache_ok(ds, target, rehash=rehash):
+    remade = (str(cache_dir()), ds.id) in _REMADE
+    if (not from_source or remade) and _cache_ok(ds, target, rehash=rehash):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    mirror_note = _from_mirror(ds, target)
-    if mirror_note is None:
-        return target
-    _download(ds, target, progressbar=progressbar, mirror_note=mirror_note)
+    if from_source:
+        mirror_note = "the mirror is ignored (from source)"
+    else:
+        mirror_note = _from_mirror(ds, target)
+        if mirror_note is None:
+            return target
+    if ds.recipe is not None:
+        _derive(ds, target, from_source=from_source)
+    else:
+        _download(ds, target, progressbar=progressbar, mirror_note=mirror_note)
+    if from_source:
+        _REMADE.add((str(cache_dir()), ds.id))
     return target
 
 
@@ -177,7 +200,7 @@ def _cache_ok(ds: Dataset, target: Path, *, rehash: bool) -> bool:
         got = sha256_of(target)
     except OSError as exc:
         got = f"unreadable ({exc.strerror or exc})"
-    if got == ds.sha256:
+    if got == ds.sha256 or (ds.recipe is not None and recipes.is_content_equal(ds, target)):
         _write_marker(ds, target)
         return True
     # Our own cache holds wrong bytes (damaged, edited, or an older version of the
@@ -249,6 +272,26 @@ def _from_mirror(ds: Dataset, target: Path) -> str | None:
         return None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _derive(ds: Dataset, target: Path, *, from_source: bool) -> None:
+    """Make ``ds`` by its recipe in a staging folder beside ``target``; move it in only once checked."""
+    staging = recipes.staging_beside(target)
+    try:
+        made = recipes.make(ds, staging, fetch_input=lambda i: fetch(i, from_source=from_source))
+        _install(ds, made, target)
+        log.info("%s: made by its recipe (%s)", ds.id, ds.recipe.make)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def download_to(url: str, dest: Path, *, progressbar: bool | Any = False) -> None:
+    """Download ``url`` to ``dest`` (unverified: the caller checks it). Raises ``FetchError`` saying why
+    (the caller names the URL and what it was for)."""
+    try:
+        pooch.HTTPDownloader(timeout=_timeout(), progressbar=progressbar)(url, str(dest), None)
+    except requests.RequestException as err:
+        raise FetchError(f"{type(err).__name__}: {err}") from err
 
 
 def _download(ds: Dataset, target: Path, *, progressbar: bool | Any, mirror_note: str) -> None:
