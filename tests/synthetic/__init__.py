@@ -22,9 +22,12 @@ import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
+
+from mhbook import catalogue
 
 from . import geography, mha
 
@@ -41,11 +44,12 @@ _SAYS = "SYNTHETIC test data written by tests/synthetic; not a publication"
 
 
 def _entry(dataset_id: str, file: str, path: Path) -> dict:
+    real = catalogue.load(files("mhbook").joinpath("catalogue.yaml"))[dataset_id]
     entry = {
         "id": dataset_id, "file": file, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "title": f"SYNTHETIC stand-in for {dataset_id}", "publisher": _SAYS, "page": "https://example.invalid/",
         "url": None, "url_note": "synthetic: made by the tests, never downloaded", "licence": _SAYS,
-        "attribution": _SAYS, "period": "synthetic", "geography": "synthetic areas", "citation": _SAYS,
+        "attribution": _SAYS, "period": f"SYNTHETIC, laid out as {real.period}", "geography": "synthetic areas", "citation": _SAYS,
     }
     if path.suffix == ".csv":
         header, *rows = path.read_text("utf-8").splitlines()
@@ -80,10 +84,7 @@ def forget_loaded_tables() -> None:
         for value in list(vars(module).values()):
             if isinstance(value, functools._lru_cache_wrapper) or (
                     callable(value) and hasattr(value, "dataset_ids") and hasattr(value, "cache_clear")):
-                value.cache_clear()
-    from mhbook import catalogue
-
-    catalogue.datasets.cache_clear()
+                value.cache_clear()  # catalogue._datasets_in among them
 
 
 @contextlib.contextmanager

@@ -20,6 +20,9 @@ What the registry must find in them, as it does in the real files:
 * The six real district codes of Dorset County Council (``E07000048``..``E07000053``),
   which ``mhbook.areas.REORGANISATIONS`` names because no lookup does; here they are
   former districts of ``E06900148`` with synthetic names.
+* A code drkane still gives as active, ``E06900202`` (named as ``E06900002``, "Synthetic
+  Unitary 002"), which ONS's 2023 lookup does not use, as drkane's E08000038 for
+  Barnsley: the parser must move it to the ONS code of the same name.
 * One Welsh authority, ``W06900001`` "Synthetic Welsh Authority", which the registry
   must answer for as a place outside England.
 """
@@ -40,6 +43,7 @@ FORMER_COUNTY = ("E10900009", "Synthetic Former County",
                   ("E07900008", "Synthetic Former District East", "E06900149")])
 #: Real codes that mhbook.areas.REORGANISATIONS lists itself; given synthetic names here.
 LISTED_FORMER_DISTRICTS = [(f"E070000{n}", f"Synthetic Listed District {n}", "E06900148") for n in range(48, 54)]
+RENUMBERED = ("E06900202", "E06900002")
 WALES = ("W06900001", "Synthetic Welsh Authority")
 
 
@@ -99,6 +103,9 @@ def la_all_codes() -> str:
     for code, name, active in [(old_code, old_name, now)] + FORMER_COUNTY[2] + LISTED_FORMER_DISTRICTS:
         name_now, u = by_lad[active]
         rows.append([code, name, active, name_now, u.code, u.name, "", "", *u.region, "E92000001", "England", "FALSE"])
+    stale, ons = RENUMBERED
+    name, u = by_lad[ons]
+    rows.append([stale, name, stale, name, u.code, u.name, "", "", *u.region, "E92000001", "England", "TRUE"])
     rows.append([WALES[0], WALES[1], WALES[0], WALES[1], WALES[0], WALES[1], "", "", "", "", "W92000004", "Wales",
                  "TRUE"])
     return _csv(LA_ALL_COLUMNS, rows)
