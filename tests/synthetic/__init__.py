@@ -29,15 +29,18 @@ import yaml
 
 from mhbook import catalogue
 
-from . import geography, mha
+from . import fingertips, geography, mha
 
-#: dataset id -> (file under the mirror, writer of its bytes or of the file itself)
+#: dataset id -> (file under the mirror, writer: a CSV's text, or given the path, the file itself)
 FILES: dict[str, tuple[str, Callable]] = {
     "lkp-la-all-codes": ("geo/drkane_la_all_codes_SYNTHETIC.csv", geography.la_all_codes),
     "lkp-lad23-utla23": ("geo/lookup_ltla23_utla23_SYNTHETIC.csv", geography.lad23_utla23),
     "lkp-lad19-utla19": ("geo/lookup_ltla19_utla19_SYNTHETIC.csv", geography.lad19_utla19),
     "lkp-region-all-codes": ("geo/drkane_rgn_all_codes_SYNTHETIC.csv", geography.region_all_codes),
     "mha-2023-24": ("mha/mha_annual_2023_24_SYNTHETIC.xlsx", mha.write),
+    "ft-suicide-north-east": ("fingertips/suicide_north_east_SYNTHETIC.csv", fingertips.suicide_export),
+    "ft-self-harm-emergency": ("fingertips/self_harm_emergency_SYNTHETIC.csv", fingertips.self_harm_trafford),
+    "ft-cmd-prevalence-16plus": ("fingertips/cmd_prevalence_SYNTHETIC.csv", fingertips.cmd_prevalence),
 }
 
 _SAYS = "SYNTHETIC test data written by tests/synthetic; not a publication"
@@ -64,7 +67,7 @@ def write_mirror(folder: Path) -> Path:
     for dataset_id, (file, writer) in FILES.items():
         path = data / file
         path.parent.mkdir(parents=True, exist_ok=True)
-        if dataset_id.startswith("lkp-"):
+        if path.suffix == ".csv":
             path.write_text(writer(), "utf-8")
         else:
             writer(path)
