@@ -29,7 +29,7 @@ import yaml
 
 from mhbook import catalogue
 
-from . import fingertips, geography, mha
+from . import fingertips, geography, mha, population
 
 #: dataset id -> (file under the mirror, writer: a CSV's text, or given the path, the file itself)
 FILES: dict[str, tuple[str, Callable]] = {
@@ -41,6 +41,9 @@ FILES: dict[str, tuple[str, Callable]] = {
     "ft-suicide-north-east": ("fingertips/suicide_north_east_SYNTHETIC.csv", fingertips.suicide_export),
     "ft-self-harm-emergency": ("fingertips/self_harm_emergency_SYNTHETIC.csv", fingertips.self_harm_trafford),
     "ft-cmd-prevalence-16plus": ("fingertips/cmd_prevalence_SYNTHETIC.csv", fingertips.cmd_prevalence),
+    "pop-mye-mid2019": ("population/mye2_mid2019_SYNTHETIC.xlsx", population.write_mye2),
+    "pop-mye-mid2020": ("population/mye2_mid2020_SYNTHETIC.xlsx", population.write_mye2),
+    "pop-lsoa11-mid2020": ("population/lsoa11_mid2020_SYNTHETIC.csv.gz", population.write_lsoa),
 }
 
 _SAYS = "SYNTHETIC test data written by tests/synthetic; not a publication"
