@@ -29,7 +29,7 @@ import yaml
 
 from mhbook import catalogue
 
-from . import fingertips, geography, mha, population
+from . import boundaries, fingertips, geography, mha, population
 
 #: dataset id -> (file under the mirror, writer: a CSV's text, or given the path, the file itself)
 FILES: dict[str, tuple[str, Callable]] = {
@@ -37,6 +37,7 @@ FILES: dict[str, tuple[str, Callable]] = {
     "lkp-lad23-utla23": ("geo/lookup_ltla23_utla23_SYNTHETIC.csv", geography.lad23_utla23),
     "lkp-lad19-utla19": ("geo/lookup_ltla19_utla19_SYNTHETIC.csv", geography.lad19_utla19),
     "lkp-region-all-codes": ("geo/drkane_rgn_all_codes_SYNTHETIC.csv", geography.region_all_codes),
+    "bnd-ctyua-2023": ("geo/ctyua_2023_SYNTHETIC.geo.json", boundaries.ctyua_2023),
     "mha-2023-24": ("mha/mha_annual_2023_24_SYNTHETIC.xlsx", mha.write),
     "ft-suicide-north-east": ("fingertips/suicide_north_east_SYNTHETIC.csv", fingertips.suicide_export),
     "ft-self-harm-emergency": ("fingertips/self_harm_emergency_SYNTHETIC.csv", fingertips.self_harm_trafford),
@@ -70,7 +71,7 @@ def write_mirror(folder: Path) -> Path:
     for dataset_id, (file, writer) in FILES.items():
         path = data / file
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix == ".csv":
+        if path.suffix in (".csv", ".json"):
             path.write_text(writer(), "utf-8")
         else:
             writer(path)
