@@ -18,13 +18,16 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import gzip
 import hashlib
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from importlib.resources import files
 from pathlib import Path
 
+import openpyxl
 import yaml
 
 from mhbook import catalogue
@@ -50,18 +53,32 @@ FILES: dict[str, tuple[str, Callable]] = {
 _SAYS = "SYNTHETIC test data written by tests/synthetic; not a publication"
 
 
-def _entry(dataset_id: str, file: str, path: Path) -> dict:
+def _entry(dataset_id: str, file: str, path: Path, writer: Callable) -> dict:
     real = catalogue.load(files("mhbook").joinpath("catalogue.yaml"))[dataset_id]
     entry = {
         "id": dataset_id, "file": file, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "title": f"SYNTHETIC stand-in for {dataset_id}", "publisher": _SAYS, "page": "https://example.invalid/",
         "url": None, "url_note": "synthetic: made by the tests, never downloaded", "licence": _SAYS,
-        "attribution": _SAYS, "period": f"SYNTHETIC, laid out as {real.period}", "geography": "synthetic areas", "citation": _SAYS,
+        "attribution": _SAYS, "period": f"SYNTHETIC, laid out as {real.period}", "geography": "synthetic areas",
+        "citation": _SAYS, "caveats": f"Made-up values, described in tests/{writer.__module__.replace('.', '/')}.py",
     }
-    if path.suffix == ".csv":
-        header, *rows = path.read_text("utf-8").splitlines()
-        entry |= {"columns": next(csv.reader([header])), "rows": len(rows)}
+    entry |= _shape(path)
     return entry
+
+
+def _shape(path: Path) -> dict:
+    """What the catalogue says of a file's shape: a table's columns and rows, a workbook's sheets."""
+    if path.name.endswith((".csv", ".csv.gz")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as fh:
+            header, *rows = list(csv.reader(fh))
+        return {"columns": header, "rows": len(rows)}
+    if path.suffix == ".xlsx":
+        return {"sheets": openpyxl.load_workbook(path, read_only=True).sheetnames[:1], "rows": None}
+    if path.name.endswith(".geo.json"):
+        features = json.loads(path.read_text("utf-8"))["features"]
+        return {"columns": list(features[0]["properties"]), "rows": len(features)}
+    raise ValueError(f"no shape rule for {path.name}")
 
 
 def write_mirror(folder: Path) -> Path:
@@ -75,7 +92,7 @@ def write_mirror(folder: Path) -> Path:
             path.write_text(writer(), "utf-8")
         else:
             writer(path)
-        entries.append(_entry(dataset_id, file, path))
+        entries.append(_entry(dataset_id, file, path, writer))
     (data / "README.md").write_text(f"{_SAYS}.\n", "utf-8")
     text = f"# {_SAYS}.\n" + yaml.safe_dump({"datasets": entries}, sort_keys=False, allow_unicode=True)
     (folder / "catalogue.yaml").write_text(text, "utf-8")
