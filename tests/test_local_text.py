@@ -155,9 +155,9 @@ def test_an_unknown_chapter_or_area_folder_stops_with_the_file_and_the_chapters(
     assert not out.exists()  # stopped before anything was written
 
     (folder / AREAS[0] / "sumary.md").unlink()
-    (folder / "Synthetic Unitary 001").mkdir()
-    (folder / "Synthetic Unitary 001" / "alpha.md").write_text("Synthetic.", "utf-8")
-    with pytest.raises(UsageError, match=rf"Synthetic Unitary 001.*rename the folder to {AREAS[0]}"):
+    (folder / "Synthetic Unitary Aa").mkdir()
+    (folder / "Synthetic Unitary Aa" / "alpha.md").write_text("Synthetic.", "utf-8")
+    with pytest.raises(UsageError, match=rf"Synthetic Unitary Aa.*rename the folder to {AREAS[0]}"):
         build.read_local(folder)
 
 

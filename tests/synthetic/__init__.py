@@ -32,7 +32,7 @@ import yaml
 
 from mhbook import catalogue
 
-from . import boundaries, fingertips, geography, mha, population
+from . import boundaries, comparators, fingertips, geography, mha, population
 
 #: dataset id -> (file under the mirror, writer: a CSV's text, or given the path, the file itself)
 FILES: dict[str, tuple[str, Callable]] = {
@@ -41,6 +41,8 @@ FILES: dict[str, tuple[str, Callable]] = {
     "lkp-lad19-utla19": ("geo/lookup_ltla19_utla19_SYNTHETIC.csv", geography.lad19_utla19),
     "lkp-region-all-codes": ("geo/drkane_rgn_all_codes_SYNTHETIC.csv", geography.region_all_codes),
     "bnd-ctyua-2023": ("geo/ctyua_2023_SYNTHETIC.geo.json", boundaries.ctyua_2023),
+    "dfe-stat-neighbours-2021": ("comparators/dfe_sn_2021_SYNTHETIC.xlsx", comparators.write_2021),
+    "dfe-stat-neighbours-2025": ("comparators/dfe_sn_2025_SYNTHETIC.xlsx", comparators.write_2025),
     "mha-2023-24": ("mha/mha_annual_2023_24_SYNTHETIC.xlsx", mha.write),
     "ft-suicide-north-east": ("fingertips/suicide_north_east_SYNTHETIC.csv", fingertips.suicide_export),
     "ft-self-harm-emergency": ("fingertips/self_harm_emergency_SYNTHETIC.csv", fingertips.self_harm_trafford),

@@ -39,9 +39,9 @@ def _export_row(code, name, area_type, value, l95, u95, l998, u998, count, denom
 def suicide_export() -> str:
     return _csv(ft.EXPORT_COLUMNS, [
         _export_row("E92000001", "England", "England", "10.5", "10.3", "10.7", "10.2", "10.8", "5000", "47619048"),
-        _export_row("E06900001", "Synthetic Unitary 001", "Counties & UAs (from Apr 2023)", "12.25", "9.5", "15.5",
+        _export_row("E06900001", "Synthetic Unitary Aa", "Counties & UAs (from Apr 2023)", "12.25", "9.5", "15.5",
                     "", "", "60", "489796", note="SYNTHETIC note"),
-        _export_row("E06900002", "Synthetic Unitary 002", "Counties & UAs (from Apr 2023)", "", "", "", "", "", "",
+        _export_row("E06900002", "Synthetic Unitary Ab", "Counties & UAs (from Apr 2023)", "", "", "", "", "", "",
                     "120000", note="Value suppressed (SYNTHETIC)"),
     ])
 
@@ -52,14 +52,14 @@ def self_harm_trafford() -> str:
     return _csv(ft.TRAFFORD_COLUMNS, [
         ["E92000001", "England", "2022/23", "163.9", name, measure, "Persons", "Not compared"],
         ["E12900001", "Synthetic Region 1", "2022/23", "200.4", name, measure, "Persons", "Worse"],
-        ["E06900001", "Synthetic Unitary 001", "2022/23", "150.0", name, measure, "Female", "Similar"],
-        ["E07900001", "Synthetic District 1", "2022/23", "NA", name, measure, "Persons", ""],
+        ["E06900001", "Synthetic Unitary Aa", "2022/23", "150.0", name, measure, "Female", "Similar"],
+        ["E07900001", "Synthetic District Aa", "2022/23", "NA", name, measure, "Persons", ""],
     ])
 
 
 def cmd_prevalence() -> str:
     return _csv(ft.CMD_COLUMNS, [
-        ["Synthetic Unitary 001", "E06900001", "0.2238"],
-        ["Synthetic Unitary 002", "E06900002", "0.116"],
+        ["Synthetic Unitary Aa", "E06900001", "0.2238"],
+        ["Synthetic Unitary Ab", "E06900002", "0.116"],
         ["Synthetic Re-mapped Area", "E06000061", "0.18"],
     ])

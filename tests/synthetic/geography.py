@@ -2,7 +2,8 @@
 
 Nothing here describes real places. Codes use the unallocated ``...9xxxxx`` range of
 each ONS prefix (``E06900nnn`` unitaries, ``E10900nnn`` counties, ``E07900nnn``
-districts) so they cannot be mistaken for real ones; names start with "Synthetic".
+districts) so they cannot be mistaken for real ones; names start with "Synthetic" and end in a two-letter suffix
+(``word(n)``: 1 -> "Aa", 7 -> "Ag", 150 -> "Ft").
 
 What the registry must find in them, as it does in the real files:
 
@@ -31,7 +32,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-NOTE = "SYNTHETIC test data made by tests/synthetic (not real places)"
+def word(n: int) -> str:
+    """The n-th two-letter name suffix, "Aa", "Ab", ... (names hold no digits, which some
+    name matching, such as DfE's, drops)."""
+    return chr(65 + (n - 1) // 26) + chr(97 + (n - 1) % 26)
+
 
 UNITARIES = 150
 COUNTIES = 3
@@ -42,7 +47,8 @@ FORMER_COUNTY = ("E10900009", "Synthetic Former County",
                  [("E07900007", "Synthetic Former District West", "E06900150"),
                   ("E07900008", "Synthetic Former District East", "E06900149")])
 #: Real codes that mhbook.areas.REORGANISATIONS lists itself; given synthetic names here.
-LISTED_FORMER_DISTRICTS = [(f"E070000{n}", f"Synthetic Listed District {n}", "E06900148") for n in range(48, 54)]
+LISTED_FORMER_DISTRICTS = [(f"E070000{n}", f"Synthetic Listed District {word(n - 47)}", "E06900148")
+                           for n in range(48, 54)]
 RENUMBERED = ("E06900202", "E06900002")
 WALES = ("W06900001", "Synthetic Welsh Authority")
 
@@ -60,11 +66,11 @@ def utlas() -> list[Utla]:
     out = []
     for n in range(1, UNITARIES + 1):
         code = f"E06900{n:03d}"
-        name = "Harbourside, City of" if code == CITY_OF else f"Synthetic Unitary {n:03d}"
+        name = "Harbourside, City of" if code == CITY_OF else f"Synthetic Unitary {word(n)}"
         out.append(Utla(code, name, REGIONS[(n - 1) % 9], ((code, name),)))
     for n in range(1, COUNTIES + 1):
-        districts = tuple((f"E07900{2 * n - k:03d}", f"Synthetic District {2 * n - k}") for k in (1, 0))
-        out.append(Utla(f"E10900{n:03d}", f"Synthetic County {n}", REGIONS[n - 1], districts))
+        districts = tuple((f"E07900{2 * n - k:03d}", f"Synthetic District {word(2 * n - k)}") for k in (1, 0))
+        out.append(Utla(f"E10900{n:03d}", f"Synthetic County {word(n)}", REGIONS[n - 1], districts))
     return out
 
 

@@ -5,8 +5,8 @@ age ``a`` (0..89, and 90 for "90+") there are ``a`` males and 1 female, so ``a +
 persons. One area therefore holds 4,095 males (0 + 1 + ... + 90), 91 females and
 4,186 persons; ages 16 and over hold 3,975 males and 75 females.
 
-MYE2 areas: England (country), Synthetic Region 1 (region), Synthetic Unitary 001
-(unitary authority) and Synthetic District 1 (non-metropolitan district), under the
+MYE2 areas: England (country), Synthetic Region 1 (region), Synthetic Unitary Aa
+(unitary authority) and Synthetic District Aa (non-metropolitan district), under the
 publisher's title lines and followed by a footnote row that is not an area.
 LSOA file: three LSOAs (two in England, one in Wales) with the same profile, gzipped
 as the published one.
@@ -22,9 +22,9 @@ import pandas as pd
 from mhbook.sources import population
 
 AREAS = [("E92000001", "ENGLAND", "Country"), ("E12900001", "Synthetic Region 1", "Region"),
-         ("E06900001", "Synthetic Unitary 001", "Unitary Authority"),
-         ("E07900001", "Synthetic District 1", "Non-metropolitan District")]
-LSOAS = [("E01900001", "Synthetic Unitary 001 A"), ("E01900002", "Synthetic Unitary 001 B"),
+         ("E06900001", "Synthetic Unitary Aa", "Unitary Authority"),
+         ("E07900001", "Synthetic District Aa", "Non-metropolitan District")]
+LSOAS = [("E01900001", "Synthetic Unitary Aa A"), ("E01900002", "Synthetic Unitary Aa B"),
          ("W01900001", "Synthetic Welsh LSOA")]
 AGES = list(range(91))
 
