@@ -195,3 +195,18 @@ def test_synthetic_entry_is_complete_and_true_of_its_file(synthetic_mirror, data
         assert set(ds.sheets) <= set(openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True).sheetnames)
     else:
         assert _shape(ds, path) == (list(ds.columns), ds.rows)
+
+
+def test_an_unreadable_catalogue_named_by_the_environment_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    from mhbook import cli
+
+    missing = tmp_path / "no-such-catalogue.yaml"
+    monkeypatch.setenv("MHBOOK_CATALOGUE", str(missing))
+    with pytest.raises(MhbookError, match=r"MHBOOK_CATALOGUE=.*no-such-catalogue\.yaml cannot be read"):
+        catalogue.get("iapt-annual")
+    with pytest.raises(SystemExit) as done:
+        cli.main(["data", "list"])
+    err = capsys.readouterr().err
+    assert done.value.code == 1 and err.startswith("mhbook: error: MHBOOK_CATALOGUE=") and "Traceback" not in err
+    monkeypatch.delenv("MHBOOK_CATALOGUE")
+    assert catalogue.get("iapt-annual") == ALL["iapt-annual"]  # the packaged catalogue again

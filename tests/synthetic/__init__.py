@@ -55,8 +55,7 @@ FILES: dict[str, tuple[str, Callable]] = {
 _SAYS = "SYNTHETIC test data written by tests/synthetic; not a publication"
 
 
-def _entry(dataset_id: str, file: str, path: Path, writer: Callable) -> dict:
-    real = catalogue.load(files("mhbook").joinpath("catalogue.yaml"))[dataset_id]
+def _entry(dataset_id: str, file: str, path: Path, writer: Callable, real: catalogue.Dataset) -> dict:
     entry = {
         "id": dataset_id, "file": file, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "title": f"SYNTHETIC stand-in for {dataset_id}", "publisher": _SAYS, "page": "https://example.invalid/",
@@ -87,6 +86,7 @@ def write_mirror(folder: Path) -> Path:
     """Write the synthetic files and their catalogue under ``folder``; returns ``folder``."""
     data = folder / "data"
     entries = []
+    packaged = catalogue.load(files("mhbook").joinpath("catalogue.yaml"))
     for dataset_id, (file, writer) in FILES.items():
         path = data / file
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +94,7 @@ def write_mirror(folder: Path) -> Path:
             path.write_text(writer(), "utf-8")
         else:
             writer(path)
-        entries.append(_entry(dataset_id, file, path, writer))
+        entries.append(_entry(dataset_id, file, path, writer, packaged[dataset_id]))
     (data / "README.md").write_text(f"{_SAYS}.\n", "utf-8")
     text = f"# {_SAYS}.\n" + yaml.safe_dump({"datasets": entries}, sort_keys=False, allow_unicode=True)
     (folder / "catalogue.yaml").write_text(text, "utf-8")
