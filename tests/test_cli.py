@@ -184,12 +184,14 @@ def test_areas_unknown_query_exits_1_with_suggestions(mirror_env, capsys):
     assert info.value.suggestions and all(s in err for s in info.value.suggestions)
 
 
-def test_relative_mirror_and_cache_are_made_absolute_before_any_work(env, monkeypatch, mirror):
+def test_relative_mirror_and_cache_are_made_absolute_before_any_work(env, monkeypatch):
     # Notebooks run in other folders: a relative MHBOOK_MIRROR must reach them absolute.
     import os
 
     from mhbook import fetch
 
+    mirror = env / "a-mirror"  # any folder will do: nothing is read from it
+    mirror.mkdir()
     monkeypatch.chdir(Path(mirror).resolve().parent)
     monkeypatch.setenv("MHBOOK_MIRROR", Path(mirror).resolve().name)
     monkeypatch.setenv("MHBOOK_CACHE", "relative-cache")
