@@ -2,8 +2,8 @@
 
 Nothing here describes real places. Codes use the unallocated ``...9xxxxx`` range of
 each ONS prefix (``E06900nnn`` unitaries, ``E10900nnn`` counties, ``E07900nnn``
-districts) so they cannot be mistaken for real ones; names start with "Synthetic" and end in a two-letter suffix
-(``word(n)``: 1 -> "Aa", 7 -> "Ag", 150 -> "Ft").
+districts) so they cannot be mistaken for real ones; names start with "Synthetic" and
+end in a two-letter suffix (``word(n)``: 1 -> "Aa", 7 -> "Ag", 150 -> "Ft").
 
 What the registry must find in them, as it does in the real files:
 
@@ -22,7 +22,7 @@ What the registry must find in them, as it does in the real files:
   which ``mhbook.areas.REORGANISATIONS`` names because no lookup does; here they are
   former districts of ``E06900148`` with synthetic names.
 * A code drkane still gives as active, ``E06900202`` (named as ``E06900002``, "Synthetic
-  Unitary 002"), which ONS's 2023 lookup does not use, as drkane's E08000038 for
+  Unitary Ab"), which ONS's 2023 lookup does not use, as drkane's E08000038 for
   Barnsley: the parser must move it to the ONS code of the same name.
 * One Welsh authority, ``W06900001`` "Synthetic Welsh Authority", which the registry
   must answer for as a place outside England.
