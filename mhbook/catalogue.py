@@ -5,11 +5,15 @@ download URL that yields exactly these bytes, or ``url: null`` with a ``recipe``
 the file is remade from public upstream files, see ``mhbook.sources.recipes``), its sha256, licence, attribution and citation,
 period, geography, the columns and row count expected when it is loaded, and caveats.
 The field meanings are listed at the top of ``catalogue.yaml``.
+
+``MHBOOK_CATALOGUE`` may name another catalogue file to use instead of the packaged
+one, with the same layout (the tests point it at the synthetic catalogue they write).
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import MISSING, dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -99,10 +103,25 @@ def _parse(text: str, source: str) -> dict[str, Dataset]:
     return out
 
 
-@cache
 def datasets() -> dict[str, Dataset]:
-    """All entries of the packaged catalogue, by id, in catalogue order."""
-    return _parse(files("mhbook").joinpath("catalogue.yaml").read_text("utf-8"), "mhbook/catalogue.yaml")
+    """All entries of the catalogue in use, by id, in catalogue order: the file named by
+    ``MHBOOK_CATALOGUE`` when it is set, else the packaged one."""
+    return _datasets_in(os.environ.get("MHBOOK_CATALOGUE") or None)
+
+
+@cache
+def _datasets_in(path: str | None) -> dict[str, Dataset]:
+    if path is None:
+        return _parse(files("mhbook").joinpath("catalogue.yaml").read_text("utf-8"), "mhbook/catalogue.yaml")
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise MhbookError(f"MHBOOK_CATALOGUE={path} cannot be read ({exc.strerror or exc}); point it at a "
+                          f"catalogue file, or unset it to use the packaged catalogue.") from exc
+    return _parse(text, path)
+
+
+datasets.cache_clear = _datasets_in.cache_clear  # refresh.py re-reads a re-pinned catalogue
 
 
 def listing() -> list[Dataset]:

@@ -2,6 +2,12 @@
 
 Tests that read real data use the mirror named by ``MHBOOK_MIRROR`` (CI sets it to
 ``../shared/data``). Without it they are skipped with that reason, never silently.
+
+Tests that need data files but no real figures use the SYNTHETIC mirror instead
+(``tests/synthetic``: made-up areas and numbers in the real file formats, with a
+catalogue of their own), written once per test session; they run everywhere. Ask for
+the ``synthetic_mirror`` fixture (one test) or wrap a module-scoped fixture in
+``synthetic.using(synthetic_files)``.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+import synthetic
 
 MIRROR = os.environ.get("MHBOOK_MIRROR")
 
@@ -26,3 +34,16 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def mirror() -> Path:
     return Path(MIRROR)
+
+
+@pytest.fixture(scope="session")
+def synthetic_files(tmp_path_factory) -> Path:
+    """The folder holding the synthetic mirror (``data/``), its ``catalogue.yaml`` and its cache."""
+    return synthetic.write_mirror(tmp_path_factory.mktemp("synthetic-mirror"))
+
+
+@pytest.fixture
+def synthetic_mirror(synthetic_files) -> Path:
+    """mhbook reads the synthetic mirror and catalogue for the length of one test."""
+    with synthetic.using(synthetic_files) as folder:
+        yield folder

@@ -2,8 +2,9 @@
 
 The book here is synthetic: a throw-away project (``MHBOOK_PROJECT``) with two tiny
 notebooks that only look up catalogue entries (``catalogue.get``), so what each one
-"reads" is known: ``alpha`` reads ``iapt-annual``, ``beta`` reads ``qof-ccg-1920``.
-The areas are real (the registry needs the mirror), the notebook execution and Sphinx real.
+"reads" is known: ``alpha`` reads ``mha-2023-24``, ``beta`` reads ``lkp-region-all-codes``.
+The areas and catalogue are those of the synthetic mirror (``tests/synthetic``), so these
+tests need no data; the notebook execution and Sphinx are real.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from mhbook import build, catalogue
 from mhbook.build import executors, store as buildstore
 from mhbook.build.reasons import Reason, Why
 
-pytestmark = [pytest.mark.mirror, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
-AREAS = ["E06000001", "E06000002"]
-READS = {"alpha": "iapt-annual", "beta": "qof-ccg-1920"}
+AREAS = ["E06900001", "E06900002"]  # synthetic areas
+READS = {"alpha": "mha-2023-24", "beta": "lkp-region-all-codes"}
 
 NOTEBOOK = """---
 jupytext:
@@ -74,7 +75,7 @@ def _project(root: Path, pause: Path) -> Path:
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch) -> Path:
+def project(synthetic_mirror, tmp_path, monkeypatch) -> Path:
     root = _project(tmp_path / "project", tmp_path / "pause")
     monkeypatch.setenv("MHBOOK_PROJECT", str(root))
     return root
@@ -115,15 +116,15 @@ def test_only_outputs_affected_by_a_change_rerun(project, tmp_path, monkeypatch)
     again = _build(out)
     assert again.reasons == {} and again.up_to_date == 2 and again.results == []
 
-    _fake_catalogue(monkeypatch, "qof-ccg-1920")
+    _fake_catalogue(monkeypatch, READS["beta"])
     changed = _build(out)
-    assert changed.reasons == {(a, "beta"): Reason(Why.DATASETS_CHANGED, ("qof-ccg-1920",)) for a in AREAS}
-    assert changed.changed_datasets() == ["qof-ccg-1920"]
+    assert changed.reasons == {(a, "beta"): Reason(Why.DATASETS_CHANGED, (READS["beta"],)) for a in AREAS}
+    assert changed.changed_datasets() == [READS["beta"]]
     written = json.loads(buildstore.Store(out).report_path().read_text("utf-8"))  # for a "what changed" page
-    assert written["datasets_changed"] == ["qof-ccg-1920"]
+    assert written["datasets_changed"] == [READS["beta"]]
     first = written["areas"][AREAS[0]]
-    assert first["reasons"] == {"beta": {"why": "datasets_changed", "text": "datasets changed: qof-ccg-1920",
-                                         "datasets": ["qof-ccg-1920"]}}
+    assert first["reasons"] == {"beta": {"why": "datasets_changed", "text": f"datasets changed: {READS['beta']}",
+                                         "datasets": [READS["beta"]]}}
     assert first["executed"] == ["beta"] and not first["failures"]
     assert set(first["seconds"]) == set(build.PHASES) and first["seconds"]["execute"] > 0 < first["seconds"]["render"]
     assert sorted(r.area.code for r in changed.results) == AREAS  # both sites re-rendered
@@ -182,7 +183,7 @@ def test_a_failing_notebook_is_reported_and_keeps_the_old_site(project, tmp_path
     out = tmp_path / "site"
     _build(out)
     source = project / "notebooks" / "beta.md"
-    source.write_text(source.read_text("utf-8").replace('entry = catalogue.get("qof-ccg-1920")',
+    source.write_text(source.read_text("utf-8").replace(f'entry = catalogue.get("{READS["beta"]}")',
                                                         'entry = catalogue.get("no-such-dataset")'), "utf-8")
     report = build.build_areas([AREAS[0]], out, jobs=1)
     [failure] = report.failures

@@ -19,6 +19,8 @@ from mhbook.catalogue import Dataset
 from mhbook.errors import MhbookError, UnknownDatasetError
 from mhbook.fetch import fetch
 
+import synthetic
+
 ALL = catalogue.datasets()
 TEXT_FIELDS = ("title", "publisher", "page", "licence", "attribution", "citation", "period", "geography", "caveats")
 
@@ -173,3 +175,38 @@ def test_workbook_has_the_catalogued_sheets(ds: Dataset):
     else:
         names = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True).sheetnames
     assert set(ds.sheets) <= set(names)
+
+
+# The SYNTHETIC catalogue of tests/synthetic keeps the same rules, and its shapes are true of
+# its files as read by this module's readers (it was written with other ones).
+
+SYNTHETIC_IDS = list(synthetic.FILES)
+
+
+@pytest.mark.parametrize("dataset_id", SYNTHETIC_IDS)
+def test_synthetic_entry_is_complete_and_true_of_its_file(synthetic_mirror, dataset_id):
+    ds = catalogue.get(dataset_id)
+    assert ds.title.startswith("SYNTHETIC") and "SYNTHETIC" in ds.licence and "SYNTHETIC" in ds.filename
+    assert ds.id in ALL and ds.sha256 != ALL[ds.id].sha256  # a real id, never the real bytes
+    test_entry_is_complete(ds)
+    path = fetch(ds.id)
+    assert path.read_bytes() == (synthetic_mirror / "data" / ds.file).read_bytes()
+    if ds.sheets:
+        assert set(ds.sheets) <= set(openpyxl.load_workbook(io.BytesIO(path.read_bytes()), read_only=True).sheetnames)
+    else:
+        assert _shape(ds, path) == (list(ds.columns), ds.rows)
+
+
+def test_an_unreadable_catalogue_named_by_the_environment_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    from mhbook import cli
+
+    missing = tmp_path / "no-such-catalogue.yaml"
+    monkeypatch.setenv("MHBOOK_CATALOGUE", str(missing))
+    with pytest.raises(MhbookError, match=r"MHBOOK_CATALOGUE=.*no-such-catalogue\.yaml cannot be read"):
+        catalogue.get("iapt-annual")
+    with pytest.raises(SystemExit) as done:
+        cli.main(["data", "list"])
+    err = capsys.readouterr().err
+    assert done.value.code == 1 and err.startswith("mhbook: error: MHBOOK_CATALOGUE=") and "Traceback" not in err
+    monkeypatch.delenv("MHBOOK_CATALOGUE")
+    assert catalogue.get("iapt-annual") == ALL["iapt-annual"]  # the packaged catalogue again

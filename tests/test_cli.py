@@ -184,12 +184,14 @@ def test_areas_unknown_query_exits_1_with_suggestions(mirror_env, capsys):
     assert info.value.suggestions and all(s in err for s in info.value.suggestions)
 
 
-def test_relative_mirror_and_cache_are_made_absolute_before_any_work(env, monkeypatch, mirror):
+def test_relative_mirror_and_cache_are_made_absolute_before_any_work(env, monkeypatch):
     # Notebooks run in other folders: a relative MHBOOK_MIRROR must reach them absolute.
     import os
 
     from mhbook import fetch
 
+    mirror = env / "a-mirror"  # any folder will do: nothing is read from it
+    mirror.mkdir()
     monkeypatch.chdir(Path(mirror).resolve().parent)
     monkeypatch.setenv("MHBOOK_MIRROR", Path(mirror).resolve().name)
     monkeypatch.setenv("MHBOOK_CACHE", "relative-cache")
@@ -205,3 +207,73 @@ def test_missing_mirror_folder_is_one_clear_message(env, monkeypatch, capsys):
     assert code == 1
     assert f"MHBOOK_MIRROR={env.parent / 'no-such-mirror'} does not exist" in err.replace("\n", "")
     assert "Traceback" not in err and err.count("mhbook: error") == 1
+
+
+# --- the same commands on the SYNTHETIC mirror (tests/synthetic), so they run anywhere ---
+
+@pytest.fixture
+def synthetic_env(synthetic_mirror, monkeypatch, tmp_path) -> Path:
+    """The synthetic catalogue and mirror, with an empty cache of this test's own."""
+    monkeypatch.setenv("MHBOOK_CACHE", str(tmp_path / "cache"))
+    return synthetic_mirror / "data"
+
+
+def test_synthetic_fetch_copies_from_the_mirror_then_list_shows_it_cached(synthetic_env):
+    ds = catalogue.get("mha-2023-24")
+    assert ds.title.startswith("SYNTHETIC")
+    result = runner.invoke(cli.app, ["data", "fetch", ds.id])
+    assert result.exit_code == 0, result.output
+    assert cached_path(ds.id).read_bytes() == (synthetic_env / ds.file).read_bytes()
+    listing = runner.invoke(cli.app, ["data", "list"]).stdout
+    assert "yes" in _row(listing, ds.id).split("│")[-2]
+    assert "no" in _row(listing, "lkp-la-all-codes").split("│")[-2]
+    assert " iapt-annual " not in listing  # the list is the catalogue in use
+
+
+def test_synthetic_fetch_downloads_through_a_download_base(synthetic_env, monkeypatch):
+    monkeypatch.delenv("MHBOOK_MIRROR")
+    handler = functools.partial(_QuietFiles, directory=str(synthetic_env))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("MHBOOK_DOWNLOAD_BASE", f"http://127.0.0.1:{httpd.server_address[1]}")
+        ids = ["ft-cmd-prevalence-16plus", "pop-lsoa11-mid2020"]
+        result = runner.invoke(cli.app, ["data", "fetch", *ids])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(10)
+    assert result.exit_code == 0, result.output
+    for dataset_id in ids:
+        assert cached_path(dataset_id).read_bytes() == (synthetic_env / catalogue.get(dataset_id).file).read_bytes()
+
+
+def test_synthetic_verify_checks_every_catalogued_file(synthetic_env):
+    import synthetic
+
+    result = runner.invoke(cli.app, ["data", "verify"])
+    assert result.exit_code == 0, result.output
+    for dataset_id in synthetic.FILES:
+        assert "OK" in _row(result.stdout, dataset_id)
+    assert f"all {len(synthetic.FILES)} dataset(s) OK" in result.stdout and "FAILED" not in result.stdout
+
+
+def test_synthetic_areas_lists_every_county_and_ua(synthetic_env):
+    result = runner.invoke(cli.app, ["areas"])
+    assert result.exit_code == 0, result.output
+    assert "153 areas" in result.stdout
+    for code in ("E06900001", "E06900150", "E10900003"):
+        assert code in result.stdout
+
+
+def test_synthetic_areas_resolves_a_former_code_with_its_note(synthetic_env):
+    result = runner.invoke(cli.app, ["areas", "E06900201"])  # a former synthetic unitary, now in E06900001
+    assert result.exit_code == 0, result.output
+    assert "E06900001" in result.stdout and "former County & UA code" in " ".join(result.stdout.split())
+
+
+def test_synthetic_areas_unknown_query_exits_1_with_suggestions(synthetic_env, capsys):
+    code, _, err = _run_main(["areas", "Harboursid"], capsys)
+    assert code == 1 and err.startswith("mhbook: error:") and "Traceback" not in err
+    assert "Harbourside, City of (E06900003)" in err

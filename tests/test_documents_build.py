@@ -1,9 +1,10 @@
 """Documents appear when they can: which documents a site has is part of its build key.
 
-The book is the SYNTHETIC two-notebook project of ``test_build_cache`` (real areas, real
-execution and Sphinx). Chromium's absence is simulated by naming a browser that does not
-exist (``MHBOOK_CHROMIUM``, which the spawned build workers inherit, and ``pdf.CHROMIUM``
-here); its arrival by naming the real one again.
+The book is the SYNTHETIC two-notebook project of ``test_build_cache`` (synthetic areas
+and catalogue, so no data mirror is needed; real execution and Sphinx). Chromium's
+absence is simulated by naming a browser that does not exist (``MHBOOK_CHROMIUM``, which
+the spawned build workers inherit, and ``pdf.CHROMIUM`` here); its arrival by naming the
+real one again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from mhbook.export import pdf
 from mhbook.site import DATA_DOWNLOADS, DOWNLOADS
 from test_build_cache import AREAS, _build, project  # noqa: F401 - the fixture is used by name
 
-pytestmark = [pytest.mark.mirror, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 
 def _without_chromium(monkeypatch) -> None:

@@ -166,10 +166,10 @@ def test_images_are_file_uris_that_lead_back_to_their_files(tmp_path):
     assert Path(_image_path(src)) == (tmp_path / "_images" / name).resolve()
 
 
-@pytest.mark.mirror
-def test_missing_site_is_a_clear_error(tmp_path):
-    with pytest.raises(SiteError, match=r"E08000004.*index\.html is missing: build the area's site first"):
-        read_site(tmp_path / AREA, areas.get(AREA))
+def test_missing_site_is_a_clear_error(synthetic_mirror, tmp_path):
+    area = areas.get("E06900001")  # a synthetic area: no data needed
+    with pytest.raises(SiteError, match=r"E06900001.*index\.html is missing: build the area's site first"):
+        read_site(tmp_path / area.code, area)
 
 
 def test_unknown_format_is_a_usage_error(tmp_path, capsys):

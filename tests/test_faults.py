@@ -307,7 +307,8 @@ def test_build_scheduler_malformed_is_a_message(fake_registry, tmp_path, capsys,
     assert not (tmp_path / "site").exists()
 
 
-def test_build_scheduler_with_nothing_listening_is_a_message(fake_registry, tmp_path, capsys, monkeypatch):
+def test_build_scheduler_with_nothing_listening_is_a_message(synthetic_mirror, fake_registry, tmp_path, capsys, monkeypatch):
+    # The synthetic mirror: the command line first fetches every catalogued dataset.
     import socket
 
     from mhbook.build import executors
@@ -346,7 +347,8 @@ class _Inline:
         pass
 
 
-def test_a_full_disk_fails_one_area_and_the_others_go_on(fake_registry, tmp_path, capsys, monkeypatch):
+def test_a_full_disk_fails_one_area_and_the_others_go_on(synthetic_mirror, fake_registry, tmp_path, capsys, monkeypatch):
+    # The synthetic mirror: the command line first fetches every catalogued dataset.
     from mhbook.build import render, run, workers
 
     out = tmp_path / "site"

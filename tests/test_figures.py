@@ -294,6 +294,26 @@ def test_choropleth_real_boundaries_highlights_area():
     assert any(t.get_text().startswith("Manchester:") for t in ax.texts)
 
 
+def test_choropleth_synthetic_grid_highlights_area(synthetic_mirror):
+    """The same on the SYNTHETIC grid of tests/synthetic/boundaries.py (no mirror needed)."""
+    from mhbook.fetch import fetch
+    from mhbook.figures.maps import simplify_for_map
+
+    gdf = gpd.read_file(fetch("bnd-ctyua-2023"))
+    gdf = gdf[gdf["CTYUA23CD"].str.startswith("E")].rename(columns={"CTYUA23CD": "area_code", "CTYUA23NM": "area_name"})
+    gdf = simplify_for_map(gdf[gdf.geometry.is_valid])  # the bow-tie cell is left out: 152 areas
+    gdf["value"] = np.arange(len(gdf), dtype=float)
+    f = choropleth(gdf, "value", "E06900007", label="synthetic score")
+    ax = f.fig.axes[0]
+    cell = gdf.loc[gdf["area_code"] == "E06900007", "geometry"].iloc[0]
+    outline = ax.collections[-1]
+    assert outline.get_linewidth()[0] == pytest.approx(2.2)
+    xs = np.concatenate([p.vertices[:, 0] for p in outline.get_paths()])
+    assert xs.min() == pytest.approx(cell.bounds[0]) and xs.max() == pytest.approx(cell.bounds[2])
+    assert "Synthetic Unitary Ag, outlined" in f.alt and "152 County & UAs" in f.alt
+    assert any(t.get_text().startswith("Synthetic Unitary Ag:") for t in ax.texts)
+
+
 # ---------------------------------------------------------------- publishing
 def test_escape_markdown():
     assert escape_markdown("a *b* {c}`d` $e$ [f](g) <h> 1_2 #3 | x") == (

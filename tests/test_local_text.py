@@ -2,8 +2,9 @@
 
 Everything here is synthetic: the local texts are written by the tests, and the book is a
 throw-away project (``MHBOOK_PROJECT``) of two tiny notebooks that only look up catalogue
-entries (as in ``test_build_cache``): ``alpha`` reads ``iapt-annual``, ``beta`` reads
-``qof-ccg-1920``. The tests that build need the area registry, hence the mirror.
+entries (as in ``test_build_cache``): ``alpha`` reads ``mha-2023-24``, ``beta`` reads
+``lkp-region-all-codes``. The tests that build read the area registry and catalogue of the
+synthetic mirror (``tests/synthetic``), so they need no data.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from mhbook.build import executors
 from mhbook.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
-AREAS = ["E06000001", "E06000002"]
-READS = {"alpha": "iapt-annual", "beta": "qof-ccg-1920"}
+AREAS = ["E06900001", "E06900002"]  # synthetic areas
+READS = {"alpha": "mha-2023-24", "beta": "lkp-region-all-codes"}
 
 NOTEBOOK = """---
 jupytext:
@@ -142,29 +143,28 @@ def test_readme_documents_the_option():
     assert "--local" in readme and "MHBOOK_LOCAL" in readme and build.LOCAL_TITLE in readme
 
 
-# --- building with local text (the registry needs the mirror) ----------------------------
+# --- building with local text (on the synthetic mirror) ----------------------------------
 
 
-@pytest.mark.mirror
-def test_an_unknown_chapter_or_area_folder_stops_with_the_file_and_the_chapters(project, tmp_path):
-    folder = _local(tmp_path, {"E06000001/sumary.md": "Synthetic typo."})
+def test_an_unknown_chapter_or_area_folder_stops_with_the_file_and_the_chapters(synthetic_mirror, project, tmp_path):
+    folder = _local(tmp_path, {f"{AREAS[0]}/sumary.md": "Synthetic typo."})
     out = tmp_path / "site"
     with pytest.raises(UsageError) as info:
         build.build_areas([AREAS[0]], out, local=folder)
     message = str(info.value)
-    assert str(folder / "E06000001" / "sumary.md") in message and "alpha.md, beta.md" in message
+    assert str(folder / AREAS[0] / "sumary.md") in message and "alpha.md, beta.md" in message
     assert not out.exists()  # stopped before anything was written
 
-    (folder / "E06000001" / "sumary.md").unlink()
-    (folder / "Hartlepool").mkdir()
-    (folder / "Hartlepool" / "alpha.md").write_text("Synthetic.", "utf-8")
-    with pytest.raises(UsageError, match=r"Hartlepool.*rename the folder to E06000001"):
+    (folder / AREAS[0] / "sumary.md").unlink()
+    (folder / "Synthetic Unitary Aa").mkdir()
+    (folder / "Synthetic Unitary Aa" / "alpha.md").write_text("Synthetic.", "utf-8")
+    with pytest.raises(UsageError, match=rf"Synthetic Unitary Aa.*rename the folder to {AREAS[0]}"):
         build.read_local(folder)
 
 
-@pytest.mark.mirror
 @pytest.mark.slow
-def test_local_text_is_placed_marked_rebuilt_alone_and_kept_after_a_data_change(project, tmp_path, monkeypatch):
+def test_local_text_is_placed_marked_rebuilt_alone_and_kept_after_a_data_change(synthetic_mirror, project, tmp_path,
+                                                                                 monkeypatch):
     folder = _local(tmp_path, {f"{AREAS[0]}/alpha.md": SYNTHETIC_LOCAL})
     out = tmp_path / "site"
     first = build.build_areas(AREAS, out, jobs=1, local=folder)
@@ -198,12 +198,12 @@ def test_local_text_is_placed_marked_rebuilt_alone_and_kept_after_a_data_change(
 
     # A (synthetic) new version of the dataset alpha reads: alpha runs again, the words stay.
     changed = dict(catalogue.datasets())
-    changed["iapt-annual"] = replace(changed["iapt-annual"], sha256="f" * 64)
+    changed[READS["alpha"]] = replace(changed[READS["alpha"]], sha256="f" * 64)
     monkeypatch.setattr(catalogue, "datasets", lambda: changed)
     monkeypatch.setattr(executors, "START_METHOD", "fork")  # workers see the changed catalogue
     refreshed = build.build_areas(AREAS, out, jobs=1, local=folder)
     assert not refreshed.failures, refreshed.failures
-    assert refreshed.reasons == {(a, "alpha"): build.Reason(build.Why.DATASETS_CHANGED, ("iapt-annual",)) for a in AREAS}
+    assert refreshed.reasons == {(a, "alpha"): build.Reason(build.Why.DATASETS_CHANGED, (READS["alpha"],)) for a in AREAS}
     assert "opened in 2026" in (out / AREAS[0] / "alpha.html").read_text("utf-8")
 
     # Without --local the box goes (the site's key changes back).

@@ -62,3 +62,34 @@ def test_unknown_layer_and_bad_option():
         boundaries.load("counties")
     with pytest.raises(ValueError, match="LSOA"):
         boundaries.load("icb-2023", simplified=True)
+
+
+# Twins on the SYNTHETIC grid of tests/synthetic/boundaries.py (153 rectangles, one a bow tie).
+
+
+def test_synthetic_layer_shape_codes_and_repair(synthetic_mirror):
+    from synthetic import boundaries as grid
+
+    gdf = boundaries.load("ctyua-2023")
+    assert len(gdf) == 153 and list(gdf.columns[:2]) == ["code", "name"]
+    assert set(gdf["code"]) == set(lookups.utla23()["utla_code"])
+    assert gdf.crs.to_epsg() == 4326 and gdf.geometry.is_valid.all()
+    bow_tie = gdf.set_index("code").geometry[grid.BOW_TIE]
+    assert bow_tie.geom_type == "MultiPolygon" and len(bow_tie.geoms) == 2  # two triangles, once repaired
+    assert bow_tie.area == pytest.approx(grid.WIDTH * grid.HEIGHT / 2)
+    square = gdf.set_index("code").geometry["E06900001"]
+    assert square.bounds == pytest.approx(grid.cell(0)) and square.area == pytest.approx(grid.WIDTH * grid.HEIGHT)
+    assert tuple(gdf.total_bounds) == pytest.approx((-3, 51, -3 + 17 * grid.WIDTH, 51 + 9 * grid.HEIGHT))
+
+
+def test_synthetic_uk_option_keeps_wales(synthetic_mirror):
+    uk = boundaries.load("ctyua-2023", england_only=False)
+    assert len(uk) == 154 and uk["code"].str.startswith("W").sum() == 1
+
+
+def test_synthetic_national_map_has_a_shape_per_area(synthetic_mirror):
+    from mhbook import national
+
+    paths, (width, height) = national.map_shapes()
+    assert len(paths) == 153 and all(d.startswith("M") and d.endswith("Z") for d in paths.values())
+    assert width == national.MAP_WIDTH and height > 0

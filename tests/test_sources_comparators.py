@@ -68,3 +68,35 @@ def test_changed_file_raises_schema_error(tmp_path, monkeypatch):
     monkeypatch.setattr(comparators, "fetch", lambda ds: path)
     with pytest.raises(SchemaError, match=r"dfe-stat-neighbours-2025: expected columns \['SN10', 'SNP.9'\]"):
         comparators._read_model("2025")
+
+
+# Twins on the SYNTHETIC workbooks of tests/synthetic/comparators.py: authority 900 + n
+# lists the next ten authorities in code order; ranks 1-3 "Very close", the rest "Close".
+
+
+def test_synthetic_neighbours_in_order_with_codes_and_tidied_closeness(synthetic_mirror):
+    sn = comparators.statistical_neighbours("E06900001", "2025")
+    assert list(sn["rank"]) == list(range(1, 11))
+    assert list(sn["neighbour_name"]) == [
+        "Synthetic Unitary Ab", "Harbourside", "Synthetic Unitary Ad", "Synthetic Unitary Ae", "Synthetic Unitary Af",
+        "Synthetic Unitary Ag", "Synthetic Unitary Ah", "Synthetic Unitary Ai", "Synthetic Unitary Aj", "Durham"]
+    assert list(sn["neighbour_code"]) == [f"E069000{n:02d}" for n in range(2, 11)] + ["E06000047"]
+    assert list(sn["closeness"]) == ["Very close"] * 3 + ["Close"] * 7
+
+
+def test_synthetic_matching_by_name_by_hand_and_not_at_all(synthetic_mirror):
+    assert set(comparators.unmatched()["la_name"]) == {"Synthetic Shire (Pre LG)"}
+    n = comparators.neighbours().drop_duplicates(["model", "la_code"]).set_index(["model", "la_code"])
+    assert n.loc[("2025", 903), "ons_code"] == "E06900003"  # "Harbourside" is ONS's "Harbourside, City of"
+    assert n.loc[("2025", 911), "ons_code"] == "E06000047"  # Durham, by hand
+    # An abolished authority is still a neighbour of others, with no code.
+    of_911 = comparators.neighbours().query("model == '2025' and la_code == 911").set_index("rank")
+    assert of_911.loc[1, "neighbour_name"] == "Synthetic Shire (Pre LG)" and pd.isna(of_911.loc[1, "neighbour_code"])
+
+
+def test_synthetic_dash_for_a_later_authority_is_dropped(synthetic_mirror):
+    sn21 = comparators.statistical_neighbours("E06900009", "2021")
+    assert list(sn21["rank"]) == list(range(1, 10))  # the tenth was "-"
+    assert len(comparators.statistical_neighbours("E06900009", "2025")) == 10
+    with pytest.raises(UnknownAreaError, match="E06900011"):
+        comparators.statistical_neighbours("E06900011")

@@ -172,3 +172,39 @@ def test_schema_failure_names_the_column():
 def test_unknown_short_name_lists_the_choices():
     with pytest.raises(ValueError, match="emotional_disorders_5_16"):
         ft.indicator("emotional_disorder")
+
+
+# Twins on the SYNTHETIC mirror (tests/synthetic/fingertips.py): each file is read through
+# the catalogue and fetch as a published one is; the expected values are those written there.
+
+
+def test_synthetic_export_keeps_limits_counts_and_blanks(synthetic_mirror):
+    df = ft.read_export("ft-suicide-north-east").set_index("area_code")
+    assert list(df.columns) == [c for c in ft.COLUMNS if c != "area_code"]
+    eng = df.loc["E92000001"]
+    assert tuple(eng[["value", "lower_cl_95", "upper_cl_95", "lower_cl_99_8", "upper_cl_99_8", "count",
+                      "denominator"]]) == (10.5, 10.3, 10.7, 10.2, 10.8, 5000, 47619048)
+    one = df.loc["E06900001"]
+    assert (one["value"], one["count"]) == (12.25, 60) and pd.isna(one["lower_cl_99_8"])
+    assert one["value_note"] == "SYNTHETIC note" and one["compared_to_england"] == "Similar"
+    suppressed = df.loc["E06900002"]  # blank value and count are missing, never 0
+    assert suppressed[["value", "lower_cl_95", "count"]].isna().all() and suppressed["denominator"] == 120000
+    assert pd.isna(eng["category"]) and set(df["source"]) == {"ft-suicide-north-east"}
+    assert set(df["indicator_id"]) == {41001} and set(df["period"]) == {"2020 - 22"}
+
+
+def test_synthetic_trafford_file_types_areas_by_code_and_na_is_missing(synthetic_mirror):
+    df = ft.read_trafford("ft-self-harm-emergency").set_index("area_code")
+    assert df["area_type"].to_dict() == {"E92000001": "England", "E12900001": "Region",
+                                         "E06900001": "District & UA", "E07900001": "District & UA"}
+    assert df.loc["E06900001", "sex"] == "Female" and df.loc["E12900001", "value"] == 200.4
+    assert pd.isna(df.loc["E07900001", "value"]) and set(df["indicator_id"]) == {21001}
+    assert set(df["age"]) == {"All ages"} and df[["count", "lower_cl_95"]].isna().all().all()
+
+
+def test_synthetic_cmd_proportions_become_percent_with_their_caveats(synthetic_mirror):
+    df = ft.read_cmd_prevalence().set_index("area_code")
+    assert df["value"].to_dict() == pytest.approx({"E06900001": 22.38, "E06900002": 11.6, "E06000061": 18.0})
+    assert pd.isna(df.loc["E06900001", "value_note"])
+    assert df.loc["E06000061", "value_note"] == ft._CMD_NOTES["E06000061"]
+    assert set(df["period"]) == {"2017"} and set(df["age"]) == {"16+ yrs"}

@@ -144,3 +144,41 @@ def test_changed_file_raises_schema_error(tmp_path):
     pd.DataFrame(columns=cols).to_excel(path, sheet_name=mha.SHEET, index=False)
     with pytest.raises(SchemaError, match=r"mha-2023-24 sheet .*\['StdRate'\] not found"):
         mha.read_raw(path)
+
+
+@pytest.fixture
+def synthetic_crude(synthetic_mirror):
+    """The parser's output for the SYNTHETIC workbook of ``tests/synthetic/mha.py``."""
+    return mha.detentions("crude")
+
+
+def test_synthetic_counts_rounded_suppressed_and_exact(synthetic_crude):
+    total = synthetic_crude[synthetic_crude["breakdown"] == "all"].set_index("org_code")
+    # England row whose OrganisationBreakdown reads "h": repaired to England, exact.
+    assert (total.loc[mha.ENGLAND, "org_type"], total.loc[mha.ENGLAND, "count"]) == ("England", 1000)
+    assert total.loc[mha.ENGLAND, "count_status"] == "exact" and total.loc[mha.ENGLAND, "source"] == "Both"
+    assert (total.loc["QX1", "count"], total.loc["QX1", "count_status"], total.loc["QX1", "value"]) == (35, "rounded", 12.3)
+    # A blank count is missing with its reason, never 0; its rate is missing too.
+    assert pd.isna(total.loc["QX2", "count"]) and total.loc["QX2", "count_status"] == "suppressed"
+    assert pd.isna(total.loc["QX2", "value"]) and total.loc["QX2", "org_type"] == "ICB"
+    assert set(synthetic_crude["period"]) == {"2023-24"} and synthetic_crude["lower_cl"].isna().all()
+
+
+def test_synthetic_imd_deciles_are_turned_round_and_the_damaged_label_repaired(synthetic_crude):
+    imd = synthetic_crude[synthetic_crude["breakdown"] == "imd"].set_index("group")
+    # NHS decile k (01 = least deprived) holds 10 k; here decile 11 - k, 1 = most deprived.
+    for k in range(1, 11):
+        row = imd.loc[str(11 - k)]
+        assert (row["count"], row["value"], row["imd_decile"]) == (10 * k, float(k), 11 - k)
+    assert imd.loc["9", "label_status"] == "repaired"  # published as "Male"
+    assert set(imd.drop(index="9")["label_status"]) == {"published"}
+    assert imd.loc[[str(d) for d in range(1, 11)], "count"].sum() + imd.loc["Not stated/Not known/Invalid", "count"] \
+        == imd.loc["All", "count"] == 555
+
+
+def test_synthetic_standardised_rates_carry_limits_from_the_half_width(synthetic_mirror):
+    std = mha.detentions("standardised").set_index("group")
+    assert list(std.index) == ["Black or Black British", "White"]  # only rows with a standardised rate
+    assert tuple(std.loc["Black or Black British", ["value", "lower_cl", "upper_cl"]]) == pytest.approx((242.3, 233.6, 251.0))
+    assert tuple(std.loc["White", ["value", "lower_cl", "upper_cl"]]) == pytest.approx((68.4, 67.6, 69.2))
+    assert tuple(std.loc["White", ["count", "count_status"]]) == (600, "exact")

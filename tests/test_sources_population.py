@@ -83,3 +83,36 @@ def test_changed_sheet_raises_schema_error(tmp_path):
         path, sheet_name="MYE2 - Persons", header=False, index=False)
     with pytest.raises(SchemaError, match=r"synthetic-id sheet 'MYE2 - Persons'.*\['90\+'\]"):
         population._read_mye2(path, "synthetic-id", "mid-2020", "persons")
+
+
+# Twins on the SYNTHETIC mirror (tests/synthetic/population.py): at age a an area has
+# a males and 1 female, so the expected sums below are worked out by hand there.
+
+
+@pytest.mark.parametrize("year, sex, expected", [(2019, "persons", 4186), (2020, "males", 4095), (2020, "females", 91)])
+def test_synthetic_totals_by_sex(synthetic_mirror, year, sex, expected):
+    assert population.by_area("E06900001", year, sex) == expected
+
+
+@pytest.mark.parametrize("band, expected", [("16+", 3975 + 75), ("17", 18), ("90+", 91), ("0-4", 0 + 1 + 2 + 3 + 4 + 5)])
+def test_synthetic_age_bands(synthetic_mirror, band, expected):
+    assert population.by_area("E06900001", 2020, age_band=band) == expected
+
+
+def test_synthetic_workbook_rows_and_geographies(synthetic_mirror):
+    mye = population.mid_year_estimates("mid-2019")
+    assert len(mye) == 4 * 3 * 91  # four areas, three sexes, ages 0..90: title and footnote rows dropped
+    geography = mye.drop_duplicates("area_code").set_index("area_code")["geography"].to_dict()
+    assert geography == {"E92000001": "country", "E12900001": "region", "E06900001": "unitary authority",
+                         "E07900001": "non-metropolitan district"}
+    assert set(population.mid_year_estimates()["period"]) == {"mid-2019", "mid-2020"}
+    with pytest.raises(UnknownAreaError, match="E06900002"):
+        population.by_area("E06900002", 2020)
+
+
+def test_synthetic_lsoa_bands_partition_the_total(synthetic_mirror):
+    total = population.lsoa_2020().set_index("lsoa11_code")["population"]
+    adults = population.lsoa_2020("18+").set_index("lsoa11_code")["population"]
+    children = population.lsoa_2020("0-17").set_index("lsoa11_code")["population"]
+    assert total.to_dict() == {"E01900001": 4186, "E01900002": 4186, "W01900001": 4186}
+    assert (adults + children).equals(total) and children["W01900001"] == sum(range(1, 19))
