@@ -40,6 +40,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections import Counter
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -250,6 +251,7 @@ class StagedSite:
     staging: str  # removed once the site is in place (or has failed)
     key: str
     print_page: str | None  # the PDF's print page, when a PDF is still to be printed
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: render_s, documents_s
 
 
 @functools.cache
@@ -297,6 +299,7 @@ def stage_site(job: AreaJob) -> StagedSite | None:
     Returns None when the site's key is unchanged (the existing site is current). Raises
     ``BookError`` when Sphinx fails; the executed notebooks then go to ``_reports``.
     """
+    phases = {}
     root, out = Path(job.root), Path(job.out)
     store = Store(out)
     owners = {nb: job.shared.get(nb, job.area_code) for nb in job.notebooks}
@@ -315,18 +318,22 @@ def stage_site(job: AreaJob) -> StagedSite | None:
         documents = document_formats() if job.area_code != ENGLAND else []
         _write_book_config(root, staging, f"Mental health inequalities: {job.area_name}", job.notebooks,
                            site_links(documents, job.notebooks))
+        started = time.perf_counter()
         try:
             sphinx_build(staging, staging / "_build" / "html")
         except RuntimeError as exc:
             _keep_reports(staging, out / "_reports" / job.area_code)
             raise BookError(str(exc)) from exc
+        rendered = time.perf_counter()
+        phases["render_s"] = rendered - started
         page = staging / "print.html" if "pdf" in documents else None
         _write_documents(job.area_code, staging / "_build" / "html", documents, page,
                          board_brief=BRIEF_SOURCE in job.notebooks)
+        phases["documents_s"] = time.perf_counter() - rendered
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return StagedSite(job.area_code, str(staging), key, str(page) if page else None)
+    return StagedSite(job.area_code, str(staging), key, str(page) if page else None, phases)
 
 
 # --- The author's own words (``--local DIR``) -------------------------------------------
@@ -847,6 +854,7 @@ def _build(executor, out: Path, england: AreaJob, area_jobs: list[AreaJob], reas
     def record(outcome: AreaOutcome) -> None:
         result = AreaResult(by_code[outcome.area_code], Path(outcome.site) if outcome.site else None,
                             outcome.failures, outcome.executed)
+        _write_timings(out, outcome)
         with recording:
             results.append(result)
             if on_area:
@@ -874,6 +882,18 @@ def _build(executor, out: Path, england: AreaJob, area_jobs: list[AreaJob], reas
         executor.close()
         _remove_own_staging(out)
     return BuildReport(results, reasons, up_to_date, write_index(out))
+
+
+def _write_timings(out: Path, outcome: AreaOutcome) -> None:
+    """Keep the seconds of the area's build phases (``AreaOutcome.phases``) in the build store,
+    ``timings/<area>.json``, for ``benchmarks/build_speed.py``; best effort (timing is no output)."""
+    if not outcome.phases:
+        return
+    try:
+        buildcache.write_json(Store(out).root / "timings" / f"{outcome.area_code}.json",
+                              {k: round(v, 3) for k, v in outcome.phases.items()})
+    except OSError as exc:
+        log.warning("could not keep the build timings of %s: %s", outcome.area_code, exc)
 
 
 def _writable_output(out: Path) -> None:
@@ -1002,8 +1022,10 @@ class _Finisher:
         staged: StagedSite = outcome.staged
 
         def finish() -> None:
+            started = time.perf_counter()
             try:
                 outcome.site = str(finish_site(self.out, staged))
+                outcome.phases["pdf_s"] = time.perf_counter() - started
             except BookError as exc:
                 outcome.failures.append(Failure(outcome.area_code, "documents", str(exc)))
             except OSError as exc:  # e.g. a full disk: this area fails, the others go on

@@ -80,6 +80,9 @@ class AreaOutcome:
     site: str | None = None
     staged: object | None = None  # a ``build.StagedSite`` for the coordinating process to finish
     seconds: float = 0.0
+    #: Seconds per phase: ``execute_s`` (notebooks), ``render_s`` (Sphinx), ``documents_s``
+    #: (Word, data pack, brief, print pages), ``pdf_s`` (printing and moving into place).
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 #: How often (seconds) a worker checks that the process that started it is still alive.
@@ -279,6 +282,7 @@ def run_area_job(job: AreaJob) -> AreaOutcome:
     step = "notebooks"
     try:
         damaged = _damaged_outputs(job)
+        executing = time.perf_counter()
         for notebook in job.notebooks:
             if notebook in job.execute or notebook in damaged:
                 step = notebook
@@ -286,12 +290,15 @@ def run_area_job(job: AreaJob) -> AreaOutcome:
                 outcome.failures += failures
                 if not failures:
                     outcome.executed.append(notebook)
+        outcome.phases["execute_s"] = time.perf_counter() - executing
         if not outcome.failures and job.build_site:
             step = "jupyter-book"
             try:
                 outcome.staged = build.stage_site(job)
                 if outcome.staged is None:  # unchanged: the site in place is current
                     outcome.site = str(Path(job.out) / job.area_code)
+                else:
+                    outcome.phases.update(outcome.staged.phases)
             except build.BookError as exc:
                 outcome.failures.append(Failure(job.area_code, "jupyter-book", str(exc)))
     except OSError as exc:  # e.g. a full disk: this area fails, the build goes on
