@@ -23,6 +23,19 @@ from pathlib import Path
 import psutil
 
 
+def _tree_cpu(chrome: psutil.Process) -> float:
+    """CPU seconds of Chromium's process tree so far: the browser, the helpers it has
+    reaped, and those still running."""
+    cpu = 0.0
+    for p in [chrome, *chrome.children(recursive=True)]:
+        try:
+            c = p.cpu_times()
+            cpu += c.user + c.system + (c.children_user + c.children_system if p is chrome else 0)
+        except psutil.Error:
+            pass
+    return cpu
+
+
 def print_pages(pages: list[Path], rounds: int, flags: tuple[str, ...]) -> dict:
     """Print every page ``rounds`` times with one browser started with ``flags``."""
     from mhbook.export import browser, pdf
@@ -49,7 +62,7 @@ def print_pages(pages: list[Path], rounds: int, flags: tuple[str, ...]) -> dict:
 
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
-    failures, times = [], []
+    failures, times, cpu = [], [], 0.0
     for _ in range(rounds):
         for page in pages:
             t = time.perf_counter()
@@ -59,17 +72,12 @@ def print_pages(pages: list[Path], rounds: int, flags: tuple[str, ...]) -> dict:
                     failures.append(f"{page.parent.name}: not a PDF")
             except browser.BrowserError as exc:
                 failures.append(f"{page.parent.name}: {exc}")
+                cpu += _tree_cpu(chrome)  # counted before this browser goes
                 b.close()
                 b = browser.Browser(pdf.CHROMIUM)
                 chrome = psutil.Process(b._proc.pid)
             times.append(time.perf_counter() - t)
-    cpu = 0.0
-    for p in [chrome, *chrome.children(recursive=True)]:
-        try:
-            c = p.cpu_times()
-            cpu += c.user + c.system + (c.children_user + c.children_system if p is chrome else 0)
-        except psutil.Error:
-            pass
+    cpu += _tree_cpu(chrome)
     stop.set()
     watcher.join()
     b.close()

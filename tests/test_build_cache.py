@@ -213,6 +213,12 @@ def test_a_parallel_build_writes_documents_here_and_leaves_no_staging(project, t
         for fmt in build.document_formats():
             assert export.download_path(out / area, fmt).stat().st_size > 0
     assert not list(out.glob(".staging-*"))
+    # Each area's phase seconds are kept for the benchmark: notebooks, Sphinx, documents, PDFs.
+    expected = {"execute_s", "render_s", "documents_s", "pdf_s"}
+    for area in AREAS:
+        timings = json.loads((buildcache.Store(out).root / "timings" / f"{area}.json").read_text("utf-8"))
+        assert set(timings) == expected, timings
+        assert all(seconds >= 0 for seconds in timings.values()) and timings["render_s"] > 0, timings
 
 
 def test_a_failed_document_fails_the_area_and_keeps_its_old_site(project, tmp_path, monkeypatch):
