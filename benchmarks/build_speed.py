@@ -28,7 +28,9 @@ executing notebooks (``execute_s``), rendering the site with Sphinx (``render_s`
 writing the Word document, data pack, brief and print pages (``documents_s``), and the
 seconds the coordinating process spent printing its PDFs and moving it into place
 (``pdf_s``), in ``<out>/.mhbook-build/timings/``; the mean over the cold build's areas
-is reported. ``compute_floor_s`` is the time of one area's measures and figures alone
+is reported. ``cpu_s`` gives each step's CPU seconds, its processes summed (workers and
+browser included): on a shared machine, where wall-clock time depends on the others'
+work, the steadier measure. ``compute_floor_s`` is the time of one area's measures and figures alone
 (``benchmarks/compute_floor.py``: its notebooks executed in one process after another
 area, nothing written), printed beside the build's time per area.
 
@@ -46,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -72,9 +75,17 @@ def _tree_memory(proc: psutil.Process, pss: bool) -> int:
     return total
 
 
-def timed(cmd: list[str]) -> tuple[float, int, int]:
-    """Run ``cmd``; its wall seconds and the peak summed RSS and PSS (bytes) of its process
-    tree (RSS sampled every 0.2 s; PSS, dearer to read, every 1 s)."""
+def _children_cpu() -> float:
+    """CPU seconds of this process's ended (waited-for) children and their descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str]) -> tuple[float, int, int, float]:
+    """Run ``cmd``; its wall seconds, the peak summed RSS and PSS (bytes) of its process
+    tree (RSS sampled every 0.2 s; PSS, dearer to read, every 1 s) and the CPU seconds of
+    the whole tree (workers and browser included: on a shared machine, the steadier number)."""
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0, 0]
@@ -97,9 +108,10 @@ def timed(cmd: list[str]) -> tuple[float, int, int]:
     output, _ = proc.communicate()
     watcher.join()
     seconds = time.perf_counter() - start
+    cpu = _children_cpu() - cpu_before
     if proc.returncode != 0:  # failing pages are the chapters' business: time the build anyway
         sys.stderr.write(f"build exited {proc.returncode} (failures listed below); timing kept\n{output[-3000:]}\n")
-    return seconds, peak[0], peak[1]
+    return seconds, peak[0], peak[1], cpu
 
 
 def build_cmd(out: Path, areas: list[str], only: list[str], jobs: int | None, everything: bool) -> list[str]:
@@ -221,21 +233,22 @@ def main() -> None:
     # Every step (and the naive loop's kernels) uses this cache, empty until the first-use step.
     os.environ["MHBOOK_CACHE"] = str(work / "cache")
     peak, peak_pss = 0, 0
+    cpu: dict[str, float] = {}
 
-    def run(out: Path, areas_: list[str], all_: bool) -> float:
+    def run(step: str, out: Path, areas_: list[str], all_: bool) -> float:
         nonlocal peak, peak_pss
-        s, rss, pss = timed(build_cmd(out, areas_, args.only, args.jobs, all_))
+        s, rss, pss, cpu[step] = timed(build_cmd(out, areas_, args.only, args.jobs, all_))
         peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         return s
 
-    first = run(work / "first-use", [codes[-1]], False)  # empty caches: fills them
-    one = run(work / "one", [codes[0]], False)
+    first = run("first_use_s", work / "first-use", [codes[-1]], False)  # empty caches: fills them
+    one = run("warm_one_area_s", work / "one", [codes[0]], False)
     all_out = work / "all"
-    cold = run(all_out, chosen, everything)
+    cold = run("all_cold_s", all_out, chosen, everything)
     phases = read_phases(all_out)
-    warm = run(all_out, chosen, everything)
+    warm = run("warm_s", all_out, chosen, everything)
     n_changed = change_dataset(all_out, args.changed_dataset)
-    refresh = run(all_out, chosen, everything)
+    refresh = run("refresh_s", all_out, chosen, everything)
     floor = compute_floor(codes[0], codes[-1], args.only, dict(os.environ))
     sample = codes[:: max(1, len(codes) // args.sample)][: args.sample]
     naive_s = naive(work / "naive", sample, args.only)
@@ -257,13 +270,16 @@ def main() -> None:
         "phases_per_area_s": phases,
         "compute_floor_s": floor.get("floor_s"),
         "compute_floor_cpu_s": floor.get("floor_cpu_s"),
+        "cpu_s": {step: round(c, 1) for step, c in cpu.items()},
     }
     result["targets"] = check_targets(result, len(chosen), len(codes))
     phase_text = ", ".join(f"{k.removesuffix('_s')} {v:.2f}" for k, v in phases.items())
     rows = [
-        ("first use, empty caches", f"{first:.1f} s", f"1 area ({codes[-1]}), datasets from the mirror"),
-        ("one area, warm caches", f"{one:.1f} s", f"1 area ({codes[0]})"),
-        ("all areas from cold", f"{cold:.1f} s", f"{len(chosen)} areas, {cold / len(chosen):.2f} s/area"),
+        ("first use, empty caches", f"{first:.1f} s",
+         f"1 area ({codes[-1]}), datasets from the mirror; {cpu['first_use_s']:.1f} s CPU"),
+        ("one area, warm caches", f"{one:.1f} s", f"1 area ({codes[0]}); {cpu['warm_one_area_s']:.1f} s CPU"),
+        ("all areas from cold", f"{cold:.1f} s",
+         f"{len(chosen)} areas, {cold / len(chosen):.2f} s/area; {cpu['all_cold_s']:.1f} s CPU"),
         ("  worker time per area", f"{result['per_area_s']:.2f} s", f"{jobs} jobs x wall / areas; {phase_text}"),
         ("  compute-only floor", f"{result['compute_floor_s']} s",
          f"{codes[0]}'s measures and figures alone ({result['compute_floor_cpu_s']} s CPU)"),
