@@ -24,13 +24,13 @@ import psutil
 
 
 def _tree_cpu(chrome: psutil.Process) -> float:
-    """CPU seconds of Chromium's process tree so far: the browser, the helpers it has
-    reaped, and those still running."""
+    """CPU seconds of Chromium's process tree so far: its processes still running and the
+    helpers they have ended (a zygote ends the renderers)."""
     cpu = 0.0
     for p in [chrome, *chrome.children(recursive=True)]:
         try:
             c = p.cpu_times()
-            cpu += c.user + c.system + (c.children_user + c.children_system if p is chrome else 0)
+            cpu += c.user + c.system + c.children_user + c.children_system
         except psutil.Error:
             pass
     return cpu

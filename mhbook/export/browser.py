@@ -123,8 +123,8 @@ class Browser:
         return "\n".join(lines[-5:])
 
     def cpu_seconds(self) -> float:
-        """CPU seconds used so far by Chromium: its browser process, the helper processes
-        it has ended and those still running (0 when it is gone)."""
+        """CPU seconds used so far by Chromium: its processes still running and the helpers
+        they have ended (renderers are ended by a zygote, not the browser); 0 when it is gone."""
         try:
             main = psutil.Process(self._proc.pid)
             procs = [main, *main.children(recursive=True)]
@@ -136,7 +136,7 @@ class Browser:
                 t = proc.cpu_times()
             except psutil.Error:
                 continue
-            total += t.user + t.system + (t.children_user + t.children_system if proc is main else 0.0)
+            total += t.user + t.system + t.children_user + t.children_system
         return total
 
     def _message(self, patience: _Patience) -> dict:
