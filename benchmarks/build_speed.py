@@ -2,10 +2,15 @@
 
     python benchmarks/build_speed.py [--areas N] [--sample 5] [--only CHAPTER ...] [--jobs N]
 
-Needs MHBOOK_MIRROR (and, ideally, its own MHBOOK_CACHE). Steps, each timed in
-wall-clock seconds:
+Needs MHBOOK_MIRROR. Every build runs with its own, at first empty, cache folder
+(``MHBOOK_CACHE`` under the scratch folder), so the first step starts as a new user's
+clone does. Steps, each timed in wall-clock seconds:
 
-1. ``one_area_cold_s``: ``mhbook build AREA`` into an empty output folder;
+0. ``first_use_s``: ``mhbook build AREA`` (the last area) with empty dataset, tidy-table
+   and figure caches: datasets copied from the mirror and verified, parsed into tidy
+   tables, then the build; this fills the caches every later step uses;
+1. ``warm_one_area_s`` (also kept as ``one_area_cold_s``): ``mhbook build AREA`` (the
+   first area) into an empty output folder, with warm caches;
 2. ``all_cold_s``: ``mhbook build --all`` (or the first ``--areas N``) into an empty folder;
 3. ``warm_s``: the same again, nothing changed;
 4. ``refresh_s``: the same after one dataset "changed": the stored hash of
@@ -15,14 +20,25 @@ wall-clock seconds:
    per notebook (a new kernel each), then ``jupyter-book build`` per area.
 
 "Cold" means no built outputs; the dataset cache and the tidy-table Parquet cache
-are filled first (a warm-up build of one area in a scratch folder) so that every
-step, the naive loop included, starts from the same verified data.
+are those the first-use step filled, so that every later step, the naive loop
+included, starts from the same verified data.
+
+``phases_per_area_s``: the build report (``<out>/.mhbook-build/report.json``) gives, per
+area, the seconds spent executing notebooks (``execute_s``), rendering the site with
+Sphinx (``render_s``) and writing the Word document, data pack, brief, print pages and
+PDFs (``documents_s``); the mean over the cold build's areas is reported. ``cpu_s`` gives each step's CPU seconds, its processes summed (workers and
+browser included): on a shared machine, where wall-clock time depends on the others'
+work, the steadier measure. ``compute_floor_s`` is the time of one area's measures and figures alone
+(``benchmarks/compute_floor.py``: its notebooks executed in one process after another
+area, nothing written), printed beside the build's time per area.
 
 ``peak_rss_mib`` is the largest total resident memory of a build's process tree
 (the mhbook command, its workers and its browser), sampled every 0.2 s;
 it counts a page shared by several processes (libraries, Chromium's helpers) once in
 each. ``peak_pss_mib`` (proportional set size, sampled every 1 s) counts it once.
-Prints a table, then as its last line one JSON object.
+Prints a table and the targets checked (``targets``: each one's limit, value and
+whether it passed; with ``--areas N`` the all-area times are also projected to 153
+areas), then as its last line one JSON object.
 """
 
 from __future__ import annotations
@@ -30,6 +46,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -56,9 +73,17 @@ def _tree_memory(proc: psutil.Process, pss: bool) -> int:
     return total
 
 
-def timed(cmd: list[str]) -> tuple[float, int, int]:
-    """Run ``cmd``; its wall seconds and the peak summed RSS and PSS (bytes) of its process
-    tree (RSS sampled every 0.2 s; PSS, dearer to read, every 1 s)."""
+def _children_cpu() -> float:
+    """CPU seconds of this process's ended (waited-for) children and their descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str]) -> tuple[float, int, int, float]:
+    """Run ``cmd``; its wall seconds, the peak summed RSS and PSS (bytes) of its process
+    tree (RSS sampled every 0.2 s; PSS, dearer to read, every 1 s) and the CPU seconds of
+    the whole tree (workers and browser included: on a shared machine, the steadier number)."""
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0, 0]
@@ -81,9 +106,10 @@ def timed(cmd: list[str]) -> tuple[float, int, int]:
     output, _ = proc.communicate()
     watcher.join()
     seconds = time.perf_counter() - start
+    cpu = _children_cpu() - cpu_before
     if proc.returncode != 0:  # failing pages are the chapters' business: time the build anyway
         sys.stderr.write(f"build exited {proc.returncode} (failures listed below); timing kept\n{output[-3000:]}\n")
-    return seconds, peak[0], peak[1]
+    return seconds, peak[0], peak[1], cpu
 
 
 def build_cmd(out: Path, areas: list[str], only: list[str], jobs: int | None, everything: bool) -> list[str]:
@@ -135,6 +161,55 @@ def naive(out: Path, codes: list[str], only: list[str]) -> float:
     return (time.perf_counter() - start) / len(codes)
 
 
+#: The targets of issue 18, on 2 cores: key -> (limit, how it compares, what it is).
+TARGETS = {
+    "all_cold_s": (600, "<=", "all 153 areas from cold, seconds"),
+    "speedup": (10, ">=", "times faster than the naive loop"),
+    "first_use_s": (90, "<=", "one area, empty caches, seconds"),
+    "warm_one_area_s": (20, "<=", "one area, warm caches, seconds"),
+    "warm_s": (5, "<=", "all areas, nothing changed, seconds"),
+    "refresh_s": (150, "<=", "all areas after the changed dataset, seconds"),
+    "peak_pss_mib": (2560, "<=", "peak proportional memory of a build, MiB"),
+}
+#: The steps whose time grows with the number of areas (projected when --areas N < 153).
+PER_AREA_KEYS = ("all_cold_s", "refresh_s")
+
+
+def check_targets(result: dict, n_areas: int, n_all: int) -> dict:
+    """Each target's limit, the measured value (projected to every area for the all-area
+    steps when fewer were built) and whether it passed."""
+    checked = {}
+    for key, (limit, op, what) in TARGETS.items():
+        value = result[key]
+        projected = key in PER_AREA_KEYS and n_areas < n_all
+        if projected:
+            value = round(value * n_all / n_areas, 1)
+        ok = value <= limit if op == "<=" else value >= limit
+        checked[key] = {"limit": f"{op} {limit}", "value": value, "pass": ok, "what": what,
+                        **({"projected_from_areas": n_areas} if projected else {})}
+    return checked
+
+
+def read_phases(out: Path) -> dict[str, float]:
+    """The mean seconds per area of each build phase recorded in ``out``'s build store."""
+    report = out / ".mhbook-build" / "report.json"
+    areas = json.loads(report.read_text("utf-8"))["areas"] if report.exists() else {}
+    records = [{f"{k}_s": v for k, v in a["seconds"].items()} for a in areas.values() if a.get("seconds")]
+    phases = sorted({k for r in records for k in r})
+    return {k: round(sum(r.get(k, 0.0) for r in records) / len(records), 2) for k in phases} if records else {}
+
+
+def compute_floor(area: str, warm_up: str, only: list[str], env: dict) -> dict:
+    """``benchmarks/compute_floor.py`` on ``area`` after ``warm_up``: its JSON result."""
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "compute_floor.py"), area, "--warm-up", warm_up]
+    cmd += [x for c in only for x in ("--only", c)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        sys.stderr.write(f"compute floor failed (exit {done.returncode}):\n{done.stderr[-3000:]}\n")
+        return {}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--areas", type=int, default=None, help="limit 'all areas' to the first N (default: all)")
@@ -147,29 +222,37 @@ def main() -> None:
 
     from mhbook import areas
 
+    if not os.environ.get("MHBOOK_MIRROR"):
+        sys.exit("build_speed: set MHBOOK_MIRROR to the folder of data copies (first use starts from it)")
     codes = [a.code for a in areas.all_areas()]
     everything = args.areas is None
     chosen = codes if everything else codes[: args.areas]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="mhbook-bench-"))
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    # Every step (and the naive loop's kernels) uses this cache, empty until the first-use step.
+    os.environ["MHBOOK_CACHE"] = str(work / "cache")
     peak, peak_pss = 0, 0
+    cpu: dict[str, float] = {}
 
-    def run(out: Path, areas_: list[str], all_: bool) -> float:
+    def run(step: str, out: Path, areas_: list[str], all_: bool) -> float:
         nonlocal peak, peak_pss
-        s, rss, pss = timed(build_cmd(out, areas_, args.only, args.jobs, all_))
+        s, rss, pss, cpu[step] = timed(build_cmd(out, areas_, args.only, args.jobs, all_))
         peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         return s
 
-    run(work / "warmup", [codes[-1]], False)  # fills the data and tidy-table caches
-    one = run(work / "one", [codes[0]], False)
+    first = run("first_use_s", work / "first-use", [codes[-1]], False)  # empty caches: fills them
+    one = run("warm_one_area_s", work / "one", [codes[0]], False)
     all_out = work / "all"
-    cold = run(all_out, chosen, everything)
-    warm = run(all_out, chosen, everything)
+    cold = run("all_cold_s", all_out, chosen, everything)
+    phases = read_phases(all_out)
+    warm = run("warm_s", all_out, chosen, everything)
     n_changed = change_dataset(all_out, args.changed_dataset)
-    refresh = run(all_out, chosen, everything)
+    refresh = run("refresh_s", all_out, chosen, everything)
+    floor = compute_floor(codes[0], codes[-1], args.only, dict(os.environ))
     sample = codes[:: max(1, len(codes) // args.sample)][: args.sample]
     naive_s = naive(work / "naive", sample, args.only)
+    jobs = args.jobs or os.cpu_count() or 1
     result = {
         "one_area_cold_s": round(one, 1),
         "all_cold_s": round(cold, 1),
@@ -179,10 +262,27 @@ def main() -> None:
         "speedup": round(naive_s * len(chosen) / cold, 2),
         "peak_rss_mib": round(peak / 2**20),
         "peak_pss_mib": round(peak_pss / 2**20),
+        "first_use_s": round(first, 1),
+        "warm_one_area_s": round(one, 1),
+        "areas": len(chosen),
+        "jobs": jobs,
+        "per_area_s": round(cold * jobs / len(chosen), 2),
+        "phases_per_area_s": phases,
+        "compute_floor_s": floor.get("floor_s"),
+        "compute_floor_cpu_s": floor.get("floor_cpu_s"),
+        "cpu_s": {step: round(c, 1) for step, c in cpu.items()},
     }
+    result["targets"] = check_targets(result, len(chosen), len(codes))
+    phase_text = ", ".join(f"{k.removesuffix('_s')} {v:.2f}" for k, v in phases.items())
     rows = [
-        ("one area from cold", f"{one:.1f} s", "1 area"),
-        ("all areas from cold", f"{cold:.1f} s", f"{len(chosen)} areas, {cold / len(chosen):.2f} s/area"),
+        ("first use, empty caches", f"{first:.1f} s",
+         f"1 area ({codes[-1]}), datasets from the mirror; {cpu['first_use_s']:.1f} s CPU"),
+        ("one area, warm caches", f"{one:.1f} s", f"1 area ({codes[0]}); {cpu['warm_one_area_s']:.1f} s CPU"),
+        ("all areas from cold", f"{cold:.1f} s",
+         f"{len(chosen)} areas, {cold / len(chosen):.2f} s/area; {cpu['all_cold_s']:.1f} s CPU"),
+        ("  worker time per area", f"{result['per_area_s']:.2f} s", f"{jobs} jobs x wall / areas; {phase_text}"),
+        ("  compute-only floor", f"{result['compute_floor_s']} s",
+         f"{codes[0]}'s measures and figures alone ({result['compute_floor_cpu_s']} s CPU)"),
         ("all areas, nothing changed", f"{warm:.1f} s", ""),
         (f"all areas, {args.changed_dataset} changed", f"{refresh:.1f} s", f"{n_changed} outputs read it"),
         ("naive loop", f"{naive_s:.1f} s/area", f"{len(sample)} areas: {', '.join(sample)}"),
@@ -194,6 +294,10 @@ def main() -> None:
     print(f"mhbook build speed ({os.cpu_count()} cores, chapters: {', '.join(args.only) or 'all'})")
     for name, value, note in rows:
         print(f"  {name:<{width}}  {value:>14}  {note}")
+    print("targets:")
+    for key, t in result["targets"].items():
+        note = f" (projected from {t['projected_from_areas']} areas)" if "projected_from_areas" in t else ""
+        print(f"  {'pass' if t['pass'] else 'FAIL'}  {t['what']}: {t['value']} (target {t['limit']}){note}")
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result))

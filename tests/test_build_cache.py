@@ -223,6 +223,13 @@ def test_a_parallel_build_writes_documents_here_and_leaves_no_staging(project, t
         for fmt in build.document_formats():
             assert export.download_path(out / area, fmt).stat().st_size > 0
     assert not list(out.glob(".staging-*"))
+    # Each area's phase seconds are in the build report for the benchmark: notebooks, Sphinx,
+    # documents (the PDFs printed here included).
+    report = json.loads(buildstore.Store(out).report_path().read_text("utf-8"))
+    for area in AREAS:
+        seconds = report["areas"][area]["seconds"]
+        assert set(seconds) == set(build.PHASES), seconds
+        assert all(s >= 0 for s in seconds.values()) and seconds["render"] > 0 < seconds["documents"], seconds
 
 
 def test_a_failed_document_fails_the_area_and_keeps_its_old_site(project, tmp_path, monkeypatch):

@@ -28,6 +28,8 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 from mhbook.errors import BrowserError
 
 #: Chromium switches: headless, no sandbox (containers), no GPU, no network services.
@@ -42,6 +44,36 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--single-process", "--no-zygote", "--no-startup-window",
          "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI")
+
+
+#: A command may outlast its timeout while Chromium is still working (on a machine with
+#: more work than cores a book's print took 60 s of wall time for 11 s of CPU): it has
+#: stalled only when Chromium's processes used less than this many CPU seconds during a
+#: whole timeout. However busy, a command waits at most ``MAX_PATIENCE`` timeouts.
+STALL_CPU_S = 0.5
+MAX_PATIENCE = 10
+
+
+class _Patience:
+    """How long a command may still wait: its timeout, renewed (up to ``MAX_PATIENCE``
+    timeouts) each time it runs out while Chromium has used CPU (working, not stalled)."""
+
+    def __init__(self, browser: Browser, timeout: float):
+        self.browser, self.timeout = browser, timeout
+        now = time.monotonic()
+        self.end, self.limit = now + timeout, now + MAX_PATIENCE * timeout
+        self.cpu = browser.cpu_seconds()
+
+    def left(self) -> float:
+        """Seconds left; 0 once Chromium has stalled or the longest wait is over."""
+        now = time.monotonic()
+        if now < self.end:
+            return self.end - now
+        used = self.browser.cpu_seconds()
+        if used - self.cpu >= STALL_CPU_S and now < self.limit:
+            self.cpu, self.end = used, min(self.limit, now + self.timeout)
+            return self.end - now
+        return 0.0
 
 
 class Browser:
@@ -86,11 +118,29 @@ class Browser:
         lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
         return "\n".join(lines[-5:])
 
-    def _message(self, deadline: float) -> dict:
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by Chromium: its processes still running and the helpers
+        they have ended (renderers are ended by a zygote, not the browser); 0 when it is gone."""
+        try:
+            main = psutil.Process(self._proc.pid)
+            procs = [main, *main.children(recursive=True)]
+        except psutil.Error:
+            return 0.0
+        total = 0.0
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+            except psutil.Error:
+                continue
+            total += t.user + t.system + t.children_user + t.children_system
+        return total
+
+    def _message(self, patience: _Patience) -> dict:
         while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
+            left = patience.left()
             if left <= 0:
-                raise BrowserError("Chromium did not answer in time")
+                raise BrowserError(f"Chromium did not answer in time (idle for {patience.timeout:g} s, or busy "
+                                   f"for over {MAX_PATIENCE * patience.timeout:g} s)")
             ready, _, _ = select.select([self._from_child], [], [], left)
             if not ready:
                 continue
@@ -116,9 +166,9 @@ class Browser:
                 data = data[os.write(self._to_child, data):]
         except OSError as exc:
             raise BrowserError(f"Chromium is gone (exit {self._proc.poll()}): {exc}\n{self._stderr_tail()}") from exc
-        deadline = time.monotonic() + timeout
+        patience = _Patience(self, timeout)
         while True:
-            reply = self._message(deadline)
+            reply = self._message(patience)
             if reply.get("id") == message_id:
                 if "error" in reply:
                     raise BrowserError(f"Chromium refused {method}: {reply['error'].get('message')}")
@@ -127,12 +177,12 @@ class Browser:
                 self._events.append(reply)
 
     def wait_event(self, method: str, session: str, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
+        patience = _Patience(self, timeout)
         while True:
             for i, event in enumerate(self._events):
                 if event["method"] == method and event.get("sessionId") == session:
                     return self._events.pop(i)
-            self._events.append(self._message(deadline))
+            self._events.append(self._message(patience))
 
     def print_pdf(self, page: Path, timeout: float) -> bytes:
         """Open ``page`` (a local HTML file) in a new tab and print it with its CSS page size,

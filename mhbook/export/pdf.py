@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 #: The browser that prints the PDF (Debian package ``chromium``).
 CHROMIUM = os.environ.get("MHBOOK_CHROMIUM", "chromium")
-#: Seconds Chromium may take to print one area's book (about 3 s normally) before it is
-#: taken to have stalled: it is then restarted and the book printed once more.
+#: Seconds Chromium may go without answering while using no CPU (a print takes about
+#: 3 s normally; see ``browser.STALL_CPU_S``) before it is taken to have stalled: it is
+#: then restarted and the book printed once more.
 PRINT_TIMEOUT_S = 60
 
 
