@@ -40,6 +40,8 @@ MIN_TEXT_PT = 8.0
 PANEL_HEIGHT_IN = 2.6
 #: Tick labels longer than this many characters are written on more lines for a phone.
 WRAP_CHARS = 18
+#: Legend entries longer than this many characters are written on more lines for a phone.
+LEGEND_CHARS = 28
 #: When the page shows the phone rendering (a CSS media query; never in print).
 PHONE_MEDIA = "screen and (max-width: 40em)"
 #: Suffix of the phone rendering's file name: ``<name>.phone.png`` (publish's names have no dots).
@@ -307,10 +309,41 @@ def _narrow_legends(fig: MplFigure, width_px: float, renderer):
     return renderer
 
 
+def _rewrap(text: Text, chars: int) -> bool:
+    """Write ``text`` on lines of at most ``chars`` characters (words kept whole); True if changed."""
+    old = text.get_text()
+    if "$" in old:  # maths is left as it is
+        return False
+    new = "\n".join(textwrap.fill(line, chars, break_long_words=False, break_on_hyphens=False) or line
+                    for line in old.split("\n"))
+    if new != old:
+        text.set_text(new)
+    return new != old
+
+
+def _wrap_wide_texts(fig: MplFigure, width_px: float, renderer) -> bool:
+    """Put legend entries longer than :data:`LEGEND_CHARS` and any level text wider than
+    ``width_px`` (a source line under a map, say) on more lines; True if any changed."""
+    changed = False
+    legends = list(fig.legends) + [ax.get_legend() for ax in _axes_of(fig) if ax.get_legend() is not None]
+    for legend in legends:
+        for text in legend.get_texts():
+            changed |= _rewrap(text, LEGEND_CHARS)
+    free = [*fig.texts, *(t for ax in _axes_of(fig) for t in ax.texts)]
+    for text in free:
+        if text.get_rotation() % 180 or not text.get_visible():
+            continue
+        width = text.get_window_extent(renderer).width
+        if width > 0.95 * width_px:
+            longest = max(len(line) for line in text.get_text().split("\n"))
+            changed |= _rewrap(text, max(12, int(longest * 0.9 * width_px / width)))
+    return changed
+
+
 def phone_layout(fig: MplFigure, width_in: float = PHONE_WIDTH_IN) -> MplFigure:
     """Re-lay ``fig`` out, in place, for a phone: ``width_in`` wide, side-by-side panels
-    stacked, no text under :data:`MIN_TEXT_PT`, long tick labels on more lines, legends in
-    fewer columns, and tick labels thinned where they would overlap. Text outside the axes (labels written beside a chart)
+    stacked, no text under :data:`MIN_TEXT_PT`, long tick labels, legend entries and notes
+    on more lines, legends in fewer columns, and tick labels cleared where they would overlap. Text outside the axes (labels written beside a chart)
     is kept inside the width by narrowing the axes. Returns ``fig``, ready to save (it is
     drawn once or twice here to measure it)."""
     rows = _stack_panels(fig)
@@ -327,7 +360,10 @@ def phone_layout(fig: MplFigure, width_in: float = PHONE_WIDTH_IN) -> MplFigure:
             ticks = axis.get_major_ticks()
             if ticks and ticks[0].label1.get_fontsize() < MIN_TEXT_PT:
                 ax.tick_params(axis=name, labelsize=MIN_TEXT_PT)
-    renderer = _narrow_legends(fig, width_in * fig.dpi, _renderer(fig))
+    renderer = _renderer(fig)
+    if _wrap_wide_texts(fig, width_in * fig.dpi, renderer):
+        renderer = _renderer(fig)
+    renderer = _narrow_legends(fig, width_in * fig.dpi, renderer)
     # Text hanging outside the axes widens the saved (tight) image: narrow the figure by as much.
     current = width_in
     for _ in range(3):
