@@ -36,7 +36,10 @@ from mhbook.figures import (  # noqa: E402
     trend_chart,
     triple_barrier_chart,
 )
+from mhbook.figures import phone  # noqa: E402
+from mhbook.figures._common import new_figure  # noqa: E402
 from mhbook.figures.publish import escape_markdown  # noqa: E402
+from mhbook.site import figure_pictures  # noqa: E402
 
 
 # ---------------------------------------------------------------- synthetic fixtures
@@ -357,9 +360,13 @@ def test_publish_reuses_the_rendering_of_an_identical_chart(tmp_path, monkeypatc
     assert (tmp_path / "b" / "same-chart.png").read_bytes() == (tmp_path / "a" / "same-chart.png").read_bytes()
     third = tricky_figure()
     third.caption += " (another area)"
-    monkeypatch.setattr(third.fig, "savefig", lambda *a, **k: calls.append(a))
+    real = third.fig.savefig
+    monkeypatch.setattr(third.fig, "savefig", lambda *a, **k: (calls.append(a), real(*a, **k)))
     publish(third, "same-chart", outdir=tmp_path / "c")
-    assert len(calls) == 1, "a different chart must be rendered afresh"
+    assert calls, "a different chart must be rendered afresh"
+    assert (tmp_path / "b" / "same-chart.phone.png").read_bytes() == (tmp_path / "a" / "same-chart.phone.png").read_bytes()
+    kept = json.loads((tmp_path / "b" / "same-chart.json").read_text())["renderings"]
+    assert kept == json.loads((tmp_path / "a" / "same-chart.json").read_text())["renderings"]
 
 
 def test_publish_table_missing_label(tmp_path):
@@ -392,7 +399,7 @@ def test_published_markdown_builds_in_strict_sphinx(tmp_path, monkeypatch):
     (src / "index.ipynb").write_text(json.dumps(nb))
     (src / "conf.py").write_text(
         "extensions = ['myst_nb']\nnb_execution_mode = 'off'\nnb_render_markdown_format = 'myst'\n"
-        "numfig = True\nexclude_patterns = ['_build']\n")
+        "numfig = True\nexclude_patterns = ['_build']\nextensions.append('mhbook.site')\n")
     app = Sphinx(str(src), str(src), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
                  warningiserror=True, freshenv=True, status=None, confoverrides={"nitpicky": True})
     app.build()
@@ -401,6 +408,13 @@ def test_published_markdown_builds_in_strict_sphinx(tmp_path, monkeypatch):
     assert "Recovery *rate*: 50% {x} `y` $z$" in html.replace("&quot;", '"')
     assert "<table" in html and "suppressed" in html
     assert (tmp_path / "html" / "_images" / "recovery-by-decile.png").exists()
+    # Phones get the figure laid out for them; every other screen and print the wide one.
+    picture = re.search(r"<picture><source ([^>]*)><img ([^>]*)></picture>", html)
+    assert picture, "the figure is not offered to phones"
+    assert 'media="screen and (max-width: 40em)"' in picture.group(1)
+    assert 'srcset="_images/recovery-by-decile.phone.png"' in picture.group(1)
+    assert 'src="_images/recovery-by-decile.png"' in picture.group(2) and 'alt="Dot chart' in picture.group(2)
+    assert (tmp_path / "html" / "_images" / "recovery-by-decile.phone.png").read_bytes().startswith(b"\x89PNG")
     assert list((tmp_path / "html" / "_downloads").rglob("recovery-by-decile.csv"))
 
 
@@ -413,3 +427,118 @@ def test_a_missing_period_leaves_a_gap_on_a_time_axis():
     assert list(line.get_xdata()) == [0, 1, 2, 3]
     assert np.isnan(line.get_ydata()[2])
     assert "No data for 2017-18" in fig.alt and "No data for 2017-18" in fig.caption
+
+
+# ---------------------------------------------------------------- figures on phones
+def crowded_axis(width_in: float, rotation: float = 0) -> Figure:
+    """SYNTHETIC: ten long tick labels on one x axis ``width_in`` inches wide."""
+    with style.apply():
+        fig, ax = new_figure((width_in, 2.5))
+        ax.plot(range(10), range(10))
+        ax.set_xticks(range(10), [f"group number {i}" for i in range(10)], rotation=rotation,
+                      ha="right" if rotation else "center")
+    return fig
+
+
+def test_overlapping_tick_labels_are_found_and_thinned():
+    assert phone.overlapping_tick_labels(crowded_axis(40)) == []  # room for every label
+    crowded = crowded_axis(4)
+    pairs = phone.overlapping_tick_labels(crowded)
+    assert ("group number 0", "group number 1") in pairs and len(pairs) == 9
+    assert phone.fit_tick_labels(crowded)
+    assert phone.overlapping_tick_labels(crowded) == []
+    shown = [t.get_text() for t in crowded.axes[0].get_xticklabels() if t.get_text()]
+    assert shown[0] == "group number 0" and shown[-1] == "group number 9", shown  # both ends kept
+    assert 2 <= len(shown) < 10
+
+
+def test_group_names_that_collide_make_the_chart_taller_not_fewer():
+    with style.apply():
+        fig, ax = new_figure((4, 1.2))
+        ax.plot(range(8), range(8))
+        ax.set_yticks(range(8), [f"a group name\nof two lines {i}" for i in range(8)])
+    assert phone.overlapping_tick_labels(fig)
+    height = fig.get_size_inches()[1]
+    assert phone.fit_tick_labels(fig)
+    assert phone.overlapping_tick_labels(fig) == []
+    assert fig.get_size_inches()[1] > height
+    assert len([t for t in ax.get_yticklabels() if t.get_text()]) == 8  # every name still shown
+
+
+def test_overlapping_labels_at_an_angle():
+    # 45 degree labels collide when ticks are closer, across the writing, than a line of text.
+    assert phone.overlapping_tick_labels(crowded_axis(1.5, rotation=45))
+    assert phone.overlapping_tick_labels(crowded_axis(12, rotation=45)) == []
+
+
+def synthetic_attrition() -> pd.DataFrame:
+    """SYNTHETIC: the four attrition measures by decile."""
+    parts = []
+    for k, name in enumerate(["referrals", "finished treatment", "recovery", "reliable improvement"]):
+        part = synthetic_deciles(series=("England",)).drop(columns="series")
+        part["measure"] = name
+        part[["value", "lower_cl", "upper_cl"]] += 5 * k
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: attrition_panels(synthetic_attrition()),
+    lambda: decile_chart(synthetic_deciles(), series="series", area="Manchester ICB"),
+    lambda: forest_chart(pd.DataFrame({"group": [f"a rather long group name {i}" for i in range(6)],
+                                       "value": [40.0, 45, 50, 55, 60, 65], "lower_cl": [35.0, 40, 45, 50, 55, 60],
+                                       "upper_cl": [45.0, 50, 55, 60, 65, 70],
+                                       "significance": ["better", "similar", "worse", "similar", "better", None]}),
+                         benchmark=50, measure="recovery", unit="%"),
+], ids=["attrition-panels", "decile-chart", "forest-chart"])
+def test_the_phone_layout_has_text_of_at_least_9_css_px_on_a_390_px_screen(make, tmp_path):
+    figure = make()
+    with style.apply():
+        phone.phone_layout(figure.fig)
+        path = tmp_path / "phone.png"
+        figure.fig.savefig(path, dpi=phone.PHONE_DPI, bbox_inches="tight")
+    assert phone.overlapping_tick_labels(figure.fig) == []
+    smallest = phone.smallest_text_pt(figure.fig)
+    assert smallest >= phone.MIN_TEXT_PT
+    width_px = int.from_bytes(path.read_bytes()[16:20], "big")
+    # Shown 358 CSS px wide (a 390 px screen less the page's margins), as the browser suite measures.
+    on_screen = smallest * phone.PHONE_DPI / 72 * 358 / width_px
+    assert on_screen >= 9, f"smallest text {on_screen:.1f} CSS px in a {width_px} px wide image"
+
+
+def test_side_by_side_panels_are_stacked_for_phones():
+    figure = attrition_panels(synthetic_attrition())
+    assert len({round(ax.get_position().y0, 3) for ax in figure.fig.axes if ax.get_visible()}) == 1
+    with style.apply():
+        phone.phone_layout(figure.fig)
+        figure.fig.draw_without_rendering()
+    assert len({round(ax.get_position().x0, 3) for ax in figure.fig.axes if ax.get_visible()}) == 1
+    assert len({round(ax.get_position().y0, 3) for ax in figure.fig.axes if ax.get_visible()}) == 4
+
+
+def test_publish_records_each_rendering(tmp_path):
+    publish(attrition_panels(synthetic_attrition()), "attrition", outdir=tmp_path, datasets=[], area_code="E92000001")
+    meta = json.loads((tmp_path / "attrition.json").read_text())
+    wide, narrow = meta["renderings"]
+    assert (wide["file"], wide["media"]) == ("attrition.png", None)
+    assert narrow["file"] == "attrition.phone.png" and narrow["media"] == phone.PHONE_MEDIA
+    for r in (wide, narrow):
+        png = (tmp_path / r["file"]).read_bytes()
+        assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (r["width_px"], r["height_px"])
+        assert r["smallest_text_px"] == pytest.approx(r["smallest_text_pt"] * r["dpi"] / 72, abs=0.01)
+        assert r["overlapping_tick_labels"] == []
+    assert narrow["width_px"] < wide["width_px"] and narrow["height_px"] > wide["height_px"]  # stacked panels
+
+
+def test_figure_pictures_offers_the_phone_rendering():
+    wide = {"width_px": 1050, "height_px": 630, "smallest_text_px": 18.75, "overlapping_tick_labels": []}
+    narrow = {"width_px": 800, "height_px": 840, "smallest_text_px": 22.22, "overlapping_tick_labels": [],
+              "media": "screen and (max-width: 40em)"}
+    body = ('<figure><img alt="A &quot;chart&quot;" src="_images/a.png" />\n<figcaption>A</figcaption></figure>'
+            '<img alt="logo" src="_images/logo.png" />')
+    out = figure_pictures(body, {"a.png": (wide, narrow, "a.phone.png")})
+    assert ('<picture><source media="screen and (max-width: 40em)" srcset="_images/a.phone.png" width="800" '
+            'height="840" data-mhbook-text-px="22.22" data-mhbook-overlapping-ticks="0">'
+            '<img alt="A &quot;chart&quot;" src="_images/a.png" width="1050" height="630" '
+            'data-mhbook-text-px="18.75" data-mhbook-overlapping-ticks="0" /></picture>') in out
+    assert '<img alt="logo" src="_images/logo.png" />' in out  # no phone rendering: left alone

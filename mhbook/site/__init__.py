@@ -6,6 +6,9 @@ Jupyter Book loads it through ``sphinx.extra_extensions`` in ``_config.yml``. It
 - puts ``templates/`` first on the template path, to replace theme components that fail
   WCAG 2.2 AA (see the comment in each template);
 - makes every table's scrolling box a labelled, keyboard-focusable region (``table_regions``);
+- shows phones the rendering of each figure laid out for narrow screens, which
+  ``mhbook.figures.publish`` saves beside it, through a ``<picture>`` media query, and
+  marks each image with its smallest text in image pixels (``figure_pictures``);
 - ends every chapter page with links to the area's Word and PDF documents, which the
   build (or ``mhbook export``) writes to ``downloads/`` inside the site (``DOWNLOADS``),
   to its board brief (``BRIEF_DOWNLOADS``) and to its data pack (``DATA_DOWNLOADS``); only the formats named in the
@@ -18,7 +21,9 @@ Jupyter Book loads it through ``sphinx.extra_extensions`` in ``_config.yml``. It
 from __future__ import annotations
 
 import html
+import json
 import re
+import shutil
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -84,9 +89,68 @@ def table_regions(body: str) -> str:
                       'aria-label="Data table">', body)
 
 
+#: An image Sphinx wrote into a page: its other attributes, and its path in ``_images``.
+_IMAGE = re.compile(r'<img ((?:[a-z-]+="[^"]*" )*?)src="((?:\.\./)*_images/([^"/]+))"((?: [a-z-]+="[^"]*")*) ?/?>')
+
+
+def _measures(r: dict) -> str:
+    return (f'width="{int(r["width_px"])}" height="{int(r["height_px"])}" '
+            f'data-mhbook-text-px="{float(r["smallest_text_px"]):g}" '
+            f'data-mhbook-overlapping-ticks="{len(r.get("overlapping_tick_labels") or [])}"')
+
+
+def figure_pictures(body: str, renderings: dict[str, tuple[dict, dict, str]]) -> str:
+    """Wrap each image that has a phone rendering in a ``<picture>`` whose ``<source>``
+    (the phone's image, for ``media``) a narrow screen picks; the ``<img>``, its alt text
+    and its desktop image stay as they were for every other screen, print and the Word
+    document. ``renderings`` maps an image's file name in ``_images`` to what ``publish``
+    measured of its wide and phone renderings (``width_px``, ``height_px``,
+    ``smallest_text_px``, ``overlapping_tick_labels``, ``media``) and the phone image's
+    file name in ``_images``. Both images carry their size and smallest text in image
+    pixels (``data-mhbook-text-px``) so that the browser suite can measure text on screen."""
+    def picture(m: re.Match) -> str:
+        found = renderings.get(m.group(3))
+        if found is None:
+            return m.group(0)
+        wide, narrow, phone_file = found
+        folder = m.group(2)[: -len(m.group(3))]
+        return (f'<picture><source media="{html.escape(narrow["media"])}" srcset="{folder}{phone_file}" '
+                f'{_measures(narrow)}><img {m.group(1)}src="{m.group(2)}"{m.group(4)} {_measures(wide)} /></picture>')
+    return _IMAGE.sub(picture, body)
+
+
+def _phone_renderings(app) -> dict[str, tuple[dict, dict, str]]:
+    """The figures of the pages written so far that have a phone rendering (the ``.json``
+    that ``publish`` wrote beside the image says so), each phone image copied into the
+    site's ``_images`` folder; see ``figure_pictures``."""
+    known = app.builder.__dict__.setdefault("_mhbook_phones", {})
+    done = app.builder.__dict__.setdefault("_mhbook_phones_seen", set())
+    for src, dest in list(app.builder.images.items()):
+        if src in done:
+            continue
+        done.add(src)
+        image = Path(app.srcdir) / src
+        meta = image.with_suffix(".json")
+        if not meta.is_file():
+            continue
+        renderings = json.loads(meta.read_text("utf-8")).get("renderings") or []
+        wide = next((r for r in renderings if not r.get("media")), None)
+        narrow = next((r for r in renderings if r.get("media")), None)
+        if wide is None or narrow is None or not (image.parent / narrow["file"]).is_file():
+            continue
+        phone_file = f"{Path(dest).stem}.phone{Path(narrow['file']).suffix}"
+        target = Path(app.builder.outdir) / app.builder.imagedir / phone_file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(image.parent / narrow["file"], target)
+        known[dest] = (wide, narrow, phone_file)
+    return known
+
+
 def _page_context(app, pagename, templatename, context, doctree) -> None:
     if doctree is not None and "body" in context:
         context["body"] = table_regions(context["body"])
+        if "<img " in context["body"] and hasattr(app.builder, "images"):
+            context["body"] = figure_pictures(context["body"], _phone_renderings(app))
     # Only pages made from the book's sources (not search or the index of terms).
     formats = [f for f in (*DOWNLOADS, *BRIEF_DOWNLOADS, *DATA_DOWNLOADS) if f in app.config.mhbook_documents]
     if doctree is not None and "body" in context and formats:
