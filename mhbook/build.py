@@ -49,8 +49,7 @@ from typing import Callable
 
 import yaml
 
-import mhbook
-from mhbook import buildcache
+from mhbook import buildcache, project
 from mhbook.areas import Area
 from mhbook.buildcache import OutputKey, Store, replace_dir
 from mhbook.errors import BuildLockedError, MhbookError, OutputError, UsageError
@@ -98,15 +97,8 @@ class BuildInterrupted(BaseException):
 
 
 def project_root() -> Path:
-    """The folder holding ``notebooks/``, ``book/``, ``_config.yml`` and ``_toc.yml``."""
-    root = Path(os.environ.get("MHBOOK_PROJECT") or Path(mhbook.__file__).resolve().parents[1])
-    for needed in ("notebooks", "book", "_config.yml", "_toc.yml"):
-        if not (root / needed).exists():
-            raise FileNotFoundError(
-                f"{root / needed} is missing: mhbook build runs from a clone of the project "
-                "(set MHBOOK_PROJECT to the clone's folder)."
-            )
-    return root
+    """The folder holding ``notebooks/``, ``book/``, ``_config.yml`` and ``_toc.yml`` (``mhbook.project``)."""
+    return project.root()
 
 
 def notebook_names(root: Path | None = None, only: list[str] | None = None) -> list[str]:

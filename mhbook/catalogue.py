@@ -5,11 +5,22 @@ download URL that yields exactly these bytes, or ``url: null`` with a ``url_note
 where only the mirror holds them), its sha256, licence, attribution and citation,
 period, geography, the columns and row count expected when it is loaded, and caveats.
 The field meanings are listed at the top of ``catalogue.yaml``.
+
+Two things can stand over the packaged file, and neither writes into the package:
+
+* ``MHBOOK_CATALOGUE``: a catalogue file of one's own, read instead of the packaged one
+  (a team's extra datasets, or a test's synthetic ones);
+* the pins registry (``mhbook.project.pins_file()``, SHA256SUMS format: ``<sha256>  <file>``
+  per line) in which ``mhbook data refresh`` records re-pinned hashes; a line there
+  replaces the ``sha256`` of the entry with that ``file``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import os
+import re
 from dataclasses import MISSING, dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -93,10 +104,47 @@ def _parse(text: str, source: str) -> dict[str, Dataset]:
     return out
 
 
+def source() -> str:
+    """The catalogue file read: ``$MHBOOK_CATALOGUE`` or the packaged ``catalogue.yaml``."""
+    return os.environ.get("MHBOOK_CATALOGUE") or str(files("mhbook").joinpath("catalogue.yaml"))
+
+
+_PIN_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
+
+
+def read_pins(path: str | Path) -> dict[str, str]:
+    """A SHA256SUMS-style file as ``file -> sha256``; a missing file is empty."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return {}
+    pins = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = _PIN_LINE.match(line)
+        if not m:
+            raise MhbookError(f"{path}, line {number}: expected '<sha256>  <file>', found {line[:80]!r}. Fix or "
+                              f"delete the line (mhbook data refresh writes this file).")
+        pins[m.group(2)] = m.group(1)
+    return pins
+
+
 @cache
 def datasets() -> dict[str, Dataset]:
-    """All entries of the packaged catalogue, by id, in catalogue order."""
-    return _parse(files("mhbook").joinpath("catalogue.yaml").read_text("utf-8"), "mhbook/catalogue.yaml")
+    """All entries of the catalogue in use, by id, in catalogue order, with re-pinned hashes applied."""
+    from mhbook import project  # project reads no catalogue; imported here to keep this module's imports light
+
+    where = source()
+    try:
+        text = Path(where).read_text("utf-8")
+    except OSError as exc:
+        raise MhbookError(f"The catalogue {where} cannot be read ({exc.strerror or exc}); check "
+                          f"MHBOOK_CATALOGUE.") from exc
+    found = _parse(text, where)
+    pins = read_pins(project.pins_file())
+    return {i: dataclasses.replace(d, sha256=pins[d.file]) if d.file in pins else d for i, d in found.items()}
 
 
 def get(dataset_id: str) -> Dataset:
