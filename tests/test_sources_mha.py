@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from mhbook import catalogue
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
 from mhbook.sources import mha
@@ -67,7 +68,7 @@ def test_no_damaged_label_survives(crude):
     assert set(crude["org_type"]) <= set(mha.ORG_TYPES.values())
     # Gender rows inside a repaired run were out of step; after repair every England
     # gender block is in NHS order again.
-    raw = mha.read_raw(fetch(mha.DATASET))
+    raw = mha.read_raw(fetch(mha.dataset()), mha.dataset())
     repaired, changes = mha.repair_labels(raw)
     assert len(repaired) == len(raw)  # every damaged row could be repaired
     non_gender = repaired[repaired["Demographic"] != "Gender"]
@@ -140,6 +141,7 @@ def test_changed_file_raises_schema_error(tmp_path):
     """Synthetic sheet without the StdRate column."""
     cols = [c for c in mha.RAW_COLUMNS if c != "StdRate"]
     path = tmp_path / "synthetic.xlsx"
-    pd.DataFrame(columns=cols).to_excel(path, sheet_name=mha.SHEET, index=False)
+    sheet = catalogue.get("mha-2023-24").sheets[0]
+    pd.DataFrame(columns=cols).to_excel(path, sheet_name=sheet, index=False)
     with pytest.raises(SchemaError, match=r"mha-2023-24 sheet .*\['StdRate'\] not found"):
-        mha.read_raw(path)
+        mha.read_raw(path, "mha-2023-24")
