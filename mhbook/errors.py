@@ -50,3 +50,7 @@ class BuildLockedError(OutputError):
 
 class UnmappedOrganisationError(MhbookError, LookupError):
     """An NHS organisation code in a published file that the year's lookup does not hold."""
+
+
+class RefreshError(MhbookError):
+    """A data refresh failed (a download, a check or a parser); nothing was pinned."""
