@@ -865,6 +865,9 @@ def _build(executor, out: Path, england: AreaJob, area_jobs: list[AreaJob], reas
         finisher.close()
         executor.close()
         _remove_own_staging(out)
+    from mhbook import changes  # the national "What changed" page, linked from the landing page
+
+    changes.write_page(out, reasons, [r.area.code for r in results if r.site])
     return BuildReport(results, reasons, up_to_date, write_index(out))
 
 
