@@ -19,8 +19,8 @@ the data hold it, and for the latest year:
    of referrals received (Wilson limits), beside the 65+ share of England's population
    aged 16+ (ONS mid-year estimates) that shows whether they are under-represented.
 4. ``detention``: Black people are about three times as likely as White people to be
-   detained under the Mental Health Act. Rate ratio of all detentions, England
-   2023-24: crude (Poisson limits from the counts, populations implied by the
+   detained under the Mental Health Act. Rate ratio of all detentions, England,
+   latest year: crude (Poisson limits from the counts, populations implied by the
    published crude rates) and age-sex standardised (limits by the delta method on the
    log scale from the published 95% half-widths, which assumes the two rates are
    independent and roughly normal).
@@ -43,7 +43,7 @@ report's rounding: "43%" covers 42.5 to 43.5; "about three times" covers 2.5 to 
 Sources: ``iapt-annual``, ``iapt-annual-legacy`` (NHS Digital / NHS England annual
 reports, via ``mhbook.sources.iapt``), ``imd-2019`` denominators through
 ``mhbook.measures.iapt_deprivation``, ``pop-mye-mid2019`` / ``pop-mye-mid2020`` (ONS),
-``mha-2023-24`` (NHS England Mental Health Act statistics).
+``mha-YYYY-YY``, the latest year (NHS England Mental Health Act statistics).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Mental Health Act detentions for an area, from the finest footprint that fits it.
 
-Source: NHS England, Mental Health Act statistics 2023-24 (``mhbook.sources.mha``), "All
-detentions", crude rates per 100,000 (all ages), for Sub-ICB Locations and ICBs.
+Source: NHS England, Mental Health Act statistics of the latest catalogued year
+(``mhbook.sources.mha``; today 2023-24), "All detentions", crude rates per 100,000 (all
+ages), for Sub-ICB Locations and ICBs.
 
 Footprint. The file publishes detentions for Sub-ICB Locations (106 in 2023-24) and ICBs
 (42), not for councils. Each candidate is placed on the area by the ONS July 2022 LSOA

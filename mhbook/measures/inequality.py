@@ -19,7 +19,7 @@ slightly different categories; sexual orientation and disability are published f
 2020-21 only. Counts below England level are rounded to 5 and small ones suppressed by
 NHS England; suppressed counts stay missing here (never zero) and are counted.
 
-Mental Health Act 2023-24 (``mhbook.sources.mha``): "All detentions" by ethnicity, as
+Mental Health Act, latest year (``mhbook.sources.mha``): "All detentions" by ethnicity, as
 rate ratios against White, with 95% limits. The file publishes no populations, so:
 
 * **standardised rates** (England only) carry 95% limits ``rate ± h``; taking ``h`` as

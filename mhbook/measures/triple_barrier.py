@@ -24,7 +24,7 @@ Sources and periods (they differ, and every row states its own ``period``):
 * **outcome**: recovery (% of those at caseness who finished treatment), Wilson
   limits; also finished treatment per 100 referrals received (different cohorts in
   the same year, Poisson limits) and reliable improvement (% of those who finished).
-* **coercion**: Mental Health Act 2023-24 detentions ("All detentions", MHSDS),
+* **coercion**: Mental Health Act detentions of the latest year ("All detentions", MHSDS),
   crude rates per 100,000 by ethnicity (broad groups), IMD decile and gender
   (``mhbook.sources.mha``), for England and ICBs.
 
@@ -363,7 +363,7 @@ def access(dimension: str, counts: pd.DataFrame, total: pd.Series, org_type: str
 
 
 def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
-    """MHA 2023-24 detentions per 100,000 (crude) by group, relative to the total.
+    """MHA detentions (latest year) per 100,000 (crude) by group, relative to the total.
 
     Ethnicity, for England and an ICB alike: the groups shown added together (people
     whose ethnic group is known), so the two ratios are built the same way. Other
