@@ -124,7 +124,9 @@ def test_a_new_year_reaches_the_book_without_code_changes(tmp_path):
     for m in re.finditer(r"[^.]{0,160}(2025-26|2024-25|2023-24)[^.]{0,80}", page):
         print("summary page, a sentence naming a year:", m.group(0).strip())
     # Access and outcomes are stated for the new NHS Talking Therapies year ...
-    assert re.search(rf"Talking Therapies [^.]*, {NEW_IAPT}: ", page), "no access or outcome sentence for 2025-26"
+    assert re.search(rf"Referrals per 100,000 aged 16\+ in [^.]*, {NEW_IAPT}: ", page), "no access sentence for 2025-26"
+    assert re.search(rf"Recovery \(% of those finished at caseness\) in [^.]*, {NEW_IAPT}: ", page)
+    assert f"2017-18 to {NEW_IAPT}" in page  # the area's own series runs to the new year
     # ... and detentions for the new Mental Health Act year, the old one no longer shown as latest.
     assert re.search(rf"[Dd]etentions[^.]*, {NEW_MHA}: ", page), "no detention sentence for 2024-25"
     assert not re.search(r"[Dd]etentions[^.]*, 2023-24: ", page)

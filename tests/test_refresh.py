@@ -138,7 +138,7 @@ def test_one_failure_pins_nothing(world, bad):
         refresh.refresh()
     assert not (world.home / "SHA256SUMS").exists()
     assert catalogue.get("syn-new-year").sha256 == hashlib.sha256(OLD).hexdigest()
-    assert not fetch.cached_path("syn-new-year").exists()
+    assert fetch.fetch("syn-new-year").read_bytes() == OLD  # the cache holds (or gets) only the pinned version
     assert list(world.scratch.iterdir()) == []
 
 
@@ -210,3 +210,16 @@ def test_download_to_names_the_url_when_nothing_answers(world, monkeypatch):
     broken = ds.__class__(**{**ds.__dict__, "url": "http://127.0.0.1:9/nothing.csv"})
     with pytest.raises(FetchError, match=r"syn-x: downloading http://127.0.0.1:9/nothing.csv failed"):
         fetch.download_to(broken, world.scratch / "x.csv")
+
+
+def test_an_unwritable_pins_registry_pins_nothing_and_says_where(world, monkeypatch, tmp_path):
+    world("syn-new-year", OLD, (200, NEW))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where MHBOOK_HOME's folder should be", "utf-8")
+    monkeypatch.setenv("MHBOOK_HOME", str(blocker / "home"))
+    catalogue.datasets.cache_clear()
+    with pytest.raises(RefreshError, match=r"cannot write the pins registry .*not-a-folder/home/SHA256SUMS.*MHBOOK_HOME"):
+        refresh.refresh()
+    assert catalogue.get("syn-new-year").sha256 == hashlib.sha256(OLD).hexdigest()
+    assert fetch.fetch("syn-new-year").read_bytes() == OLD  # the cache holds (or gets) only the pinned version
+    assert list(world.scratch.iterdir()) == []
