@@ -117,8 +117,11 @@ def read_pins(path: str | Path) -> dict[str, str]:
     path = Path(path)
     try:
         text = path.read_text("utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing re-pinned there yet
         return {}
+    except OSError as exc:
+        raise MhbookError(f"The pins registry {path} cannot be read ({exc.strerror or exc}); fix its permissions "
+                          f"or point MHBOOK_HOME elsewhere.") from exc
     pins = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
