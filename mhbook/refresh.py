@@ -74,7 +74,8 @@ class Change:
         added = sorted(set(self.new.periods) - set(old.periods))
         dropped = sorted(set(old.periods) - set(self.new.periods))
         if self.new.periods:
-            out.append(f"periods {_span(old.periods)} -> {_span(self.new.periods)}"
+            before = _span(old.periods) if self.old else "? (the pinned version is not at hand)"
+            out.append(f"periods {before} -> {_span(self.new.periods)}"
                        + (f" (new: {', '.join(added)})" if added and self.old else "")
                        + (f" (gone: {', '.join(dropped)})" if dropped else ""))
         if self.old:

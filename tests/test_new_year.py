@@ -5,19 +5,26 @@ The test makes a SYNTHETIC mirror: the real mirror's files, except that
   2024-25 rows relabelled (dates moved on a year), and
 * a Mental Health Act file ``mha-2024-25`` is added: the 2023-24 sheet with its
   ``Year`` relabelled "2024/25".
-These are not real figures. A test-side catalogue (``MHBOOK_CATALOGUE``) pins them, and
-one area's summary page is built from them: it must show 2025-26 and 2024-25 as the
-latest years, with no change to mhbook's code or notebooks.
+These are not real figures. The mirror is served over HTTP on 127.0.0.1 as the
+publishers' stand-in (``MHBOOK_DOWNLOAD_BASE``). A test-side catalogue
+(``MHBOOK_CATALOGUE``) adds the new MHA year's entry (a new year of MHA is a new
+catalogue entry); the NHS Talking Therapies pin is left as it is, so
+``mhbook data refresh`` must find and re-pin the changed file. Then
+``mhbook build`` of one area's summary page must show 2025-26 and 2024-25 as the latest
+years, with no change to mhbook's code or notebooks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import http.server
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -78,11 +85,6 @@ def make_synthetic_mirror(tmp: Path) -> tuple[Path, Path]:
     raw.to_excel(mirror / mha_file, sheet_name=sheet, index=False)
 
     entries = yaml.safe_load(Path(catalogue.source()).read_text("utf-8"))["datasets"]
-    for entry in entries:
-        if entry["id"] == "iapt-annual":
-            entry["sha256"] = fetch.sha256_of(mirror / iapt_ds.file)
-            entry["title"] = SYNTHETIC + entry["title"] + f", with {NEW_IAPT}"
-            entry["url"] = None
     mha_entry = next(e for e in entries if e["id"] == "mha-2023-24") | {
         "id": f"mha-{NEW_MHA}", "file": mha_file, "sha256": fetch.sha256_of(mirror / mha_file),
         "title": SYNTHETIC + f"Mental Health Act Statistics, Annual Figures {NEW_MHA}", "url": None,
@@ -102,15 +104,43 @@ def _text(html: Path) -> str:
     return re.sub(r"\s+", " ", main.get_text(" ") if main else "")
 
 
-def test_a_new_year_reaches_the_book_without_code_changes(tmp_path):
+def _serve(folder: Path) -> http.server.ThreadingHTTPServer:
+    """Serve ``folder`` on 127.0.0.1 (a free port), quietly, in a thread."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def test_a_new_year_reaches_the_book_with_refresh_and_build_alone(tmp_path):
     mirror, cat = make_synthetic_mirror(tmp_path)
+    httpd = _serve(mirror)
     cache = tmp_path / "cache"
     tables = fetch.cache_dir() / "tables"
     if tables.is_dir():  # parsed tables are keyed by dataset hashes: the unchanged ones stay valid
         shutil.copytree(tables, cache / "tables")
+    old = cache / "data" / catalogue.get("iapt-annual").file  # the pinned version, cached as after earlier builds
+    old.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(fetch.fetch("iapt-annual"), old)
     env = {k: v for k, v in os.environ.items() if k not in ("MHBOOK_HOME",)}
     env |= {"MHBOOK_MIRROR": str(mirror), "MHBOOK_CATALOGUE": str(cat), "MHBOOK_CACHE": str(cache),
-            "MHBOOK_HOME": str(tmp_path / "home"), "MHBOOK_PROJECT": str(ROOT)}
+            "MHBOOK_HOME": str(tmp_path / "home"), "MHBOOK_PROJECT": str(ROOT),
+            "MHBOOK_DOWNLOAD_BASE": f"http://127.0.0.1:{httpd.server_port}"}
+    try:
+        refreshed = subprocess.run([sys.executable, "-m", "mhbook", "data", "refresh"], env=env, capture_output=True,
+                                   text=True, timeout=1200)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    print(refreshed.stdout)
+    assert refreshed.returncode == 0, refreshed.stderr[-3000:]
+    assert "changed: iapt-annual" in refreshed.stdout
+    assert f"(new: {NEW_IAPT})" in refreshed.stdout
+    assert "1 dataset(s) changed" in refreshed.stdout
     periods = subprocess.run(
         [sys.executable, "-c", "from mhbook import periods; print(periods.latest('iapt'), periods.latest('mha'))"],
         env=env, capture_output=True, text=True, timeout=600)
