@@ -38,10 +38,10 @@ test: setup browser
 book: setup
 	$(BIN)/mhbook build "$(AREA)" --out $(OUT)
 
-# CI data refresh: download every dataset from its source, check it, pin changed hashes
-# in mhbook/catalogue.yaml only if all succeed, then rebuild only the pages that read them.
+# Data refresh: download every dataset from its source, check it, pin changed hashes
+# (data/SHA256SUMS, or $$MHBOOK_HOME) only if all succeed, then rebuild only the pages that read them.
 refresh: setup
-	$(BIN)/python -m mhbook.refresh
+	$(BIN)/mhbook data refresh
 	$(BIN)/mhbook build --all --out $(OUT)
 
 clean:

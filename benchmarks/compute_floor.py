@@ -3,7 +3,7 @@
     python benchmarks/compute_floor.py AREA [AREA ...] [--warm-up AREA] [--profile FILE]
 
 Executes every chapter notebook of each AREA in this process, as a build worker does
-(``mhbook.execute`` in one IPython shell, the ``parameters`` cell injected), but writes
+(``mhbook.build.execute`` in one IPython shell, the ``parameters`` cell injected), but writes
 nothing: no output store, no Sphinx, no documents. What is left is the compute-only
 floor of a build: the seconds an area's measures and figures cost at the least.
 
@@ -30,23 +30,22 @@ def execute_area(code: str, names: list[str], root: Path, workdir: Path) -> dict
     """Execute each notebook of ``names`` for area ``code``; notebook -> (wall s, CPU s)."""
     import matplotlib.pyplot as plt
 
-    from mhbook import build, buildtrack, execute, parallel
-
-    buildtrack.install()  # the build records dataset reads while executing: so does the floor
+    from mhbook import reads
+    from mhbook.build import execute, workers
 
     seconds = {}
     for name in names:
         src = root / "notebooks" / f"{name}.md"
-        params = {"area_code": code} if build.takes_area(src) else {}
-        nb = parallel.prepare_notebook(src, params)
+        params = {"area_code": code}  # every chapter takes the area
+        nb = workers.prepare_notebook(src, params)
         folder = workdir / f"{code}-{name}"
         folder.mkdir(parents=True)
         wall, cpu = time.perf_counter(), time.process_time()
         execute.shell()
-        parallel.clear_namespace()
+        workers.clear_namespace()
         plt.close("all")
-        buildtrack.start()
-        execute.execute(nb, folder, parallel.CELL_TIMEOUT_S)
+        with reads.collecting():  # the build records dataset reads while executing: so does the floor
+            execute.execute(nb, folder, workers.CELL_TIMEOUT_S)
         seconds[name] = (time.perf_counter() - wall, time.process_time() - cpu)
     return seconds
 

@@ -6,14 +6,21 @@ the file is remade from public upstream files, see ``mhbook.sources.recipes``), 
 period, geography, the columns and row count expected when it is loaded, and caveats.
 The field meanings are listed at the top of ``catalogue.yaml``.
 
-``MHBOOK_CATALOGUE`` may name another catalogue file to use instead of the packaged
-one, with the same layout (the tests point it at the synthetic catalogue they write).
+Two things can stand over the packaged file, and neither writes into the package:
+
+* ``MHBOOK_CATALOGUE``: a catalogue file of one's own, read instead of the packaged one
+  (a team's extra datasets, or a test's synthetic ones);
+* the pins registry (``mhbook.project.pins_file()``, SHA256SUMS format: ``<sha256>  <file>``
+  per line) in which ``mhbook data refresh`` records re-pinned hashes; a line there
+  replaces the ``sha256`` of the entry with that ``file``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
+import re
 from dataclasses import MISSING, dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -103,25 +110,58 @@ def _parse(text: str, source: str) -> dict[str, Dataset]:
     return out
 
 
+_PIN_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
+
+
+def read_pins(path: str | Path) -> dict[str, str]:
+    """A SHA256SUMS-style file as ``file -> sha256``; a missing file is empty."""
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except (FileNotFoundError, NotADirectoryError):  # nothing re-pinned there yet
+        return {}
+    except OSError as exc:
+        raise MhbookError(f"The pins registry {path} cannot be read ({exc.strerror or exc}); fix its permissions "
+                          f"or point MHBOOK_HOME elsewhere.") from exc
+    pins = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = _PIN_LINE.match(line)
+        if not m:
+            raise MhbookError(f"{path}, line {number}: expected '<sha256>  <file>', found {line[:80]!r}. Fix or "
+                              f"delete the line (mhbook data refresh writes this file).")
+        pins[m.group(2)] = m.group(1)
+    return pins
+
+
+def source() -> str:
+    """The catalogue file read: ``$MHBOOK_CATALOGUE`` or the packaged ``catalogue.yaml``."""
+    return os.environ.get("MHBOOK_CATALOGUE") or str(files("mhbook").joinpath("catalogue.yaml"))
+
+
 def datasets() -> dict[str, Dataset]:
-    """All entries of the catalogue in use, by id, in catalogue order: the file named by
-    ``MHBOOK_CATALOGUE`` when it is set, else the packaged one."""
-    return _datasets_in(os.environ.get("MHBOOK_CATALOGUE") or None)
+    """All entries of the catalogue in use (``source()``), by id, in catalogue order, with the
+    hashes re-pinned by ``mhbook data refresh`` (``mhbook.project.pins_file()``) applied."""
+    from mhbook import project  # project reads no catalogue; imported here to keep this module's imports light
+
+    return _datasets_in(source(), str(project.pins_file()))
 
 
 @cache
-def _datasets_in(path: str | None) -> dict[str, Dataset]:
-    if path is None:
-        return _parse(files("mhbook").joinpath("catalogue.yaml").read_text("utf-8"), "mhbook/catalogue.yaml")
+def _datasets_in(where: str, pins_file: str) -> dict[str, Dataset]:
     try:
-        text = Path(path).read_text("utf-8")
+        text = Path(where).read_text("utf-8")
     except OSError as exc:
-        raise MhbookError(f"MHBOOK_CATALOGUE={path} cannot be read ({exc.strerror or exc}); point it at a "
+        named = "MHBOOK_CATALOGUE=" if os.environ.get("MHBOOK_CATALOGUE") else "The catalogue "
+        raise MhbookError(f"{named}{where} cannot be read ({exc.strerror or exc}); point MHBOOK_CATALOGUE at a "
                           f"catalogue file, or unset it to use the packaged catalogue.") from exc
-    return _parse(text, path)
+    found = _parse(text, where)
+    pins = read_pins(pins_file)
+    return {i: dataclasses.replace(d, sha256=pins[d.file]) if d.file in pins else d for i, d in found.items()}
 
 
-datasets.cache_clear = _datasets_in.cache_clear  # refresh.py re-reads a re-pinned catalogue
+datasets.cache_clear = _datasets_in.cache_clear  # a refresh re-reads the re-pinned catalogue
 
 
 def listing() -> list[Dataset]:

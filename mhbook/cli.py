@@ -3,6 +3,7 @@
     mhbook data list              every pinned dataset, and whether it is cached
     mhbook data fetch [ID ...]    fetch datasets into the cache (all when none given)
     mhbook data verify [ID ...]   re-hash datasets (fetching what is missing); exit 1 on any failure
+    mhbook data refresh [ID ...]  download new versions, check them, re-pin changed hashes (mhbook.refresh)
     mhbook areas [QUERY]          list the 153 Counties & UAs, or resolve a code or name
     mhbook build AREA [AREA ...]  build each area's site (see mhbook.build); --all: every area
     mhbook export AREA --format docx|pdf   the area's book as a Word or PDF document
@@ -37,7 +38,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="The pinned datasets: list, fetch and verify them.", no_args_is_help=True)
+data_app = typer.Typer(help="The pinned datasets: list, fetch, verify and refresh them.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 out = Console()
@@ -183,6 +184,26 @@ def data_verify(
         err.print(f"mhbook: error: {failed} of {len(selected)} dataset(s) failed verification", highlight=False)
         raise typer.Exit(1)
     out.print(f"all {len(selected)} dataset(s) OK", highlight=False)
+
+
+@data_app.command("refresh")
+def data_refresh(
+    ids: Annotated[Optional[list[str]], typer.Argument(help="Dataset ids (default: every dataset with a URL).")] = None,
+) -> None:
+    """Download every dataset that has a URL, check changed files against their schemas, show what
+    changed (rows, periods, columns) and, only if all succeeded, re-pin their hashes. Then
+    `mhbook build --all` re-runs only the pages that read a changed dataset."""
+    from mhbook import refresh
+
+    with err.status("refreshing...") as status:
+        report = refresh.refresh(ids or None, on_dataset=lambda i: status.update(f"downloading and checking {i}"))
+    for change in report.changed:
+        out.print(f"changed: {change.id}", markup=False, highlight=False)
+        for line in change.lines():
+            out.print(f"  {line}", markup=False, highlight=False)
+    out.print(f"{len(report.changed)} dataset(s) changed, {len(report.unchanged)} unchanged"
+              + (f"; new hashes pinned in {report.pins}" if report.changed else ""), markup=False, highlight=False,
+              soft_wrap=True)
 
 
 @app.command("areas")

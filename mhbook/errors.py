@@ -75,6 +75,10 @@ class BrowserError(MhbookError):
     """Chromium could not be started, stopped answering or refused a command."""
 
 
+class RefreshError(MhbookError):
+    """A data refresh failed (a download, a check or a parser); nothing was pinned."""
+
+
 # --- The build ------------------------------------------------------------------------------
 
 

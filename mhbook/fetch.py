@@ -26,6 +26,9 @@ Environment:
   ``MHBOOK_UPSTREAM_BASE``  an HTTP(S) URL from which recipes download their upstream files
                             (see ``mhbook.sources.recipes.upstream_url``)
   ``MHBOOK_TIMEOUT``        seconds a download may wait for the server (default 60)
+  ``MHBOOK_RETRIES``        attempts per download (default 3): a connection failure, a
+                            timeout or a server error (5xx, 429) is retried after a pause
+                            of 1, 2, 4 ... seconds; other HTTP errors are not
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -52,6 +56,7 @@ from mhbook.sources import recipes
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_RETRIES = 3
 _MARKER = ".verified"
 
 
@@ -302,18 +307,14 @@ def _download(ds: Dataset, target: Path, *, progressbar: bool | Any, mirror_note
             f"{ds.id}: no public URL yields these bytes{why}, and {mirror_note}. "
             f"Set MHBOOK_MIRROR to a folder holding {ds.file}."
         )
-    timeout = _timeout()
-    downloader = pooch.HTTPDownloader(timeout=timeout, progressbar=progressbar)
     tmp = _temp_beside(target)
     try:
-        log.info("%s: downloading %s", ds.id, url)
         try:
-            downloader(url, str(tmp), None)
-        except requests.RequestException as err:
+            download_to(ds, tmp, progressbar=progressbar)
+        except FetchError as err:
             raise FetchError(
-                f"{ds.id}: downloading {url} failed ({type(err).__name__}: {err}), and {mirror_note}. "
-                f"Set MHBOOK_MIRROR to a folder holding {ds.file} (e.g. ../shared/data), or retry when the "
-                f"network is reachable."
+                f"{err}, and {mirror_note}. Set MHBOOK_MIRROR to a folder holding {ds.file} (e.g. ../shared/data), "
+                f"or retry when the network is reachable."
             ) from err
         got = sha256_of(tmp)
         if got != ds.sha256:
@@ -325,6 +326,46 @@ def _download(ds: Dataset, target: Path, *, progressbar: bool | Any, mirror_note
         _install(ds, tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def download_to(dataset: str | Dataset, dest: Path, *, progressbar: bool | Any = False) -> Path:
+    """Download ``dataset``'s file (``download_url``) to ``dest`` as it is, unverified, retrying.
+
+    For callers that check the bytes themselves (``fetch`` against the pin, the data
+    refresh against the schemas). Raises ``FetchError`` naming the URL when every attempt failed.
+    """
+    ds = _dataset(dataset)
+    url = download_url(ds)
+    if url is None:
+        raise FetchError(f"{ds.id}: the catalogue has no download URL for it")
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    downloader = pooch.HTTPDownloader(timeout=_timeout(), progressbar=progressbar)
+    attempts = _retries()
+    attempt = 1
+    while True:
+        log.info("%s: downloading %s (attempt %d of %d)", ds.id, url, attempt, attempts)
+        try:
+            downloader(url, str(dest), None)
+            return dest
+        except requests.RequestException as err:
+            status = getattr(getattr(err, "response", None), "status_code", None)
+            transient = status is None or status >= 500 or status == 429
+            if not transient or attempt == attempts:
+                tried = f" after {attempt} attempts" if attempt > 1 else ""
+                raise FetchError(f"{ds.id}: downloading {url} failed{tried} ({type(err).__name__}: {err})") from err
+            log.warning("%s: downloading %s failed (%s); retrying", ds.id, url, err)
+            time.sleep(2 ** (attempt - 1))
+            attempt += 1
+
+
+def _retries() -> int:
+    raw = os.environ.get("MHBOOK_RETRIES")
+    if not raw:
+        return DEFAULT_RETRIES
+    if not raw.isdigit() or int(raw) < 1:
+        raise MhbookError(f"MHBOOK_RETRIES must be a whole number of attempts, 1 or more, not {raw!r}.")
+    return int(raw)
 
 
 def _timeout() -> float:

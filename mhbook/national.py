@@ -233,6 +233,9 @@ def write_landing(out: Path) -> Path:
     if (out / "england" / "index.html").exists():
         england = ('    <p><a href="england/index.html">England-level pages</a>: the national figures '
                    "and methods that every area's site shares.</p>")
+    if (out / "changes.html").exists():
+        england += ('\n    <p><a href="changes.html">What changed in the last build</a>: datasets refreshed, '
+                    "pages and areas re-run.</p>")
     page = _PAGE.format(england=england, svg=_svg({a.code for a in built}, {a.code: a.name for a in everything},
                                                   {a.code: a.region_code for a in everything}),
                         n_built=len(built), n_all=len(everything), items=items)

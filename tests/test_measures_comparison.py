@@ -180,7 +180,7 @@ def test_key_findings_numbers_equal_the_published_tables(chapter, tmp_path):
     assert 5 <= len(found) <= 8
     # Write the tables exactly as the chapters do, then read the CSVs back.
     figures.publish_table(comparison.display_table(table), "comparison-indicators", caption="x", outdir=tmp_path)
-    figures.publish_table(summary.outcome_gaps(inequality.widest_gaps(area, key_findings.PERIOD)), "widest-outcome-shortfalls",
+    figures.publish_table(summary.outcome_gaps(inequality.widest_gaps(area)), "widest-outcome-shortfalls",
                           caption="x", outdir=tmp_path)
     checked = 0
     for f in found:

@@ -54,10 +54,14 @@ def test_rounding_widens_limits_and_zero_bound_is_wilson():  # synthetic counts
     assert rate[0] == pytest.approx(5000) and wlo[0] < rlo[0] < rate[0] < rhi[0] < whi[0]
 
 
+#: Synthetic: eight financial years, as the series held before a new year arrived.
+SYNTHETIC_YEARS = ("2017-18", "2018-19", "2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25")
+
+
 def _synthetic_trend(values):
     """Synthetic: a footprint that is a CCG for five years and an ICB for three."""
     rows = []
-    for i, period in enumerate(ls.YEARS):
+    for i, period in enumerate(SYNTHETIC_YEARS):
         kind = "CCG" if i < 5 else "ICB"
         rows.append({"period": period, "series": "Synthetown's footprint", "segment": f"{kind} X",
                      "kind": kind, "value": values[i], "lower_cl": values[i] - 1, "upper_cl": values[i] + 1})
@@ -68,7 +72,7 @@ def _synthetic_trend(values):
 
 def test_trend_chart_breaks_at_the_footprint_change():  # synthetic values
     df = _synthetic_trend([50, 51, 52, 53, 54, 40, 41, 42])
-    fig = segmented_trend_chart(df, ls.YEARS, measure="recovery", unit="%", area="Synthetown's footprint")
+    fig = segmented_trend_chart(df, SYNTHETIC_YEARS, measure="recovery", unit="%", area="Synthetown's footprint")
     ax = fig.fig.axes[0]
     area_lines = [ln for ln in ax.get_lines() if ln.get_color() != "#000000" and len(ln.get_xdata()) > 2]
     spans = sorted((int(min(ln.get_xdata())), int(max(ln.get_xdata()))) for ln in area_lines)
@@ -83,7 +87,7 @@ def test_trend_chart_breaks_at_the_footprint_change():  # synthetic values
 
 def test_trend_chart_leaves_gaps_for_missing_years():  # synthetic values
     df = _synthetic_trend([50, np.nan, 52, 53, 54, 40, 41, 42])
-    fig = segmented_trend_chart(df, ls.YEARS, measure="recovery", unit="%", area="Synthetown's footprint")
+    fig = segmented_trend_chart(df, SYNTHETIC_YEARS, measure="recovery", unit="%", area="Synthetown's footprint")
     ys = [ln.get_ydata() for ln in fig.fig.axes[0].get_lines() if ln.get_color() != "#000000"
           and len(ln.get_xdata()) > 2]
     assert any(np.isnan(np.asarray(y, dtype=float)).any() for y in ys)
@@ -123,11 +127,11 @@ def test_unknown_ccg_code_stops_with_code_year_and_lookup(monkeypatch):
 
 @pytest.mark.mirror
 def test_every_area_has_a_footprint_or_a_reason_every_year():
-    published = {p: set(ls._published(p, "ICB" if p >= "2022-23" else "CCG")["org_code"]) for p in ls.YEARS}
+    published = {p: set(ls._published(p, "ICB" if p >= "2022-23" else "CCG")["org_code"]) for p in ls.years()}
     counts = {"available": 0, "reason": 0}
     for area in areas.all_areas():
         fps = ls.footprints(area)
-        assert [fp.period for fp in fps] == list(ls.YEARS)
+        assert [fp.period for fp in fps] == list(ls.years())
         for fp in fps:
             if not fp.available:
                 counts["reason"] += 1
@@ -147,7 +151,7 @@ def test_every_area_has_a_footprint_or_a_reason_every_year():
             assert fp.lsoas and set(area.lsoa11()) & set(fp.lsoas)
             assert all(code in fp.label for code in fp.codes)
             assert fp.period in ls.describe(fp) and fp.grade in ls.describe(fp)
-    assert counts["available"] + counts["reason"] == 153 * len(ls.YEARS)
+    assert counts["available"] + counts["reason"] == 153 * len(ls.years())
 
 
 @pytest.mark.mirror
@@ -204,7 +208,7 @@ def test_areas_created_2019_to_2023_have_every_year():
 @pytest.mark.mirror
 def test_decile_tables_exist_wherever_the_data_allow():
     with_deciles = {p: set(iapt.by_decile(p, org_type="ICB" if p >= "2022-23" else "CCG")["org_code"])
-                    for p in ls.YEARS}
+                    for p in ls.years()}
     for area in areas.all_areas():
         df = ls.funnel(area)
         for fp in ls.footprints(area):
@@ -230,7 +234,7 @@ def test_trend_figure_marks_the_footprint_change_for_a_real_area():
 @pytest.mark.mirror
 def test_sii_per_year_or_a_reason():
     s = ls.sii_by_year(areas.get("E10000014"))
-    assert len(s) == 2 * len(ls.YEARS)
+    assert len(s) == 2 * len(ls.years())
     assert (s["sii"].notna() | (s["reason"] != "")).all()
     assert s.loc[s["series"] == "England", "sii"].notna().all()
 

@@ -25,6 +25,11 @@ def _environment() -> dict[str, str]:
             req = Requirement(dep)
             if req.name not in ("python", "pip"):  # the interpreter and installer themselves
                 out[req.name.lower()] = str(req.specifier)
+        else:  # pip's list: packages conda-forge lacks, and the project itself
+            for line in dep.get("pip", []):
+                if not line.startswith("-"):
+                    req = Requirement(line.split("#")[0].strip())
+                    out[req.name.lower()] = str(req.specifier)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from mhbook import catalogue
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
 from mhbook.constants import ENGLAND_CODE
@@ -68,7 +69,7 @@ def test_no_damaged_label_survives(crude):
     assert set(crude["org_type"]) <= set(mha.ORG_TYPES.values())
     # Gender rows inside a repaired run were out of step; after repair every England
     # gender block is in NHS order again.
-    raw = mha.read_raw(fetch(mha.DATASET))
+    raw = mha.read_raw(fetch(mha.dataset()), mha.dataset())
     repaired, changes = mha.repair_labels(raw)
     assert len(repaired) == len(raw)  # every damaged row could be repaired
     non_gender = repaired[repaired["Demographic"] != "Gender"]
@@ -141,9 +142,10 @@ def test_changed_file_raises_schema_error(tmp_path):
     """Synthetic sheet without the StdRate column."""
     cols = [c for c in mha.RAW_COLUMNS if c != "StdRate"]
     path = tmp_path / "synthetic.xlsx"
-    pd.DataFrame(columns=cols).to_excel(path, sheet_name=mha.SHEET, index=False)
+    sheet = catalogue.get("mha-2023-24").sheets[0]
+    pd.DataFrame(columns=cols).to_excel(path, sheet_name=sheet, index=False)
     with pytest.raises(SchemaError, match=r"mha-2023-24 sheet .*\['StdRate'\] not found"):
-        mha.read_raw(path)
+        mha.read_raw(path, "mha-2023-24")
 
 
 @pytest.fixture
@@ -155,8 +157,8 @@ def synthetic_crude(synthetic_mirror):
 def test_synthetic_counts_rounded_suppressed_and_exact(synthetic_crude):
     total = synthetic_crude[synthetic_crude["breakdown"] == "all"].set_index("org_code")
     # England row whose OrganisationBreakdown reads "h": repaired to England, exact.
-    assert (total.loc[mha.ENGLAND, "org_type"], total.loc[mha.ENGLAND, "count"]) == ("England", 1000)
-    assert total.loc[mha.ENGLAND, "count_status"] == "exact" and total.loc[mha.ENGLAND, "source"] == "Both"
+    assert (total.loc[ENGLAND_CODE, "org_type"], total.loc[ENGLAND_CODE, "count"]) == ("England", 1000)
+    assert total.loc[ENGLAND_CODE, "count_status"] == "exact" and total.loc[ENGLAND_CODE, "source"] == "Both"
     assert (total.loc["QX1", "count"], total.loc["QX1", "count_status"], total.loc["QX1", "value"]) == (35, "rounded", 12.3)
     # A blank count is missing with its reason, never 0; its rate is missing too.
     assert pd.isna(total.loc["QX2", "count"]) and total.loc["QX2", "count_status"] == "suppressed"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-import mhbook
+from mhbook import project
 from mhbook.errors import UsageError
 
 #: The page the board brief is made from: without it (``--only``) a site has no brief.
@@ -20,15 +20,9 @@ BRIEF_SOURCE = "summary"
 
 
 def project_root() -> Path:
-    """The folder holding ``notebooks/``, ``book/``, ``_config.yml`` and ``_toc.yml``."""
-    root = Path(os.environ.get("MHBOOK_PROJECT") or Path(mhbook.__file__).resolve().parents[1])
-    for needed in ("notebooks", "book", "_config.yml", "_toc.yml"):
-        if not (root / needed).exists():
-            raise FileNotFoundError(
-                f"{root / needed} is missing: mhbook build runs from a clone of the project "
-                "(set MHBOOK_PROJECT to the clone's folder)."
-            )
-    return root
+    """The folder holding ``notebooks/``, ``book/``, ``_config.yml`` and ``_toc.yml`` (a checkout,
+    ``MHBOOK_PROJECT`` or the copy installed with the package: ``mhbook.project.root``)."""
+    return project.root()
 
 
 def notebook_names(root: Path | None = None, only: list[str] | None = None) -> list[str]:

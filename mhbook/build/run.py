@@ -196,6 +196,9 @@ def _build(pool, out: Path, plan: Plan, by_code: dict[str, Area],
         finisher.close()
         pool.close()
         remove_own_staging(out)
+    from mhbook import changes  # the national "What changed" page (it reads this package's store)
+
+    changes.write_page(out, reasons, [r.area.code for r in results if r.site])  # linked from the landing page
     return BuildReport(results, reasons, plan.up_to_date, write_index(out))
 
 

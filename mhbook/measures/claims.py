@@ -19,8 +19,8 @@ the data hold it, and for the latest year:
    of referrals received (Wilson limits), beside the 65+ share of England's population
    aged 16+ (ONS mid-year estimates) that shows whether they are under-represented.
 4. ``detention``: Black people are about three times as likely as White people to be
-   detained under the Mental Health Act. Rate ratio of all detentions, England
-   2023-24: crude (Poisson limits from the counts, populations implied by the
+   detained under the Mental Health Act. Rate ratio of all detentions, England,
+   latest year: crude (Poisson limits from the counts, populations implied by the
    published crude rates) and age-sex standardised (limits by the delta method on the
    log scale from the published 95% half-widths, which assumes the two rates are
    independent and roughly normal).
@@ -43,7 +43,7 @@ report's rounding: "43%" covers 42.5 to 43.5; "about three times" covers 2.5 to 
 Sources: ``iapt-annual``, ``iapt-annual-legacy`` (NHS Digital / NHS England annual
 reports, via ``mhbook.sources.iapt``), ``imd-2019`` denominators through
 ``mhbook.measures.iapt_deprivation``, ``pop-mye-mid2019`` / ``pop-mye-mid2020`` (ONS),
-``mha-2023-24`` (NHS England Mental Health Act statistics).
+``mha-YYYY-YY``, the latest year (NHS England Mental Health Act statistics).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from mhbook import reads, stats
+from mhbook import periods, reads, stats
 from mhbook.constants import ENGLAND_CODE
 from mhbook.measures import iapt_deprivation
 from mhbook.sources import iapt, mha, population
@@ -115,8 +115,8 @@ SOURCES = {
     "deprivation": "iapt-annual, imd-2019",
     "sexual_orientation": "iapt-annual, iapt-annual-legacy",
     "older_adults": "iapt-annual, iapt-annual-legacy, pop-mye-mid2019/2020",
-    "detention": "mha-2023-24",
-    "cto": "mha-2023-24",
+    "detention": "mha",  # the latest year's file: _source names it
+    "cto": "mha",
     "child_poverty": "none: household-level cohort data",
 }
 
@@ -331,7 +331,12 @@ def held_years(periods: list[str]) -> str:
 
 def _row(claim: str, measure: str, period: str, result: str, verdict: str) -> dict:
     return {"claim_id": claim, "claim": f"“{CLAIMS[claim]}”", "measure": measure, "period": period,
-            "result": result, "verdict": verdict, "source": SOURCES[claim]}
+            "result": result, "verdict": verdict, "source": _source(claim)}
+
+
+def _source(claim: str) -> str:
+    """The dataset ids behind ``claim``, the Mental Health Act file of the latest year by name."""
+    return mha.dataset() if SOURCES[claim] == "mha" else SOURCES[claim]
 
 
 def _deprivation_rows(period: str, latest_period: str) -> list[dict]:
@@ -413,16 +418,17 @@ def _child_poverty_rows() -> list[dict]:
                  decide(None))]
 
 
-def claims_table(period: str = "2018-19", latest_period: str = "2024-25") -> pd.DataFrame:
+def claims_table(period: str = "2018-19", latest_period: str | None = None) -> pd.DataFrame:
     """One row per claim × period checked, in the order of ``CLAIMS``.
 
     ``period``: the year the Commission drew on; ``latest_period``: the latest IAPT year.
     Columns: ``claim_id``, ``claim`` (as the report stated it), ``measure`` (what is
     computed, with the method), ``period``, ``result`` (values with 95% limits, as
     text), ``verdict`` (one of ``VERDICTS``, by ``decide``), ``source`` (dataset ids).
-    Mental Health Act figures exist for 2023-24 only; sexual orientation is not
+    Mental Health Act figures are for the latest year only; sexual orientation is not
     published for 2017-18 to 2019-20, so the earliest year held is shown instead.
     """
+    latest_period = latest_period or periods.latest("iapt")
     return _claims_table(period, latest_period).copy()
 
 

@@ -1,7 +1,8 @@
 """Mental Health Act detentions for an area, from the finest footprint that fits it.
 
-Source: NHS England, Mental Health Act statistics 2023-24 (``mhbook.sources.mha``), "All
-detentions", crude rates per 100,000 (all ages), for Sub-ICB Locations and ICBs.
+Source: NHS England, Mental Health Act statistics of the latest catalogued year
+(``mhbook.sources.mha``; today 2023-24), "All detentions", crude rates per 100,000 (all
+ages), for Sub-ICB Locations and ICBs.
 
 Footprint. The file publishes detentions for Sub-ICB Locations (106 in 2023-24) and ICBs
 (42), not for councils. Each candidate is placed on the area by the ONS July 2022 LSOA
@@ -40,13 +41,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mhbook import reads, stats
+from mhbook import periods, reads, stats
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
 from mhbook.sources import mha
 from mhbook.stats import rounding
 
-PERIOD = "2023-24"
 MEASURE = "All detentions"
 LEVELS = (0.95, 0.998)
 #: fit grade -> smallest fit (the smaller of the two population shares) it needs
@@ -141,7 +141,7 @@ def candidates(area: Area) -> list[Footprint]:
             out.append(Footprint("Sub-ICB", tuple(whole["org_code"]), tuple(whole["org_name"]),
                                  float(whole["population_share"].sum()),
                                  float(pop / (whole["population"] / whole["footprint_share"]).sum())))
-    icb = area.footprints(PERIOD)
+    icb = area.footprints(periods.latest("mha"))
     if len(icb):
         top = icb.iloc[0]
         out.append(Footprint("ICB", (top.org_code,), (top.org_name,), float(top.population_share),
@@ -153,7 +153,7 @@ def best_footprint(area: Area) -> Footprint:
     """The candidate that fits ``area`` best (the finer one on a tie)."""
     found = candidates(area)
     if not found:
-        raise InsufficientDataError(f"no Sub-ICB or ICB of the MHA {PERIOD} file covers {area.name}")
+        raise InsufficientDataError(f"no Sub-ICB or ICB of the MHA {periods.latest('mha')} file covers {area.name}")
     return max(found, key=lambda f: (round(f.fit, 3), f.org_type == "Sub-ICB"))
 
 
@@ -164,7 +164,7 @@ def rate(footprint: Footprint) -> dict:
     rows = d[(d["org_type"] == footprint.org_type) & d["org_code"].isin(footprint.codes)]
     england = england_like_for_like(footprint.org_type)
     base = {"geography": footprint.label, "org_type": footprint.org_type, "codes": ", ".join(footprint.codes),
-            "fit": footprint.grade, "fit_text": footprint.fit_text, "england": england, "period": PERIOD}
+            "fit": footprint.grade, "fit_text": footprint.fit_text, "england": england, "period": periods.latest("mha")}
     if len(rows) < len(footprint.codes) or rows["count"].isna().any() or not (rows["value"] > 0).all():
         return base | {"count": np.nan, "value": np.nan, "lower_95": np.nan, "upper_95": np.nan,
                        "lower_998": np.nan, "upper_998": np.nan, "vs_england_95": stats.benchmark.NOT_COMPARED,

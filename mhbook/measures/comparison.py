@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mhbook import areas, reads, stats
+from mhbook import areas, periods, reads, stats
 from mhbook.areas import Area
 from mhbook.constants import ENGLAND_CODE
 from mhbook.errors import InsufficientDataError, UnknownAreaError
@@ -64,8 +64,6 @@ from mhbook.sources import comparators, fingertips, imd, iapt
 
 LEVELS = (0.95, 0.998)
 BARRIERS = ("need", "access", "outcome", "coercion")
-IAPT_PERIOD = "2024-25"
-MHA_PERIOD = "2023-24"
 NOT_COMPARED = "Not compared"
 
 
@@ -268,8 +266,9 @@ def _estimate_row(code: str, period: str, describes: str, est: pd.Series | None,
 
 
 @reads.cached
-def footprint(code: str, period: str = IAPT_PERIOD) -> Footprint:
-    return iapt_footprint(_current()[code], period)
+def footprint(code: str, period: str | None = None) -> Footprint:
+    """The area's NHS Talking Therapies footprint in ``period`` (default: the latest year)."""
+    return iapt_footprint(_current()[code], period or periods.latest("iapt"))
 
 
 def _iapt_row(key: str, code: str, period: str) -> dict:
@@ -293,18 +292,18 @@ def _mha_row(code: str) -> dict:
     """Detentions per 100,000 from the area's best-fitting footprint (``coercion``), or
     England's total over the same kind of organisation (like for like)."""
     if code == ENGLAND_CODE:
-        row = _empty_row(ENGLAND_CODE, MHA_PERIOD, "England (total over Sub-ICB Locations, MHSDS)", "")
+        row = _empty_row(ENGLAND_CODE, periods.latest("mha"), "England (total over Sub-ICB Locations, MHSDS)", "")
         return row | {"value": coercion.england_like_for_like("Sub-ICB")}
     fp = coercion.best_footprint(_current()[code])
     r = coercion.rate(fp)
     note = (f"Value for {r['geography']} ({r['fit_text']}). Crude rate, all ages; limits carry the rounding of "
             "counts to 5.")
-    return _estimate_row(code, MHA_PERIOD, r["geography"], pd.Series(r), note)
+    return _estimate_row(code, periods.latest("mha"), r["geography"], pd.Series(r), note)
 
 
 @reads.cached
 def _nhs_row(key: str, code: str) -> dict:
-    return _mha_row(code) if key == "detentions" else _iapt_row(key, code, IAPT_PERIOD)
+    return _mha_row(code) if key == "detentions" else _iapt_row(key, code, periods.latest("iapt"))
 
 
 def _nhs_panel(key: str, codes: tuple[str, ...]) -> pd.DataFrame:

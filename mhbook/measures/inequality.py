@@ -19,7 +19,7 @@ slightly different categories; sexual orientation and disability are published f
 2020-21 only. Counts below England level are rounded to 5 and small ones suppressed by
 NHS England; suppressed counts stay missing here (never zero) and are counted.
 
-Mental Health Act 2023-24 (``mhbook.sources.mha``): "All detentions" by ethnicity, as
+Mental Health Act, latest year (``mhbook.sources.mha``): "All detentions" by ethnicity, as
 rate ratios against White, with 95% limits. The file publishes no populations, so:
 
 * **standardised rates** (England only) carry 95% limits ``rate ± h``; taking ``h`` as
@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from mhbook import figures, reads, stats
+from mhbook import figures, periods, reads, stats
 from mhbook.constants import BROAD_ETHNIC_GROUPS, NHS_CODE_PREFIX, UNKNOWN_GROUP
 from mhbook.figures import numbers
 from mhbook.areas import Area
@@ -57,8 +57,6 @@ from mhbook.stats import rounding
 
 log = logging.getLogger(__name__)
 
-PERIOD = "2024-25"
-MHA_PERIOD = "2023-24"
 #: First year NHS published sexual orientation, disability and presenting complaint.
 NEW_BREAKDOWNS_FROM = "2020-21"
 
@@ -219,7 +217,7 @@ def comparison_words(sig95: pd.Series, sig998: pd.Series) -> pd.Series:
     return words.where(sig95.isin([stats.benchmark.SIMILAR, stats.benchmark.NOT_COMPARED]), words + level)
 
 
-def breakdown_table(key: str, period: str = PERIOD, org_type: str = "England", org_code: str = "All") -> pd.DataFrame:
+def breakdown_table(key: str, period: str | None = None, org_type: str = "England", org_code: str = "All") -> pd.DataFrame:
     """Recovery and reliable improvement by group for one breakdown, organisation, year.
 
     One row per group × measure ("recovery", "improvement"), groups in NHS's order.
@@ -234,6 +232,7 @@ def breakdown_table(key: str, period: str = PERIOD, org_type: str = "England", o
     ``gap`` (value minus benchmark, percentage points). Empty when NHS did not publish the
     breakdown that year.
     """
+    period = period or periods.latest("iapt")
     rows = _org_rows(period, org_type, org_code)
     b = breakdown_for(key, period)
     if not published_in(key, period):
@@ -255,8 +254,9 @@ def breakdown_table(key: str, period: str = PERIOD, org_type: str = "England", o
     return out[["period", "org_type", "org_code", "org_name", *out.columns[4:]]]
 
 
-def all_breakdowns(period: str = PERIOD, org_type: str = "England", org_code: str = "All") -> pd.DataFrame:
+def all_breakdowns(period: str | None = None, org_type: str = "England", org_code: str = "All") -> pd.DataFrame:
     """``breakdown_table`` for every breakdown published in ``period``, stacked."""
+    period = period or periods.latest("iapt")
     return _all_breakdowns(period, org_type, org_code).copy()
 
 
@@ -280,8 +280,9 @@ class IaptInequality:
         return "England" if which == "england" else str(self.footprint.org_name)
 
 
-def iapt_inequality(area: Area, period: str = PERIOD) -> IaptInequality:
+def iapt_inequality(area: Area, period: str | None = None) -> IaptInequality:
     """All breakdowns for England and ``area``'s footprint in ``period``."""
+    period = period or periods.latest("iapt")
     fp = iapt_footprint(area, period)
     if not fp.available:
         log.info("%s: no NHS footprint for %s, showing England only", area.name, period)
@@ -299,7 +300,7 @@ def _fit(fp: Footprint) -> float:
     return min(fp.population_share, fp.footprint_share) if fp.available else 0.0
 
 
-def ccg_beside_icb(area: Area, period: str = PERIOD) -> tuple[pd.DataFrame | None, str]:
+def ccg_beside_icb(area: Area, period: str | None = None) -> tuple[pd.DataFrame | None, str]:
     """The area's last CCG year beside its latest ICB year, when the CCG fits the area better.
 
     Fit is the smaller of the two population shares (the area's residents in the
@@ -308,6 +309,7 @@ def ccg_beside_icb(area: Area, period: str = PERIOD) -> tuple[pd.DataFrame | Non
     organisation's overall value, for the CCG in 2021-22 and the ICB in ``period``) and a
     sentence saying which organisations and why; the table is None when the CCG does not
     fit better (the sentence says so)."""
+    period = period or periods.latest("iapt")
     ccg, icb = iapt_footprint(area, LAST_CCG_PERIOD), iapt_footprint(area, period)
     if not ccg.available or _fit(ccg) <= _fit(icb):
         return None, (f"{area.name}'s {LAST_CCG_PERIOD} Clinical Commissioning Group does not fit the area better "
@@ -341,7 +343,7 @@ def ccg_beside_icb(area: Area, period: str = PERIOD) -> tuple[pd.DataFrame | Non
     return table, sentence
 
 
-def widest_gaps(area: Area, period: str = PERIOD) -> pd.DataFrame:
+def widest_gaps(area: Area, period: str | None = None) -> pd.DataFrame:
     """For the area's footprint, per breakdown and measure, the group with the lowest value
     that is significantly below (95%) the footprint's overall value.
 
@@ -350,6 +352,7 @@ def widest_gaps(area: Area, period: str = PERIOD) -> pd.DataFrame:
     first; empty (same columns) when the footprint cannot be mapped or no group is
     significantly below.
     """
+    period = period or periods.latest("iapt")
     result = iapt_inequality(area, period)
     return gaps_from(result.local if result.local is not None else result.england.iloc[0:0])
 
@@ -534,11 +537,11 @@ def _ratios(rows: pd.DataFrame, rate_type: str, broad_only: bool) -> pd.DataFram
 
 def mha_icb(area: Area) -> Footprint:
     """The ICB covering most of ``area`` (ICBs have not changed since July 2022)."""
-    return iapt_footprint(area, MHA_PERIOD)
+    return iapt_footprint(area, periods.latest("mha"))
 
 
 def detention_ratios(area: Area | None = None) -> pd.DataFrame:
-    """Detention rate ratios by ethnicity against White, MHA 2023-24, 95% limits.
+    """Detention rate ratios by ethnicity against White, MHA (latest year), 95% limits.
 
     Rows: England standardised (broad and detailed groups), England crude (broad), and
     the area's ICB crude (broad) when ``area`` is given. Columns: ``period, org_type,
@@ -581,14 +584,14 @@ def ratio_figure(ratios: pd.DataFrame, which: str) -> figures.Figure:
     if which == "england":
         part = ratios[(ratios["org_type"] == "England") & (ratios["rate_type"] == "standardised")]
         part = part.sort_values("level", kind="stable").assign(label=part["group"])
-        context = f"England, {MHA_PERIOD}, age and sex standardised rates"
+        context = f"England, {periods.latest('mha')}, age and sex standardised rates"
     else:
         part = ratios[(ratios["rate_type"] == "crude")].copy()
         icb = part.loc[part["org_type"] == "ICB", "org_name"]
         short = _short_icb(icb.iloc[0]) if len(icb) else "ICB"
         part["label"] = part["group"] + " (" + np.where(part["org_type"] == "ICB", short, "England") + ")"
         part = part.sort_values(["group", "org_type"], ascending=[True, False], kind="stable")
-        context = f"{short} and England, {MHA_PERIOD}, crude rates"
+        context = f"{short} and England, {periods.latest('mha')}, crude rates"
     part = part.assign(sig=part["significance"].str.lower())
     return figures.forest_chart(
         part, label="label", value="ratio", significance="sig", benchmark=1.0, log=True,
@@ -641,7 +644,7 @@ def headline_numbers(area: Area, result: IaptInequality, ratios: pd.DataFrame, s
     black = eng_std.loc["Black or Black British"]
     top = eng_std.loc[eng_std["ratio"].idxmax()]
     values = {
-        "area_name": area.name, "period": result.period, "mha_period": MHA_PERIOD,
+        "area_name": area.name, "period": result.period, "mha_period": periods.latest("mha"),
         "local_name": fp.org_name or "no NHS footprint", "footprint_note": fp.note,
         "new_breakdowns_from": NEW_BREAKDOWNS_FROM,
         "eng_recovery": float(result.england.loc[result.england["measure"] == "recovery", "benchmark"].iloc[0]),

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from mhbook import periods
 from mhbook.areas import Area
 from mhbook.measures import comparison
 
-PERIOD = "2024-25"
 
 
 @dataclass(frozen=True)
@@ -209,11 +209,12 @@ def _need(area: Area, table: pd.DataFrame) -> Finding:
     return Finding("kf7", text[:1].upper() + text[1:], CMP, CMP_TITLE, numbers, cells)
 
 
-def key_findings(area: Area, period: str = PERIOD, table: pd.DataFrame | None = None,
+def key_findings(area: Area, period: str | None = None, table: pd.DataFrame | None = None,
                  trends: pd.DataFrame | None = None) -> list[Finding]:
     """Seven findings for ``area`` (see the module docstring), computed from the chapters'
     tables; ``table`` and ``trends`` default to ``comparison.comparison_table`` and
     ``comparison.trend_table``."""
+    period = period or periods.latest("iapt")
     table = comparison.comparison_table(area) if table is None else table
     trends = comparison.trend_table(area, table) if trends is None else trends
     return [

@@ -1,4 +1,4 @@
-"""The area's own NHS Talking Therapies series, 2017-18 to 2024-25.
+"""The area's own NHS Talking Therapies series, 2017-18 to the latest year in the data.
 
 NHS Talking Therapies (IAPT) is published for NHS organisations: Clinical Commissioning
 Groups (CCGs) until 2021-22 and Integrated Care Boards (ICBs) from 2022-23. For each
@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from mhbook import figures, reads, stats
+from mhbook import figures, periods, reads, stats
 from mhbook.areas import Area, footprint_lsoas
 from mhbook.errors import UnmappedOrganisationError
 from mhbook.figures import numbers
@@ -73,7 +73,8 @@ from mhbook.measures._quiet import quietly
 from mhbook.measures.footprints import _title
 from mhbook.sources import ccg_lookups, iapt, imd
 
-YEARS = ("2017-18", "2018-19", "2019-20", "2020-21", "2021-22", "2022-23", "2023-24", "2024-25")
+#: The first year NHS footprints below England are mapped to areas (CCG lookups exist from April 2017).
+FIRST_YEAR = "2017-18"
 HUBS = ("13Q", "13R", "14A", "14E", "14R", "UNKNOWN")
 #: An organisation is the area's own when at least this share of its residents live there.
 INSIDE = 0.90
@@ -205,7 +206,7 @@ def _org_totals(period: str) -> pd.Series:
 
 
 def footprint(area: Area, period: str) -> LocalFootprint:
-    """The area's footprint in NHS year ``period`` (2017-18 to 2024-25); see module notes."""
+    """The area's footprint in NHS year ``period`` (2017-18 on); see module notes."""
     check_codes(period)
     fp = area.footprints(period)
     org_type = str(fp["org_type"].iloc[0])
@@ -269,13 +270,18 @@ def describe(fp: LocalFootprint) -> str:
     return text
 
 
+def years() -> tuple[str, ...]:
+    """The NHS Talking Therapies years of the series: 2017-18 to the latest in the data."""
+    return periods.series("iapt", since=FIRST_YEAR)
+
+
 @reads.cached(maxsize=4)
 def _footprints(area: Area) -> tuple[LocalFootprint, ...]:
-    return tuple(footprint(area, p) for p in YEARS)
+    return tuple(footprint(area, p) for p in years())
 
 
 def footprints(area: Area) -> list[LocalFootprint]:
-    """The area's footprint in every year 2017-18 to 2024-25."""
+    """The area's footprint in every year of ``years()``."""
     return list(_footprints(area))
 
 
@@ -627,14 +633,14 @@ def _who(area: Area) -> str:
 
 
 def trend_figure(area: Area, measure: str) -> figures.Figure:
-    """One measure, 2017-18 to 2024-25, the area's footprint against England."""
+    """One measure, every year of ``years()``, the area's footprint against England."""
     _, _, label, unit = MEASURES[measure]
     data = _series_frame(area, measure)
     return segmented_trend_chart(
-        data, YEARS, measure=label, unit=unit,
+        data, years(), measure=label, unit=unit,
         context=f"{area.name}'s NHS footprint and England", area=f"{area.name}'s NHS footprint",
         caption=(f"{label[:1].upper() + label[1:]}, {area.name}'s NHS footprint against England, "
-                 f"{YEARS[0]} to {YEARS[-1]}, with 95% limits widened for rounding. Footprint by year: "
+                 f"{years()[0]} to {years()[-1]}, with 95% limits widened for rounding. Footprint by year: "
                  f"{_who(area)}. Referral rates use the {POPULATION_LABEL}."),
     )
 
@@ -649,10 +655,10 @@ def gap_figure(area: Area) -> figures.Figure:
         "kind": g["org_type"], "value": g["gap"], "lower_cl": g["gap_lower"], "upper_cl": g["gap_upper"],
     })
     return segmented_trend_chart(
-        data, YEARS, measure="recovery gap (decile 10 minus 1)", unit="percentage points",
+        data, years(), measure="recovery gap (decile 10 minus 1)", unit="percentage points",
         context=f"{area.name}'s NHS footprint and England", area=own,
         caption=(f"Recovery in the least deprived decile minus the most deprived decile, {own} against "
-                 f"England, {YEARS[0]} to {YEARS[-1]}, with 95% limits (Newcombe, widened for rounding). "
+                 f"England, {years()[0]} to {years()[-1]}, with 95% limits (Newcombe, widened for rounding). "
                  f"Above zero: recovery is higher in the least deprived neighbourhoods. Footprint by "
                  f"year: {_who(area)}."),
     )
@@ -763,7 +769,7 @@ def summary_sentences(area: Area) -> dict[str, str]:
     """
     a, b = _first_last(area)
     if a is None:
-        recovery = (f"No year from {YEARS[0]} to {YEARS[-1]} has a usable NHS footprint with published "
+        recovery = (f"No year from {years()[0]} to {years()[-1]} has a usable NHS footprint with published "
                     f"recovery for {area.name}.")
         england = ""
     else:
@@ -804,10 +810,10 @@ def headline_numbers(area: Area) -> dict[str, object]:
     fps = footprints(area)
     usable = [fp for fp in fps if fp.available]
     values: dict[str, object] = {
-        "area_name": area.name, "first_year": YEARS[0], "last_year": YEARS[-1],
-        "n_usable": len(usable), "n_years": len(YEARS),
+        "area_name": area.name, "first_year": years()[0], "last_year": years()[-1],
+        "n_usable": len(usable), "n_years": len(years()),
         "footprint_sentences": _describe_runs(fps),
-        "hub_notes": " ".join(filter(None, (hub_note(p) for p in YEARS))),
+        "hub_notes": " ".join(filter(None, (hub_note(p) for p in years()))),
         "inside_pct": f"{100 * INSIDE:.0f}%",
         "grades_text": ("exact: at least 99% of the area's residents live in the footprint and at least 99% "
                         "of the footprint's residents live in the area; close: both at least 90%; partial: "

@@ -6,7 +6,7 @@ area's NHS footprint (``mhbook.measures.footprints``), referrals per 100,000 age
 over the population nearest the year (Poisson limits) and NHS England's published
 recovery and reliable improvement percentages (Wilson limits); below England level all
 limits carry the rounding of counts to 5 (``mhbook.stats.rounding``). Coercion: Mental
-Health Act detentions per 100,000 (all ages, 2023-24) for the finest footprint that fits
+Health Act detentions per 100,000 (all ages, the latest Mental Health Act year) for the finest footprint that fits
 the area, with its ICB beside it (``mhbook.measures.coercion``), against the like-for-like
 England rate. Each is compared with England as Fingertips does, at 95% and 99.8%:
 better/worse for outcomes (high is good), higher/lower for referral and detention rates.

@@ -24,7 +24,7 @@ Sources and periods (they differ, and every row states its own ``period``):
 * **outcome**: recovery (% of those at caseness who finished treatment), Wilson
   limits; also finished treatment per 100 referrals received (different cohorts in
   the same year, Poisson limits) and reliable improvement (% of those who finished).
-* **coercion**: Mental Health Act 2023-24 detentions ("All detentions", MHSDS),
+* **coercion**: Mental Health Act detentions of the latest year ("All detentions", MHSDS),
   crude rates per 100,000 by ethnicity (broad groups), IMD decile and gender
   (``mhbook.sources.mha``), for England and ICBs.
 
@@ -50,7 +50,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from mhbook import areas, figures, reads, stats
+from mhbook import areas, figures, periods, reads, stats
 from mhbook.constants import BROAD_ETHNIC_GROUPS, ENGLAND_CODE, NHS_CODE_PREFIX, UNKNOWN_GROUP
 from mhbook.areas import Area
 from mhbook.errors import InsufficientDataError
@@ -82,7 +82,6 @@ DETENTIONS = "detentions per 100,000 (crude)"
 HEADLINE = {DEPRESSION: "need", RATE_16: "access", RATE_AGE: "access", RATE_SEX: "access",
             SHARE: "access", RECOVERY: "outcome", DETENTIONS: "coercion"}
 
-MHA_PERIOD = "2023-24"
 NEED_PERIOD = "2019-20"
 MHA_MEASURE = "All detentions"
 
@@ -362,7 +361,7 @@ def access(dimension: str, counts: pd.DataFrame, total: pd.Series, org_type: str
 
 
 def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
-    """MHA 2023-24 detentions per 100,000 (crude) by group, relative to the total.
+    """MHA detentions (latest year) per 100,000 (crude) by group, relative to the total.
 
     Ethnicity, for England and an ICB alike: the groups shown added together (people
     whose ethnic group is known), so the two ratios are built the same way. Other
@@ -406,7 +405,7 @@ def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
         t_pop = t_count / t_rate * 100_000
         where = ("England total for this breakdown" if total["breakdown"].iloc[0] == breakdown
                  else "the ICB's total")
-    out = _with_ratio(dimension, labels, "coercion", DETENTIONS, "mha-2023-24", MHA_PERIOD, count, pop,
+    out = _with_ratio(dimension, labels, "coercion", DETENTIONS, mha.dataset(), periods.latest("mha"), count, pop,
                       t_count, t_pop, "rate", 100_000,
                       note=f"relative to the {where}; populations implied by count and rate")
     # Report the published rate itself (implied populations reproduce it to rounding).
@@ -446,7 +445,7 @@ def _dimension(dimension: str, org_type: str, org_code: str, period: str, total:
             parts.append(coercion(dimension, org_type, org_code))
         except InsufficientDataError as exc:
             note = NOTE_NO_MHA_ORG if str(exc) == NOTE_NO_MHA_ORG else NOTE_SUPPRESSED
-            parts.append(_frame(dimension, groups, "coercion", DETENTIONS, "mha-2023-24", MHA_PERIOD, note=note))
+            parts.append(_frame(dimension, groups, "coercion", DETENTIONS, mha.dataset(), periods.latest("mha"), note=note))
     return groups, parts
 
 
@@ -478,11 +477,11 @@ def _empty_reason(dimension: str, barrier: str, period: str) -> tuple[str, str, 
         return NOTE_NO_NEED, "", ""
     if barrier == "coercion":
         note = {"age": NOTE_MHA_AGE, "sexual orientation": NOTE_MHA_NONE, "disability": NOTE_MHA_NONE}
-        return note.get(dimension, NOTE_NO_COERCION), "mha-2023-24", MHA_PERIOD
+        return note.get(dimension, NOTE_NO_COERCION), mha.dataset(), periods.latest("mha")
     return NOTE_NOT_PUBLISHED if dimension not in ("deprivation", "ethnicity") else NOTE_NO_GROUP, "iapt-annual", period
 
 
-def barriers(org_type: str = "England", org_code: str = "All", period: str = "2024-25") -> pd.DataFrame:
+def barriers(org_type: str = "England", org_code: str = "All", period: str | None = None) -> pd.DataFrame:
     """The triple-barrier table for England (``"England", "All"``) or an NHS footprint
     (``"ICB", "QOP"``; ``"CCG"`` codes for 2021-22) in an NHS Talking Therapies year.
 
@@ -494,6 +493,7 @@ def barriers(org_type: str = "England", org_code: str = "All", period: str = "20
     used) and ``note`` (why a value is missing, or a caveat). Several measures may
     share a (group, barrier) cell; ``HEADLINE`` names the one charted.
     """
+    period = period or periods.latest("iapt")
     return _barriers(org_type, org_code, period).copy()
 
 
@@ -627,7 +627,7 @@ def dimension_sentences(table: pd.DataFrame, whole: str) -> dict[str, str]:
 def headline_numbers(england: pd.DataFrame, local: pd.DataFrame | None, footprint: Footprint,
                      area: Area, period: str) -> dict:
     """Values glued into the chapter's prose."""
-    values = {"area_name": area.name, "period": period, "need_period": NEED_PERIOD, "mha_period": MHA_PERIOD,
+    values = {"area_name": area.name, "period": period, "need_period": NEED_PERIOD, "mha_period": periods.latest("mha"),
               "local_note": footprint.note, "local_name": footprint.org_name or "no NHS footprint"}
     values |= {f"eng_{k}": v for k, v in dimension_sentences(england, "England").items()}
     if local is not None:
@@ -644,7 +644,7 @@ def local_table(footprint: Footprint) -> pd.DataFrame | None:
     return barriers(footprint.org_type, footprint.org_code, footprint.period)
 
 
-def summary_rows(area: Area | str, period: str = "2024-25") -> pd.DataFrame:
+def summary_rows(area: Area | str, period: str | None = None) -> pd.DataFrame:
     """A few headline ratios for the book's summary page.
 
     Columns: ``geography`` ("England" or the footprint's name), ``dimension``,
@@ -653,6 +653,7 @@ def summary_rows(area: Area | str, period: str = "2024-25") -> pd.DataFrame:
     Black British detentions for England; the most deprived decile's access and
     outcome (and coercion for an ICB) for the area's footprint.
     """
+    period = period or periods.latest("iapt")
     area = areas.get(area) if isinstance(area, str) else area
     picks = [("England", barriers("England", "All", period), "deprivation", decile_label(1), BARRIERS),
              ("England", None, "ethnicity", "Black or Black British", ("coercion",))]

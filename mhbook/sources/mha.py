@@ -1,8 +1,12 @@
-"""Mental Health Act statistics, annual figures 2023-24 (NHS England), as a tidy table.
+"""Mental Health Act statistics, annual figures (NHS England), as a tidy table per year.
 
-Source: dataset ``mha-2023-24``, sheet 1 of a dashboard workbook re-uploaded to GitHub,
-holding NHS England's "main (suppressed)" CSV (``mha_annual_suppressed_2023_24.csv``).
-Read ``shared/data/mha/PROVENANCE.md``. The other sheets are the uploader's pivots and
+Source: one catalogue dataset per financial year, id ``mha-YYYY-YY`` (today
+``mha-2023-24``: sheet 1 of a dashboard workbook re-uploaded to GitHub, holding NHS
+England's "main (suppressed)" CSV ``mha_annual_suppressed_2023_24.csv``; read
+``shared/data/mha/PROVENANCE.md``). The sheet read is the entry's first ``sheets``
+name, and the year in the file's ``Year`` column must be the year of its id. A new
+year is a new catalogue entry: ``periods()`` and ``detentions()`` find it with no code
+change (``mhbook.periods``). The other sheets are the uploader's pivots and
 are ignored. Counts come from MHSDS (and ECDS for s136); MHSDS coverage is incomplete,
 so counts undercount the true number of detentions.
 
@@ -41,23 +45,26 @@ into ``imd_decile`` 1 = most deprived (NHS 10) .. 10 = least deprived (NHS 01).
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from mhbook import catalogue
 from mhbook.constants import ENGLAND_CODE
-from mhbook.errors import MhaLabelWarning, SchemaError
+from mhbook.errors import InsufficientDataError, MhaLabelWarning, SchemaError
 from mhbook.fetch import fetch
 from mhbook.tables import tidy_table
 from mhbook.sources._schema import validate
 
 log = logging.getLogger(__name__)
 
-DATASET = "mha-2023-24"
-SHEET = "mha_annual_suppressed_2023_24"
+#: Catalogue ids of the yearly files: "mha-" and the financial year.
+DATASET_ID = re.compile(r"^mha-(\d{4}-\d{2})$")
 RAW_COLUMNS = [
     "Year", "Measure", "measureSubcategory", "Demographic", "DemographicBreakdown",
     "OrganisationBreakdown", "Datasource", "OrgID", "OrgName", "MHSDS_Count", "Acute_Count",
@@ -90,7 +97,7 @@ ORG_TYPES = {
 
 SCHEMA = pa.DataFrameSchema(
     {
-        "period": pa.Column(str, pa.Check.eq("2023-24")),
+        "period": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}$")),
         "org_type": pa.Column(str, pa.Check.isin(list(ORG_TYPES.values()))),
         "org_code": pa.Column(str),
         "org_name": pa.Column(str),
@@ -127,20 +134,52 @@ _TIDY_GROUPS = {k.lower(): set(v) for k, v in BREAKDOWN_ORDER.items()}
 _TIDY_GROUPS["imd"] = {_imd_group(x) for x in BREAKDOWN_ORDER["IMD"]}
 
 
-def _validate(df: pd.DataFrame) -> pd.DataFrame:
-    return validate(df, SCHEMA, f"{DATASET} ({SHEET})")
+def periods() -> list[str]:
+    """Financial years with a catalogued MHA file, oldest first ("2023-24", ...)."""
+    return sorted(DATASET_ID.match(i).group(1) for i in catalogue.datasets() if DATASET_ID.match(i))
 
 
-def read_raw(path) -> pd.DataFrame:
+def dataset(period: str | None = None) -> str:
+    """The catalogue id of the MHA file for ``period`` (default: the latest year)."""
+    years = periods()
+    if not years:
+        raise InsufficientDataError("The catalogue lists no Mental Health Act file (an id 'mha-YYYY-YY').")
+    period = period or years[-1]
+    if period not in years:
+        raise InsufficientDataError(f"No Mental Health Act file for {period}; the catalogue has {', '.join(years)}.")
+    return f"mha-{period}"
+
+
+def _sheet(dataset_id: str) -> str:
+    ds = catalogue.get(dataset_id)
+    if not ds.sheets:
+        raise SchemaError(f"{dataset_id}: the catalogue entry names no sheet ('sheets'); name the sheet holding "
+                          f"the main data file.")
+    return ds.sheets[0]
+
+
+def _validate(df: pd.DataFrame, dataset_id: str) -> pd.DataFrame:
+    df = validate(df, SCHEMA, f"{dataset_id} ({_sheet(dataset_id)})")
+    year = DATASET_ID.match(dataset_id).group(1)
+    wrong = sorted(set(df["period"]) - {year})
+    if wrong:
+        raise SchemaError(f"{dataset_id}: column Year holds {wrong}, but the dataset id says {year}; "
+                          f"fix the catalogue entry's id or file.")
+    return df
+
+
+def read_raw(path, dataset_id: str | None = None) -> pd.DataFrame:
     """Sheet 1 as published (strings kept as text), after checking its header."""
-    raw = pd.read_excel(path, sheet_name=SHEET, dtype={"OrgID": str, "measureSubcategory": str})
+    dataset_id = dataset_id or dataset()
+    sheet = _sheet(dataset_id)
+    raw = pd.read_excel(path, sheet_name=sheet, dtype={"OrgID": str, "measureSubcategory": str})
     missing = [c for c in RAW_COLUMNS if c not in raw.columns]
     if missing:
-        raise SchemaError(f"{DATASET} sheet {SHEET}: expected columns {missing} not found; it has {list(raw.columns)}")
+        raise SchemaError(f"{dataset_id} sheet {sheet}: expected columns {missing} not found; it has {list(raw.columns)}")
     return raw[RAW_COLUMNS]
 
 
-def repair_labels(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def repair_labels(raw: pd.DataFrame, dataset_id: str = "mha") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Repair damaged breakdown/organisation labels by position (see the module docstring).
 
     Returns the repaired rows (damaged rows that cannot be repaired are dropped, with a
@@ -162,7 +201,7 @@ def repair_labels(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         demographic = block["Demographic"].iloc[0]
         order = BREAKDOWN_ORDER.get(demographic)
         if order is None:
-            raise SchemaError(f"{DATASET}: column Demographic has unexpected value {demographic!r}; expected {list(BREAKDOWN_ORDER)}")
+            raise SchemaError(f"{dataset_id}: column Demographic has unexpected value {demographic!r}; expected {list(BREAKDOWN_ORDER)}")
         labels = block["DemographicBreakdown"]
         damaged = labels.isna() | ~labels.isin(order)
         expected = None
@@ -184,17 +223,16 @@ def repair_labels(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                 changes.append((i, "DemographicBreakdown", labels[i], expected[i]))
                 df.at[i, "DemographicBreakdown"] = expected[i]
     if drop:
-        warnings.warn(f"{DATASET}: dropped {len(drop)} rows whose damaged labels cannot be repaired with "
+        warnings.warn(f"{dataset_id}: dropped {len(drop)} rows whose damaged labels cannot be repaired with "
                       f"certainty (data rows {sorted(drop)[:10]}...)", MhaLabelWarning, stacklevel=2)
-    log.info("%s: repaired %d labels, dropped %d rows", DATASET, len(changes), len(drop))
+    log.info("%s: repaired %d labels, dropped %d rows", dataset_id, len(changes), len(drop))
     log_df = pd.DataFrame(changes, columns=["row", "column", "published", "repaired"])
     return df.drop(index=sorted(drop)), log_df
 
 
-@tidy_table(DATASET)
-def _detentions() -> pd.DataFrame:
-    raw = read_raw(fetch(DATASET))
-    df, changes = repair_labels(raw)
+def _parse(dataset_id: str) -> pd.DataFrame:
+    raw = read_raw(fetch(dataset_id), dataset_id)
+    df, changes = repair_labels(raw, dataset_id)
     org_type = df["OrganisationBreakdown"].map(ORG_TYPES)
     is_total = df["OrgID"] == "All prov"
     org_code = df["OrgID"].where(~is_total, "ALL")
@@ -231,15 +269,26 @@ def _detentions() -> pd.DataFrame:
         lower_cl=(df["StdRate"] - half)[has_std],
         upper_cl=(df["StdRate"] + half)[has_std],
     )
-    return _validate(pd.concat([crude, std], ignore_index=True))  # once, before caching
+    return _validate(pd.concat([crude, std], ignore_index=True), dataset_id)  # once, before caching
 
 
-def detentions(rate_type: str = "crude") -> pd.DataFrame:
-    """MHA 2023-24: detentions, CTO uses and other measures with counts and rates.
+@functools.cache
+def _loader(dataset_id: str):
+    """The cached tidy-table loader of one year's file (one per catalogue id)."""
+
+    def detentions_table() -> pd.DataFrame:
+        return _parse(dataset_id)
+
+    detentions_table.__name__ = detentions_table.__qualname__ = f"detentions_{dataset_id.replace('-', '_')}"
+    return tidy_table(dataset_id)(detentions_table)
+
+
+def detentions(rate_type: str = "crude", period: str | None = None) -> pd.DataFrame:
+    """MHA, one year (default the latest): detentions, CTO uses and other measures.
 
     One row per published record and ``rate_type`` ("crude": every record;
     "standardised": the ethnicity rows that carry one). Columns: ``period``
-    ("2023-24"), ``org_type`` (England / ICB / Sub-ICB / NHS trust / Independent
+    (e.g. "2023-24"), ``org_type`` (England / ICB / Sub-ICB / NHS trust / Independent
     provider), ``org_code`` (ODS; "E92000001" for England; "ALL" for the publisher's
     total over the organisations of that type, MHSDS only), ``org_name``, ``source``
     (MHSDS / ECDS / Both), ``measure`` (e.g. "All detentions", "Uses of CTOs"),
@@ -251,7 +300,9 @@ def detentions(rate_type: str = "crude") -> pd.DataFrame:
     given in the file. The label "All" inside a demographic is not always a total
     (for repeat detentions it is a 0 placeholder): use breakdown "all" for totals.
     """
+    dataset_id = dataset(period)
     if rate_type not in ("crude", "standardised"):
-        raise SchemaError(f"{DATASET}: rate_type {rate_type!r} unknown; expected 'crude' or 'standardised'")
-    df = _detentions()
+        raise SchemaError(f"{dataset_id}: rate_type {rate_type!r} unknown; expected 'crude' or 'standardised'")
+    catalogue.get(dataset_id)  # a read of the dataset, recorded for the incremental build on every call
+    df = _loader(dataset_id)()
     return df[df["rate_type"] == rate_type].reset_index(drop=True)

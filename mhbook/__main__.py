@@ -1,0 +1,5 @@
+"""``python -m mhbook``: the same as the ``mhbook`` command."""
+
+from mhbook.cli import main
+
+main()
