@@ -73,6 +73,17 @@ def since_mark() -> list[str]:
     return sorted(taken or outer)
 
 
+#: The memories of every ``cached`` function, for ``forget``.
+_MEMORIES: list = []
+
+
+def forget() -> None:
+    """Empty every ``cached`` function's memory (for a process that switches catalogue or
+    mirror, as the tests do for their synthetic mirror)."""
+    for memory in _MEMORIES:
+        memory.cache_clear()
+
+
 def cached(func: Callable | None = None, *, maxsize: int | None = None) -> Callable:
     """``functools.lru_cache`` (unbounded by default) that keeps the datasets behind each
     result and records them whenever the result is returned, first time or from memory.
@@ -88,6 +99,8 @@ def cached(func: Callable | None = None, *, maxsize: int | None = None) -> Calla
         with collecting() as seen:
             value = func(*args, **kwargs)
         return value, frozenset(seen)
+
+    _MEMORIES.append(compute)
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):

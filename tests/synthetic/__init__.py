@@ -104,6 +104,9 @@ def write_mirror(folder: Path) -> Path:
 def forget_loaded_tables() -> None:
     """Clear every memoised function of the mhbook package loaded in this process (tidy
     tables, the area registry, measures' caches, the catalogue)."""
+    from mhbook import reads
+
+    reads.forget()  # every @reads.cached result (the area registry, measures)
     for name, module in list(sys.modules.items()):
         if not (name == "mhbook" or name.startswith("mhbook.")) or module is None:
             continue
