@@ -290,15 +290,6 @@ def _derive(ds: Dataset, target: Path, *, from_source: bool) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def download_to(url: str, dest: Path, *, progressbar: bool | Any = False) -> None:
-    """Download ``url`` to ``dest`` (unverified: the caller checks it). Raises ``FetchError`` saying why
-    (the caller names the URL and what it was for)."""
-    try:
-        pooch.HTTPDownloader(timeout=_timeout(), progressbar=progressbar)(url, str(dest), None)
-    except requests.RequestException as err:
-        raise FetchError(f"{type(err).__name__}: {err}") from err
-
-
 def _download(ds: Dataset, target: Path, *, progressbar: bool | Any, mirror_note: str) -> None:
     url = download_url(ds)
     if url is None:
@@ -338,13 +329,21 @@ def download_to(dataset: str | Dataset, dest: Path, *, progressbar: bool | Any =
     url = download_url(ds)
     if url is None:
         raise FetchError(f"{ds.id}: the catalogue has no download URL for it")
+    return download_url_to(url, dest, progressbar=progressbar, label=ds.id)
+
+
+def download_url_to(url: str, dest: Path, *, progressbar: bool | Any = False, label: str = "") -> Path:
+    """Download ``url`` to ``dest`` as it is, unverified (the caller checks it), retrying
+    ``MHBOOK_RETRIES`` times on network errors and 5xx/429 answers, waiting 1, 2, 4 ... s.
+    Raises ``FetchError`` naming the URL (and ``label``, what it was for) when every attempt failed."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     downloader = pooch.HTTPDownloader(timeout=_timeout(), progressbar=progressbar)
     attempts = _retries()
     attempt = 1
+    prefix = f"{label}: " if label else ""
     while True:
-        log.info("%s: downloading %s (attempt %d of %d)", ds.id, url, attempt, attempts)
+        log.info("%sdownloading %s (attempt %d of %d)", prefix, url, attempt, attempts)
         try:
             downloader(url, str(dest), None)
             return dest
@@ -353,8 +352,8 @@ def download_to(dataset: str | Dataset, dest: Path, *, progressbar: bool | Any =
             transient = status is None or status >= 500 or status == 429
             if not transient or attempt == attempts:
                 tried = f" after {attempt} attempts" if attempt > 1 else ""
-                raise FetchError(f"{ds.id}: downloading {url} failed{tried} ({type(err).__name__}: {err})") from err
-            log.warning("%s: downloading %s failed (%s); retrying", ds.id, url, err)
+                raise FetchError(f"{prefix}downloading {url} failed{tried} ({type(err).__name__}: {err})") from err
+            log.warning("%sdownloading %s failed (%s); retrying", prefix, url, err)
             time.sleep(2 ** (attempt - 1))
             attempt += 1
 

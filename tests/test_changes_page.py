@@ -14,10 +14,14 @@ import yaml
 from bs4 import BeautifulSoup
 
 from mhbook import catalogue, changes, refresh
+from mhbook.build.reasons import Reason, Why
 
 pytestmark = pytest.mark.mirror
 
 OLD, NEW = hashlib.sha256(b"old").hexdigest(), hashlib.sha256(b"new").hexdigest()
+
+NEW_OUTPUT = Reason(Why.NEW)
+SYN_A_CHANGED = Reason(Why.DATASETS_CHANGED, ("syn-a",))
 
 
 @pytest.fixture
@@ -51,14 +55,14 @@ def _text(path) -> str:
 
 def test_a_refreshed_dataset_and_the_pages_it_re_ran_are_listed(tmp_path, synthetic):
     out = tmp_path / "site"
-    first = changes.write_page(out, {("E08000004", "summary"): "new", ("E08000004", "claims"): "new"}, ["E08000004"])
+    first = changes.write_page(out, {("E08000004", "summary"): NEW_OUTPUT, ("E08000004", "claims"): NEW_OUTPUT}, ["E08000004"])
     text = _text(first)
     assert "No dataset changed." in text and "summary : 1 area(s) (1 new)" in text
     assert "Oldham (E08000004)" in text
 
     synthetic(NEW, ["2023-24", "2024-25", "2025-26"])
-    page = changes.write_page(out, {("E08000004", "summary"): "datasets changed: syn-a",
-                                    ("E06000001", "summary"): "datasets changed: syn-a"}, ["E08000004", "E06000001"])
+    page = changes.write_page(out, {("E08000004", "summary"): SYN_A_CHANGED,
+                                    ("E06000001", "summary"): SYN_A_CHANGED}, ["E08000004", "E06000001"])
     text = _text(page)
     assert f"syn-a SYNTHETIC dataset A {OLD[:16]} {NEW[:16]} 2023-24, 2024-25, 2025-26 (before: 2023-24, 2024-25)" in text
     assert "rows 2 -> 3" in text
@@ -71,7 +75,7 @@ def test_a_refreshed_dataset_and_the_pages_it_re_ran_are_listed(tmp_path, synthe
 
 def test_a_build_that_re_ran_nothing_keeps_the_last_page(tmp_path, synthetic):
     out = tmp_path / "site"
-    changes.write_page(out, {("E08000004", "summary"): "new"}, ["E08000004"])
+    changes.write_page(out, {("E08000004", "summary"): NEW_OUTPUT}, ["E08000004"])
     before = (out / changes.PAGE).read_text("utf-8")
     assert changes.write_page(out, {}, []) is None
     assert (out / changes.PAGE).read_text("utf-8") == before
@@ -81,7 +85,7 @@ def test_a_re_pin_without_a_refresh_record_shows_the_catalogue_period(tmp_path, 
     out = tmp_path / "site"
     changes.write_page(out, {}, [])  # the first build sees the old hash
     synthetic(NEW)
-    text = _text(changes.write_page(out, {("E08000004", "summary"): "datasets changed: syn-a"}, ["E08000004"]))
+    text = _text(changes.write_page(out, {("E08000004", "summary"): SYN_A_CHANGED}, ["E08000004"]))
     assert f"{OLD[:16]} {NEW[:16]} 2023-24 to 2024-25" in text
 
 

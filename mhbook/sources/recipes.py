@@ -171,9 +171,11 @@ def _get_upstream(ds_id: str, up: Upstream, dest: Path) -> Path:
     url = upstream_url(up.url)
     pinned = up.sha256 or (f"git blob {up.git_blob}" if up.git_blob else "no recorded hash")
     try:
-        fetch.download_to(url, dest)
+        fetch.download_url_to(url, dest)
     except FetchError as exc:
-        raise FetchError(f"{ds_id}: upstream file {url} (pinned {pinned}) could not be downloaded ({exc}). "
+        why = exc.__cause__ or exc  # the network's own error (the URL is named here, once)
+        raise FetchError(f"{ds_id}: upstream file {url} (pinned {pinned}) could not be downloaded "
+                         f"({type(why).__name__}: {why}). "
                          f"Nothing was cached; retry when the network is reachable, or set MHBOOK_MIRROR.") from exc
     if up.sha256:
         got = fetch.sha256_of(dest)

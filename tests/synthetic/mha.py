@@ -53,9 +53,13 @@ def rows() -> list[dict]:
     return out
 
 
+#: The real file's first sheet name (the catalogue's ``sheets`` of ``mha-2023-24``).
+SHEET = "mha_annual_suppressed_2023_24"
+
+
 def write(path: Path) -> None:
     frame = pd.DataFrame(rows(), columns=mha.RAW_COLUMNS)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name=mha.SHEET, index=False)
+        frame.to_excel(writer, sheet_name=SHEET, index=False)
         pd.DataFrame({"note": ["SYNTHETIC test data made by tests/synthetic; not NHS England figures"]}).to_excel(
             writer, sheet_name="SYNTHETIC", index=False)
