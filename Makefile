@@ -6,7 +6,7 @@ AREA ?= E08000004
 OUT ?= _build/site
 JOBS ?= 2
 
-.PHONY: setup browser test book clean
+.PHONY: setup browser test lint book clean
 
 $(BIN)/mhbook: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ node_modules/axe-core/axe.min.js: package-lock.json
 	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 	npm ci --no-audit --no-fund --silent
 	touch $@
+
+# Lint and format (tests/test_lint.py runs the same checks inside `make test`).
+lint: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 test: setup browser
 	$(BIN)/python -m pytest -n $(JOBS)

@@ -149,15 +149,19 @@ def naive(out: Path, codes: list[str], only: list[str]) -> float:
             nb = jupytext.read(ROOT / "notebooks" / f"{name}.md")
             nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
             jupytext.write(nb, staging / f"{name}.ipynb", fmt="ipynb")
-            papermill.execute_notebook(str(staging / f"{name}.ipynb"), str(staging / f"{name}.ipynb"),
-                                       parameters={"area_code": code}, cwd=str(staging), kernel_name="python3",
-                                       progress_bar=False)
+            papermill.execute_notebook(
+                str(staging / f"{name}.ipynb"),
+                str(staging / f"{name}.ipynb"),
+                parameters={"area_code": code},
+                cwd=str(staging),
+                kernel_name="python3",
+                progress_bar=False,
+            )
         for page in (ROOT / "book").iterdir():
             if page.is_file():
                 shutil.copy(page, staging / page.name)
         build.write_book_config(ROOT, staging, code, names)
-        subprocess.run([jb, "build", str(staging), "-W", "-n", "--keep-going", "-q"], check=True,
-                       capture_output=True)
+        subprocess.run([jb, "build", str(staging), "-W", "-n", "--keep-going", "-q"], check=True, capture_output=True)
     return (time.perf_counter() - start) / len(codes)
 
 
@@ -185,8 +189,13 @@ def check_targets(result: dict, n_areas: int, n_all: int) -> dict:
         if projected:
             value = round(value * n_all / n_areas, 1)
         ok = value <= limit if op == "<=" else value >= limit
-        checked[key] = {"limit": f"{op} {limit}", "value": value, "pass": ok, "what": what,
-                        **({"projected_from_areas": n_areas} if projected else {})}
+        checked[key] = {
+            "limit": f"{op} {limit}",
+            "value": value,
+            "pass": ok,
+            "what": what,
+            **({"projected_from_areas": n_areas} if projected else {}),
+        }
     return checked
 
 
@@ -275,14 +284,23 @@ def main() -> None:
     result["targets"] = check_targets(result, len(chosen), len(codes))
     phase_text = ", ".join(f"{k.removesuffix('_s')} {v:.2f}" for k, v in phases.items())
     rows = [
-        ("first use, empty caches", f"{first:.1f} s",
-         f"1 area ({codes[-1]}), datasets from the mirror; {cpu['first_use_s']:.1f} s CPU"),
+        (
+            "first use, empty caches",
+            f"{first:.1f} s",
+            f"1 area ({codes[-1]}), datasets from the mirror; {cpu['first_use_s']:.1f} s CPU",
+        ),
         ("one area, warm caches", f"{one:.1f} s", f"1 area ({codes[0]}); {cpu['warm_one_area_s']:.1f} s CPU"),
-        ("all areas from cold", f"{cold:.1f} s",
-         f"{len(chosen)} areas, {cold / len(chosen):.2f} s/area; {cpu['all_cold_s']:.1f} s CPU"),
+        (
+            "all areas from cold",
+            f"{cold:.1f} s",
+            f"{len(chosen)} areas, {cold / len(chosen):.2f} s/area; {cpu['all_cold_s']:.1f} s CPU",
+        ),
         ("  worker time per area", f"{result['per_area_s']:.2f} s", f"{jobs} jobs x wall / areas; {phase_text}"),
-        ("  compute-only floor", f"{result['compute_floor_s']} s",
-         f"{codes[0]}'s measures and figures alone ({result['compute_floor_cpu_s']} s CPU)"),
+        (
+            "  compute-only floor",
+            f"{result['compute_floor_s']} s",
+            f"{codes[0]}'s measures and figures alone ({result['compute_floor_cpu_s']} s CPU)",
+        ),
         ("all areas, nothing changed", f"{warm:.1f} s", ""),
         (f"all areas, {args.changed_dataset} changed", f"{refresh:.1f} s", f"{n_changed} outputs read it"),
         ("naive loop", f"{naive_s:.1f} s/area", f"{len(sample)} areas: {', '.join(sample)}"),
@@ -295,7 +313,7 @@ def main() -> None:
     for name, value, note in rows:
         print(f"  {name:<{width}}  {value:>14}  {note}")
     print("targets:")
-    for key, t in result["targets"].items():
+    for t in result["targets"].values():
         note = f" (projected from {t['projected_from_areas']} areas)" if "projected_from_areas" in t else ""
         print(f"  {'pass' if t['pass'] else 'FAIL'}  {t['what']}: {t['value']} (target {t['limit']}){note}")
     if not args.workdir:

@@ -79,12 +79,18 @@ def main() -> None:
             profiler.dump_stats(args.profile)
     per_area = [sum(w for w, _ in nbs.values()) for nbs in timed.values()]
     per_area_cpu = [sum(c for _, c in nbs.values()) for nbs in timed.values()]
-    print(json.dumps({
-        "areas": {code: {nb: {"s": round(w, 2), "cpu_s": round(c, 2)} for nb, (w, c) in nbs.items()}
-                  for code, nbs in timed.items()},
-        "floor_s": round(sum(per_area) / len(per_area), 2),
-        "floor_cpu_s": round(sum(per_area_cpu) / len(per_area_cpu), 2),
-    }))
+    print(
+        json.dumps(
+            {
+                "areas": {
+                    code: {nb: {"s": round(w, 2), "cpu_s": round(c, 2)} for nb, (w, c) in nbs.items()}
+                    for code, nbs in timed.items()
+                },
+                "floor_s": round(sum(per_area) / len(per_area), 2),
+                "floor_cpu_s": round(sum(per_area_cpu) / len(per_area_cpu), 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

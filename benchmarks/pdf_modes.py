@@ -81,11 +81,15 @@ def print_pages(pages: list[Path], rounds: int, flags: tuple[str, ...]) -> dict:
     stop.set()
     watcher.join()
     b.close()
-    return {"documents": len(times), "launch_s": round(launch_s, 2),
-            "wall_s_per_document": round(sum(times) / len(times), 2),
-            "slowest_s": round(max(times), 2),
-            "cpu_s_per_document": round(cpu / len(times), 2),
-            "peak_rss_mib": round(peak[0] / 2**20), "failures": failures}
+    return {
+        "documents": len(times),
+        "launch_s": round(launch_s, 2),
+        "wall_s_per_document": round(sum(times) / len(times), 2),
+        "slowest_s": round(max(times), 2),
+        "cpu_s_per_document": round(cpu / len(times), 2),
+        "peak_rss_mib": round(peak[0] / 2**20),
+        "failures": failures,
+    }
 
 
 def main() -> None:
@@ -109,8 +113,12 @@ def main() -> None:
         single = browser.FLAGS
         multi = tuple(f for f in single if f not in ("--single-process", "--no-zygote"))
         result = {"areas": codes, "rounds": args.rounds}
-        for name, flags in (("single_process", single), ("multi_process", multi),
-                            ("single_process_again", single), ("multi_process_again", multi)):
+        for name, flags in (
+            ("single_process", single),
+            ("multi_process", multi),
+            ("single_process_again", single),
+            ("multi_process_again", multi),
+        ):
             result[name] = print_pages(pages, args.rounds, flags)
             print(name, json.dumps(result[name]), flush=True)
     print(json.dumps(result))

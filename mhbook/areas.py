@@ -141,12 +141,14 @@ def _footprints_by_area(period: str) -> dict[str, pd.DataFrame]:
     grouped["footprint_share"] = grouped["population"] / grouped["org_code"].map(totals)
     grouped.insert(0, "org_type", org_type)
     grouped = grouped.sort_values(["utla_code", "population_share"], ascending=[True, False])
-    return {code: part.drop(columns="utla_code").reset_index(drop=True)
-            for code, part in grouped.groupby("utla_code", sort=False)}
+    return {
+        code: part.drop(columns="utla_code").reset_index(drop=True)
+        for code, part in grouped.groupby("utla_code", sort=False)
+    }
 
 
 def _footprint_type(period: str) -> str:
-    """"ICB" or "CCG" for an NHS financial year, checking it can be mapped."""
+    """ "ICB" or "CCG" for an NHS financial year, checking it can be mapped."""
     m = _PERIOD.match(str(period).strip())
     if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
         raise ValueError(f"period must be a financial year like '2022-23', got {period!r}")
@@ -179,12 +181,13 @@ def footprint_lsoas(period: str) -> pd.DataFrame:
     else:
         nhs = ccg_lookups.lsoa11_ccg(period).rename(columns={"ccg_ods": "org_code", "ccg_name": "org_name"})
     df = nhs[["lsoa11_code", "org_code", "org_name"]].merge(
-        lookups.lsoa11_current()[["lsoa11_code", "utla_code"]], on="lsoa11_code", validate="one_to_one")
-    df = df.merge(lookups.lsoa11_population()[["lsoa11_code", "population"]], on="lsoa11_code",
-                  validate="one_to_one")
+        lookups.lsoa11_current()[["lsoa11_code", "utla_code"]], on="lsoa11_code", validate="one_to_one"
+    )
+    df = df.merge(lookups.lsoa11_population()[["lsoa11_code", "population"]], on="lsoa11_code", validate="one_to_one")
     adults = population.lsoa_2020("16+")[["lsoa11_code", "population"]]
-    return df.merge(adults.rename(columns={"population": "population_16plus"}), on="lsoa11_code",
-                    how="left", validate="one_to_one")
+    return df.merge(
+        adults.rename(columns={"population": "population_16plus"}), on="lsoa11_code", how="left", validate="one_to_one"
+    )
 
 
 @reads.cached
@@ -231,8 +234,7 @@ def _former_utlas(lads: pd.DataFrame, current: set[str]) -> dict[str, tuple[str,
     for row in gone.itertuples():  # unitary-type codes: each was a County & UA itself
         former[row.lad_code_any] = (row.lad_name_any, (row.lad_code_any,))
     l19 = lookups.lad19_utla19()
-    for (code, name), grp in l19[~l19["utla19_code"].isin(current)].groupby(
-            ["utla19_code", "utla19_name"]):
+    for (code, name), grp in l19[~l19["utla19_code"].isin(current)].groupby(["utla19_code", "utla19_name"]):
         former[code] = (name, tuple(grp["lad19_code"]))
     for code, reorg in REORGANISATIONS.items():
         if reorg.districts:
@@ -256,17 +258,20 @@ def _registry() -> _Registry:
     }
     former = _former_utlas(lads, set(utlas["utla_code"]))
     utla_of_lad = dict(zip(lads["lad_code_any"], lads["utla_code"]))
-    successors = {
-        old: tuple(sorted({utla_of_lad[d] for d in lads_of})) for old, (_, lads_of) in
-        former.items()
-    }
+    successors = {old: tuple(sorted({utla_of_lad[d] for d in lads_of})) for old, (_, lads_of) in former.items()}
     preds: dict[str, list[str]] = {}
     for old, succ in successors.items():
         for code in succ:
             preds.setdefault(code, []).append(old)
     areas = {
-        r.utla_code: Area(r.utla_code, r.utla_name, r.region_code, r.region_name,
-                          districts[r.utla_code], tuple(sorted(preds.get(r.utla_code, []))))
+        r.utla_code: Area(
+            r.utla_code,
+            r.utla_name,
+            r.region_code,
+            r.region_name,
+            districts[r.utla_code],
+            tuple(sorted(preds.get(r.utla_code, []))),
+        )
         for r in utlas.itertuples()
     }
 
@@ -282,18 +287,18 @@ def _registry() -> _Registry:
     for old, (name, _) in sorted(former.items()):  # 2. former Counties & UAs
         succ = [areas[c] for c in successors[old]]
         date = REORGANISATIONS[old].date if old in REORGANISATIONS else "a date not recorded"
-        note = (f"{name} ({old}) is a former County & UA code, replaced from {date}; "
-                f"its area is now in {_join(succ)}.")
+        note = f"{name} ({old}) is a former County & UA code, replaced from {date}; its area is now in {_join(succ)}."
         add({old} | _aliases(name), _Target(successors[old], note, f"{name} ({old}, former)"))
     for r in lads.itertuples():  # 3. districts, current or former
         if r.lad_code_any in index:
             continue
         area = areas[r.utla_code]
-        status = "a district" if r.current else "a former district (now part of " \
-            f"{r.lad_name} {r.lad_code})"
+        status = "a district" if r.current else f"a former district (now part of {r.lad_name} {r.lad_code})"
         note = f"{r.lad_name_any} ({r.lad_code_any}) is {status} in {area.name} ({area.code})."
-        add({r.lad_code_any} | _aliases(r.lad_name_any),
-            _Target((area.code,), note, f"{r.lad_name_any} ({r.lad_code_any}, district)"))
+        add(
+            {r.lad_code_any} | _aliases(r.lad_name_any),
+            _Target((area.code,), note, f"{r.lad_name_any} ({r.lad_code_any}, district)"),
+        )
     return _Registry(areas, index)
 
 
@@ -366,8 +371,7 @@ def find(query: str) -> AreaMatch:
             near = difflib.get_close_matches(key, [k for k in _elsewhere() if not k[:1].isupper()], n=1, cutoff=0.8)
             if near:
                 hint = f" ({_elsewhere()[near[0]]}: {_COVERS}.)"
-        raise UnknownAreaError(f"No English County & UA or district matches {query!r}.{hint}",
-                               suggestions)
+        raise UnknownAreaError(f"No English County & UA or district matches {query!r}.{hint}", suggestions)
     return AreaMatch(str(query), tuple(reg.areas[c] for c in target.codes), target.note)
 
 
@@ -377,8 +381,10 @@ def get(query: str) -> Area:
     match = find(query)
     if len(match.areas) != 1:
         options = [f"{a.name} ({a.code})" for a in match.areas]
-        raise UnknownAreaError(f"{query!r} corresponds to several current Counties & UAs: "
-                               f"{', '.join(options)}. Choose one. {match.note}", options)
+        raise UnknownAreaError(
+            f"{query!r} corresponds to several current Counties & UAs: {', '.join(options)}. Choose one. {match.note}",
+            options,
+        )
     if match.note:
         log.info(match.note)
     return match.areas[0]

@@ -72,7 +72,9 @@ class Dataset:
 
 
 _FIELDS = set(Dataset.__dataclass_fields__) - {"extra"}
-_REQUIRED = [n for n, f in Dataset.__dataclass_fields__.items() if f.default is MISSING and f.default_factory is MISSING]
+_REQUIRED = [
+    n for n, f in Dataset.__dataclass_fields__.items() if f.default is MISSING and f.default_factory is MISSING
+]
 
 
 def _entry(raw: dict, source: str) -> Dataset:
@@ -99,9 +101,11 @@ def _parse(text: str, source: str) -> dict[str, Dataset]:
     try:
         entries = yaml.safe_load(text)["datasets"]
     except (yaml.YAMLError, TypeError, KeyError) as exc:
-        raise MhbookError(f"{source} is not a readable catalogue (a YAML file with a 'datasets' list): "
-                          f"{type(exc).__name__}: {exc}. Restore it from the project (git checkout -- "
-                          f"mhbook/catalogue.yaml).") from exc
+        raise MhbookError(
+            f"{source} is not a readable catalogue (a YAML file with a 'datasets' list): "
+            f"{type(exc).__name__}: {exc}. Restore it from the project (git checkout -- "
+            f"mhbook/catalogue.yaml)."
+        ) from exc
     for raw in entries:
         ds = _entry(raw, source)
         if ds.id in out:
@@ -121,16 +125,20 @@ def read_pins(path: str | Path) -> dict[str, str]:
     except (FileNotFoundError, NotADirectoryError):  # nothing re-pinned there yet
         return {}
     except OSError as exc:
-        raise MhbookError(f"The pins registry {path} cannot be read ({exc.strerror or exc}); fix its permissions "
-                          f"or point MHBOOK_HOME elsewhere.") from exc
+        raise MhbookError(
+            f"The pins registry {path} cannot be read ({exc.strerror or exc}); fix its permissions "
+            f"or point MHBOOK_HOME elsewhere."
+        ) from exc
     pins = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         m = _PIN_LINE.match(line)
         if not m:
-            raise MhbookError(f"{path}, line {number}: expected '<sha256>  <file>', found {line[:80]!r}. Fix or "
-                              f"delete the line (mhbook data refresh writes this file).")
+            raise MhbookError(
+                f"{path}, line {number}: expected '<sha256>  <file>', found {line[:80]!r}. Fix or "
+                f"delete the line (mhbook data refresh writes this file)."
+            )
         pins[m.group(2)] = m.group(1)
     return pins
 
@@ -154,8 +162,10 @@ def _datasets_in(where: str, pins_file: str) -> dict[str, Dataset]:
         text = Path(where).read_text("utf-8")
     except OSError as exc:
         named = "MHBOOK_CATALOGUE=" if os.environ.get("MHBOOK_CATALOGUE") else "The catalogue "
-        raise MhbookError(f"{named}{where} cannot be read ({exc.strerror or exc}); point MHBOOK_CATALOGUE at a "
-                          f"catalogue file, or unset it to use the packaged catalogue.") from exc
+        raise MhbookError(
+            f"{named}{where} cannot be read ({exc.strerror or exc}); point MHBOOK_CATALOGUE at a "
+            f"catalogue file, or unset it to use the packaged catalogue."
+        ) from exc
     found = _parse(text, where)
     pins = read_pins(pins_file)
     return {i: dataclasses.replace(d, sha256=pins[d.file]) if d.file in pins else d for i, d in found.items()}

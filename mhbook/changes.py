@@ -63,14 +63,19 @@ def summarise(out: Path, reasons: dict[tuple[str, str], Reason], rendered: list[
         ds = catalogue.get(dataset_id)
         note = refreshed.get(dataset_id, {})
         described = note.get("new_sha256") == ds.sha256
-        datasets.append({
-            "id": dataset_id, "title": ds.title, "old_sha256": seen[dataset_id], "new_sha256": ds.sha256,
-            "periods": (note.get("new_periods") if described else None) or [ds.period],
-            "old_periods": note.get("old_periods") if described else None,
-            "summary": note.get("summary", []) if described else [],
-        })
+        datasets.append(
+            {
+                "id": dataset_id,
+                "title": ds.title,
+                "old_sha256": seen[dataset_id],
+                "new_sha256": ds.sha256,
+                "periods": (note.get("new_periods") if described else None) or [ds.period],
+                "old_periods": note.get("old_periods") if described else None,
+                "summary": note.get("summary", []) if described else [],
+            }
+        )
     pages: dict[str, dict] = {}
-    for (area, notebook), why in sorted(reasons.items()):
+    for (_area, notebook), why in sorted(reasons.items()):
         page = pages.setdefault(notebook, {"areas": 0, "reasons": {}})
         page["areas"] += 1
         kind = why.why.value
@@ -78,7 +83,7 @@ def summarise(out: Path, reasons: dict[tuple[str, str], Reason], rendered: list[
     names = {a.code: a.name for a in areas.all_areas()}
     rerun = sorted({area for area, _ in reasons} | set(rendered))
     return {
-        "built": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "datasets": datasets,
         "pages": pages,
         "areas": [{"code": c, "name": names.get(c, "England-level pages" if c == "E92000001" else c)} for c in rerun],
@@ -108,24 +113,41 @@ def render(record: dict) -> str:
         periods = ", ".join(d["periods"])
         before = f" (before: {', '.join(d['old_periods'])})" if d.get("old_periods") else ""
         detail = "".join(f"<li>{e(line)}</li>" for line in d.get("summary", []))
-        rows.append(f"<tr><th scope=\"row\"><code>{e(d['id'])}</code><br><span class=\"meta\">{e(d['title'])}</span>"
-                    f"</th><td><code>{e(d['old_sha256'][:16])}</code></td><td><code>{e(d['new_sha256'][:16])}</code>"
-                    f"</td><td>{e(periods)}{e(before)}{f'<ul>{detail}</ul>' if detail else ''}</td></tr>")
-    datasets = ("<table><caption>Datasets whose pinned version changed since the previous build (sha256, first "
-                "16 characters)</caption><thead><tr><th scope=\"col\">dataset</th><th scope=\"col\">old sha256</th>"
-                "<th scope=\"col\">new sha256</th><th scope=\"col\">periods</th></tr></thead><tbody>"
-                + "".join(rows) + "</tbody></table>") if rows else "<p>No dataset changed.</p>"
+        rows.append(
+            f'<tr><th scope="row"><code>{e(d["id"])}</code><br><span class="meta">{e(d["title"])}</span>'
+            f"</th><td><code>{e(d['old_sha256'][:16])}</code></td><td><code>{e(d['new_sha256'][:16])}</code>"
+            f"</td><td>{e(periods)}{e(before)}{f'<ul>{detail}</ul>' if detail else ''}</td></tr>"
+        )
+    datasets = (
+        (
+            "<table><caption>Datasets whose pinned version changed since the previous build (sha256, first "
+            '16 characters)</caption><thead><tr><th scope="col">dataset</th><th scope="col">old sha256</th>'
+            '<th scope="col">new sha256</th><th scope="col">periods</th></tr></thead><tbody>'
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+        if rows
+        else "<p>No dataset changed.</p>"
+    )
     pages = "".join(
         f"<li><strong>{e(nb)}</strong>: {p['areas']} area(s) ("
-        + e(", ".join(f"{n} {why}" for why, n in sorted(p["reasons"].items()))) + ")</li>"
-        for nb, p in sorted(record["pages"].items()))
+        + e(", ".join(f"{n} {why}" for why, n in sorted(p["reasons"].items())))
+        + ")</li>"
+        for nb, p in sorted(record["pages"].items())
+    )
     area_items = "".join(
-        f"<li><a href=\"{e(a['code'])}/index.html\">{e(a['name'])}</a> <span class=\"meta\">({e(a['code'])})</span></li>"
-        if a["code"] != "E92000001" else f"<li>{e(a['name'])}</li>" for a in record["areas"])
-    return _TEMPLATE.format(built=e(record["built"]), datasets=datasets,
-                            pages=f"<ul>{pages}</ul>" if pages else "<p>No page was executed again.</p>",
-                            n_areas=len(record["areas"]),
-                            areas=f"<ul class=\"cols\">{area_items}</ul>" if area_items else "<p>None.</p>")
+        f'<li><a href="{e(a["code"])}/index.html">{e(a["name"])}</a> <span class="meta">({e(a["code"])})</span></li>'
+        if a["code"] != "E92000001"
+        else f"<li>{e(a['name'])}</li>"
+        for a in record["areas"]
+    )
+    return _TEMPLATE.format(
+        built=e(record["built"]),
+        datasets=datasets,
+        pages=f"<ul>{pages}</ul>" if pages else "<p>No page was executed again.</p>",
+        n_areas=len(record["areas"]),
+        areas=f'<ul class="cols">{area_items}</ul>' if area_items else "<p>None.</p>",
+    )
 
 
 _TEMPLATE = """<!DOCTYPE html>

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -115,13 +115,15 @@ class _RichBar:
         pass  # the task stays visible until the whole Progress ends
 
 
-_FROM_SOURCE_HELP = ("Ignore the cache and MHBOOK_MIRROR: download each dataset from its publisher, or remake it "
-                     "by its recipe from the public upstream files, and replace the cached copy once verified.")
+_FROM_SOURCE_HELP = (
+    "Ignore the cache and MHBOOK_MIRROR: download each dataset from its publisher, or remake it "
+    "by its recipe from the public upstream files, and replace the cached copy once verified."
+)
 
 
 @data_app.command("fetch")
 def data_fetch(
-    ids: Annotated[Optional[list[str]], typer.Argument(help="Dataset ids (default: every dataset).")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(help="Dataset ids (default: every dataset).")] = None,
     from_source: Annotated[bool, typer.Option("--from-source", help=_FROM_SOURCE_HELP)] = False,
 ) -> None:
     """Fetch datasets into the cache, verified (from the mirror if MHBOOK_MIRROR is set, else from the source:
@@ -151,7 +153,7 @@ def data_fetch(
 
 @data_app.command("verify")
 def data_verify(
-    ids: Annotated[Optional[list[str]], typer.Argument(help="Dataset ids (default: every dataset).")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(help="Dataset ids (default: every dataset).")] = None,
     from_source: Annotated[bool, typer.Option("--from-source", help=_FROM_SOURCE_HELP)] = False,
 ) -> None:
     """Re-hash every dataset (fetching what is missing); print OK/FAILED and exit 1 if any failed.
@@ -177,9 +179,13 @@ def data_verify(
 
     with err.status("reading the tidy-table cache..."):
         readable, removed = tables.verify_cache()
-    out.print(f"tidy-table cache {tables.tables_dir()}: {readable} table(s) read in full"
-              + (f"; repaired by removing {len(removed)}: {'; '.join(removed)}" if removed else ""),
-              markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        f"tidy-table cache {tables.tables_dir()}: {readable} table(s) read in full"
+        + (f"; repaired by removing {len(removed)}: {'; '.join(removed)}" if removed else ""),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     if failed:
         err.print(f"mhbook: error: {failed} of {len(selected)} dataset(s) failed verification", highlight=False)
         raise typer.Exit(1)
@@ -188,7 +194,7 @@ def data_verify(
 
 @data_app.command("refresh")
 def data_refresh(
-    ids: Annotated[Optional[list[str]], typer.Argument(help="Dataset ids (default: every dataset with a URL).")] = None,
+    ids: Annotated[list[str] | None, typer.Argument(help="Dataset ids (default: every dataset with a URL).")] = None,
 ) -> None:
     """Download every dataset that has a URL, check changed files against their schemas, show what
     changed (rows, periods, columns) and, only if all succeeded, re-pin their hashes. Then
@@ -201,14 +207,18 @@ def data_refresh(
         out.print(f"changed: {change.id}", markup=False, highlight=False)
         for line in change.lines():
             out.print(f"  {line}", markup=False, highlight=False)
-    out.print(f"{len(report.changed)} dataset(s) changed, {len(report.unchanged)} unchanged"
-              + (f"; new hashes pinned in {report.pins}" if report.changed else ""), markup=False, highlight=False,
-              soft_wrap=True)
+    out.print(
+        f"{len(report.changed)} dataset(s) changed, {len(report.unchanged)} unchanged"
+        + (f"; new hashes pinned in {report.pins}" if report.changed else ""),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("areas")
 def areas_cmd(
-    query: Annotated[Optional[str], typer.Argument(help="An area code (old or current) or name.")] = None,
+    query: Annotated[str | None, typer.Argument(help="An area code (old or current) or name.")] = None,
 ) -> None:
     """List the Counties & Unitary Authorities, or show the area(s) a code or name resolves to."""
     from mhbook import areas  # lazily: the CLI must work without loading the area registry
@@ -235,13 +245,29 @@ def areas_cmd(
 
 @app.command("build")
 def build_cmd(
-    areas: Annotated[Optional[list[str]], typer.Argument(help="County & UA codes or names.")] = None,
-    all_areas: Annotated[bool, typer.Option("--all", help="Every current County & UA, and the national landing site.")] = False,
+    areas: Annotated[list[str] | None, typer.Argument(help="County & UA codes or names.")] = None,
+    all_areas: Annotated[
+        bool, typer.Option("--all", help="Every current County & UA, and the national landing site.")
+    ] = False,
     out_dir: Annotated[str, typer.Option("--out", help="Folder for the sites.")] = "_build/site",
-    only: Annotated[Optional[list[str]], typer.Option("--only", help="Build only these chapters.")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: the machine's cores).")] = None,
-    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run area jobs on this Dask scheduler (e.g. tcp://10.0.0.5:8786); the output folder must be shared with its workers.")] = None,
-    local: Annotated[Optional[str], typer.Option("--local", help="Folder of the authors' own words, <area code>/<chapter>.md, boxed into each chapter (default: $MHBOOK_LOCAL).")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Build only these chapters.")] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Worker processes (default: the machine's cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run area jobs on this Dask scheduler (e.g. tcp://10.0.0.5:8786); the output folder must be shared with its workers.",
+        ),
+    ] = None,
+    local: Annotated[
+        str | None,
+        typer.Option(
+            "--local",
+            help="Folder of the authors' own words, <area code>/<chapter>.md, boxed into each chapter (default: $MHBOOK_LOCAL).",
+        ),
+    ] = None,
 ) -> None:
     """Execute the notebooks for each area and build its Jupyter Book site, incrementally.
 
@@ -256,18 +282,20 @@ def build_cmd(
         err.print("mhbook: error: name one or more areas, or use --all", highlight=False)
         raise typer.Exit(2)
     if jobs is not None and jobs < 1:
-        raise UsageError(f"--jobs {jobs}: give the number of worker processes, 1 or more "
-                         "(or leave --jobs out to use every core)")
+        raise UsageError(
+            f"--jobs {jobs}: give the number of worker processes, 1 or more (or leave --jobs out to use every core)"
+        )
     try:
         report = _build_with_progress(build, areas, Path(out_dir), only, all_areas, jobs, scheduler, local)
     except build.BuildInterrupted as exc:  # SIGTERM or SIGINT: workers and staging are already gone
         err.print(f"mhbook: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(exc.exit_status)
+        raise typer.Exit(exc.exit_status) from None
     _print_changes(report)
     for r in report.results:
         if r.site and not r.failures:
-            out.print(f"{r.area.name} ({r.area.code}): {r.site / 'index.html'}", markup=False, highlight=False,
-                      soft_wrap=True)
+            out.print(
+                f"{r.area.name} ({r.area.code}): {r.site / 'index.html'}", markup=False, highlight=False, soft_wrap=True
+            )
     out.print(f"Landing page: {report.landing}", markup=False, highlight=False, soft_wrap=True)
     failures = report.failures
     if failures:
@@ -293,22 +321,31 @@ def _build_with_progress(build, areas, out_dir, only, all_areas, jobs, scheduler
     """Run ``build.build_areas`` with a progress bar on stderr; return its report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err) as progress:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
         task = progress.add_task("planning", total=None)
 
         def done(result, i: int, total: int) -> None:
             state = "failed" if result.failures else "done"
             progress.update(task, total=total, completed=i, description=f"{result.area.name}: {state}")
 
-        report = build.build_areas(areas or [], out_dir, only=only, everything=all_areas, jobs=jobs,
-                                   scheduler=scheduler, on_area=done, prepare=lambda: _prepare_data(progress),
-                                   on_note=lambda note: err.print(f"mhbook: {note}", markup=False,
-                                                                  highlight=False, soft_wrap=True),
-                                   local=local)
+        report = build.build_areas(
+            areas or [],
+            out_dir,
+            only=only,
+            everything=all_areas,
+            jobs=jobs,
+            scheduler=scheduler,
+            on_area=done,
+            prepare=lambda: _prepare_data(progress),
+            on_note=lambda note: err.print(f"mhbook: {note}", markup=False, highlight=False, soft_wrap=True),
+            local=local,
+        )
         failed_areas = sorted({f.area for f in report.failures})
-        progress.update(task, description=f"built {len(report.results) - len(failed_areas)}, "
-                                          f"failed {len(failed_areas)}")
+        progress.update(
+            task, description=f"built {len(report.results) - len(failed_areas)}, failed {len(failed_areas)}"
+        )
     return report
 
 
@@ -322,11 +359,16 @@ def _print_failures(failures, out_dir) -> None:
         table.add_row(f.area, f.notebook, f.error)
     err.print(table)
     first = failures[0]
-    err.print(f"First failure, in full: area {first.area}, notebook {first.notebook}.md:", markup=False,
-              highlight=False)
+    err.print(
+        f"First failure, in full: area {first.area}, notebook {first.notebook}.md:", markup=False, highlight=False
+    )
     err.print(first.error, markup=False, highlight=False, soft_wrap=True)
-    err.print(f"Executed notebooks of failed areas (open them to see the failing cell): {out_dir / '_reports'}",
-              markup=False, highlight=False, soft_wrap=True)
+    err.print(
+        f"Executed notebooks of failed areas (open them to see the failing cell): {out_dir / '_reports'}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print_changes(report) -> None:
@@ -355,7 +397,9 @@ def export_cmd(
     area: Annotated[str, typer.Argument(help="A County & UA code or name.")],
     fmt: Annotated[list[str], typer.Option("--format", "-f", help="docx or pdf (repeat for both).")],
     out_dir: Annotated[str, typer.Option("--out", help="Folder holding the built sites.")] = "_build/site",
-    dest: Annotated[Optional[str], typer.Option("--to", help="File to write (one format only); default: the site's downloads/ folder.")] = None,
+    dest: Annotated[
+        str | None, typer.Option("--to", help="File to write (one format only); default: the site's downloads/ folder.")
+    ] = None,
 ) -> None:
     """Write an area's book as Word and/or PDF from its built site (run `mhbook build AREA` first)."""
     from pathlib import Path
@@ -365,8 +409,11 @@ def export_cmd(
 
     unknown = sorted(set(fmt) - set(export.FORMATS))
     if unknown or (dest and len(fmt) > 1):
-        err.print(f"mhbook: error: --format must be one of {list(export.FORMATS)}"
-                  + (", and --to takes a single format" if dest else ""), highlight=False)
+        err.print(
+            f"mhbook: error: --format must be one of {list(export.FORMATS)}"
+            + (", and --to takes a single format" if dest else ""),
+            highlight=False,
+        )
         raise typer.Exit(2)
     resolved = registry.get(area)
     for f in fmt:

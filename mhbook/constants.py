@@ -15,8 +15,7 @@ ENGLAND_CODE = "E92000001"
 
 #: The broad ethnic groups of NHS publications (2001 Census categories), in the published
 #: order; "Other Ethnic Groups" is written as NHS England writes it.
-BROAD_ETHNIC_GROUPS = ("Asian or Asian British", "Black or Black British", "Mixed", "Other Ethnic Groups",
-                       "White")
+BROAD_ETHNIC_GROUPS = ("Asian or Asian British", "Black or Black British", "Mixed", "Other Ethnic Groups", "White")
 
 #: The code NHS data dictionaries put before a breakdown label ("05 Mobility", "XX Not stated",
 #: "NN Prefer not to say", "ZZ Not applicable"): two digits, or XX, NN or ZZ, and a space.

@@ -125,8 +125,10 @@ class BuildInterrupted(BaseException):
 
     def __str__(self) -> str:
         name = signal.Signals(self.signum).name
-        return (f"interrupted ({name}): the sites finished so far are in place and nothing half-built was left; "
-                "run the same command again to resume")
+        return (
+            f"interrupted ({name}): the sites finished so far are in place and nothing half-built was left; "
+            "run the same command again to resume"
+        )
 
 
 # --- Warnings -------------------------------------------------------------------------------

@@ -192,8 +192,13 @@ def _marker_matches(ds: Dataset, target: Path) -> bool:
 
 def _identity(ds: Dataset, st: os.stat_result) -> dict:
     """What a marker records of a verified file: any change to it means re-hashing."""
-    return {"sha256": ds.sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino,
-            "ctime_ns": st.st_ctime_ns}
+    return {
+        "sha256": ds.sha256,
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "ino": st.st_ino,
+        "ctime_ns": st.st_ctime_ns,
+    }
 
 
 def _cache_ok(ds: Dataset, target: Path, *, rehash: bool) -> bool:

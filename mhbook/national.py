@@ -92,11 +92,15 @@ def _shapes(paths: dict[str, str], built: set[str], names: dict[str, str], prefi
     for code, d in sorted(paths.items()):
         name = html.escape(names.get(code, code))
         if code in built:
-            shapes.append(f'<a href="{code}/index.html" aria-label="{name}"><path class="built" d="{d}" '
-                          f'data-code="{code}"><title>{name}</title></path></a>')
+            shapes.append(
+                f'<a href="{code}/index.html" aria-label="{name}"><path class="built" d="{d}" '
+                f'data-code="{code}"><title>{name}</title></path></a>'
+            )
         else:
-            shapes.append(f'<path class="not-built" d="{d}" data-code="{code}" aria-hidden="true">'
-                          f"<title>{name} (not built)</title></path>")
+            shapes.append(
+                f'<path class="not-built" d="{d}" data-code="{code}" aria-hidden="true">'
+                f"<title>{name} (not built)</title></path>"
+            )
     return shapes
 
 
@@ -106,35 +110,46 @@ def _svg(built: set[str], names: dict[str, str], regions: dict[str, str] | None 
         paths, (width, height) = map_shapes()
     except Exception as exc:  # the landing page must not fail for want of a map
         log.warning("national map not drawn: %s: %s", type(exc).__name__, exc)
-        return '<p>The map could not be drawn; use the list below.</p>'
+        return "<p>The map could not be drawn; use the list below.</p>"
     regions = regions or {}
-    main = (f'<svg id="map-england" viewBox="0 0 {width} {height}" role="group" aria-labelledby="map-title" '
-            f'xmlns="http://www.w3.org/2000/svg">\n<title id="map-title">Map of England\'s Counties and '
-            f'Unitary Authorities: choose an area to open its site</title>\n'
-            + "\n".join(_shapes(paths, built, names)) + "\n</svg>")
+    main = (
+        f'<svg id="map-england" viewBox="0 0 {width} {height}" role="group" aria-labelledby="map-title" '
+        f'xmlns="http://www.w3.org/2000/svg">\n<title id="map-title">Map of England\'s Counties and '
+        f"Unitary Authorities: choose an area to open its site</title>\n"
+        + "\n".join(_shapes(paths, built, names))
+        + "\n</svg>"
+    )
     london = {c: d for c, d in paths.items() if regions.get(c) == LONDON}
     inset = ""
     if london:
         boxes = [_bbox(d) for d in london.values()]
         x0, y0 = min(b[0] for b in boxes) - 1, min(b[1] for b in boxes) - 1
         x1, y1 = max(b[2] for b in boxes) + 1, max(b[3] for b in boxes) + 1
-        inset = (f'<h3 id="london-heading">London, enlarged</h3>\n'
-                 f'<svg id="map-london" viewBox="{x0:.1f} {y0:.1f} {x1 - x0:.1f} {y1 - y0:.1f}" role="group" '
-                 f'aria-labelledby="london-title" xmlns="http://www.w3.org/2000/svg" class="inset">\n'
-                 f'<title id="london-title">Map of the London boroughs, enlarged: choose one to open its site</title>\n'
-                 + "\n".join(_shapes(london, built, names)) + "\n</svg>")
+        inset = (
+            f'<h3 id="london-heading">London, enlarged</h3>\n'
+            f'<svg id="map-london" viewBox="{x0:.1f} {y0:.1f} {x1 - x0:.1f} {y1 - y0:.1f}" role="group" '
+            f'aria-labelledby="london-title" xmlns="http://www.w3.org/2000/svg" class="inset">\n'
+            f'<title id="london-title">Map of the London boroughs, enlarged: choose one to open its site</title>\n'
+            + "\n".join(_shapes(london, built, names))
+            + "\n</svg>"
+        )
     small = []
     for code, d in sorted(paths.items(), key=lambda kv: names.get(kv[0], kv[0])):
         bx0, by0, bx1, by1 = _bbox(d)
         if code in london or min(bx1 - bx0, by1 - by0) >= SMALL_AREA:
             continue
         name = html.escape(names.get(code, code))
-        small.append(f'<li><a href="{code}/index.html">{name}</a></li>' if code in built
-                     else f'<li>{name} <span class="meta">(not built)</span></li>')
+        small.append(
+            f'<li><a href="{code}/index.html">{name}</a></li>'
+            if code in built
+            else f'<li>{name} <span class="meta">(not built)</span></li>'
+        )
     listing = ""
     if small:
-        listing = ('<h3 id="small-heading">Small areas, hard to point at on the map</h3>\n'
-                   '<ul class="small-areas" aria-labelledby="small-heading">\n' + "\n".join(small) + "\n</ul>")
+        listing = (
+            '<h3 id="small-heading">Small areas, hard to point at on the map</h3>\n'
+            '<ul class="small-areas" aria-labelledby="small-heading">\n' + "\n".join(small) + "\n</ul>"
+        )
     return "\n".join(part for part in (main, inset, listing) if part)
 
 
@@ -231,14 +246,24 @@ def write_landing(out: Path) -> Path:
     )
     england = ""
     if (out / "england" / "index.html").exists():
-        england = ('    <p><a href="england/index.html">England-level pages</a>: the national figures '
-                   "and methods that every area's site shares.</p>")
+        england = (
+            '    <p><a href="england/index.html">England-level pages</a>: the national figures '
+            "and methods that every area's site shares.</p>"
+        )
     if (out / "changes.html").exists():
-        england += ('\n    <p><a href="changes.html">What changed in the last build</a>: datasets refreshed, '
-                    "pages and areas re-run.</p>")
-    page = _PAGE.format(england=england, svg=_svg({a.code for a in built}, {a.code: a.name for a in everything},
-                                                  {a.code: a.region_code for a in everything}),
-                        n_built=len(built), n_all=len(everything), items=items)
+        england += (
+            '\n    <p><a href="changes.html">What changed in the last build</a>: datasets refreshed, '
+            "pages and areas re-run.</p>"
+        )
+    page = _PAGE.format(
+        england=england,
+        svg=_svg(
+            {a.code for a in built}, {a.code: a.name for a in everything}, {a.code: a.region_code for a in everything}
+        ),
+        n_built=len(built),
+        n_all=len(everything),
+        items=items,
+    )
     index = out / "index.html"
     tmp = out / STATE_DIR / "index.html.tmp"
     tmp.parent.mkdir(parents=True, exist_ok=True)

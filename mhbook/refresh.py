@@ -32,9 +32,9 @@ import pkgutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from mhbook import catalogue, fetch, project
 from mhbook.catalogue import Dataset
@@ -75,9 +75,11 @@ class Change:
         dropped = sorted(set(old.periods) - set(self.new.periods))
         if self.new.periods:
             before = _span(old.periods) if self.old else "? (the pinned version is not at hand)"
-            out.append(f"periods {before} -> {_span(self.new.periods)}"
-                       + (f" (new: {', '.join(added)})" if added and self.old else "")
-                       + (f" (gone: {', '.join(dropped)})" if dropped else ""))
+            out.append(
+                f"periods {before} -> {_span(self.new.periods)}"
+                + (f" (new: {', '.join(added)})" if added and self.old else "")
+                + (f" (gone: {', '.join(dropped)})" if dropped else "")
+            )
         if self.old:
             plus = [c for c in self.new.columns if c not in old.columns]
             minus = [c for c in old.columns if c not in self.new.columns]
@@ -147,9 +149,11 @@ def check_file(ds: Dataset, path: Path) -> Summary:
     if ds.columns and summary.columns:
         missing = [c for c in ds.columns if c not in summary.columns]
         if missing:
-            raise SchemaError(f"{ds.id}: the new {ds.file} lacks the column(s) {missing} the catalogue lists; it has "
-                              f"{list(summary.columns)}. Its publisher changed its layout: update the parser and the "
-                              f"catalogue entry before pinning it.")
+            raise SchemaError(
+                f"{ds.id}: the new {ds.file} lacks the column(s) {missing} the catalogue lists; it has "
+                f"{list(summary.columns)}. Its publisher changed its layout: update the parser and the "
+                f"catalogue entry before pinning it."
+            )
     return summary
 
 
@@ -171,8 +175,7 @@ def loaders(dataset_id: str) -> list[Callable]:
 
 def _no_arguments(func: Callable) -> bool:
     params = inspect.signature(getattr(func, "__wrapped__", func)).parameters.values()
-    return all(p.default is not inspect.Parameter.empty or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-               for p in params)
+    return all(p.default is not inspect.Parameter.empty or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) for p in params)
 
 
 def _parse_in_child(dataset_ids: list[str]) -> None:
@@ -206,8 +209,11 @@ def check_parsers(staged: dict[str, tuple[Dataset, Path]], work: Path) -> dict[s
         copy = fetch._temp_beside(target)
         copy.write_bytes(path.read_bytes())
         fetch._install(ds, copy, target)
-    env = os.environ | {"MHBOOK_CACHE": str(cache), "MHBOOK_MIRROR": str(fetch.cache_dir() / "data"),
-                        "MHBOOK_HOME": str(home)}
+    env = os.environ | {
+        "MHBOOK_CACHE": str(cache),
+        "MHBOOK_MIRROR": str(fetch.cache_dir() / "data"),
+        "MHBOOK_HOME": str(home),
+    }
     env.pop("MHBOOK_DOWNLOAD_BASE", None)
     code = "import sys; from mhbook.refresh import _parse_in_child; _parse_in_child(sys.argv[1:])"
     done = subprocess.run([sys.executable, "-c", code, *staged], env=env, capture_output=True, text=True)
@@ -244,12 +250,15 @@ def _old_summary(ds: Dataset) -> Summary | None:
 
 def refresh(ids: list[str] | None = None, *, on_dataset: Callable[[str], None] | None = None) -> Report:
     """Download, check and (only if all succeed) pin and cache new versions; see the module docstring."""
-    selected = [catalogue.get(i) for i in ids] if ids else [d for d in catalogue.datasets().values()
-                                                             if fetch.download_url(d)]
+    selected = (
+        [catalogue.get(i) for i in ids] if ids else [d for d in catalogue.datasets().values() if fetch.download_url(d)]
+    )
     no_url = [d.id for d in selected if not fetch.download_url(d)]
     if no_url:
-        raise RefreshError(f"{', '.join(no_url)}: no download URL in the catalogue, so it cannot be refreshed "
-                           f"(its file comes from the mirror only)")
+        raise RefreshError(
+            f"{', '.join(no_url)}: no download URL in the catalogue, so it cannot be refreshed "
+            f"(its file comes from the mirror only)"
+        )
     report, failures = Report(), []
     staged: dict[str, tuple[Dataset, Path]] = {}
     with tempfile.TemporaryDirectory(prefix="mhbook-refresh-") as tmp:
@@ -275,8 +284,9 @@ def refresh(ids: list[str] | None = None, *, on_dataset: Callable[[str], None] |
             for dataset_id, why in check_parsers(staged, work / "check").items():
                 failures.append(f"{dataset_id}: the source parser rejects the new file: {why}")
         if failures:
-            raise RefreshError(f"{len(failures)} of {len(selected)} dataset(s) failed, so nothing was pinned: "
-                               + "; ".join(failures))
+            raise RefreshError(
+                f"{len(failures)} of {len(selected)} dataset(s) failed, so nothing was pinned: " + "; ".join(failures)
+            )
         for change in report.changed:
             change.old = _old_summary(catalogue.get(change.id))
         report.pins = project.pins_file()
@@ -291,8 +301,10 @@ def _pin(staged: dict[str, tuple[Dataset, Path]], report: Report) -> None:
     try:
         write_pins(report.pins, pins)
     except OSError as exc:
-        raise RefreshError(f"cannot write the pins registry {report.pins} ({exc.strerror or exc}); nothing was "
-                           f"pinned. Set MHBOOK_HOME to a writable folder.") from exc
+        raise RefreshError(
+            f"cannot write the pins registry {report.pins} ({exc.strerror or exc}); nothing was "
+            f"pinned. Set MHBOOK_HOME to a writable folder."
+        ) from exc
     catalogue.datasets.cache_clear()
     for ds, path in staged.values():
         target = fetch.cached_path(ds)
@@ -303,10 +315,20 @@ def _pin(staged: dict[str, tuple[Dataset, Path]], report: Report) -> None:
             fetch._install(ds, copy, target)
         finally:
             copy.unlink(missing_ok=True)
-    record = {"refreshed": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-              "changed": [{"id": c.id, "old_sha256": c.old_sha256, "new_sha256": c.new_sha256,
-                           "old_periods": list(c.old.periods) if c.old else None,
-                           "new_periods": list(c.new.periods), "summary": c.lines()} for c in report.changed]}
+    record = {
+        "refreshed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "changed": [
+            {
+                "id": c.id,
+                "old_sha256": c.old_sha256,
+                "new_sha256": c.new_sha256,
+                "old_periods": list(c.old.periods) if c.old else None,
+                "new_periods": list(c.new.periods),
+                "summary": c.lines(),
+            }
+            for c in report.changed
+        ],
+    }
     _write_atomic(report.pins.parent / RECORD, json.dumps(record, indent=1))
 
 

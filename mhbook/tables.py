@@ -27,8 +27,8 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -116,8 +116,12 @@ def invalidate(dataset_id: str) -> list[Path]:
             _discard(path)
             removed.append(path)
     if removed:
-        log.warning("%s: discarded %d tidy table(s) parsed from it: %s", dataset_id, len(removed),
-                    ", ".join(p.name for p in removed))
+        log.warning(
+            "%s: discarded %d tidy table(s) parsed from it: %s",
+            dataset_id,
+            len(removed),
+            ", ".join(p.name for p in removed),
+        )
     return removed
 
 
@@ -184,15 +188,23 @@ def tidy_table(*dataset_ids: str) -> Callable:
                 try:
                     return _read(path)
                 except Exception as exc:  # truncated or damaged: a cache miss, never a failure
-                    log.warning("tidy-table cache: %s cannot be read (%s: %s); discarding it and parsing %s again",
-                                path, type(exc).__name__, exc, ", ".join(dataset_ids))
+                    log.warning(
+                        "tidy-table cache: %s cannot be read (%s: %s); discarding it and parsing %s again",
+                        path,
+                        type(exc).__name__,
+                        exc,
+                        ", ".join(dataset_ids),
+                    )
                     _discard(path)
             df = func(**kwargs)
             try:
                 _write_atomic(df, path, dataset_ids)
             except OSError as exc:  # a full or read-only cache: the table is still good for this process
-                log.warning("tidy-table cache: could not write %s (%s); it will be parsed again next time",
-                            path, exc.strerror or exc)
+                log.warning(
+                    "tidy-table cache: could not write %s (%s); it will be parsed again next time",
+                    path,
+                    exc.strerror or exc,
+                )
             return df
 
         @functools.wraps(func)

@@ -27,16 +27,19 @@ def test_get_oldham(query):
     assert areas.get(query).code == "E08000004"
 
 
-@pytest.mark.parametrize("query,code", [
-    ("  kingston upon HULL, city of ", "E06000010"),
-    ("Kingston upon Hull", "E06000010"),
-    ("Hampshire", "E10000014"),
-    ("Brighton & Hove", "E06000043"),
-    ("St Helens", "E08000013"),
-    ("st. helens", "E08000013"),
-    ("City of Bristol", "E06000023"),
-    ("Barnsley", "E08000016"),
-])
+@pytest.mark.parametrize(
+    "query,code",
+    [
+        ("  kingston upon HULL, city of ", "E06000010"),
+        ("Kingston upon Hull", "E06000010"),
+        ("Hampshire", "E10000014"),
+        ("Brighton & Hove", "E06000043"),
+        ("St Helens", "E08000013"),
+        ("st. helens", "E08000013"),
+        ("City of Bristol", "E06000023"),
+        ("Barnsley", "E08000016"),
+    ],
+)
 def test_get_by_name(query, code):
     assert areas.get(query).code == code
 
@@ -59,18 +62,20 @@ def test_northamptonshire_has_two_successors(query):
     assert "2021" in m.note
     with pytest.raises(UnknownAreaError) as err:
         areas.get(query)
-    assert set(err.value.suggestions) == {
-        "North Northamptonshire (E06000061)", "West Northamptonshire (E06000062)"}
+    assert set(err.value.suggestions) == {"North Northamptonshire (E06000061)", "West Northamptonshire (E06000062)"}
 
 
-@pytest.mark.parametrize("old,new,year", [
-    ("E10000009", ["E06000058", "E06000059"], "2019"),
-    ("E10000002", ["E06000060"], "2020"),
-    ("E10000006", ["E06000063", "E06000064"], "2023"),
-    ("Cumbria", ["E06000063", "E06000064"], "2023"),
-    ("E10000023", ["E06000065"], "2023"),
-    ("E10000027", ["E06000066"], "2023"),
-])
+@pytest.mark.parametrize(
+    "old,new,year",
+    [
+        ("E10000009", ["E06000058", "E06000059"], "2019"),
+        ("E10000002", ["E06000060"], "2020"),
+        ("E10000006", ["E06000063", "E06000064"], "2023"),
+        ("Cumbria", ["E06000063", "E06000064"], "2023"),
+        ("E10000023", ["E06000065"], "2023"),
+        ("E10000027", ["E06000066"], "2023"),
+    ],
+)
 def test_reorganisations(old, new, year):
     m = areas.find(old)
     assert codes(m) == new and year in m.note
@@ -90,8 +95,7 @@ def test_district_resolves_to_county():
     assert codes(areas.find("Aylesbury Vale")) == ["E06000060"]  # former district
 
 
-@pytest.mark.parametrize("query,expected", [("Hampshir", "Hampshire (E10000014)"),
-                                            ("Oldam", "Oldham (E08000004)")])
+@pytest.mark.parametrize("query,expected", [("Hampshir", "Hampshire (E10000014)"), ("Oldam", "Oldham (E08000004)")])
 def test_unknown_suggests(query, expected):
     with pytest.raises(UnknownAreaError) as err:
         areas.find(query)
@@ -167,9 +171,18 @@ def test_la_all_codes_follow_ons_codes():
 
 
 @pytest.mark.mirror
-@pytest.mark.parametrize("query, nation", [("W06000015", "Wales"), ("cardiff", "Wales"), ("S12000049", "Scotland"),
-                                           ("Glasgow City", "Scotland"), ("N09000003", "Northern Ireland"),
-                                           ("N09999999", "Northern Ireland"), ("Scotland", "Scotland")])
+@pytest.mark.parametrize(
+    "query, nation",
+    [
+        ("W06000015", "Wales"),
+        ("cardiff", "Wales"),
+        ("S12000049", "Scotland"),
+        ("Glasgow City", "Scotland"),
+        ("N09000003", "Northern Ireland"),
+        ("N09999999", "Northern Ireland"),
+        ("Scotland", "Scotland"),
+    ],
+)
 def test_places_outside_england_are_named_as_such(query, nation):
     from mhbook.errors import UnknownAreaError
 

@@ -49,8 +49,10 @@ def test_a_former_unitary_leads_to_its_successor_with_a_note():
     old, name, now = geography.FORMER_UNITARY
     match = areas.find(name)
     assert codes(match) == [now]
-    assert match.note == (f"{name} ({old}) is a former County & UA code, replaced from a date not recorded; "
-                          f"its area is now in Synthetic Unitary Aa ({now}).")
+    assert match.note == (
+        f"{name} ({old}) is a former County & UA code, replaced from a date not recorded; "
+        f"its area is now in Synthetic Unitary Aa ({now})."
+    )
     assert old in areas.get(now).predecessors
 
 
@@ -86,8 +88,13 @@ def test_a_renumbered_drkane_code_follows_the_ons_code_of_the_same_name():
     assert codes(areas.find(stale)) == [ons]
 
 
-@pytest.mark.parametrize("query,expected", [("Harboursid", "Harbourside, City of (E06900003)"),
-                                            ("Synthetic Distrct Ae", "Synthetic District Ae (E07900005, district)")])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("Harboursid", "Harbourside, City of (E06900003)"),
+        ("Synthetic Distrct Ae", "Synthetic District Ae (E07900005, district)"),
+    ],
+)
 def test_unknown_names_get_suggestions(query, expected):
     with pytest.raises(UnknownAreaError) as err:
         areas.find(query)
@@ -99,9 +106,16 @@ def test_nonsense_raises():
         areas.get("zzqx nowhere")
 
 
-@pytest.mark.parametrize("query, nation", [(geography.WALES[0], "Wales"), ("synthetic welsh authority", "Wales"),
-                                           ("S12999999", "Scotland"), ("N09999999", "Northern Ireland"),
-                                           ("Scotland", "Scotland")])
+@pytest.mark.parametrize(
+    "query, nation",
+    [
+        (geography.WALES[0], "Wales"),
+        ("synthetic welsh authority", "Wales"),
+        ("S12999999", "Scotland"),
+        ("N09999999", "Northern Ireland"),
+        ("Scotland", "Scotland"),
+    ],
+)
 def test_places_outside_england_are_named_as_such(query, nation):
     with pytest.raises(UnknownAreaError) as err:
         areas.find(query)

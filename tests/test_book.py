@@ -91,9 +91,16 @@ def test_summary_numbers_match_the_csv(site, code):
         if row.barrier not in ("access", "outcome", "coercion") or pd.isna(row.value):
             continue
         # The CSV holds numbers (rounded as the page shows them); the sentence, text.
-        sentence = re.search(re.escape(row.measure) + " in " + re.escape(str(row.where)) + r"[^:]*, "
-                             + re.escape(str(row.period)) + r": ([\d,.]+)(?: \([^)]*\))?%? against ([\d,.]+)",
-                             text, flags=re.IGNORECASE)
+        sentence = re.search(
+            re.escape(row.measure)
+            + " in "
+            + re.escape(str(row.where))
+            + r"[^:]*, "
+            + re.escape(str(row.period))
+            + r": ([\d,.]+)(?: \([^)]*\))?%? against ([\d,.]+)",
+            text,
+            flags=re.IGNORECASE,
+        )
         assert sentence, f"{code}: no sentence for {row.measure} in the summary"
         said = [float(g.replace(",", "")) for g in sentence.groups()]
         assert said == pytest.approx([row.value, row.England], abs=0.05), (
@@ -138,13 +145,29 @@ def test_counts_are_whole_numbers_on_every_page(site, code):
         for table in _soup(page).select("article table"):
             rows = [[c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])] for tr in table.find_all("tr")]
             head = [h.lower() for h in (rows[0] if rows else [])]
-            counts = [i for i, h in enumerate(head) if h in {"referrals", "recovered", "improved", "detentions",
-                                                               "people", "finished", "finished treatment",
-                                                               "finished at caseness", "referrals aged 65+",
-                                                               "all referrals"}]
+            counts = [
+                i
+                for i, h in enumerate(head)
+                if h
+                in {
+                    "referrals",
+                    "recovered",
+                    "improved",
+                    "detentions",
+                    "people",
+                    "finished",
+                    "finished treatment",
+                    "finished at caseness",
+                    "referrals aged 65+",
+                    "all referrals",
+                }
+            ]
             for r in rows[1:]:
-                bad += [f"{page.name}: {head[i]} = {r[i]}" for i in counts if i < len(r) and re.fullmatch(
-                    r"-?[\d,]+\.\d+", r[i])]
+                bad += [
+                    f"{page.name}: {head[i]} = {r[i]}"
+                    for i in counts
+                    if i < len(r) and re.fullmatch(r"-?[\d,]+\.\d+", r[i])
+                ]
     assert not bad, bad[:10]
 
 

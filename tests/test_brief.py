@@ -25,9 +25,11 @@ A4_MM = (210, 297)
 def _table(name: str, head: list[str], rows: list[list[str]]) -> str:
     cells = "".join(f"<th>{h}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return (f"<table id='tbl-{name}'><caption><span class='caption-number'>Table 9 </span>"
-            f"<span class='caption-text'>Synthetic {name}</span></caption>"
-            f"<thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>")
+    return (
+        f"<table id='tbl-{name}'><caption><span class='caption-number'>Table 9 </span>"
+        f"<span class='caption-text'>Synthetic {name}</span></caption>"
+        f"<thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def synthetic_site_document(tmp_path: Path) -> ExportDocument:
@@ -41,16 +43,25 @@ def synthetic_site_document(tmp_path: Path) -> ExportDocument:
     png = tmp_path / "chart.png"
     fig.savefig(png, dpi=100)
     plt.close(fig)
-    barriers = _table("barriers-against-england",
-                      ["barrier", "measure", "period", "value", "95% limits", "England", "against England"],
-                      [["need", "synthetic prevalence", "2017", "20.5", "", "19.0", "Not compared"],
-                       ["access", "synthetic referrals", "2024-25", "4,276", "4,241 to 4,311", "4,091", "Higher"],
-                       ["coercion", "synthetic detentions", "2023-24", "95", "91 to 100", "91", "Similar"]])
-    gaps = _table("outcome-gaps", ["characteristic", "group", "measure", "people", "group value", "overall value",
-                                   "gap (percentage points)"],
-                  [["Age", "Synthetic group A", "recovery (%)", "260", "40.4", "50.5", "-10.1"]])
-    ratios = _table("widest-gaps", ["where", "group", "barrier", "ratio to whole population"],
-                    [["England", "Synthetic decile 1", "access", "1.49"]] * 8)
+    barriers = _table(
+        "barriers-against-england",
+        ["barrier", "measure", "period", "value", "95% limits", "England", "against England"],
+        [
+            ["need", "synthetic prevalence", "2017", "20.5", "", "19.0", "Not compared"],
+            ["access", "synthetic referrals", "2024-25", "4,276", "4,241 to 4,311", "4,091", "Higher"],
+            ["coercion", "synthetic detentions", "2023-24", "95", "91 to 100", "91", "Similar"],
+        ],
+    )
+    gaps = _table(
+        "outcome-gaps",
+        ["characteristic", "group", "measure", "people", "group value", "overall value", "gap (percentage points)"],
+        [["Age", "Synthetic group A", "recovery (%)", "260", "40.4", "50.5", "-10.1"]],
+    )
+    ratios = _table(
+        "widest-gaps",
+        ["where", "group", "barrier", "ratio to whole population"],
+        [["England", "Synthetic decile 1", "access", "1.49"]] * 8,
+    )
     body = BeautifulSoup(
         "<article><h1>Summary</h1><dl><dt>Need</dt><dd><p>Synthetic need sentence.</p></dd>"
         "<dt>Access</dt><dd><p>Synthetic access sentence.</p></dd></dl>"
@@ -58,10 +69,16 @@ def synthetic_site_document(tmp_path: Path) -> ExportDocument:
         f"<figure id='fig-triple-barrier-local'><img src='{png.resolve().as_uri()}' alt='Synthetic chart'>"
         "<figcaption><p><span class='caption-number'>Fig. 3 </span>Synthetic chart caption.</p></figcaption>"
         "<p class='figure-description'>Text description: Synthetic chart</p></figure></article>",
-        "html.parser").article
-    return ExportDocument(title="Mental health inequalities: Synthetica", area=SYNTHETIC_AREA,
-                          data_period="2013 to 2025", built=dt.date(2026, 12, 1), site=tmp_path,
-                          chapters=[Chapter("Summary", "summary.html", body)])
+        "html.parser",
+    ).article
+    return ExportDocument(
+        title="Mental health inequalities: Synthetica",
+        area=SYNTHETIC_AREA,
+        data_period="2013 to 2025",
+        built=dt.date(2026, 12, 1),
+        site=tmp_path,
+        chapters=[Chapter("Summary", "summary.html", body)],
+    )
 
 
 @pytest.fixture
@@ -73,8 +90,14 @@ def test_brief_names_the_area_and_its_mental_health_period(synthetic_brief, monk
     assert "Synthetica" in synthetic_brief.title
     assert synthetic_brief.data_period == "2024-25 and 2023-24 (need estimates 2017)"
     text = synthetic_brief.chapters[0].body.get_text(" ", strip=True)
-    for part in ("Key findings", "Synthetic access sentence", "The triple barrier", "Advancing Mental Health Equalities",
-                 "Synthetic group A", "The full site"):
+    for part in (
+        "Key findings",
+        "Synthetic access sentence",
+        "The triple barrier",
+        "Advancing Mental Health Equalities",
+        "Synthetic group A",
+        "The full site",
+    ):
         assert part in text
     assert "Table 9" not in text and "Fig. 3" not in text  # the site's numbering is not the brief's
     monkeypatch.setenv(brief.SITE_URL_ENV, "https://example.org/mhbook")

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from browser.site import ARTEFACTS, AREA, AXE, CHROMIUM, chromium, built_site, require_tools, serve, site_pages
+from browser.site import AREA, ARTEFACTS, AXE, CHROMIUM, built_site, chromium, require_tools, serve, site_pages
 from mhbook.export.document import page_order
 from mhbook.figures import palette
 from mhbook.site import BRIEF_DOWNLOADS, DATA_DOWNLOADS, DOWNLOADS
@@ -68,7 +68,9 @@ def test_every_page_passes_axe_at_wcag22_aa(browser, site):
         assert result["passes"] > 0, f"axe-core checked nothing on {page}"
         for v in result["violations"]:
             for node in v["nodes"]:
-                problems.append(f"{page}: {v['id']} ({v['impact']}): {v['help']}\n    at {node['target']}: {node['html'][:200]}")
+                problems.append(
+                    f"{page}: {v['id']} ({v['impact']}): {v['help']}\n    at {node['target']}: {node['html'][:200]}"
+                )
     assert not problems, f"{len(problems)} WCAG 2.2 A/AA violation(s):\n" + "\n".join(problems)
 
 
@@ -90,7 +92,8 @@ def test_every_figure_has_alt_text_and_reachable_data(browser, site):
     for page in site_pages(site)[1:]:
         driver = _open(browser, page)
         images = driver.execute_script(
-            "return [...document.querySelectorAll('article img')].map(i => [i.src, i.getAttribute('alt')]);")
+            "return [...document.querySelectorAll('article img')].map(i => [i.src, i.getAttribute('alt')]);"
+        )
         problems += [f"{page}: image {src} has no alt text" for src, alt in images if not (alt or "").strip()]
         for fig in _figures(driver):
             seen += 1
@@ -164,13 +167,20 @@ def test_pages_reflow_at_320_px(browser, site):
 
 
 def test_every_chapter_links_the_area_documents(browser, site):
-    signatures = {"docx": b"PK", "pdf": b"%PDF", "brief-docx": b"PK", "brief-pdf": b"%PDF", "xlsx": b"PK",
-                  "csv": b"indicator,"}
+    signatures = {
+        "docx": b"PK",
+        "pdf": b"%PDF",
+        "brief-docx": b"PK",
+        "brief-pdf": b"%PDF",
+        "xlsx": b"PK",
+        "csv": b"indicator,",
+    }
     problems = []
     for page in page_order(site / AREA):
         driver = _open(browser, f"{AREA}/{page}")
         links = driver.execute_script(
-            "return [...document.querySelectorAll('nav.mhbook-downloads a')].map(a => a.href);")
+            "return [...document.querySelectorAll('nav.mhbook-downloads a')].map(a => a.href);"
+        )
         for fmt, rel in {**DOWNLOADS, **BRIEF_DOWNLOADS, **DATA_DOWNLOADS}.items():
             found = [u for u in links if u.endswith(rel)]
             if not found:

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from mhbook import build, catalogue
-from mhbook.build import executors, store as buildstore
+from mhbook.build import executors
+from mhbook.build import store as buildstore
 from mhbook.build.reasons import Reason, Why
 
 pytestmark = [pytest.mark.slow]
@@ -123,8 +124,9 @@ def test_only_outputs_affected_by_a_change_rerun(project, tmp_path, monkeypatch)
     written = json.loads(buildstore.Store(out).report_path().read_text("utf-8"))  # for a "what changed" page
     assert written["datasets_changed"] == [READS["beta"]]
     first = written["areas"][AREAS[0]]
-    assert first["reasons"] == {"beta": {"why": "datasets_changed", "text": f"datasets changed: {READS['beta']}",
-                                         "datasets": [READS["beta"]]}}
+    assert first["reasons"] == {
+        "beta": {"why": "datasets_changed", "text": f"datasets changed: {READS['beta']}", "datasets": [READS["beta"]]}
+    }
     assert first["executed"] == ["beta"] and not first["failures"]
     assert set(first["seconds"]) == set(build.PHASES) and first["seconds"]["execute"] > 0 < first["seconds"]["render"]
     assert sorted(r.area.code for r in changed.results) == AREAS  # both sites re-rendered
@@ -154,13 +156,19 @@ def test_an_interrupted_build_keeps_the_last_site_and_resumes(project, tmp_path)
     source = project / "notebooks" / "beta.md"
     source.write_text(source.read_text("utf-8") + "\nEdited.\n", "utf-8")
     (project / "notebooks" / "alpha.md").write_text(
-        (project / "notebooks" / "alpha.md").read_text("utf-8") + "\nAlso edited.\n", "utf-8")
+        (project / "notebooks" / "alpha.md").read_text("utf-8") + "\nAlso edited.\n", "utf-8"
+    )
     pause = tmp_path / "pause"
     pause.touch()  # beta now waits in its first cell until this file goes
     env = os.environ | {"MHBOOK_PROJECT": str(project)}
     mhbook = str(Path(sys.executable).with_name("mhbook"))
-    proc = subprocess.Popen([mhbook, "build", AREAS[0], "--out", str(out), "--jobs", "1"],
-                            env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [mhbook, "build", AREAS[0], "--out", str(out), "--jobs", "1"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         record = buildstore.Store(out).record_path(AREAS[0], "alpha")
         old = record.read_text("utf-8")
@@ -183,8 +191,12 @@ def test_a_failing_notebook_is_reported_and_keeps_the_old_site(project, tmp_path
     out = tmp_path / "site"
     _build(out)
     source = project / "notebooks" / "beta.md"
-    source.write_text(source.read_text("utf-8").replace(f'entry = catalogue.get("{READS["beta"]}")',
-                                                        'entry = catalogue.get("no-such-dataset")'), "utf-8")
+    source.write_text(
+        source.read_text("utf-8").replace(
+            f'entry = catalogue.get("{READS["beta"]}")', 'entry = catalogue.get("no-such-dataset")'
+        ),
+        "utf-8",
+    )
     report = build.build_areas([AREAS[0]], out, jobs=1)
     [failure] = report.failures
     assert (failure.area, failure.notebook) == (AREAS[0], "beta") and "UnknownDatasetError" in failure.error
@@ -196,8 +208,9 @@ def test_a_failing_notebook_is_reported_and_keeps_the_old_site(project, tmp_path
 def test_dask_local_cluster_builds_two_areas(project, tmp_path):
     distributed = pytest.importorskip("distributed")
     out = tmp_path / "site"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", processes=True, dashboard_address=None
+    ) as cluster:
         report = build.build_areas(AREAS, out, scheduler=cluster.scheduler_address)
     assert not report.failures, report.failures
     assert sorted(r.area.code for r in report.results) == AREAS

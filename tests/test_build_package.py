@@ -31,8 +31,14 @@ def _imported(path: Path) -> set[str]:
 
 
 def _graph() -> dict[str, set[str]]:
-    return {m: {n.split(".")[2] for n in _imported(PACKAGE / f"{m}.py")
-                if n.startswith("mhbook.build.") and n.split(".")[2] in MODULES} for m in MODULES}
+    return {
+        m: {
+            n.split(".")[2]
+            for n in _imported(PACKAGE / f"{m}.py")
+            if n.startswith("mhbook.build.") and n.split(".")[2] in MODULES
+        }
+        for m in MODULES
+    }
 
 
 def test_the_package_has_the_modules_it_describes():
@@ -82,7 +88,7 @@ def test_the_import_graph_of_the_package_has_no_cycle():
         state[module] = "open"
         for dep in sorted(graph[module]):
             if state.get(dep) == "open":
-                cycle = path[path.index(dep):] + [dep]
+                cycle = path[path.index(dep) :] + [dep]
                 pytest.fail(f"import cycle in mhbook/build: {' -> '.join(cycle)}")
             if dep not in state:
                 visit(dep, [*path, dep])

@@ -14,12 +14,11 @@ import pyogrio
 import pytest
 import xlrd
 
+import synthetic
 from mhbook import catalogue
 from mhbook.catalogue import Dataset
 from mhbook.errors import MhbookError, UnknownDatasetError
 from mhbook.fetch import fetch
-
-import synthetic
 
 ALL = catalogue.datasets()
 TEXT_FIELDS = ("title", "publisher", "page", "licence", "attribution", "citation", "period", "geography", "caveats")
@@ -116,6 +115,7 @@ def test_load_rejects_a_duplicate_id(tmp_path):
 
 
 # --- against the real mirror ------------------------------------------------------------
+
 
 @pytest.mark.mirror
 def test_sha256_agrees_with_the_mirror_sha256sums(mirror: Path):

@@ -27,9 +27,19 @@ SYN_A_CHANGED = Reason(Why.DATASETS_CHANGED, ("syn-a",))
 @pytest.fixture
 def synthetic(tmp_path, monkeypatch):
     """A one-dataset SYNTHETIC catalogue; returns a function that re-pins it."""
-    entry = {"id": "syn-a", "file": "synthetic/a.csv", "sha256": OLD, "title": "SYNTHETIC dataset A",
-             "publisher": "tests", "page": "-", "url": None, "licence": "-", "attribution": "-",
-             "period": "2023-24 to 2024-25", "geography": "-"}
+    entry = {
+        "id": "syn-a",
+        "file": "synthetic/a.csv",
+        "sha256": OLD,
+        "title": "SYNTHETIC dataset A",
+        "publisher": "tests",
+        "page": "-",
+        "url": None,
+        "licence": "-",
+        "attribution": "-",
+        "period": "2023-24 to 2024-25",
+        "geography": "-",
+    }
     cat = tmp_path / "catalogue.yaml"
     entries = yaml.safe_load(open(catalogue.source(), encoding="utf-8"))["datasets"]
     cat.write_text(yaml.safe_dump({"datasets": entries + [entry]}), "utf-8")
@@ -40,8 +50,18 @@ def synthetic(tmp_path, monkeypatch):
     def repin(sha: str, periods: list[str] | None = None) -> None:
         refresh.write_pins(tmp_path / "home" / "SHA256SUMS", {"synthetic/a.csv": sha})
         if periods:
-            record = {"changed": [{"id": "syn-a", "old_sha256": OLD, "new_sha256": sha, "old_periods": periods[:-1],
-                                   "new_periods": periods, "summary": ["rows 2 -> 3"]}]}
+            record = {
+                "changed": [
+                    {
+                        "id": "syn-a",
+                        "old_sha256": OLD,
+                        "new_sha256": sha,
+                        "old_periods": periods[:-1],
+                        "new_periods": periods,
+                        "summary": ["rows 2 -> 3"],
+                    }
+                ]
+            }
             (tmp_path / "home" / refresh.RECORD).write_text(json.dumps(record), "utf-8")
         catalogue.datasets.cache_clear()
 
@@ -55,16 +75,23 @@ def _text(path) -> str:
 
 def test_a_refreshed_dataset_and_the_pages_it_re_ran_are_listed(tmp_path, synthetic):
     out = tmp_path / "site"
-    first = changes.write_page(out, {("E08000004", "summary"): NEW_OUTPUT, ("E08000004", "claims"): NEW_OUTPUT}, ["E08000004"])
+    first = changes.write_page(
+        out, {("E08000004", "summary"): NEW_OUTPUT, ("E08000004", "claims"): NEW_OUTPUT}, ["E08000004"]
+    )
     text = _text(first)
     assert "No dataset changed." in text and "summary : 1 area(s) (1 new)" in text
     assert "Oldham (E08000004)" in text
 
     synthetic(NEW, ["2023-24", "2024-25", "2025-26"])
-    page = changes.write_page(out, {("E08000004", "summary"): SYN_A_CHANGED,
-                                    ("E06000001", "summary"): SYN_A_CHANGED}, ["E08000004", "E06000001"])
+    page = changes.write_page(
+        out,
+        {("E08000004", "summary"): SYN_A_CHANGED, ("E06000001", "summary"): SYN_A_CHANGED},
+        ["E08000004", "E06000001"],
+    )
     text = _text(page)
-    assert f"syn-a SYNTHETIC dataset A {OLD[:16]} {NEW[:16]} 2023-24, 2024-25, 2025-26 (before: 2023-24, 2024-25)" in text
+    assert (
+        f"syn-a SYNTHETIC dataset A {OLD[:16]} {NEW[:16]} 2023-24, 2024-25, 2025-26 (before: 2023-24, 2024-25)" in text
+    )
     assert "rows 2 -> 3" in text
     assert "summary : 2 area(s) (2 datasets changed)" in text
     assert "Areas re-run (2)" in text and "Hartlepool (E06000001)" in text

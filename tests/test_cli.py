@@ -99,7 +99,10 @@ def test_fetch_one_dataset_from_the_mirror_then_list_shows_it_cached(env, monkey
     monkeypatch.setenv("MHBOOK_MIRROR", str(mirror))
     result = runner.invoke(cli.app, ["data", "fetch", "ft-cmd-prevalence-16plus"])
     assert result.exit_code == 0, result.output
-    assert cached_path("ft-cmd-prevalence-16plus").read_bytes() == (mirror / ALL["ft-cmd-prevalence-16plus"].file).read_bytes()
+    assert (
+        cached_path("ft-cmd-prevalence-16plus").read_bytes()
+        == (mirror / ALL["ft-cmd-prevalence-16plus"].file).read_bytes()
+    )
     listing = runner.invoke(cli.app, ["data", "list"]).stdout
     assert "yes" in _row(listing, "ft-cmd-prevalence-16plus").split("│")[-2]
     assert "no" in _row(listing, "iapt-annual").split("│")[-2]
@@ -142,6 +145,7 @@ def test_verify_every_dataset_from_the_mirror(env, monkeypatch, mirror):
 
 
 # --- areas (the registry in mhbook.areas reads lookups through fetch, so: mirror) ------
+
 
 @pytest.fixture
 def mirror_env(env, monkeypatch, mirror) -> None:
@@ -210,6 +214,7 @@ def test_missing_mirror_folder_is_one_clear_message(env, monkeypatch, capsys):
 
 
 # --- the same commands on the SYNTHETIC mirror (tests/synthetic), so they run anywhere ---
+
 
 @pytest.fixture
 def synthetic_env(synthetic_mirror, monkeypatch, tmp_path) -> Path:

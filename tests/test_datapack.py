@@ -23,15 +23,22 @@ SYNTHETIC_AREA = Area("E06999999", "Synthetica", "E12999999", "Nowhere", (), ())
 
 
 def test_numbers_shown_as_text_become_numeric_columns():
-    shown = pd.DataFrame({  # SYNTHETIC
-        "group": ["A", "B", "C"],
-        "referrals": ["4,601", "12", "suppressed"],
-        "recovery 95% limits": ["4,601 to 4,670", "1.2 to 3.4", "–"],
-        "p for trend": ["<0.001", "0.2", "0.3"],
-    })
+    shown = pd.DataFrame(
+        {  # SYNTHETIC
+            "group": ["A", "B", "C"],
+            "referrals": ["4,601", "12", "suppressed"],
+            "recovery 95% limits": ["4,601 to 4,670", "1.2 to 3.4", "–"],
+            "p for trend": ["<0.001", "0.2", "0.3"],
+        }
+    )
     out = numeric_frame(shown)
-    assert list(out.columns) == ["group", "referrals", "recovery 95% lower limit", "recovery 95% upper limit",
-                                 "p for trend"]
+    assert list(out.columns) == [
+        "group",
+        "referrals",
+        "recovery 95% lower limit",
+        "recovery 95% upper limit",
+        "p for trend",
+    ]
     assert out["referrals"].tolist()[:2] == [4601, 12] and pd.isna(out["referrals"].iloc[2])
     assert out["recovery 95% lower limit"].tolist()[:2] == [4601, 1.2]
     assert out["recovery 95% upper limit"].tolist()[:2] == [4670, 3.4]
@@ -39,10 +46,22 @@ def test_numbers_shown_as_text_become_numeric_columns():
 
 
 def test_published_table_csv_has_numbers_area_and_period(tmp_path):
-    df = pd.DataFrame({"group": ["A", "B"], "recovery (%)": [50.0, np.nan],  # SYNTHETIC
-                       "recovery 95% limits": ["48.1 to 51.9", None]})
-    publish_table(df, "synthetic-table", "A synthetic table", outdir=tmp_path, area_code="E06999999",
-                  period="2024-25", datasets=["iapt-annual"])
+    df = pd.DataFrame(
+        {
+            "group": ["A", "B"],
+            "recovery (%)": [50.0, np.nan],  # SYNTHETIC
+            "recovery 95% limits": ["48.1 to 51.9", None],
+        }
+    )
+    publish_table(
+        df,
+        "synthetic-table",
+        "A synthetic table",
+        outdir=tmp_path,
+        area_code="E06999999",
+        period="2024-25",
+        datasets=["iapt-annual"],
+    )
     csv = pd.read_csv(tmp_path / "synthetic-table.csv")
     assert list(csv.columns[:2]) == ["area_code", "period"]
     assert set(csv["area_code"]) == {"E06999999"} and set(csv["period"]) == {"2024-25"}
@@ -56,19 +75,36 @@ def _synthetic_site(tmp_path: Path) -> tuple[Path, Path]:
     html, figures = tmp_path / "html", tmp_path / "_figures"
     (html / "_downloads" / "abc").mkdir(parents=True)
     figures.mkdir()
-    df = pd.DataFrame({"organisation": ["Synthetic ICB", "Synthetic ICB"], "group": ["A", "B"],
-                       "at caseness": [1000, 200], "recovered": [500, 50], "recovery (%)": [50.0, 25.0],
-                       "recovery 95% limits": ["46.9 to 53.1", "19.5 to 31.4"],
-                       "recovery vs overall": ["similar", "worse at 99.8%"]})
-    publish_table(df, "synthetic-recovery", "Recovery by group (synthetic)", outdir=figures,
-                  area_code=SYNTHETIC_AREA.code, period="2024-25", datasets=["iapt-annual"])
-    (html / "_downloads" / "abc" / "synthetic-recovery.csv").write_bytes((figures / "synthetic-recovery.csv").read_bytes())
+    df = pd.DataFrame(
+        {
+            "organisation": ["Synthetic ICB", "Synthetic ICB"],
+            "group": ["A", "B"],
+            "at caseness": [1000, 200],
+            "recovered": [500, 50],
+            "recovery (%)": [50.0, 25.0],
+            "recovery 95% limits": ["46.9 to 53.1", "19.5 to 31.4"],
+            "recovery vs overall": ["similar", "worse at 99.8%"],
+        }
+    )
+    publish_table(
+        df,
+        "synthetic-recovery",
+        "Recovery by group (synthetic)",
+        outdir=figures,
+        area_code=SYNTHETIC_AREA.code,
+        period="2024-25",
+        datasets=["iapt-annual"],
+    )
+    (html / "_downloads" / "abc" / "synthetic-recovery.csv").write_bytes(
+        (figures / "synthetic-recovery.csv").read_bytes()
+    )
     (html / "index.html").write_text('<html><head><meta http-equiv="refresh" content="0; url=one.html"></head></html>')
     (html / "one.html").write_text(
         "<html><head><title>Synthetic</title></head><body><nav class='bd-docs-nav'></nav>"
         "<article class='bd-article'><h1>Synthetic chapter</h1>"
         "<a class='reference download internal' href='_downloads/abc/synthetic-recovery.csv'>CSV</a>"
-        "</article></body></html>")
+        "</article></body></html>"
+    )
     return html, figures
 
 
@@ -140,7 +176,9 @@ def test_real_pack_is_numeric_and_linked(real_pack):
     # also carry NHS England's rounding of counts, so those rows keep their 95% limits only
     # and mostly England's rows (exact counts) get 99.8% limits here.
     assert len(wide) > 50, "99.8% limits where count and denominator give them"
-    assert (wide["lower_99_8"] <= wide["lower_95"] + 0.06).all() and (wide["upper_99_8"] >= wide["upper_95"] - 0.06).all()
+    assert (wide["lower_99_8"] <= wide["lower_95"] + 0.06).all() and (
+        wide["upper_99_8"] >= wide["upper_95"] - 0.06
+    ).all()
     assert long["source_sha256"].str.len().min() >= 64
     summary = (site / "summary.html").read_text("utf-8")
     assert "mental-health-inequalities-data.xlsx" in summary and "mental-health-inequalities-data.csv" in summary

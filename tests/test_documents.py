@@ -49,11 +49,19 @@ def synthetic_document(tmp_path: Path) -> ExportDocument:
             f"<figure><img src='{png.resolve().as_uri()}' alt='A synthetic tall chart'>"
             "<figcaption><p>A synthetic caption.</p></figcaption></figure>"
             f"<table><thead><tr>{cells}</tr></thead><tbody>{row * 3}</tbody></table>"
-            + "<p>More synthetic text.</p>" * 30 + "</section></article>", "html.parser").article
+            + "<p>More synthetic text.</p>" * 30
+            + "</section></article>",
+            "html.parser",
+        ).article
         chapters.append(Chapter(title=title, page=f"page{i}.html", body=body))
-    return ExportDocument(title="Mental health inequalities: Synthetica", area=SYNTHETIC_AREA,
-                          data_period="2013 to 2025", built=dt.date(2026, 12, 1), site=tmp_path,
-                          chapters=chapters)
+    return ExportDocument(
+        title="Mental health inequalities: Synthetica",
+        area=SYNTHETIC_AREA,
+        data_period="2013 to 2025",
+        built=dt.date(2026, 12, 1),
+        site=tmp_path,
+        chapters=chapters,
+    )
 
 
 def test_word_document_is_a4_with_page_numbers_contents_links_and_fitted_figures(tmp_path):
@@ -108,8 +116,11 @@ def test_pdf_is_a4_with_page_numbers_and_contents_links(pdf_reader):
         assert f"Page {number} of {len(pages)}" in text, f"page {number} has no page number"
     assert "Synthetica" in texts[1]  # the running header
     links = [a.get_object() for a in pages[0].get("/Annots", [])]
-    internal = [a for a in links if a.get("/Subtype") == "/Link" and "/Dest" in a or
-                ("/A" in a and a["/A"].get("/S") == "/GoTo")]
+    internal = [
+        a
+        for a in links
+        if a.get("/Subtype") == "/Link" and "/Dest" in a or ("/A" in a and a["/A"].get("/S") == "/GoTo")
+    ]
     assert len(internal) >= 2, "the contents entries must link to the chapters"
 
 
@@ -138,9 +149,13 @@ def test_printed_tables_fit_the_page_without_breaking_words(tmp_path):
     document = synthetic_document(tmp_path)
     cell = "<td>https://example.org/a/very/long/synthetic/path/to/a/file.csv " + "0123456789abcdef" * 4 + "</td>"
     document.chapters[0].body.find("table").find("tbody").append(
-        BeautifulSoup(f"<tr>{cell * 12}</tr>", "html.parser").tr)
-    document.chapters[1].body.find("table").replace_with(BeautifulSoup(
-        f"<table><tr><th>id</th><th>download</th></tr><tr><td>synthetic</td>{cell}</tr></table>", "html.parser").table)
+        BeautifulSoup(f"<tr>{cell * 12}</tr>", "html.parser").tr
+    )
+    document.chapters[1].body.find("table").replace_with(
+        BeautifulSoup(
+            f"<table><tr><th>id</th><th>download</th></tr><tr><td>synthetic</td>{cell}</tr></table>", "html.parser"
+        ).table
+    )
     page = tmp_path / "print.html"
     page.write_text(to_html(document), "utf-8")
     with chromium() as driver:
@@ -164,7 +179,8 @@ def test_links_between_chapters_point_inside_the_document(tmp_path):
     article = BeautifulSoup(  # SYNTHETIC
         "<article><p><a class='reference internal' href='claims.html#verdicts'>the claims</a>, "
         "<a class='reference download internal' href='_downloads/x/data.csv'>CSV</a></p></article>",
-        "html.parser").article
+        "html.parser",
+    ).article
     cleaned = clean_article(article, tmp_path, {"summary.html": 1, "claims.html": 2})
     assert cleaned.find("a")["href"] == "#chapter-2"
     assert "data.csv, on the area's site" in cleaned.get_text()

@@ -10,12 +10,12 @@ real one again.
 from __future__ import annotations
 
 import pytest
+from test_build_cache import AREAS, _build, project  # noqa: F401 - the fixture is used by name
 
 from browser.site import CHROMIUM, require_tools
 from mhbook import build, export
 from mhbook.export import pdf
 from mhbook.site import DATA_DOWNLOADS, DOWNLOADS
-from test_build_cache import AREAS, _build, project  # noqa: F401 - the fixture is used by name
 
 pytestmark = [pytest.mark.slow]
 
@@ -26,7 +26,7 @@ def _without_chromium(monkeypatch) -> None:
     monkeypatch.setattr(pdf, "CHROMIUM", missing)
 
 
-def test_the_pdf_is_made_and_linked_by_the_first_build_after_chromium_arrives(project, tmp_path, monkeypatch):
+def test_the_pdf_is_made_and_linked_by_the_first_build_after_chromium_arrives(project, tmp_path, monkeypatch):  # noqa: F811 - the fixture imported above
     require_tools(CHROMIUM)
     out = tmp_path / "site"
     with monkeypatch.context() as m:

@@ -19,8 +19,10 @@ def _run(sources: list[str], workdir: str, timeout: float = 60, tags: dict[int, 
     """In the worker: execute a notebook of these code cells; return it, the error and the folder after."""
     from mhbook.build import execute
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Synthetic")] + [
-        nbformat.v4.new_code_cell(src, metadata={"tags": (tags or {}).get(i, [])}) for i, src in enumerate(sources)])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Synthetic")]
+        + [nbformat.v4.new_code_cell(src, metadata={"tags": (tags or {}).get(i, [])}) for i, src in enumerate(sources)]
+    )
     error = None
     try:
         execute.execute(nb, Path(workdir), timeout)
@@ -43,18 +45,25 @@ def _execute(worker, tmp_path, sources, **kw):
 
 
 def test_outputs_are_recorded_in_order_with_counts(worker, tmp_path):
-    cells, error, cwd = _execute(worker, tmp_path, [
-        "import os, sys\nprint('one')\nprint('two')\nprint('warn', file=sys.stderr)\nos.getcwd()",
-        "from IPython.display import Markdown, display\ndisplay(Markdown('**shown**'))\nx = 41",
-        "x + 1;",
-        "from myst_nb import glue\nglue('answer', x + 1, display=False)\nx + 1",
-    ])
+    cells, error, cwd = _execute(
+        worker,
+        tmp_path,
+        [
+            "import os, sys\nprint('one')\nprint('two')\nprint('warn', file=sys.stderr)\nos.getcwd()",
+            "from IPython.display import Markdown, display\ndisplay(Markdown('**shown**'))\nx = 41",
+            "x + 1;",
+            "from myst_nb import glue\nglue('answer', x + 1, display=False)\nx + 1",
+        ],
+    )
     assert error is None
     assert cwd != str(tmp_path)  # the worker's folder is restored afterwards
     assert [c.execution_count for c in cells] == [1, 2, 3, 4]
     first = cells[0].outputs
-    assert [(o.output_type, o.get("name")) for o in first] == [("stream", "stdout"), ("stream", "stderr"),
-                                                               ("execute_result", None)]
+    assert [(o.output_type, o.get("name")) for o in first] == [
+        ("stream", "stdout"),
+        ("stream", "stderr"),
+        ("execute_result", None),
+    ]
     assert first[0].text == "one\ntwo\n" and first[1].text == "warn\n"
     assert first[2].data["text/plain"] == repr(str(tmp_path)) and first[2].execution_count == 1
     [shown] = cells[1].outputs

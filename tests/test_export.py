@@ -81,8 +81,12 @@ class TestWord:
     def test_headings_are_the_site_chapters(self, doc, pages):
         heading1 = [" ".join(p.text.split()) for p in doc.paragraphs if p.style.name == "Heading 1"]
         assert heading1 == _chapter_titles(pages)
-        site_h2 = [_text(h) for s in pages.values() for h in s.select("article h2")
-                   if not h.find_parent("nav", class_="mhbook-downloads")]  # links to the documents themselves
+        site_h2 = [
+            _text(h)
+            for s in pages.values()
+            for h in s.select("article h2")
+            if not h.find_parent("nav", class_="mhbook-downloads")
+        ]  # links to the documents themselves
         doc_h2 = [" ".join(p.text.split()) for p in doc.paragraphs if p.style.name == "Heading 2"]
         assert doc_h2 == site_h2
 
@@ -100,8 +104,7 @@ class TestWord:
         site_tables = [t for s in pages.values() for t in s.select("article table")]
         assert len(doc.tables) == len(site_tables) > 0
         for ours, theirs in zip(doc.tables, site_tables):
-            cells = [[_text(c) for c in tr.find_all(["th", "td"])]
-                     for tr in theirs.find_all("tr")]
+            cells = [[_text(c) for c in tr.find_all(["th", "td"])] for tr in theirs.find_all("tr")]
             assert [[" ".join(c.text.split()) for c in row.cells] for row in ours.rows] == cells
         # The sources, with their licences, are among them.
         assert any("licence" in [c.text for c in t.rows[0].cells] for t in doc.tables)

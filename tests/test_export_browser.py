@@ -17,8 +17,11 @@ from mhbook.export import browser
 @pytest.fixture
 def page(tmp_path):
     path = tmp_path / "page.html"
-    path.write_text("<!DOCTYPE html><html lang='en'><head><title>Synthetic</title></head>"
-                    "<body><h1>Synthetic page</h1><p>Printed by a test.</p></body></html>", "utf-8")
+    path.write_text(
+        "<!DOCTYPE html><html lang='en'><head><title>Synthetic</title></head>"
+        "<body><h1>Synthetic page</h1><p>Printed by a test.</p></body></html>",
+        "utf-8",
+    )
     return path
 
 

@@ -49,8 +49,11 @@ def assert_clear_error(stderr: str, *names: str) -> None:
 
 def leftovers(folder: Path) -> list[Path]:
     """Hidden temporary files and staging folders anywhere under ``folder``."""
-    return [p for p in folder.rglob("*") if p.name.startswith((".staging-", ".old-")) or ".part" in p.name
-            or p.name.endswith(".tmp")]
+    return [
+        p
+        for p in folder.rglob("*")
+        if p.name.startswith((".staging-", ".old-")) or ".part" in p.name or p.name.endswith(".tmp")
+    ]
 
 
 # --- 1. documents are written atomically ------------------------------------------------
@@ -92,22 +95,21 @@ def test_export_writes_the_new_document_whole(old_document, monkeypatch):
 def test_export_to_a_folder_is_a_message(old_document, tmp_path, capsys):
     folder = tmp_path / "papers"
     folder.mkdir()
-    code, _, stderr = run_cli(["export", FAKE_AREA.code, "--format", "docx", "--out", str(tmp_path / "site"),
-                               "--to", str(folder)], capsys)
+    code, _, stderr = run_cli(
+        ["export", FAKE_AREA.code, "--format", "docx", "--out", str(tmp_path / "site"), "--to", str(folder)], capsys
+    )
     assert code in (1, 2)
     assert_clear_error(stderr, str(folder), "--to")
     assert list(folder.iterdir()) == []
 
 
-def test_export_to_a_full_device_is_a_message_and_keeps_the_old_document(old_document, tmp_path, capsys,
-                                                                          monkeypatch):
+def test_export_to_a_full_device_is_a_message_and_keeps_the_old_document(old_document, tmp_path, capsys, monkeypatch):
     def full(document, path):
         Path(path).write_bytes(b"PK part")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setitem(export.WRITERS, "docx", full)
-    code, _, stderr = run_cli(["export", FAKE_AREA.code, "--format", "docx", "--out", str(tmp_path / "site")],
-                              capsys)
+    code, _, stderr = run_cli(["export", FAKE_AREA.code, "--format", "docx", "--out", str(tmp_path / "site")], capsys)
     assert code == 1
     assert_clear_error(stderr, str(old_document), "space")
     assert old_document.read_bytes() == b"PK synthetic old document"
@@ -138,8 +140,9 @@ def synthetic_data(tmp_path, monkeypatch):
     merged = dict(real)
     for id_ in DATASETS:
         (mirror / "synthetic" / f"{id_}.csv").write_bytes(GOOD)
-        merged[id_] = dataclasses.replace(template, id=id_, file=f"synthetic/{id_}.csv",
-                                          sha256=hashlib.sha256(GOOD).hexdigest(), url=None)
+        merged[id_] = dataclasses.replace(
+            template, id=id_, file=f"synthetic/{id_}.csv", sha256=hashlib.sha256(GOOD).hexdigest(), url=None
+        )
     monkeypatch.setattr(catalogue, "datasets", lambda: merged)
     monkeypatch.setenv("MHBOOK_MIRROR", str(mirror))
     monkeypatch.setenv("MHBOOK_CACHE", str(cache))
@@ -229,8 +232,7 @@ def test_a_table_parsed_from_bad_bytes_does_not_outlive_their_repair(synthetic_d
     assert synthetic_table()["value"].iloc[0] == 1.5
 
 
-def test_an_unreadable_mirror_file_is_a_message_and_the_other_datasets_go_on(synthetic_data, capsys,
-                                                                               monkeypatch):
+def test_an_unreadable_mirror_file_is_a_message_and_the_other_datasets_go_on(synthetic_data, capsys, monkeypatch):
     import builtins
 
     from mhbook import fetch
@@ -253,8 +255,13 @@ def test_an_unreadable_mirror_file_is_a_message_and_the_other_datasets_go_on(syn
 # --- 5. build usage and OS errors are messages --------------------------------------------
 
 #: Two synthetic areas (the registry is not read).
-FAKE_AREAS = {a.code: a for a in (FAKE_AREA, Area("E06000002", "Synthetic City", "E12000001", "Synthetic Region",
-                                                  (("E06000002", "Synthetic City"),)))}
+FAKE_AREAS = {
+    a.code: a
+    for a in (
+        FAKE_AREA,
+        Area("E06000002", "Synthetic City", "E12000001", "Synthetic Region", (("E06000002", "Synthetic City"),)),
+    )
+}
 
 
 @pytest.fixture
@@ -300,14 +307,17 @@ def test_build_only_an_unknown_chapter_is_a_message_and_writes_nothing(fake_regi
 
 @pytest.mark.parametrize("address", ["tcp://:notaport", "not an address", "tcp://host:abc"])
 def test_build_scheduler_malformed_is_a_message(fake_registry, tmp_path, capsys, address):
-    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(tmp_path / "site"), "--scheduler", address],
-                              capsys)
+    code, _, stderr = run_cli(
+        ["build", FAKE_AREA.code, "--out", str(tmp_path / "site"), "--scheduler", address], capsys
+    )
     assert code == 2
     assert_clear_error(stderr, "--scheduler", address)
     assert not (tmp_path / "site").exists()
 
 
-def test_build_scheduler_with_nothing_listening_is_a_message(synthetic_mirror, fake_registry, tmp_path, capsys, monkeypatch):
+def test_build_scheduler_with_nothing_listening_is_a_message(
+    synthetic_mirror, fake_registry, tmp_path, capsys, monkeypatch
+):
     # The synthetic mirror: the command line first fetches every catalogued dataset.
     import socket
 
@@ -318,8 +328,9 @@ def test_build_scheduler_with_nothing_listening_is_a_message(synthetic_mirror, f
         port = sock.getsockname()[1]
     monkeypatch.setattr(executors, "SCHEDULER_TIMEOUT_S", 2)
     address = f"tcp://127.0.0.1:{port}"
-    code, _, stderr = run_cli(["build", FAKE_AREA.code, "--out", str(tmp_path / "site"), "--scheduler", address],
-                              capsys)
+    code, _, stderr = run_cli(
+        ["build", FAKE_AREA.code, "--out", str(tmp_path / "site"), "--scheduler", address], capsys
+    )
     assert code == 1
     assert_clear_error(stderr, "--scheduler", address, "no Dask scheduler answered")
 
@@ -347,7 +358,9 @@ class _Inline:
         pass
 
 
-def test_a_full_disk_fails_one_area_and_the_others_go_on(synthetic_mirror, fake_registry, tmp_path, capsys, monkeypatch):
+def test_a_full_disk_fails_one_area_and_the_others_go_on(
+    synthetic_mirror, fake_registry, tmp_path, capsys, monkeypatch
+):
     # The synthetic mirror: the command line first fetches every catalogued dataset.
     from mhbook.build import render, run, workers
 
@@ -381,8 +394,11 @@ def test_a_dead_builds_leftovers_are_removed_and_a_live_ones_kept(tmp_path):
     out = tmp_path / "site"
     dead = _dead_pid()
     (out / FAKE_AREA.code).mkdir(parents=True)
-    stale = [out / f".staging-{FAKE_AREA.code}-{dead}-abc_1234", out / f".staging-{FAKE_AREA.code}-k2j3h4g5",
-             out / f".old-{FAKE_AREA.code}-{dead}"]
+    stale = [
+        out / f".staging-{FAKE_AREA.code}-{dead}-abc_1234",
+        out / f".staging-{FAKE_AREA.code}-k2j3h4g5",
+        out / f".old-{FAKE_AREA.code}-{dead}",
+    ]
     live = out / f".staging-E06000002-{os.getpid()}-zz9_8877"
     half_replaced = out / f".old-E06000002-{dead}"  # killed between replace_dir's two renames
     workdir = out / ".mhbook-build" / "tmp" / f"{FAKE_AREA.code}-summary-{dead}-q1w2e3r4"
@@ -401,8 +417,9 @@ def _dead_pid() -> int:
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     return int(proc.stdout)
 
 
@@ -491,8 +508,12 @@ def _start_build(out: Path, reached: Path):
 
     mhbook = str(Path(sys.executable).with_name("mhbook"))
     log = open(out.parent / "build.log", "w+")
-    proc = subprocess.Popen([mhbook, "build", FAKE_AREA.code, "--out", str(out), "--jobs", "1"],
-                            stdout=log, stderr=log, start_new_session=True)
+    proc = subprocess.Popen(
+        [mhbook, "build", FAKE_AREA.code, "--out", str(out), "--jobs", "1"],
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 240
     while not reached.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -654,7 +675,8 @@ def test_an_export_killed_mid_write_keeps_the_old_document_and_the_next_export_c
 def test_a_truncated_stored_notebook_is_executed_again_not_a_sphinx_failure(tmp_path, monkeypatch, caplog):
     import json
 
-    from mhbook.build import render, store as build_store, workers
+    from mhbook.build import render, workers
+    from mhbook.build import store as build_store
     from mhbook.build.jobs import AreaJob
 
     out = tmp_path / "site"
@@ -667,8 +689,7 @@ def test_a_truncated_stored_notebook_is_executed_again_not_a_sphinx_failure(tmp_
     monkeypatch.setattr(workers, "execute_output", lambda job, area, nb, params: ran.append(nb) or [])
     monkeypatch.setattr(workers, "_settle_heap", lambda: None)  # the test process's collector stays as it is
     monkeypatch.setattr(render, "stage_site", lambda job, seconds: None)
-    job = AreaJob(FAKE_AREA.code, FAKE_AREA.name, str(out), str(tmp_path), ["alpha", "beta"], {}, "code",
-                  "catalogue")
+    job = AreaJob(FAKE_AREA.code, FAKE_AREA.name, str(out), str(tmp_path), ["alpha", "beta"], {}, "code", "catalogue")
     with caplog.at_level("WARNING"):
         outcome = workers.run_area_job(job)
     assert ran == ["beta"] and outcome.executed == ["beta"] and not outcome.failures
@@ -685,12 +706,14 @@ def _hold_lock(out: Path):
     import sys
 
     out.mkdir(parents=True, exist_ok=True)
-    code = ("import fcntl, os, sys, time\n"
-            f"fd = os.open({str(out / '.mhbook-build.lock')!r}, os.O_RDWR | os.O_CREAT)\n"
-            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-            "os.ftruncate(fd, 0); os.write(fd, f'{os.getpid()} 2026-12-01T22:00:00+0000\\n'.encode())\n"
-            "print('held', flush=True)\n"
-            "sys.stdin.read()\n")
+    code = (
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(out / '.mhbook-build.lock')!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "os.ftruncate(fd, 0); os.write(fd, f'{os.getpid()} 2026-12-01T22:00:00+0000\\n'.encode())\n"
+        "print('held', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "held"
     return proc
@@ -750,8 +773,12 @@ def test_two_real_builds_at_once_the_second_stops_and_the_first_finishes(pausing
     proc, workers, log = _start_build(out, reached)
     try:
         mhbook = str(Path(sys.executable).with_name("mhbook"))
-        second = subprocess.run([mhbook, "build", FAKE_AREA.code, "--out", str(out), "--jobs", "1"],
-                                capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            [mhbook, "build", FAKE_AREA.code, "--out", str(out), "--jobs", "1"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         pause.unlink()
     status = proc.wait(240)
@@ -767,13 +794,16 @@ def test_two_real_builds_at_once_the_second_stops_and_the_first_finishes(pausing
 
 
 @pytest.mark.mirror
-@pytest.mark.parametrize("query, says", [
-    ("W06000015", "Cardiff (W06000015) is in Wales"),
-    ("Cardiff", "Cardiff (W06000015) is in Wales"),
-    ("s12000049", "Glasgow City (S12000049) is in Scotland"),
-    ("N09000003", "Belfast (N09000003) is in Northern Ireland"),
-    ("W06999999", "W06999999 is a code in Wales"),  # not in the lookup: the code's prefix says where
-])
+@pytest.mark.parametrize(
+    "query, says",
+    [
+        ("W06000015", "Cardiff (W06000015) is in Wales"),
+        ("Cardiff", "Cardiff (W06000015) is in Wales"),
+        ("s12000049", "Glasgow City (S12000049) is in Scotland"),
+        ("N09000003", "Belfast (N09000003) is in Northern Ireland"),
+        ("W06999999", "W06999999 is a code in Wales"),  # not in the lookup: the code's prefix says where
+    ],
+)
 def test_a_code_or_name_outside_england_says_mhbook_covers_england(tmp_path, capsys, query, says):
     out = tmp_path / "site"
     code, _, stderr = run_cli(["build", query, "--out", str(out)], capsys)
@@ -795,20 +825,24 @@ def _no_op_build(monkeypatch):
 
 
 @pytest.mark.mirror
-@pytest.mark.parametrize("query, says, builds", [
-    ("E07000084", "Basingstoke and Deane (E07000084) is a district in Hampshire (E10000014)", "E10000014"),
-    ("basingstoke and deane", "is a district in Hampshire (E10000014)", "E10000014"),
-    ("E10000002", "is a former County & UA code", "E06000060"),  # Buckinghamshire county -> the unitary
-])
-def test_a_district_or_former_code_builds_its_county_and_ua_and_says_which(tmp_path, capsys, monkeypatch, query,
-                                                                         says, builds):
+@pytest.mark.parametrize(
+    "query, says, builds",
+    [
+        ("E07000084", "Basingstoke and Deane (E07000084) is a district in Hampshire (E10000014)", "E10000014"),
+        ("basingstoke and deane", "is a district in Hampshire (E10000014)", "E10000014"),
+        ("E10000002", "is a former County & UA code", "E06000060"),  # Buckinghamshire county -> the unitary
+    ],
+)
+def test_a_district_or_former_code_builds_its_county_and_ua_and_says_which(
+    tmp_path, capsys, monkeypatch, query, says, builds
+):
     _no_op_build(monkeypatch)
     out = tmp_path / "site"
     code, stdout, stderr = run_cli(["build", query, "--out", str(out), "--only", "summary"], capsys)
     assert code == 0, stderr
     assert "Traceback" not in stderr
     notes = [line for line in stderr.splitlines() if says in line]
-    assert len(notes) == 1 and f"Building " in notes[0] and builds in notes[0], stderr
+    assert len(notes) == 1 and "Building " in notes[0] and builds in notes[0], stderr
     assert f"({builds})" in stdout
     assert not leftovers(out)
 
@@ -830,10 +864,14 @@ def test_links_to_absent_chapters_become_their_text():
 
     from mhbook.site import absent_links
 
-    para = nodes.paragraph("", "", nodes.reference("", "evidence: Compared", refuri="comparison.html"),
-                           nodes.reference("", "its section", refuri="claims.html#verdicts"),
-                           nodes.reference("", "accessibility", refuri="accessibility.html"),
-                           nodes.reference("", "elsewhere", refuri="https://example.org/comparison.html"))
+    para = nodes.paragraph(
+        "",
+        "",
+        nodes.reference("", "evidence: Compared", refuri="comparison.html"),
+        nodes.reference("", "its section", refuri="claims.html#verdicts"),
+        nodes.reference("", "accessibility", refuri="accessibility.html"),
+        nodes.reference("", "elsewhere", refuri="https://example.org/comparison.html"),
+    )
     tree = nodes.section("", para)
     assert absent_links(tree, {"comparison", "claims"}) == 2
     uris = [r["refuri"] for r in tree.findall(nodes.reference)]
@@ -864,8 +902,12 @@ def test_build_only_summary_makes_a_working_site_with_plain_text_for_absent_chap
 
     out = tmp_path / "site"
     mhbook = str(Path(sys.executable).with_name("mhbook"))
-    proc = subprocess.run([mhbook, "build", "E06000017", "--out", str(out), "--only", "summary", "--jobs", "1"],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [mhbook, "build", "E06000017", "--out", str(out), "--only", "summary", "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     page = (out / "E06000017" / "summary.html").read_text("utf-8")
@@ -906,8 +948,7 @@ def test_export_of_an_area_never_built_is_a_message_and_writes_nothing(fake_regi
 
 
 def test_export_an_unknown_format_is_a_message_and_writes_nothing(fake_registry, old_document, tmp_path, capsys):
-    code, _, stderr = run_cli(["export", FAKE_AREA.code, "--format", "odt", "--out", str(tmp_path / "site")],
-                              capsys)
+    code, _, stderr = run_cli(["export", FAKE_AREA.code, "--format", "odt", "--out", str(tmp_path / "site")], capsys)
     assert code == 2
     assert_clear_error(stderr, "--format", "docx", "pdf")
     assert old_document.read_bytes() == b"PK synthetic old document"
@@ -939,8 +980,9 @@ def test_an_invalid_mhbook_timeout_is_a_message_naming_it(synthetic_data, capsys
 
 
 @pytest.mark.parametrize("command", [["data", "fetch", "synthetic-faults"], ["build", FAKE_AREA.code]])
-def test_mhbook_mirror_naming_a_file_is_a_message(synthetic_data, fake_registry, tmp_path, capsys, monkeypatch,
-                                                  command):
+def test_mhbook_mirror_naming_a_file_is_a_message(
+    synthetic_data, fake_registry, tmp_path, capsys, monkeypatch, command
+):
     not_a_folder = tmp_path / "mirror.zip"
     not_a_folder.write_bytes(b"synthetic: a file, not the mirror folder")
     monkeypatch.setenv("MHBOOK_MIRROR", str(not_a_folder))

@@ -18,7 +18,8 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from mhbook import catalogue, fetch as fetch_mod
+from mhbook import catalogue
+from mhbook import fetch as fetch_mod
 from mhbook.errors import DataIntegrityError, FetchError, MhbookError, UnknownDatasetError
 from mhbook.fetch import cache_dir, cached_path, fetch, is_cached, sha256_of, verify
 
@@ -112,10 +113,18 @@ def _catalogue(tmp_path: Path, base: str | None) -> dict[str, catalogue.Dataset]
     for id_, (route, sha) in entries.items():
         url = f"{base}/{route}/{id_}.csv" if route and base else None
         lines += [
-            f"- id: {id_}", f"  file: synthetic/{id_}.csv", f"  sha256: {sha}",
-            "  title: synthetic", "  publisher: test", "  page: https://example.invalid/",
-            f"  url: {url or 'null'}", "  url_note: only in a mirror (synthetic)", "  licence: none",
-            "  attribution: none", "  period: none", "  geography: none",
+            f"- id: {id_}",
+            f"  file: synthetic/{id_}.csv",
+            f"  sha256: {sha}",
+            "  title: synthetic",
+            "  publisher: test",
+            "  page: https://example.invalid/",
+            f"  url: {url or 'null'}",
+            "  url_note: only in a mirror (synthetic)",
+            "  licence: none",
+            "  attribution: none",
+            "  period: none",
+            "  geography: none",
         ]
     path = tmp_path / "catalogue.yaml"
     path.write_text("\n".join(lines) + "\n")
@@ -135,6 +144,7 @@ def _assert_nothing_cached(ds: catalogue.Dataset, folder: Path) -> None:
 
 
 # --- downloads --------------------------------------------------------------------------
+
 
 def test_download_is_verified_cached_and_reused(server, cache, tmp_path):
     base, hits = server
@@ -220,6 +230,7 @@ def test_no_url_and_no_mirror_says_to_set_the_mirror(cache, tmp_path):
 
 # --- the mirror -------------------------------------------------------------------------
 
+
 def _mirror(tmp_path: Path, monkeypatch, content: bytes) -> Path:
     folder = tmp_path / "mirror"
     (folder / "synthetic").mkdir(parents=True)
@@ -261,6 +272,7 @@ def test_file_missing_from_the_mirror_is_downloaded(server, cache, tmp_path, mon
 
 
 # --- trusting the cache -----------------------------------------------------------------
+
 
 def test_damaged_cache_file_is_discarded_and_fetched_again(server, cache, tmp_path):
     base, hits = server
@@ -309,6 +321,7 @@ def test_unmarked_cache_file_is_hashed_before_it_is_trusted(server, cache, tmp_p
 
 
 # --- ids and folders --------------------------------------------------------------------
+
 
 def test_unknown_id_suggests_close_ids(cache):
     with pytest.raises(UnknownDatasetError, match="Did you mean: .*bnd-ctyua-2023"):

@@ -29,6 +29,7 @@ from mhbook.figures import (  # noqa: E402
     forest_chart,
     lsoa_decile_chart,
     palette,
+    phone,  # noqa: E402
     publish,
     publish_table,
     scatter_fit,
@@ -36,7 +37,6 @@ from mhbook.figures import (  # noqa: E402
     trend_chart,
     triple_barrier_chart,
 )
-from mhbook.figures import phone  # noqa: E402
 from mhbook.figures._common import new_figure  # noqa: E402
 from mhbook.figures.publish import escape_markdown  # noqa: E402
 from mhbook.site import figure_pictures  # noqa: E402
@@ -97,8 +97,7 @@ def test_style_applies_in_context_only():
 # ---------------------------------------------------------------- charts
 def test_decile_chart_gaps_not_zero_and_alt_text():
     df = synthetic_deciles(missing=[("Manchester ICB", 9), ("Manchester ICB", 10)])
-    f = decile_chart(df, series="series", measure="recovery rate", unit="%", context="2018-19",
-                     area="Manchester ICB")
+    f = decile_chart(df, series="series", measure="recovery rate", unit="%", context="2018-19", area="Manchester ICB")
     assert isinstance(f, Figure)
     ax = f.fig.axes[0]
     ys = line_ydata(ax)
@@ -155,11 +154,13 @@ def test_attrition_panels_layout_and_alt(ncols, shape):
 
 def test_trend_chart_band_and_gap():
     periods = ["2015-16", "2016-17", "2017-18", "2018-19"]
-    df = pd.DataFrame({  # SYNTHETIC
-        "area": ["England"] * 4 + ["Manchester"] * 4,
-        "period": periods * 2,
-        "value": [10, 10.5, 11, 11.5, 12, np.nan, 13, 14],
-    })
+    df = pd.DataFrame(
+        {  # SYNTHETIC
+            "area": ["England"] * 4 + ["Manchester"] * 4,
+            "period": periods * 2,
+            "value": [10, 10.5, 11, 11.5, 12, np.nan, 13, 14],
+        }
+    )
     df["lower_cl"], df["upper_cl"] = df["value"] - 0.4, df["value"] + 0.4
     f = trend_chart(df, series="area", measure="depression prevalence", unit="%", area="Manchester")
     ax = f.fig.axes[0]
@@ -172,19 +173,23 @@ def test_trend_chart_band_and_gap():
 
 
 def test_forest_chart_shapes_labels_and_log_scale():
-    df = pd.DataFrame({  # SYNTHETIC rate ratios against White
-        "group": ["Asian", "Black", "Mixed", "Other"],
-        "value": [1.1, 3.5, np.nan, 0.8],
-        "lower_cl": [0.9, 3.0, np.nan, 0.6],
-        "upper_cl": [1.3, 4.1, np.nan, 1.0],
-        "significance": ["similar", "higher", "similar", "lower"],
-    })
+    df = pd.DataFrame(
+        {  # SYNTHETIC rate ratios against White
+            "group": ["Asian", "Black", "Mixed", "Other"],
+            "value": [1.1, 3.5, np.nan, 0.8],
+            "lower_cl": [0.9, 3.0, np.nan, 0.6],
+            "upper_cl": [1.3, 4.1, np.nan, 1.0],
+            "significance": ["similar", "higher", "similar", "lower"],
+        }
+    )
     f = forest_chart(df, benchmark=1, measure="detention rate ratio", log=True, benchmark_label="White")
     ax = f.fig.axes[0]
     assert ax.get_xscale() == "log"
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["similar", "higher", "suppressed", "lower"]
-    drawn = {line.get_marker(): line.get_xdata() for line in ax.lines if line.get_marker() not in ("None", None, "", "|")}
+    drawn = {
+        line.get_marker(): line.get_xdata() for line in ax.lines if line.get_marker() not in ("None", None, "", "|")
+    }
     assert set(drawn) == {"o", "^", "v"}
     assert np.allclose(drawn["^"], [3.5]) and not any(0 in x for x in drawn.values())
     assert "higher for Black" in f.alt and "lower for Other" in f.alt and "1 group is suppressed" in f.alt
@@ -197,8 +202,9 @@ def test_triple_barrier_chart():
     for dim, groups in [("ethnicity", ["Asian", "Black"]), ("sex", ["female"])]:
         for g in groups:
             for b, r in zip(["need", "access", "outcome", "coercion"], [1.5, 0.7, 0.9, 3.0]):
-                rows.append({"dimension": dim, "group": g, "barrier": b, "value": r,
-                             "lower_cl": r * 0.8, "upper_cl": r * 1.2})
+                rows.append(
+                    {"dimension": dim, "group": g, "barrier": b, "value": r, "lower_cl": r * 0.8, "upper_cl": r * 1.2}
+                )
     df = pd.DataFrame(rows)  # SYNTHETIC
     df.loc[(df["group"] == "female") & (df["barrier"] == "coercion"), ["value", "lower_cl", "upper_cl"]] = np.nan
     f = triple_barrier_chart(df)
@@ -213,17 +219,25 @@ def test_triple_barrier_chart():
 
 def test_scatter_fit_highlight_and_fit():
     rng = np.random.default_rng(3)
-    df = pd.DataFrame({  # SYNTHETIC County & UAs
-        "area_code": [f"E0600{i:04d}" for i in range(40)],
-        "area_name": [f"Area {i}" for i in range(40)],
-        "imd_score": rng.uniform(5, 45, 40),
-    })
+    df = pd.DataFrame(
+        {  # SYNTHETIC County & UAs
+            "area_code": [f"E0600{i:04d}" for i in range(40)],
+            "area_name": [f"Area {i}" for i in range(40)],
+            "imd_score": rng.uniform(5, 45, 40),
+        }
+    )
     df["value"] = 8 + 0.1 * df["imd_score"]
     df.loc[3, "value"] = np.nan
     grid = np.linspace(5, 45, 10)
     fit = pd.DataFrame({"x": grid, "fit": 8 + 0.1 * grid, "lower": 7.8 + 0.1 * grid, "upper": 8.2 + 0.1 * grid})
-    f = scatter_fit(df, highlight_code="E06000007", fit=fit, r_text="r = 0.62 (0.51 to 0.71)",
-                    y_measure="depression prevalence", y_unit="%")
+    f = scatter_fit(
+        df,
+        highlight_code="E06000007",
+        fit=fit,
+        r_text="r = 0.62 (0.51 to 0.71)",
+        y_measure="depression prevalence",
+        y_unit="%",
+    )
     ax = f.fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Area 7" in labels and any("r = 0.62" in t for t in labels)
@@ -255,12 +269,17 @@ def test_caption_for_suppression():
 def synthetic_map() -> gpd.GeoDataFrame:
     """SYNTHETIC 4x4 grid of square 'areas' in British National Grid metres."""
     cells = [(i, j) for i in range(4) for j in range(4)]
-    return gpd.GeoDataFrame({
-        "area_code": [f"E0600{k:04d}" for k in range(16)],
-        "area_name": [f"Area {k}" for k in range(16)],
-        "value": [np.nan if k in (0, 5) else float(k) for k in range(16)],
-    }, geometry=[box(400000 + 20000 * i, 300000 + 20000 * j, 420000 + 20000 * i, 320000 + 20000 * j)
-                 for i, j in cells], crs="EPSG:27700")
+    return gpd.GeoDataFrame(
+        {
+            "area_code": [f"E0600{k:04d}" for k in range(16)],
+            "area_name": [f"Area {k}" for k in range(16)],
+            "value": [np.nan if k in (0, 5) else float(k) for k in range(16)],
+        },
+        geometry=[
+            box(400000 + 20000 * i, 300000 + 20000 * j, 420000 + 20000 * i, 320000 + 20000 * j) for i, j in cells
+        ],
+        crs="EPSG:27700",
+    )
 
 
 def test_choropleth_bins_no_data_and_highlight():
@@ -320,15 +339,17 @@ def test_choropleth_synthetic_grid_highlights_area(synthetic_mirror):
 # ---------------------------------------------------------------- publishing
 def test_escape_markdown():
     assert escape_markdown("a *b* {c}`d` $e$ [f](g) <h> 1_2 #3 | x") == (
-        r"a \*b\* \{c\}\`d\` \$e\$ \[f\](g) \<h\> 1\_2 \#3 \| x")
+        r"a \*b\* \{c\}\`d\` \$e\$ \[f\](g) \<h\> 1\_2 \#3 \| x"
+    )
     assert escape_markdown("- not a list") == r"\- not a list"
     assert escape_markdown("1. not a list") == r"1\. not a list"
 
 
 def tricky_figure() -> Figure:
     df = synthetic_deciles(series=("England",), missing=[("England", 2)])
-    return decile_chart(df, measure="recovery rate", unit="%",
-                        caption='Recovery *rate*: 50% {x} `y` $z$ "q" # [a](b) <i> 1_2')
+    return decile_chart(
+        df, measure="recovery rate", unit="%", caption='Recovery *rate*: 50% {x} `y` $z$ "q" # [a](b) <i> 1_2'
+    )
 
 
 def test_publish_writes_files_and_markdown(tmp_path):
@@ -364,15 +385,18 @@ def test_publish_reuses_the_rendering_of_an_identical_chart(tmp_path, monkeypatc
     monkeypatch.setattr(third.fig, "savefig", lambda *a, **k: (calls.append(a), real(*a, **k)))
     publish(third, "same-chart", outdir=tmp_path / "c")
     assert calls, "a different chart must be rendered afresh"
-    assert (tmp_path / "b" / "same-chart.phone.png").read_bytes() == (tmp_path / "a" / "same-chart.phone.png").read_bytes()
+    assert (tmp_path / "b" / "same-chart.phone.png").read_bytes() == (
+        tmp_path / "a" / "same-chart.phone.png"
+    ).read_bytes()
     kept = json.loads((tmp_path / "b" / "same-chart.json").read_text())["renderings"]
     assert kept == json.loads((tmp_path / "a" / "same-chart.json").read_text())["renderings"]
 
 
 def test_publish_table_missing_label(tmp_path):
     df = pd.DataFrame({"group": ["A|B", "C"], "referrals": [1200, np.nan], "rate": [1.234, 5.0]})  # SYNTHETIC
-    md = publish_table(df, "referrals", "Referrals *by* group", outdir=tmp_path, missing_label="–",
-                       formats={"rate": "{:.2f}"}).data
+    md = publish_table(
+        df, "referrals", "Referrals *by* group", outdir=tmp_path, missing_label="–", formats={"rate": "{:.2f}"}
+    ).data
     assert "nan" not in md.lower()
     assert "| C | – | 5.00 |" in md and "A\\|B" in md and "1,200" in md
     assert md.startswith("````{table} Referrals \\*by\\* group\n:name: tbl-referrals")
@@ -387,21 +411,56 @@ def test_published_markdown_builds_in_strict_sphinx(tmp_path, monkeypatch):
     src.mkdir()
     monkeypatch.chdir(src)  # papermill runs each notebook in its own folder
     fig_md = publish(tricky_figure(), "recovery-by-decile").data
-    tab_md = publish_table(pd.DataFrame({"group": ["A", "B"], "n": [1.0, np.nan]}), "counts",
-                           "Counts: *all* groups").data
-    cells = [{"id": "intro", "cell_type": "markdown", "metadata": {}, "source": "# Test page\n\nSee {numref}`fig-recovery-by-decile`."}]
+    tab_md = publish_table(
+        pd.DataFrame({"group": ["A", "B"], "n": [1.0, np.nan]}), "counts", "Counts: *all* groups"
+    ).data
+    cells = [
+        {
+            "id": "intro",
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": "# Test page\n\nSee {numref}`fig-recovery-by-decile`.",
+        }
+    ]
     for i, md in enumerate((fig_md, tab_md)):
-        cells.append({"id": f"out{i}", "cell_type": "code", "execution_count": 1, "metadata": {}, "source": "publish(...)",
-                      "outputs": [{"output_type": "display_data", "metadata": {},
-                                   "data": {"text/markdown": md, "text/plain": "<Markdown>"}}]})
-    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
+        cells.append(
+            {
+                "id": f"out{i}",
+                "cell_type": "code",
+                "execution_count": 1,
+                "metadata": {},
+                "source": "publish(...)",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {"text/markdown": md, "text/plain": "<Markdown>"},
+                    }
+                ],
+            }
+        )
+    nb = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (src / "index.ipynb").write_text(json.dumps(nb))
     (src / "conf.py").write_text(
         "extensions = ['myst_nb']\nnb_execution_mode = 'off'\nnb_render_markdown_format = 'myst'\n"
-        "numfig = True\nexclude_patterns = ['_build']\nextensions.append('mhbook.site')\n")
-    app = Sphinx(str(src), str(src), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
-                 warningiserror=True, freshenv=True, status=None, confoverrides={"nitpicky": True})
+        "numfig = True\nexclude_patterns = ['_build']\nextensions.append('mhbook.site')\n"
+    )
+    app = Sphinx(
+        str(src),
+        str(src),
+        str(tmp_path / "html"),
+        str(tmp_path / "doctrees"),
+        "html",
+        warningiserror=True,
+        freshenv=True,
+        status=None,
+        confoverrides={"nitpicky": True},
+    )
     app.build()
     html = (tmp_path / "html" / "index.html").read_text()
     assert 'alt="Dot chart of recovery rate (%) by IMD decile' in html
@@ -420,8 +479,14 @@ def test_published_markdown_builds_in_strict_sphinx(tmp_path, monkeypatch):
 
 def test_a_missing_period_leaves_a_gap_on_a_time_axis():
     # Synthetic series with 2017-18 missing: it is placed on the axis, not skipped.
-    df = pd.DataFrame({"period": ["2015-16", "2016-17", "2018-19"], "value": [1.0, 2.0, 3.0],
-                       "lower_cl": [0.5, 1.5, 2.5], "upper_cl": [1.5, 2.5, 3.5]})
+    df = pd.DataFrame(
+        {
+            "period": ["2015-16", "2016-17", "2018-19"],
+            "value": [1.0, 2.0, 3.0],
+            "lower_cl": [0.5, 1.5, 2.5],
+            "upper_cl": [1.5, 2.5, 3.5],
+        }
+    )
     fig = trend_chart(df, measure="synthetic", unit="%")
     line = fig.fig.axes[0].lines[0]
     assert list(line.get_xdata()) == [0, 1, 2, 3]
@@ -435,8 +500,9 @@ def crowded_axis(width_in: float, rotation: float = 0) -> Figure:
     with style.apply():
         fig, ax = new_figure((width_in, 2.5))
         ax.plot(range(10), range(10))
-        ax.set_xticks(range(10), [f"group number {i}" for i in range(10)], rotation=rotation,
-                      ha="right" if rotation else "center")
+        ax.set_xticks(
+            range(10), [f"group number {i}" for i in range(10)], rotation=rotation, ha="right" if rotation else "center"
+        )
     return fig
 
 
@@ -482,15 +548,28 @@ def synthetic_attrition() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: attrition_panels(synthetic_attrition()),
-    lambda: decile_chart(synthetic_deciles(), series="series", area="Manchester ICB"),
-    lambda: forest_chart(pd.DataFrame({"group": [f"a rather long group name {i}" for i in range(6)],
-                                       "value": [40.0, 45, 50, 55, 60, 65], "lower_cl": [35.0, 40, 45, 50, 55, 60],
-                                       "upper_cl": [45.0, 50, 55, 60, 65, 70],
-                                       "significance": ["better", "similar", "worse", "similar", "better", None]}),
-                         benchmark=50, measure="recovery", unit="%"),
-], ids=["attrition-panels", "decile-chart", "forest-chart"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: attrition_panels(synthetic_attrition()),
+        lambda: decile_chart(synthetic_deciles(), series="series", area="Manchester ICB"),
+        lambda: forest_chart(
+            pd.DataFrame(
+                {
+                    "group": [f"a rather long group name {i}" for i in range(6)],
+                    "value": [40.0, 45, 50, 55, 60, 65],
+                    "lower_cl": [35.0, 40, 45, 50, 55, 60],
+                    "upper_cl": [45.0, 50, 55, 60, 65, 70],
+                    "significance": ["better", "similar", "worse", "similar", "better", None],
+                }
+            ),
+            benchmark=50,
+            measure="recovery",
+            unit="%",
+        ),
+    ],
+    ids=["attrition-panels", "decile-chart", "forest-chart"],
+)
 def test_the_phone_layout_has_text_of_at_least_9_css_px_on_a_390_px_screen(make, tmp_path):
     figure = make()
     with style.apply():
@@ -532,13 +611,22 @@ def test_publish_records_each_rendering(tmp_path):
 
 def test_figure_pictures_offers_the_phone_rendering():
     wide = {"width_px": 1050, "height_px": 630, "smallest_text_px": 18.75, "overlapping_tick_labels": []}
-    narrow = {"width_px": 800, "height_px": 840, "smallest_text_px": 22.22, "overlapping_tick_labels": [],
-              "media": "screen and (max-width: 40em)"}
-    body = ('<figure><img alt="A &quot;chart&quot;" src="_images/a.png" />\n<figcaption>A</figcaption></figure>'
-            '<img alt="logo" src="_images/logo.png" />')
+    narrow = {
+        "width_px": 800,
+        "height_px": 840,
+        "smallest_text_px": 22.22,
+        "overlapping_tick_labels": [],
+        "media": "screen and (max-width: 40em)",
+    }
+    body = (
+        '<figure><img alt="A &quot;chart&quot;" src="_images/a.png" />\n<figcaption>A</figcaption></figure>'
+        '<img alt="logo" src="_images/logo.png" />'
+    )
     out = figure_pictures(body, {"a.png": (wide, narrow, "a.phone.png")})
-    assert ('<picture><source media="screen and (max-width: 40em)" srcset="_images/a.phone.png" width="800" '
-            'height="840" data-mhbook-text-px="22.22" data-mhbook-overlapping-ticks="0">'
-            '<img alt="A &quot;chart&quot;" src="_images/a.png" width="1050" height="630" '
-            'data-mhbook-text-px="18.75" data-mhbook-overlapping-ticks="0" /></picture>') in out
+    assert (
+        '<picture><source media="screen and (max-width: 40em)" srcset="_images/a.phone.png" width="800" '
+        'height="840" data-mhbook-text-px="22.22" data-mhbook-overlapping-ticks="0">'
+        '<img alt="A &quot;chart&quot;" src="_images/a.png" width="1050" height="630" '
+        'data-mhbook-text-px="18.75" data-mhbook-overlapping-ticks="0" /></picture>'
+    ) in out
     assert '<img alt="logo" src="_images/logo.png" />' in out  # no phone rendering: left alone

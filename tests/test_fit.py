@@ -141,8 +141,11 @@ def _figures_at(browser, size) -> dict[str, list[dict]]:
 
 def _shortfall(browser, found) -> list[str]:
     site = browser[2]
-    return [f"{page}: {len(figures)} figure(s) measured of {(site / page).read_text('utf-8').count('<figure')}"
-            for page, figures in found.items() if len(figures) < (site / page).read_text("utf-8").count("<figure")]
+    return [
+        f"{page}: {len(figures)} figure(s) measured of {(site / page).read_text('utf-8').count('<figure')}"
+        for page, figures in found.items()
+        if len(figures) < (site / page).read_text("utf-8").count("<figure")
+    ]
 
 
 def test_chart_text_is_at_least_9_css_px_on_a_390_px_screen(browser):
@@ -159,8 +162,10 @@ def test_chart_text_is_at_least_9_css_px_on_a_390_px_screen(browser):
             on_screen = f["textPx"] * f["drawnWidth"] / f["naturalWidth"]
             sizes.append(on_screen)
             if on_screen < MIN_CHART_TEXT_PX - 0.05:
-                problems.append(f"{where}: smallest text {on_screen:.1f} CSS px ({f['textPx']} px in a "
-                                f"{f['naturalWidth']} px image drawn {f['drawnWidth']:.0f} px wide)")
+                problems.append(
+                    f"{where}: smallest text {on_screen:.1f} CSS px ({f['textPx']} px in a "
+                    f"{f['naturalWidth']} px image drawn {f['drawnWidth']:.0f} px wide)"
+                )
             if f["overlaps"] != 0:
                 problems.append(f"{where}: {f['overlaps']} pair(s) of overlapping tick labels")
             if f["right"] > f["view"] + 1:

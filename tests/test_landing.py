@@ -48,8 +48,9 @@ def test_every_area_can_be_pointed_at_on_the_map_or_the_list(landing):
     assert set(sizes) == {a.code for a in everything}, "every County & UA is drawn"
     assert len(london) == sum(a.region_code == "E12000007" for a in everything)
     assert min(london) >= TARGET_PX, f"a London borough is {min(london):.1f} px in the inset"
-    too_small = [a.name for a in everything
-                 if sizes[a.code] < TARGET_PX and not any(text.startswith(a.name) for text in listed)]
+    too_small = [
+        a.name for a in everything if sizes[a.code] < TARGET_PX and not any(text.startswith(a.name) for text in listed)
+    ]
     assert not too_small, f"too small on the map and not listed under it: {too_small}"
 
 

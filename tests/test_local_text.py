@@ -108,11 +108,13 @@ def test_local_block_is_marked_as_the_authors_and_headings_become_rubrics():
 
 def test_insert_local_goes_before_the_first_section_and_never_writes_through_a_link(tmp_path):
     """A synthetic executed notebook: the title and opening share a cell with the first ``##``."""
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Title\n\nOpening.\n\n(a-label)=\n## First\n\nBody."),
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_markdown_cell("## Second"),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Title\n\nOpening.\n\n(a-label)=\n## First\n\nBody."),
+            nbformat.v4.new_code_cell("x = 1"),
+            nbformat.v4.new_markdown_cell("## Second"),
+        ]
+    )
     stored = tmp_path / "stored.ipynb"
     nbformat.write(nb, stored)
     staged = tmp_path / "page.ipynb"
@@ -120,7 +122,11 @@ def test_insert_local_goes_before_the_first_section_and_never_writes_through_a_l
     build.insert_local(staged, "Synthetic local words.")
     cells = nbformat.read(staged, as_version=4).cells
     assert [c.source.splitlines()[0] for c in cells if c.cell_type == "markdown"] == [
-        "# Title", "```{admonition} " + build.LOCAL_TITLE, "(a-label)=", "## Second"]
+        "# Title",
+        "```{admonition} " + build.LOCAL_TITLE,
+        "(a-label)=",
+        "## Second",
+    ]
     assert "Synthetic local words." in cells[1].source and build.LOCAL_CLASS in cells[1].metadata["tags"]
     assert "Synthetic local words." not in stored.read_text("utf-8")  # the stored output is untouched
     nbformat.validate(nbformat.read(staged, as_version=4))
@@ -163,8 +169,9 @@ def test_an_unknown_chapter_or_area_folder_stops_with_the_file_and_the_chapters(
 
 
 @pytest.mark.slow
-def test_local_text_is_placed_marked_rebuilt_alone_and_kept_after_a_data_change(synthetic_mirror, project, tmp_path,
-                                                                                 monkeypatch):
+def test_local_text_is_placed_marked_rebuilt_alone_and_kept_after_a_data_change(
+    synthetic_mirror, project, tmp_path, monkeypatch
+):
     folder = _local(tmp_path, {f"{AREAS[0]}/alpha.md": SYNTHETIC_LOCAL})
     out = tmp_path / "site"
     first = build.build_areas(AREAS, out, jobs=1, local=folder)
@@ -173,9 +180,12 @@ def test_local_text_is_placed_marked_rebuilt_alone_and_kept_after_a_data_change(
     page = (out / AREAS[0] / "alpha.html").read_text("utf-8")
     assert build.LOCAL_TITLE in page and build.LOCAL_CLASS in page
     assert f"Synthetic local context for {AREAS[0]}" in page  # glue from the chapter's own notebook works
-    article = page[page.index("<h1>Alpha<a class=\"headerlink\""):]  # the page itself, not its navigation
-    assert article.index("Synthetic opening of Alpha") < article.index(build.LOCAL_TITLE) \
+    article = page[page.index('<h1>Alpha<a class="headerlink"') :]  # the page itself, not its navigation
+    assert (
+        article.index("Synthetic opening of Alpha")
+        < article.index(build.LOCAL_TITLE)
         < article.index("First section of Alpha")
+    )
     assert f'<div class="{build.LOCAL_CLASS} admonition">' in article
     assert build.LOCAL_TITLE not in (out / AREAS[0] / "beta.html").read_text("utf-8")
     assert build.LOCAL_TITLE not in (out / AREAS[1] / "alpha.html").read_text("utf-8")
@@ -203,7 +213,9 @@ def test_local_text_is_placed_marked_rebuilt_alone_and_kept_after_a_data_change(
     monkeypatch.setattr(executors, "START_METHOD", "fork")  # workers see the changed catalogue
     refreshed = build.build_areas(AREAS, out, jobs=1, local=folder)
     assert not refreshed.failures, refreshed.failures
-    assert refreshed.reasons == {(a, "alpha"): build.Reason(build.Why.DATASETS_CHANGED, (READS["alpha"],)) for a in AREAS}
+    assert refreshed.reasons == {
+        (a, "alpha"): build.Reason(build.Why.DATASETS_CHANGED, (READS["alpha"],)) for a in AREAS
+    }
     assert "opened in 2026" in (out / AREAS[0] / "alpha.html").read_text("utf-8")
 
     # Without --local the box goes (the site's key changes back).
@@ -231,9 +243,17 @@ def _summary_with_local(tmp_path: Path, words: int):
         "<table id='tbl-barriers-against-england'><thead><tr><th>barrier</th><th>period</th></tr></thead>"
         "<tbody><tr><td>access</td><td>2024-25</td></tr></tbody></table>"
         f"<div class='{build.LOCAL_CLASS} admonition'><p class='admonition-title'>{build.LOCAL_TITLE}</p>"
-        f"<p>{text}</p></div></article>", "html.parser").article
-    full = ExportDocument(title="Mental health inequalities: Synthetica", area=area, data_period="2024-25",
-                          built=dt.date(2026, 12, 1), site=tmp_path, chapters=[Chapter("Summary", "summary.html", body)])
+        f"<p>{text}</p></div></article>",
+        "html.parser",
+    ).article
+    full = ExportDocument(
+        title="Mental health inequalities: Synthetica",
+        area=area,
+        data_period="2024-25",
+        built=dt.date(2026, 12, 1),
+        site=tmp_path,
+        chapters=[Chapter("Summary", "summary.html", body)],
+    )
     return area, full
 
 

@@ -17,8 +17,8 @@ import pytest
 
 from mhbook.measures import claims
 
-
 # --- the verdict rule, on synthetic inputs -------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("substance", "matched", "expected"),
@@ -60,8 +60,14 @@ def test_shown_needs_the_whole_interval_on_the_claimed_side():
 def _synthetic_parts(limits):
     """Synthetic gradient rows: referrals claimed below 1, the others above 1."""
     directions = ["below 1", "above 1", "above 1"]
-    return pd.DataFrame({"part": list(claims.GRADIENT_PARTS), "direction": directions,
-                         "lower_cl": [lo for lo, _ in limits], "upper_cl": [hi for _, hi in limits]})
+    return pd.DataFrame(
+        {
+            "part": list(claims.GRADIENT_PARTS),
+            "direction": directions,
+            "lower_cl": [lo for lo, _ in limits],
+            "upper_cl": [hi for _, hi in limits],
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,8 +86,13 @@ def test_gradient_verdict_on_synthetic_gradients(limits, expected):
 
 def test_ordering_shown_on_synthetic_counts():
     # synthetic: recovery 40% < 48% < 53% with large groups, then a reversed pair
-    ordered = pd.DataFrame({"group": list(claims.CLAIMED_RECOVERY), "recovered": [4000, 4800, 53000],
-                            "at_caseness": [10000, 10000, 100000]})
+    ordered = pd.DataFrame(
+        {
+            "group": list(claims.CLAIMED_RECOVERY),
+            "recovered": [4000, 4800, 53000],
+            "at_caseness": [10000, 10000, 100000],
+        }
+    )
     assert claims.ordering_shown(ordered) is True
     reversed_pair = ordered.assign(recovered=[5000, 4800, 53000])
     assert claims.ordering_shown(reversed_pair) is False
@@ -94,6 +105,7 @@ def test_held_years_joins_consecutive_years():
 
 
 # --- the claims on real data ---------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
@@ -123,7 +135,8 @@ def test_sexual_orientation_limits_bracket_values_and_published_figures():
     assert gap.max() <= 0.05 + 1e-9
     latest = rec[rec["period"] == "2024-25"].set_index("group")
     assert latest.loc["Heterosexual", "value"] == pytest.approx(
-        100 * latest.loc["Heterosexual", "recovered"] / latest.loc["Heterosexual", "at_caseness"])
+        100 * latest.loc["Heterosexual", "recovered"] / latest.loc["Heterosexual", "at_caseness"]
+    )
     assert latest.loc["Heterosexual", "published_pct"] == 51.9
     # the breakdown is absent for 2017-18 to 2019-20 in these files, present in the legacy years
     assert "2014-15" in set(rec["period"]) and not {"2017-18", "2018-19", "2019-20"} & set(rec["period"])

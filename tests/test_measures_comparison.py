@@ -14,8 +14,17 @@ from mhbook.figures.spine import spine_chart
 from mhbook.measures import comparison, key_findings
 
 #: County & UAs created in the 2019-2023 reorganisations.
-NEW_AREAS = ["E06000058", "E06000059", "E06000060", "E06000061", "E06000062", "E06000063", "E06000064",
-             "E06000065", "E06000066"]
+NEW_AREAS = [
+    "E06000058",
+    "E06000059",
+    "E06000060",
+    "E06000061",
+    "E06000062",
+    "E06000063",
+    "E06000064",
+    "E06000065",
+    "E06000066",
+]
 LONDON_BOROUGH, SHIRE_COUNTY = "E09000002", "E10000014"
 
 
@@ -24,7 +33,11 @@ LONDON_BOROUGH, SHIRE_COUNTY = "E09000002", "E10000014"
 
 def test_expected_periods_fill_missing_years():
     assert comparison._expected_periods(["2021/22", "2022/23", "2024/25"]) == [
-        "2021/22", "2022/23", "2023/24", "2024/25"]
+        "2021/22",
+        "2022/23",
+        "2023/24",
+        "2024/25",
+    ]
     assert comparison._expected_periods(["2006", "2008"]) == ["2006", "2007", "2008"]
     assert comparison._expected_periods(["2022-23", "2024-25"]) == ["2022-23", "2023-24", "2024-25"]
 
@@ -43,9 +56,16 @@ def test_comparison_words():
 
 def test_spine_chart_leaves_suppressed_neighbours_out_synthetic():
     # Synthetic rows: one indicator with England, one without (centred on the neighbours).
-    rows = pd.DataFrame({"label": ["a", "b"], "unit": ["%", "score"], "value": [10.0, np.nan],
-                         "england": [12.0, np.nan], "region": [11.0, np.nan],
-                         "comparison": ["lower than England at 95%", "not tested"]})
+    rows = pd.DataFrame(
+        {
+            "label": ["a", "b"],
+            "unit": ["%", "score"],
+            "value": [10.0, np.nan],
+            "england": [12.0, np.nan],
+            "region": [11.0, np.nan],
+            "comparison": ["lower than England at 95%", "not tested"],
+        }
+    )
     nb = pd.DataFrame({"label": ["a", "a", "a", "b", "b"], "value": [8.0, np.nan, 14.0, 3.0, 5.0]})
     fig = spine_chart(rows, nb, area="Synthetic area", region="Synthetic region")
     assert list(fig.data["neighbours_with_value"]) == [2, 2]  # the NaN is not drawn, not zero
@@ -180,8 +200,9 @@ def test_key_findings_numbers_equal_the_published_tables(chapter, tmp_path):
     assert 5 <= len(found) <= 8
     # Write the tables exactly as the chapters do, then read the CSVs back.
     figures.publish_table(comparison.display_table(table), "comparison-indicators", caption="x", outdir=tmp_path)
-    figures.publish_table(summary.outcome_gaps(inequality.widest_gaps(area)), "widest-outcome-shortfalls",
-                          caption="x", outdir=tmp_path)
+    figures.publish_table(
+        summary.outcome_gaps(inequality.widest_gaps(area)), "widest-outcome-shortfalls", caption="x", outdir=tmp_path
+    )
     checked = 0
     for f in found:
         assert f.evidence in {"comparison", "exploring_inequality", "iapt_deprivation", "triple_barrier"}
@@ -212,8 +233,9 @@ def test_fallback_to_2021_model_and_unplaced_neighbours_synthetic(monkeypatch):
             raise UnknownAreaError("not in 2025 (synthetic)")
         codes = ["E10000014", None, *[a.code for a in areas.all_areas() if a.code.startswith("E06")][:8]]
         names = ["Hampshire", "Northamptonshire", *["x"] * 8]
-        return pd.DataFrame({"rank": range(1, 11), "neighbour_code": codes, "neighbour_name": names,
-                             "closeness": "Close"})
+        return pd.DataFrame(
+            {"rank": range(1, 11), "neighbour_code": codes, "neighbour_name": names, "closeness": "Close"}
+        )
 
     monkeypatch.setattr(comparators, "statistical_neighbours", fake)
     comparison.neighbours.cache_clear()

@@ -21,11 +21,29 @@ def test_england_2018_19_counts_and_published_recovery(england_2018):
     # Finished at caseness is NHS England's recovery denominator: finished minus not at
     # caseness (decile 1: 63,934 - 2,261; decile 10: 47,921 - 4,325).
     assert england_2018.loc[1, ["referrals", "finished", "caseness_finished", "recovery"]].tolist() == [
-        219_236, 63_934, 61_673, 26_623]
+        219_236,
+        63_934,
+        61_673,
+        26_623,
+    ]
     assert england_2018.loc[10, ["referrals", "finished", "caseness_finished", "recovery"]].tolist() == [
-        110_356, 47_921, 43_596, 25_319]
+        110_356,
+        47_921,
+        43_596,
+        25_319,
+    ]
     assert england_2018["recovery_pct_published"].tolist() == [
-        43.2, 47.1, 49.7, 51.2, 52.9, 54.3, 55.2, 56.2, 57.7, 58.1]
+        43.2,
+        47.1,
+        49.7,
+        51.2,
+        52.9,
+        54.3,
+        55.2,
+        56.2,
+        57.7,
+        58.1,
+    ]
 
 
 def test_recomputed_recovery_has_wilson_limits_around_it(england_2018):

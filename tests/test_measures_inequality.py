@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mhbook import stats, areas
+from mhbook import areas, stats
 from mhbook.measures import inequality
 from mhbook.sources import iapt
 
@@ -73,8 +73,9 @@ def test_england_values_by_hand(england):
     assert bi["denominator"] < total["finished_course_treatment"]
     # England's benchmark is NHS England's published 50.5%: 321,061 / (670,419 - 35,234).
     assert bi["benchmark"] == 50.5
-    assert 100 * total["recovery"] / (total["finished_course_treatment"] - total["not_at_caseness"]) \
-        == pytest.approx(50.5, abs=0.05)
+    assert 100 * total["recovery"] / (total["finished_course_treatment"] - total["not_at_caseness"]) == pytest.approx(
+        50.5, abs=0.05
+    )
 
 
 @pytest.mark.mirror
@@ -98,8 +99,10 @@ def test_significance_agrees_with_limits(england):
     below998 = t["upper_cl_998"] < t["benchmark"]
     assert (t.loc[below998, "significance_998"] == "Worse").all()
     # A 99.8% difference is always a 95% one, since the 99.8% interval is wider.
-    assert (t.loc[t["significance_998"] != "Similar", "significance_95"]
-            == t.loc[t["significance_998"] != "Similar", "significance_998"]).all()
+    assert (
+        t.loc[t["significance_998"] != "Similar", "significance_95"]
+        == t.loc[t["significance_998"] != "Similar", "significance_998"]
+    ).all()
     assert ((t["lower_cl_998"] <= t["lower_cl"]) & (t["upper_cl"] <= t["upper_cl_998"])).all()
 
 
@@ -111,11 +114,17 @@ def test_suppressed_counts_are_missing_not_zero():
     assert row["suppressed"] and pd.isna(row["numerator"]) and pd.isna(row["value"])
     assert row["status"] == "suppressed" and row["significance_95"] == "Not compared"
     assert "1 of the 4 groups has a suppressed count" in inequality.suppression_sentence(
-        table[table["measure"] == "recovery"])
+        table[table["measure"] == "recovery"]
+    )
     shown = inequality.breakdown_display(
-        inequality.IaptInequality("2024-25", inequality.iapt_footprint(areas.get("E08000004"), "2024-25"),
-                                  inequality.all_breakdowns("2024-25"),
-                                  inequality.all_breakdowns("2024-25", "ICB", "QOP")), "sexual_orientation")
+        inequality.IaptInequality(
+            "2024-25",
+            inequality.iapt_footprint(areas.get("E08000004"), "2024-25"),
+            inequality.all_breakdowns("2024-25"),
+            inequality.all_breakdowns("2024-25", "ICB", "QOP"),
+        ),
+        "sexual_orientation",
+    )
     cell = shown.loc[shown["group"] == "Gay/Lesbian", "recovered"].iloc[0]
     assert pd.isna(cell)
 

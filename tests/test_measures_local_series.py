@@ -25,18 +25,33 @@ from mhbook.sources import ccg_lookups, iapt
 def _published_total(period: str, org_type: str, code: str, measure: str) -> float:
     """A count straight from the tidy IAPT table (not through local_series)."""
     df = iapt.load_measures()
-    row = df[(df["period"] == period) & (df["org_type"] == org_type) & (df["org_code"] == code)
-             & (df["breakdown"] == "Total") & (df["measure"] == measure)]
+    row = df[
+        (df["period"] == period)
+        & (df["org_type"] == org_type)
+        & (df["org_code"] == code)
+        & (df["breakdown"] == "Total")
+        & (df["measure"] == measure)
+    ]
     assert len(row) == 1, (period, code, measure)
     return float(row["count"].iloc[0])
 
 
 # --- synthetic --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("coverage, purity, expected", [
-    (1.0, 1.0, "exact"), (0.995, 0.99, "exact"), (1.0, 0.95, "close"), (0.9, 1.0, "close"),
-    (0.88, 1.0, "partial"), (1.0, 0.5, "partial"), (1.0, 0.138, "poor"), (0.4, 1.0, "poor"),
-])
+
+@pytest.mark.parametrize(
+    "coverage, purity, expected",
+    [
+        (1.0, 1.0, "exact"),
+        (0.995, 0.99, "exact"),
+        (1.0, 0.95, "close"),
+        (0.9, 1.0, "close"),
+        (0.88, 1.0, "partial"),
+        (1.0, 0.5, "partial"),
+        (1.0, 0.138, "poor"),
+        (0.4, 1.0, "poor"),
+    ],
+)
 def test_grade_thresholds(coverage, purity, expected):  # synthetic shares
     assert ls.grade(coverage, purity) == expected
 
@@ -63,10 +78,28 @@ def _synthetic_trend(values):
     rows = []
     for i, period in enumerate(SYNTHETIC_YEARS):
         kind = "CCG" if i < 5 else "ICB"
-        rows.append({"period": period, "series": "Synthetown's footprint", "segment": f"{kind} X",
-                     "kind": kind, "value": values[i], "lower_cl": values[i] - 1, "upper_cl": values[i] + 1})
-        rows.append({"period": period, "series": "England", "segment": "England", "kind": "England",
-                     "value": 50.0, "lower_cl": 49.5, "upper_cl": 50.5})
+        rows.append(
+            {
+                "period": period,
+                "series": "Synthetown's footprint",
+                "segment": f"{kind} X",
+                "kind": kind,
+                "value": values[i],
+                "lower_cl": values[i] - 1,
+                "upper_cl": values[i] + 1,
+            }
+        )
+        rows.append(
+            {
+                "period": period,
+                "series": "England",
+                "segment": "England",
+                "kind": "England",
+                "value": 50.0,
+                "lower_cl": 49.5,
+                "upper_cl": 50.5,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -88,8 +121,9 @@ def test_trend_chart_breaks_at_the_footprint_change():  # synthetic values
 def test_trend_chart_leaves_gaps_for_missing_years():  # synthetic values
     df = _synthetic_trend([50, np.nan, 52, 53, 54, 40, 41, 42])
     fig = segmented_trend_chart(df, SYNTHETIC_YEARS, measure="recovery", unit="%", area="Synthetown's footprint")
-    ys = [ln.get_ydata() for ln in fig.fig.axes[0].get_lines() if ln.get_color() != "#000000"
-          and len(ln.get_xdata()) > 2]
+    ys = [
+        ln.get_ydata() for ln in fig.fig.axes[0].get_lines() if ln.get_color() != "#000000" and len(ln.get_xdata()) > 2
+    ]
     assert any(np.isnan(np.asarray(y, dtype=float)).any() for y in ys)
     assert "1 year" in fig.alt or "suppress" in fig.alt.lower() or "missing" in fig.alt.lower()
 
@@ -97,8 +131,10 @@ def test_trend_chart_leaves_gaps_for_missing_years():  # synthetic values
 def test_lookup_with_changed_schema_names_file_and_column(tmp_path, monkeypatch):
     # Synthetic: the April 2018 lookup with its ODS column renamed.
     bad = tmp_path / "LSOA11_CCG18_LAD18_Apr2018.csv"
-    bad.write_text("LSOA11CD,LSOA11NM,CCG18CD,CCG18ODS,CCG18NM,LAD18CD,LAD18NM,FID\n"
-                   "E01000001,City of London 001A,E38000035,07T,NHS City and Hackney CCG,E09000001,City of London,1\n")
+    bad.write_text(
+        "LSOA11CD,LSOA11NM,CCG18CD,CCG18ODS,CCG18NM,LAD18CD,LAD18NM,FID\n"
+        "E01000001,City of London 001A,E38000035,07T,NHS City and Hackney CCG,E09000001,City of London,1\n"
+    )
     monkeypatch.setattr(ccg_lookups, "fetch", lambda dataset_id: bad)
     with pytest.raises(SchemaError, match=r"lkp-lsoa11-ccg18-lad18 \(LSOA11_CCG18_LAD18_Apr2018.csv\).*CCG18CDH"):
         ccg_lookups._read("18", "lkp-lsoa11-ccg18-lad18")
@@ -111,11 +147,17 @@ def test_period_without_lookup():
 
 # --- real data ---------------------------------------------------------------------------------
 
+
 @pytest.mark.mirror
 def test_unknown_ccg_code_stops_with_code_year_and_lookup(monkeypatch):
     real = ls._published("2018-19", "CCG")
-    fake = pd.concat([real, pd.DataFrame([{"period": "2018-19", "org_type": "CCG", "org_code": "ZZ9",
-                                           "org_name": "SYNTHETIC CCG"}])], ignore_index=True)
+    fake = pd.concat(
+        [
+            real,
+            pd.DataFrame([{"period": "2018-19", "org_type": "CCG", "org_code": "ZZ9", "org_name": "SYNTHETIC CCG"}]),
+        ],
+        ignore_index=True,
+    )
     monkeypatch.setattr(ls, "_published", lambda period, org_type: fake)
     ls.check_codes.cache_clear()
     try:
@@ -162,13 +204,19 @@ def test_blackpool_counts_are_its_ccg_published_counts():
     for period in ("2017-18", "2018-19", "2019-20", "2020-21", "2021-22"):
         fp = ls.footprint(blackpool, period)
         assert fp.codes == ("00R",) and fp.grade == "exact", (period, fp)
-        for measure, column in [("referrals_received", "referrals"), ("finished_course_treatment", "finished"),
-                                ("recovery", "recovery"), ("improvement", "improvement")]:
+        for measure, column in [
+            ("referrals_received", "referrals"),
+            ("finished_course_treatment", "finished"),
+            ("recovery", "recovery"),
+            ("improvement", "improvement"),
+        ]:
             assert total.loc[period, column] == _published_total(period, "CCG", "00R", measure), (period, measure)
             assert total.loc[period, f"{column}_bound"] == 2.5
         # NHS England's recovery denominator: finished minus not at caseness (two rounded counts)
-        assert total.loc[period, "at_caseness"] == (_published_total(period, "CCG", "00R", "finished_course_treatment")
-                                                   - _published_total(period, "CCG", "00R", "not_at_caseness"))
+        assert total.loc[period, "at_caseness"] == (
+            _published_total(period, "CCG", "00R", "finished_course_treatment")
+            - _published_total(period, "CCG", "00R", "not_at_caseness")
+        )
         assert total.loc[period, "at_caseness_bound"] == 5.0
         expected = 100 * total.loc[period, "recovery"] / total.loc[period, "at_caseness"]
         assert total.loc[period, "recovery_pct"] == pytest.approx(expected)
@@ -198,8 +246,17 @@ def test_county_of_several_ccgs_adds_their_counts_and_carries_rounding():
 
 @pytest.mark.mirror
 def test_areas_created_2019_to_2023_have_every_year():
-    for code in ("E06000058", "E06000059", "E06000060", "E06000061", "E06000062", "E06000063",
-                 "E06000064", "E06000065", "E06000066"):
+    for code in (
+        "E06000058",
+        "E06000059",
+        "E06000060",
+        "E06000061",
+        "E06000062",
+        "E06000063",
+        "E06000064",
+        "E06000065",
+        "E06000066",
+    ):
         fps = ls.footprints(areas.get(code))
         assert all(fp.available or fp.note for fp in fps)
         assert sum(fp.available for fp in fps[:5]) >= 1, code
@@ -207,8 +264,9 @@ def test_areas_created_2019_to_2023_have_every_year():
 
 @pytest.mark.mirror
 def test_decile_tables_exist_wherever_the_data_allow():
-    with_deciles = {p: set(iapt.by_decile(p, org_type="ICB" if p >= "2022-23" else "CCG")["org_code"])
-                    for p in ls.years()}
+    with_deciles = {
+        p: set(iapt.by_decile(p, org_type="ICB" if p >= "2022-23" else "CCG")["org_code"]) for p in ls.years()
+    }
     for area in areas.all_areas():
         df = ls.funnel(area)
         for fp in ls.footprints(area):
@@ -242,8 +300,12 @@ def test_sii_per_year_or_a_reason():
 @pytest.mark.mirror
 def test_summary_sentences_name_the_organisations():
     values = ls.summary_sentences(areas.get("E06000009"))
-    assert set(values) == {"local_series_recovery", "local_series_england", "local_series_gap",
-                           "local_series_footprints"}
+    assert set(values) == {
+        "local_series_recovery",
+        "local_series_england",
+        "local_series_gap",
+        "local_series_footprints",
+    }
     assert "00R" in values["local_series_recovery"] and "QE1" in values["local_series_recovery"]
     assert "2017-18" in values["local_series_recovery"] and "2024-25" in values["local_series_recovery"]
     assert any(w in values["local_series_gap"] for w in ("narrowed", "widened", "unchanged", "too few"))
@@ -264,8 +326,9 @@ def test_the_reads_recorded_name_exactly_the_lookup_read():
             out.setdefault(period, []).append(sorted(seen))
         print(json.dumps(out))
     """)
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
-                         timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(), timeout=600
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     reads = json.loads(res.stdout.strip().splitlines()[-1])
     ccg = {"lkp-lsoa11-ccg17-lad17", "lkp-lsoa11-ccg18-lad18", "lkp-lsoa11-ccg19-lad19", "lkp-lsoa11-ccg20-lad20"}

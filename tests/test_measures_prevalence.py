@@ -196,8 +196,10 @@ def test_figures_for_each_kind_of_match():
             plt.close(fig.fig)
     for code in ("E10000014", "E08000004"):
         area = areas.get(code)
-        for fig in (prevalence.depression_figure(area, prevalence.depression_trend(area)),
-                    prevalence.lsoa_decile_figure(area, prevalence.lsoa_deciles(area))):
+        for fig in (
+            prevalence.depression_figure(area, prevalence.depression_trend(area)),
+            prevalence.lsoa_decile_figure(area, prevalence.lsoa_deciles(area)),
+        ):
             assert area.name in fig.caption
             plt.close(fig.fig)
 

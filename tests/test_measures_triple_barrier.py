@@ -76,14 +76,29 @@ def test_published_england_values(england):
 
 def test_deprivation_access_gradient_and_reverse_outcome(england):
     d1, d10 = tb.decile_label(1), tb.decile_label(10)
-    assert _cell(england, "deprivation", d1, tb.RATE_16)["value"] > _cell(england, "deprivation", d10, tb.RATE_16)["value"]
-    assert _cell(england, "deprivation", d1, tb.RATE_16)["ratio"] > 1 > _cell(england, "deprivation", d10, tb.RATE_16)["ratio"]
-    assert _cell(england, "deprivation", d1, tb.RECOVERY)["ratio"] < 1 < _cell(england, "deprivation", d10, tb.RECOVERY)["ratio"]
-    assert _cell(england, "deprivation", d1, tb.DETENTIONS)["ratio"] > _cell(england, "deprivation", d10, tb.DETENTIONS)["ratio"]
+    assert (
+        _cell(england, "deprivation", d1, tb.RATE_16)["value"] > _cell(england, "deprivation", d10, tb.RATE_16)["value"]
+    )
+    assert (
+        _cell(england, "deprivation", d1, tb.RATE_16)["ratio"]
+        > 1
+        > _cell(england, "deprivation", d10, tb.RATE_16)["ratio"]
+    )
+    assert (
+        _cell(england, "deprivation", d1, tb.RECOVERY)["ratio"]
+        < 1
+        < _cell(england, "deprivation", d10, tb.RECOVERY)["ratio"]
+    )
+    assert (
+        _cell(england, "deprivation", d1, tb.DETENTIONS)["ratio"]
+        > _cell(england, "deprivation", d10, tb.DETENTIONS)["ratio"]
+    )
 
 
 def test_no_denominator_is_noted_not_invented(england):
-    shares = england[(england["barrier"] == "access") & england["dimension"].isin(["ethnicity", "sexual orientation", "disability"])]
+    shares = england[
+        (england["barrier"] == "access") & england["dimension"].isin(["ethnicity", "sexual orientation", "disability"])
+    ]
     assert not shares.empty
     assert shares["ratio"].isna().all()
     assert shares["note"].str.contains("no population denominator").all()
@@ -112,8 +127,13 @@ def test_footprint_uses_its_own_total(oldham_icb):
     # MHA 2023-24 QOP: Black or Black British 212.5 per 100,000 against the ICB's detentions
     # of people of known ethnic group over those groups' populations (as for England):
     # counts and crude rates of Asian, Black, Mixed, Other and White as published.
-    counts = {"Asian": (305, 78.3), "Black": (285, 212.5), "Mixed": (125, 144.5), "Other": (110, 164.3),
-              "White": (2275, 103.8)}
+    counts = {
+        "Asian": (305, 78.3),
+        "Black": (285, 212.5),
+        "Mixed": (125, 144.5),
+        "Other": (110, 164.3),
+        "White": (2275, 103.8),
+    }
     known = sum(c for c, _ in counts.values()) / sum(c / r for c, r in counts.values())
     det = _cell(oldham_icb, "ethnicity", "Black or Black British", tb.DETENTIONS)
     assert det["ratio"] == pytest.approx(212.5 / known, rel=2e-3)
@@ -122,7 +142,9 @@ def test_footprint_uses_its_own_total(oldham_icb):
 def test_chart_leaves_out_missing_and_says_why(england):
     fig = tb.figure(england, "England", ("deprivation", "ethnicity"))
     drawn = fig.data.dropna(subset=["ratio_to_population"])
-    assert len(drawn) == len(tb.headline(england).query("dimension in ['deprivation', 'ethnicity']").dropna(subset=["ratio"]))
+    assert len(drawn) == len(
+        tb.headline(england).query("dimension in ['deprivation', 'ethnicity']").dropna(subset=["ratio"])
+    )
     assert "no population denominator" in fig.caption
     assert "suppressed (small numbers)" not in fig.caption
 

@@ -71,29 +71,37 @@ def make_synthetic_mirror(tmp: Path) -> tuple[Path, Path]:
     latest["reporting_period"] = NEW_IAPT
     for col in ("start_date", "end_date"):
         latest[col] = latest[col].map(lambda d: d.replace(year=d.year + 1) if isinstance(d, dt.date) else d)
-    out = pa.Table.from_pandas(pd.concat([df, latest], ignore_index=True), schema=table.schema,
-                               preserve_index=False)
+    out = pa.Table.from_pandas(pd.concat([df, latest], ignore_index=True), schema=table.schema, preserve_index=False)
     (mirror / iapt_ds.file).parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(out, mirror / iapt_ds.file)
 
     mha_file = "mha/synthetic_mha_annual_2024_25.xlsx"
     sheet = "mha_annual_suppressed_2024_25"
-    raw = pd.read_excel(fetch.fetch(mha_ds), sheet_name=mha_ds.sheets[0],
-                        dtype={"OrgID": str, "measureSubcategory": str})
+    raw = pd.read_excel(
+        fetch.fetch(mha_ds), sheet_name=mha_ds.sheets[0], dtype={"OrgID": str, "measureSubcategory": str}
+    )
     assert set(raw["Year"]) == {"2023/24"}
     raw["Year"] = "2024/25"
     raw.to_excel(mirror / mha_file, sheet_name=sheet, index=False)
 
     entries = yaml.safe_load(Path(catalogue.source()).read_text("utf-8"))["datasets"]
     mha_entry = next(e for e in entries if e["id"] == "mha-2023-24") | {
-        "id": f"mha-{NEW_MHA}", "file": mha_file, "sha256": fetch.sha256_of(mirror / mha_file),
-        "title": SYNTHETIC + f"Mental Health Act Statistics, Annual Figures {NEW_MHA}", "url": None,
-        "url_note": "made by tests/test_new_year.py", "period": f"financial year {NEW_MHA}", "sheets": [sheet],
+        "id": f"mha-{NEW_MHA}",
+        "file": mha_file,
+        "sha256": fetch.sha256_of(mirror / mha_file),
+        "title": SYNTHETIC + f"Mental Health Act Statistics, Annual Figures {NEW_MHA}",
+        "url": None,
+        "url_note": "made by tests/test_new_year.py",
+        "period": f"financial year {NEW_MHA}",
+        "sheets": [sheet],
     }
     entries.append(mha_entry)
     cat = tmp / "catalogue.yaml"
-    cat.write_text("# SYNTHETIC catalogue made by tests/test_new_year.py\n"
-                   + yaml.safe_dump({"datasets": entries}, sort_keys=False, allow_unicode=True), "utf-8")
+    cat.write_text(
+        "# SYNTHETIC catalogue made by tests/test_new_year.py\n"
+        + yaml.safe_dump({"datasets": entries}, sort_keys=False, allow_unicode=True),
+        "utf-8",
+    )
     return mirror, cat
 
 
@@ -127,12 +135,18 @@ def test_a_new_year_reaches_the_book_with_refresh_and_build_alone(tmp_path):
     old.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(fetch.fetch("iapt-annual"), old)
     env = {k: v for k, v in os.environ.items() if k not in ("MHBOOK_HOME",)}
-    env |= {"MHBOOK_MIRROR": str(mirror), "MHBOOK_CATALOGUE": str(cat), "MHBOOK_CACHE": str(cache),
-            "MHBOOK_HOME": str(tmp_path / "home"), "MHBOOK_PROJECT": str(ROOT),
-            "MHBOOK_DOWNLOAD_BASE": f"http://127.0.0.1:{httpd.server_port}"}
+    env |= {
+        "MHBOOK_MIRROR": str(mirror),
+        "MHBOOK_CATALOGUE": str(cat),
+        "MHBOOK_CACHE": str(cache),
+        "MHBOOK_HOME": str(tmp_path / "home"),
+        "MHBOOK_PROJECT": str(ROOT),
+        "MHBOOK_DOWNLOAD_BASE": f"http://127.0.0.1:{httpd.server_port}",
+    }
     try:
-        refreshed = subprocess.run([sys.executable, "-m", "mhbook", "data", "refresh"], env=env, capture_output=True,
-                                   text=True, timeout=1200)
+        refreshed = subprocess.run(
+            [sys.executable, "-m", "mhbook", "data", "refresh"], env=env, capture_output=True, text=True, timeout=1200
+        )
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -143,11 +157,20 @@ def test_a_new_year_reaches_the_book_with_refresh_and_build_alone(tmp_path):
     assert "1 dataset(s) changed" in refreshed.stdout
     periods = subprocess.run(
         [sys.executable, "-c", "from mhbook import periods; print(periods.latest('iapt'), periods.latest('mha'))"],
-        env=env, capture_output=True, text=True, timeout=600)
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert periods.stdout.split() == [NEW_IAPT, NEW_MHA], periods.stderr
     out = tmp_path / "site"
-    done = subprocess.run([sys.executable, "-m", "mhbook", "build", AREA, "--only", "summary", "--out", str(out),
-                           "--jobs", "1"], env=env, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, "-m", "mhbook", "build", AREA, "--only", "summary", "--out", str(out), "--jobs", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     page = _text(out / AREA / "summary.html")
     print("summary page, first lines:", page[:1500])

@@ -44,8 +44,9 @@ class _Server:
     """A static file server on 127.0.0.1 for ``root``; stopped by ``close``."""
 
     def __init__(self, root: Path):
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                     functools.partial(_QuietFiles, directory=str(root)))
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(_QuietFiles, directory=str(root))
+        )
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
@@ -72,7 +73,7 @@ def served(tmp_path, monkeypatch):
 
 def _served_path(url: str) -> str:
     """Where ``url`` lies in a folder served as MHBOOK_UPSTREAM_BASE."""
-    return recipes.upstream_url(url, base="http://127.0.0.1:1")[len("http://127.0.0.1:1/"):]
+    return recipes.upstream_url(url, base="http://127.0.0.1:1")[len("http://127.0.0.1:1/") :]
 
 
 def _cache_files(tmp_path: Path) -> list[Path]:
@@ -85,6 +86,7 @@ def _upstream_copy(mirror: Path, served: Path) -> None:
 
 
 # --- the catalogue ------------------------------------------------------------------------
+
 
 def test_every_entry_has_a_url_or_a_recipe():
     nothing = [ds.id for ds in ALL.values() if ds.url is None and ds.recipe is None]
@@ -134,8 +136,14 @@ def test_a_recipe_without_a_reason_for_unpinned_files_is_refused():
     with pytest.raises(MhbookError, match="no sha256"):
         recipes.parse({"make": "rda-to-csv", "upstream": [{"url": "https://example.org/x.rda"}]}, "test entry")
     with pytest.raises(MhbookError, match="content_sha256 and why"):
-        recipes.parse({"make": "rda-to-gpkg", "verify": "content",
-                       "upstream": [{"url": "https://example.org/x.rda", "sha256": "0" * 64}]}, "test entry")
+        recipes.parse(
+            {
+                "make": "rda-to-gpkg",
+                "verify": "content",
+                "upstream": [{"url": "https://example.org/x.rda", "sha256": "0" * 64}],
+            },
+            "test entry",
+        )
     with pytest.raises(MhbookError, match="each with a url"):
         recipes.parse({"make": "rda-to-csv", "upstream": [{"sha256": "0" * 64}]}, "test entry")
     with pytest.raises(MhbookError, match="not one of"):
@@ -143,15 +151,21 @@ def test_a_recipe_without_a_reason_for_unpinned_files_is_refused():
 
 
 def test_upstream_base_maps_github_urls_to_the_upstream_layout(monkeypatch):
-    url = ("https://raw.githubusercontent.com/humaniverse/IMD/2f6c9050afee99a40041eb63b02b6b0c58850704/data/"
-           "imd2019_england_ltla19.rda")
+    url = (
+        "https://raw.githubusercontent.com/humaniverse/IMD/2f6c9050afee99a40041eb63b02b6b0c58850704/data/"
+        "imd2019_england_ltla19.rda"
+    )
     monkeypatch.delenv("MHBOOK_UPSTREAM_BASE", raising=False)
     assert recipes.upstream_url(url) == url
     monkeypatch.setenv("MHBOOK_UPSTREAM_BASE", "http://127.0.0.1:9/up/")
-    assert recipes.upstream_url(url) == "http://127.0.0.1:9/up/humaniverse/IMD/2f6c9050afee/data/imd2019_england_ltla19.rda"
+    assert (
+        recipes.upstream_url(url)
+        == "http://127.0.0.1:9/up/humaniverse/IMD/2f6c9050afee/data/imd2019_england_ltla19.rda"
+    )
 
 
 # --- R data recipes -----------------------------------------------------------------------
+
 
 @pytest.mark.mirror
 @pytest.mark.parametrize("dataset_id", RDA)
@@ -195,6 +209,7 @@ def test_damaged_or_missing_rda_stops_naming_url_and_hash(served, mirror, tmp_pa
 
 # --- the merge recipe ---------------------------------------------------------------------
 
+
 def _district_files(mirror: Path, ds: catalogue.Dataset, served: Path, codes: list[str]) -> gpd.GeoDataFrame:
     """Cut ``codes``' LSOAs from the mirror's merged layer into per-district GeoJSON files laid out as
     drkane/geo-lookups serves them (``FID`` as in the originals); return the mirror's matching part."""
@@ -212,8 +227,9 @@ def _district_files(mirror: Path, ds: catalogue.Dataset, served: Path, codes: li
 def _only(ds: catalogue.Dataset, codes: list[str], content_sha256: str) -> catalogue.Dataset:
     """``ds`` with its recipe cut down to ``codes`` (in this order) and pinned to ``content_sha256``."""
     ups = tuple(next(up for up in ds.recipe.upstream if up.url.endswith(f"/{c}.geojson")) for c in codes)
-    return dataclasses.replace(ds, sha256="0" * 64,
-                               recipe=dataclasses.replace(ds.recipe, upstream=ups, content_sha256=content_sha256))
+    return dataclasses.replace(
+        ds, sha256="0" * 64, recipe=dataclasses.replace(ds.recipe, upstream=ups, content_sha256=content_sha256)
+    )
 
 
 @pytest.mark.mirror
@@ -263,6 +279,7 @@ def test_merge_recipe_stops_on_a_missing_or_damaged_district_leaving_nothing(ser
 
 # --- the filter recipe --------------------------------------------------------------------
 
+
 def _healthdata(mirror: Path, ds: catalogue.Dataset) -> bytes:
     """A SYNTHETIC stand-in for FingertipsNext's healthdata.csv: the mirror's sample rows, in order, with
     made-up rows of other indicators between them (the real file is not on this machine)."""
@@ -284,7 +301,9 @@ def _with_healthdata(mirror: Path, served: Path) -> catalogue.Dataset:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(_healthdata(mirror, ds))
     blob = hashlib.sha1(f"blob {dest.stat().st_size}\0".encode() + dest.read_bytes()).hexdigest()[:12]
-    return dataclasses.replace(ds, recipe=dataclasses.replace(ds.recipe, upstream=(dataclasses.replace(up, git_blob=blob),)))
+    return dataclasses.replace(
+        ds, recipe=dataclasses.replace(ds.recipe, upstream=(dataclasses.replace(up, git_blob=blob),))
+    )
 
 
 @pytest.mark.mirror
@@ -297,14 +316,19 @@ def test_filter_recipe_keeps_the_three_indicators_and_reproduces_the_pinned_byte
 @pytest.mark.mirror
 def test_filter_recipe_refuses_an_upstream_whose_git_blob_differs(served, mirror, tmp_path):
     ds = _with_healthdata(mirror, served)
-    wrong = dataclasses.replace(ds, recipe=dataclasses.replace(
-        ds.recipe, upstream=(dataclasses.replace(ds.recipe.upstream[0], git_blob="6ea09e8f6bb7"),)))
+    wrong = dataclasses.replace(
+        ds,
+        recipe=dataclasses.replace(
+            ds.recipe, upstream=(dataclasses.replace(ds.recipe.upstream[0], git_blob="6ea09e8f6bb7"),)
+        ),
+    )
     with pytest.raises(DataIntegrityError, match="git blob id"):
         fetch.fetch(wrong, from_source=True)
     assert _cache_files(tmp_path) == []
 
 
 # --- gzip headers -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("deflate", ["zlib", "gnu-gzip"])
 def test_gzip_writes_the_header_it_is_given(tmp_path, deflate):
@@ -318,6 +342,7 @@ def test_gzip_writes_the_header_it_is_given(tmp_path, deflate):
 
 
 # --- the whole chain, from sources only ---------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def every_source(tmp_path_factory, mirror):
@@ -340,8 +365,9 @@ def every_source(tmp_path_factory, mirror):
 
 @pytest.mark.mirror
 @pytest.mark.slow
-def test_data_fetch_from_source_succeeds_for_every_dataset_without_a_mirror(every_source, mirror, tmp_path,
-                                                                           monkeypatch):
+def test_data_fetch_from_source_succeeds_for_every_dataset_without_a_mirror(
+    every_source, mirror, tmp_path, monkeypatch
+):
     url, up = every_source
     monkeypatch.setenv("MHBOOK_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("MHBOOK_MIRROR", raising=False)

@@ -68,10 +68,20 @@ def server():
 
 
 def _entry(dataset_id: str, file: str, body: bytes, url: str) -> dict:
-    return {"id": dataset_id, "file": file, "sha256": hashlib.sha256(body).hexdigest(),
-            "title": f"SYNTHETIC test dataset {dataset_id}", "publisher": "tests", "page": url, "url": url,
-            "licence": "none (synthetic)", "attribution": "synthetic", "period": "2023-24 to 2024-25",
-            "geography": "none", "columns": ["area_code", "period", "value"]}
+    return {
+        "id": dataset_id,
+        "file": file,
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "title": f"SYNTHETIC test dataset {dataset_id}",
+        "publisher": "tests",
+        "page": url,
+        "url": url,
+        "licence": "none (synthetic)",
+        "attribution": "synthetic",
+        "period": "2023-24 to 2024-25",
+        "geography": "none",
+        "columns": ["area_code", "period", "value"],
+    }
 
 
 @pytest.fixture
@@ -113,8 +123,9 @@ def test_changed_and_unchanged_files_are_pinned_described_and_cached(world):
     assert change.id == "syn-new-year" and change.new_sha256 == hashlib.sha256(NEW).hexdigest()
     lines = change.lines()
     assert "rows 2 -> 3" in lines
-    assert any(line.startswith("periods 2023-24 to 2024-25 (2) -> 2023-24 to 2025-26 (3) (new: 2025-26)")
-               for line in lines), lines
+    assert any(
+        line.startswith("periods 2023-24 to 2024-25 (2) -> 2023-24 to 2025-26 (3) (new: 2025-26)") for line in lines
+    ), lines
     pins = catalogue.read_pins(world.home / "SHA256SUMS")
     assert pins == {"synthetic/syn-new-year.csv": hashlib.sha256(NEW).hexdigest()}
     assert catalogue.get("syn-new-year").sha256 == hashlib.sha256(NEW).hexdigest()
@@ -164,18 +175,21 @@ def test_the_pins_registry_is_never_in_the_package(monkeypatch):
 def test_cli_reports_changes_and_fails_in_one_line(world, tmp_path):
     world("syn-new-year", OLD, (200, NEW))
     env = os.environ | {"PYTHONPATH": str(Path(__file__).parents[1])}
-    done = subprocess.run([sys.executable, "-m", "mhbook", "data", "refresh"], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "mhbook", "data", "refresh"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert "changed: syn-new-year" in done.stdout and "rows 2 -> 3" in done.stdout
     assert "1 dataset(s) changed, 0 unchanged; new hashes pinned in" in done.stdout
     world("syn-broken", OLD, (500, b"server error"))
-    done = subprocess.run([sys.executable, "-m", "mhbook", "data", "refresh"], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "mhbook", "data", "refresh"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("mhbook: error:")]
-    assert len(errors) == 1 and errors[0].startswith("mhbook: error: 1 of 2 dataset(s) failed, so nothing was pinned: "
-                                                     "syn-broken: downloading"), done.stderr
+    assert len(errors) == 1 and errors[0].startswith(
+        "mhbook: error: 1 of 2 dataset(s) failed, so nothing was pinned: syn-broken: downloading"
+    ), done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -217,7 +231,9 @@ def test_an_unwritable_pins_registry_pins_nothing_and_says_where(world, monkeypa
     blocker.write_text("a file where MHBOOK_HOME's folder should be", "utf-8")
     monkeypatch.setenv("MHBOOK_HOME", str(blocker / "home"))
     catalogue.datasets.cache_clear()
-    with pytest.raises(RefreshError, match=r"cannot write the pins registry .*not-a-folder/home/SHA256SUMS.*MHBOOK_HOME"):
+    with pytest.raises(
+        RefreshError, match=r"cannot write the pins registry .*not-a-folder/home/SHA256SUMS.*MHBOOK_HOME"
+    ):
         refresh.refresh()
     assert catalogue.get("syn-new-year").sha256 == hashlib.sha256(OLD).hexdigest()
     assert fetch.fetch("syn-new-year").read_bytes() == OLD  # the cache holds (or gets) only the pinned version

@@ -15,8 +15,17 @@ OLDHAM = "E08000004"
 def test_oldham_2025_matches_provenance():
     sn = comparators.statistical_neighbours(OLDHAM, "2025")
     assert list(sn["neighbour_name"]) == [
-        "Blackburn with Darwen", "Bolton", "Rochdale", "Bradford", "Walsall", "Derby",
-        "Stoke-on-Trent", "Coventry", "Birmingham", "Sandwell"]
+        "Blackburn with Darwen",
+        "Bolton",
+        "Rochdale",
+        "Bradford",
+        "Walsall",
+        "Derby",
+        "Stoke-on-Trent",
+        "Coventry",
+        "Birmingham",
+        "Sandwell",
+    ]
     assert list(sn["closeness"]) == ["Very close"] * 3 + ["Close"] * 7
     assert list(sn["rank"]) == list(range(1, 11))
     assert sn.loc[sn["neighbour_name"] == "Rochdale", "neighbour_code"].item() == "E08000005"
@@ -34,7 +43,12 @@ def test_matching_is_honest():
     # PROVENANCE: 152 of 158 match CTYUA 2023 by name; Durham is mapped by hand;
     # the five left are abolished authorities.
     assert set(comparators.unmatched()["la_name"]) == {
-        "Cumbria", "Northamptonshire", "Dorset (Pre LG)", "Poole (Pre LG)", "Bournemouth (Pre LG)"}
+        "Cumbria",
+        "Northamptonshire",
+        "Dorset (Pre LG)",
+        "Poole (Pre LG)",
+        "Bournemouth (Pre LG)",
+    }
     n = comparators.neighbours()
     matched = n.dropna(subset=["ons_code"]).drop_duplicates(["model", "la_code"])
     assert matched.groupby("model").size().to_dict() == {"2021": 151, "2025": 153}
@@ -50,10 +64,17 @@ def test_unknown_area():
         comparators.statistical_neighbours("E07000001")
 
 
-@pytest.mark.parametrize("name, key", [
-    ("Bristol, City of", "bristol"), ("Kingston upon Hull, City of", "kingston upon hull"),
-    ("Herefordshire, County of", "herefordshire"), ("Bedford Borough", "bedford"),
-    ("Brighton & Hove", "brighton and hove"), ("Stoke-on-Trent", "stoke on trent")])
+@pytest.mark.parametrize(
+    "name, key",
+    [
+        ("Bristol, City of", "bristol"),
+        ("Kingston upon Hull, City of", "kingston upon hull"),
+        ("Herefordshire, County of", "herefordshire"),
+        ("Bedford Borough", "bedford"),
+        ("Brighton & Hove", "brighton and hove"),
+        ("Stoke-on-Trent", "stoke on trent"),
+    ],
+)
 def test_normalise_name(name, key):
     assert comparators.normalise_name(name) == key
 
@@ -78,8 +99,17 @@ def test_synthetic_neighbours_in_order_with_codes_and_tidied_closeness(synthetic
     sn = comparators.statistical_neighbours("E06900001", "2025")
     assert list(sn["rank"]) == list(range(1, 11))
     assert list(sn["neighbour_name"]) == [
-        "Synthetic Unitary Ab", "Harbourside", "Synthetic Unitary Ad", "Synthetic Unitary Ae", "Synthetic Unitary Af",
-        "Synthetic Unitary Ag", "Synthetic Unitary Ah", "Synthetic Unitary Ai", "Synthetic Unitary Aj", "Durham"]
+        "Synthetic Unitary Ab",
+        "Harbourside",
+        "Synthetic Unitary Ad",
+        "Synthetic Unitary Ae",
+        "Synthetic Unitary Af",
+        "Synthetic Unitary Ag",
+        "Synthetic Unitary Ah",
+        "Synthetic Unitary Ai",
+        "Synthetic Unitary Aj",
+        "Durham",
+    ]
     assert list(sn["neighbour_code"]) == [f"E069000{n:02d}" for n in range(2, 11)] + ["E06000047"]
     assert list(sn["closeness"]) == ["Very close"] * 3 + ["Close"] * 7
 

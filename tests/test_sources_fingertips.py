@@ -136,7 +136,9 @@ def test_broken_header_raises_schema_error_naming_column(tmp_path, monkeypatch):
     path = tmp_path / "synthetic_cmd.csv"
     path.write_text('"UTLA22NM","AreaCode","Prevalence"\n"Somewhere","E06000001",0.2\n')
     monkeypatch.setattr(ft, "fetch", lambda dataset_id: path)
-    with pytest.raises(SchemaError, match=r"ft-cmd-prevalence-16plus.*missing \['Value'\].*unexpected \['Prevalence'\]"):
+    with pytest.raises(
+        SchemaError, match=r"ft-cmd-prevalence-16plus.*missing \['Value'\].*unexpected \['Prevalence'\]"
+    ):
         ft.read_cmd_prevalence()
 
 
@@ -182,8 +184,9 @@ def test_synthetic_export_keeps_limits_counts_and_blanks(synthetic_mirror):
     df = ft.read_export("ft-suicide-north-east").set_index("area_code")
     assert list(df.columns) == [c for c in ft.COLUMNS if c != "area_code"]
     eng = df.loc["E92000001"]
-    assert tuple(eng[["value", "lower_cl_95", "upper_cl_95", "lower_cl_99_8", "upper_cl_99_8", "count",
-                      "denominator"]]) == (10.5, 10.3, 10.7, 10.2, 10.8, 5000, 47619048)
+    assert tuple(
+        eng[["value", "lower_cl_95", "upper_cl_95", "lower_cl_99_8", "upper_cl_99_8", "count", "denominator"]]
+    ) == (10.5, 10.3, 10.7, 10.2, 10.8, 5000, 47619048)
     one = df.loc["E06900001"]
     assert (one["value"], one["count"]) == (12.25, 60) and pd.isna(one["lower_cl_99_8"])
     assert one["value_note"] == "SYNTHETIC note" and one["compared_to_england"] == "Similar"
@@ -195,8 +198,12 @@ def test_synthetic_export_keeps_limits_counts_and_blanks(synthetic_mirror):
 
 def test_synthetic_trafford_file_types_areas_by_code_and_na_is_missing(synthetic_mirror):
     df = ft.read_trafford("ft-self-harm-emergency").set_index("area_code")
-    assert df["area_type"].to_dict() == {"E92000001": "England", "E12900001": "Region",
-                                         "E06900001": "District & UA", "E07900001": "District & UA"}
+    assert df["area_type"].to_dict() == {
+        "E92000001": "England",
+        "E12900001": "Region",
+        "E06900001": "District & UA",
+        "E07900001": "District & UA",
+    }
     assert df.loc["E06900001", "sex"] == "Female" and df.loc["E12900001", "value"] == 200.4
     assert pd.isna(df.loc["E07900001", "value"]) and set(df["indicator_id"]) == {21001}
     assert set(df["age"]) == {"All ages"} and df[["count", "lower_cl_95"]].isna().all().all()

@@ -152,8 +152,13 @@ def test_schema_failure_names_dataset_and_column():
         "percentage": 50.0, "percentage_status": "published", "imd_decile": None,
         "group_original": None, "source": "iapt-annual",
     }  # fmt: skip
-    df = pd.DataFrame([row]).astype({c: "category" for c in iapt.COLUMNS if c not in
-                                     ("start_date", "end_date", "count", "percentage", "imd_decile")})
+    df = pd.DataFrame([row]).astype(
+        {
+            c: "category"
+            for c in iapt.COLUMNS
+            if c not in ("start_date", "end_date", "count", "percentage", "imd_decile")
+        }
+    )
     df["imd_decile"] = df["imd_decile"].astype("Int64")
     df[["start_date", "end_date"]] = df[["start_date", "end_date"]].astype("datetime64[ns]")
     with pytest.raises(SchemaError, match=r"synthetic-iapt.*column 'count'.*greater_than_or_equal_to\(0"):

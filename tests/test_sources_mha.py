@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from mhbook import catalogue
+from mhbook.constants import ENGLAND_CODE
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
-from mhbook.constants import ENGLAND_CODE
 from mhbook.sources import mha
 
 GENDERS = set(mha.BREAKDOWN_ORDER["Gender"])
@@ -51,12 +51,19 @@ def test_suppressed_counts_are_missing_not_zero(crude):
     suppressed = crude[crude["count_status"] == "suppressed"]
     assert len(suppressed) > 0 and suppressed["count"].isna().all()
     assert (crude.loc[crude["count"].isna(), "count_status"] == "suppressed").all()
-    orgs = crude[crude["org_type"].isin(["ICB", "Sub-ICB", "NHS trust", "Independent provider"])
-                 & (crude["org_code"] != "ALL") & crude["count"].notna()]
+    orgs = crude[
+        crude["org_type"].isin(["ICB", "Sub-ICB", "NHS trust", "Independent provider"])
+        & (crude["org_code"] != "ALL")
+        & crude["count"].notna()
+    ]
     assert (orgs["count_status"] == "rounded").all() and (orgs["count"] % 5 == 0).all()
     # Published example: South Yorkshire ICB (QF7), ages 15 and under, is blank in the file.
-    row = crude[(crude["org_code"] == "QF7") & (crude["measure"] == "All detentions")
-                & (crude["subcategory"] == "All") & (crude["group"] == "15 and under")]
+    row = crude[
+        (crude["org_code"] == "QF7")
+        & (crude["measure"] == "All detentions")
+        & (crude["subcategory"] == "All")
+        & (crude["group"] == "15 and under")
+    ]
     assert row["count"].isna().all() and (row["count_status"] == "suppressed").all()
 
 
@@ -116,11 +123,17 @@ def test_repair_by_position_synthetic():
     age = list(mha.BREAKDOWN_ORDER["Age"])
     rows = [("Gender", g) for g in gender[-1:] + gender[:-1]]  # out of step by one
     rows += [("Age", a) for a in age[:2]] + [("Age", None)] + [("Age", "Male")] + [("Age", a) for a in age[4:]]
-    raw = pd.DataFrame({
-        "Measure": "m", "measureSubcategory": "All", "Demographic": [d for d, _ in rows],
-        "DemographicBreakdown": [b for _, b in rows], "OrganisationBreakdown": "All submissions",
-        "OrgID": "All prov", "OrgName": "All providers",
-    })
+    raw = pd.DataFrame(
+        {
+            "Measure": "m",
+            "measureSubcategory": "All",
+            "Demographic": [d for d, _ in rows],
+            "DemographicBreakdown": [b for _, b in rows],
+            "OrganisationBreakdown": "All submissions",
+            "OrgID": "All prov",
+            "OrgName": "All providers",
+        }
+    )
     fixed, changes = mha.repair_labels(raw)
     assert list(fixed["DemographicBreakdown"]) == gender + age
     assert len(changes) == 7 + 2
@@ -128,11 +141,17 @@ def test_repair_by_position_synthetic():
 
 def test_unrepairable_label_is_dropped_with_warning():
     """Synthetic ICB-only Age block (no England rows): the damaged row's label is unknown."""
-    raw = pd.DataFrame({
-        "Measure": "m", "measureSubcategory": "All", "Demographic": "Age",
-        "DemographicBreakdown": ["16 to 17", "Male", "18 to 34"], "OrganisationBreakdown": "ICB",
-        "OrgID": ["QE1", "QF7", "QE1"], "OrgName": "x",
-    })
+    raw = pd.DataFrame(
+        {
+            "Measure": "m",
+            "measureSubcategory": "All",
+            "Demographic": "Age",
+            "DemographicBreakdown": ["16 to 17", "Male", "18 to 34"],
+            "OrganisationBreakdown": "ICB",
+            "OrgID": ["QE1", "QF7", "QE1"],
+            "OrgName": "x",
+        }
+    )
     with pytest.warns(mha.MhaLabelWarning, match="dropped 1 rows"):
         fixed, _ = mha.repair_labels(raw)
     assert list(fixed["DemographicBreakdown"]) == ["16 to 17", "18 to 34"]
@@ -159,7 +178,11 @@ def test_synthetic_counts_rounded_suppressed_and_exact(synthetic_crude):
     # England row whose OrganisationBreakdown reads "h": repaired to England, exact.
     assert (total.loc[ENGLAND_CODE, "org_type"], total.loc[ENGLAND_CODE, "count"]) == ("England", 1000)
     assert total.loc[ENGLAND_CODE, "count_status"] == "exact" and total.loc[ENGLAND_CODE, "source"] == "Both"
-    assert (total.loc["QX1", "count"], total.loc["QX1", "count_status"], total.loc["QX1", "value"]) == (35, "rounded", 12.3)
+    assert (total.loc["QX1", "count"], total.loc["QX1", "count_status"], total.loc["QX1", "value"]) == (
+        35,
+        "rounded",
+        12.3,
+    )
     # A blank count is missing with its reason, never 0; its rate is missing too.
     assert pd.isna(total.loc["QX2", "count"]) and total.loc["QX2", "count_status"] == "suppressed"
     assert pd.isna(total.loc["QX2", "value"]) and total.loc["QX2", "org_type"] == "ICB"
@@ -174,13 +197,18 @@ def test_synthetic_imd_deciles_are_turned_round_and_the_damaged_label_repaired(s
         assert (row["count"], row["value"], row["imd_decile"]) == (10 * k, float(k), 11 - k)
     assert imd.loc["9", "label_status"] == "repaired"  # published as "Male"
     assert set(imd.drop(index="9")["label_status"]) == {"published"}
-    assert imd.loc[[str(d) for d in range(1, 11)], "count"].sum() + imd.loc["Not stated/Not known/Invalid", "count"] \
-        == imd.loc["All", "count"] == 555
+    assert (
+        imd.loc[[str(d) for d in range(1, 11)], "count"].sum() + imd.loc["Not stated/Not known/Invalid", "count"]
+        == imd.loc["All", "count"]
+        == 555
+    )
 
 
 def test_synthetic_standardised_rates_carry_limits_from_the_half_width(synthetic_mirror):
     std = mha.detentions("standardised").set_index("group")
     assert list(std.index) == ["Black or Black British", "White"]  # only rows with a standardised rate
-    assert tuple(std.loc["Black or Black British", ["value", "lower_cl", "upper_cl"]]) == pytest.approx((242.3, 233.6, 251.0))
+    assert tuple(std.loc["Black or Black British", ["value", "lower_cl", "upper_cl"]]) == pytest.approx(
+        (242.3, 233.6, 251.0)
+    )
     assert tuple(std.loc["White", ["value", "lower_cl", "upper_cl"]]) == pytest.approx((68.4, 67.6, 69.2))
     assert tuple(std.loc["White", ["count", "count_status"]]) == (600, "exact")

@@ -10,11 +10,18 @@ from mhbook.sources import population
 
 
 @pytest.mark.mirror
-@pytest.mark.parametrize("year, sex, expected", [
-    # ONS published totals for England, as checked in PROVENANCE.md.
-    (2019, "persons", 56_286_961), (2019, "males", 27_827_831), (2019, "females", 28_459_130),
-    (2020, "persons", 56_550_138), (2020, "males", 27_982_818), (2020, "females", 28_567_320),
-])
+@pytest.mark.parametrize(
+    "year, sex, expected",
+    [
+        # ONS published totals for England, as checked in PROVENANCE.md.
+        (2019, "persons", 56_286_961),
+        (2019, "males", 27_827_831),
+        (2019, "females", 28_459_130),
+        (2020, "persons", 56_550_138),
+        (2020, "males", 27_982_818),
+        (2020, "females", 28_567_320),
+    ],
+)
 def test_england_totals(year, sex, expected):
     assert population.by_area("E92000001", year, sex) == expected
 
@@ -32,8 +39,11 @@ def test_oldham_and_row_counts():
 @pytest.mark.mirror
 def test_upper_tier_sums_to_england_mid2020():
     mye = population.mid_year_estimates("mid-2020")
-    upper = mye[mye["area_code"].str.startswith("E") & (mye["sex"] == "persons") & mye["geography"].isin(
-        ["county", "unitary authority", "metropolitan district", "london borough"])]
+    upper = mye[
+        mye["area_code"].str.startswith("E")
+        & (mye["sex"] == "persons")
+        & mye["geography"].isin(["county", "unitary authority", "metropolitan district", "london borough"])
+    ]
     assert upper["area_code"].nunique() == 152
     assert upper["population"].sum() == 56_550_138
 
@@ -44,7 +54,8 @@ def test_age_bands_partition_the_total():
     parts = [population.by_area("E08000004", 2020, age_band=b) for b in ("0-4", "5-16", "17", "18+")]
     assert sum(parts) == whole
     assert population.by_area("E08000004", 2020, age_band="16+") == sum(parts[2:]) + population.by_area(
-        "E08000004", 2020, age_band="16")
+        "E08000004", 2020, age_band="16"
+    )
 
 
 @pytest.mark.mirror
@@ -64,7 +75,9 @@ def test_unknown_area():
         population.by_area("E99999999", 2020)
 
 
-@pytest.mark.parametrize("band, expected", [(None, (0, 90)), ("16+", (16, 90)), ("5-16", (5, 16)), ("90+", (90, 90)), ("17", (17, 17))])
+@pytest.mark.parametrize(
+    "band, expected", [(None, (0, 90)), ("16+", (16, 90)), ("5-16", (5, 16)), ("90+", (90, 90)), ("17", (17, 17))]
+)
 def test_parse_age_band(band, expected):
     assert population.parse_age_band(band) == expected
 
@@ -80,7 +93,8 @@ def test_changed_sheet_raises_schema_error(tmp_path):
     header = ["Code", "Name", "Geography", "All ages"] + [str(a) for a in range(90)]
     path = tmp_path / "synthetic.xlsx"
     pd.DataFrame([["title"] + [None] * (len(header) - 1), header]).to_excel(
-        path, sheet_name="MYE2 - Persons", header=False, index=False)
+        path, sheet_name="MYE2 - Persons", header=False, index=False
+    )
     with pytest.raises(SchemaError, match=r"synthetic-id sheet 'MYE2 - Persons'.*\['90\+'\]"):
         population._read_mye2(path, "synthetic-id", "mid-2020", "persons")
 
@@ -94,7 +108,9 @@ def test_synthetic_totals_by_sex(synthetic_mirror, year, sex, expected):
     assert population.by_area("E06900001", year, sex) == expected
 
 
-@pytest.mark.parametrize("band, expected", [("16+", 3975 + 75), ("17", 18), ("90+", 91), ("0-4", 0 + 1 + 2 + 3 + 4 + 5)])
+@pytest.mark.parametrize(
+    "band, expected", [("16+", 3975 + 75), ("17", 18), ("90+", 91), ("0-4", 0 + 1 + 2 + 3 + 4 + 5)]
+)
 def test_synthetic_age_bands(synthetic_mirror, band, expected):
     assert population.by_area("E06900001", 2020, age_band=band) == expected
 
@@ -103,8 +119,12 @@ def test_synthetic_workbook_rows_and_geographies(synthetic_mirror):
     mye = population.mid_year_estimates("mid-2019")
     assert len(mye) == 4 * 3 * 91  # four areas, three sexes, ages 0..90: title and footnote rows dropped
     geography = mye.drop_duplicates("area_code").set_index("area_code")["geography"].to_dict()
-    assert geography == {"E92000001": "country", "E12900001": "region", "E06900001": "unitary authority",
-                         "E07900001": "non-metropolitan district"}
+    assert geography == {
+        "E92000001": "country",
+        "E12900001": "region",
+        "E06900001": "unitary authority",
+        "E07900001": "non-metropolitan district",
+    }
     assert set(population.mid_year_estimates()["period"]) == {"mid-2019", "mid-2020"}
     with pytest.raises(UnknownAreaError, match="E06900002"):
         population.by_area("E06900002", 2020)

@@ -18,12 +18,15 @@ def test_ccg_rows_per_year_match_provenance():
 
 
 @pytest.mark.mirror
-@pytest.mark.parametrize("period, code, indicator, practices, list_size, register", [
-    # Values read from the workbooks' rows (sheet DEP / MH), as published.
-    ("2017-18", "02P", "depression_18plus", 34, 211602, 23992),
-    ("2018-19", "07M", "smi_all_ages", 54, 427543, 4451),
-    ("2019-20", "07L", "depression_18plus", 34, 167159, 13596),
-])
+@pytest.mark.parametrize(
+    "period, code, indicator, practices, list_size, register",
+    [
+        # Values read from the workbooks' rows (sheet DEP / MH), as published.
+        ("2017-18", "02P", "depression_18plus", 34, 211602, 23992),
+        ("2018-19", "07M", "smi_all_ages", 54, 427543, 4451),
+        ("2019-20", "07L", "depression_18plus", 34, 167159, 13596),
+    ],
+)
 def test_ccg_published_values(period, code, indicator, practices, list_size, register):
     row = qof.ccg_prevalence(period).set_index(["org_code", "indicator"]).loc[(code, indicator)]
     assert (row["practices"], row["list_size"], row["register"]) == (practices, list_size, register)
@@ -103,8 +106,15 @@ def test_changed_workbook_raises_schema_error(tmp_path):
     """Synthetic workbook: the 2019-20 layout with the 'Register' header renamed."""
     rows = [[None] * 7 for _ in range(14)]
     rows[11][3] = "2019-20"
-    rows[13] = ["CCG ODS code (practice parent)", "CCG ONS code (practice parent)",
-                "CCG name (practice parent)", "Number of practices", "List size", "Patients", "Prevalence (%)"]
+    rows[13] = [
+        "CCG ODS code (practice parent)",
+        "CCG ONS code (practice parent)",
+        "CCG name (practice parent)",
+        "Number of practices",
+        "List size",
+        "Patients",
+        "Prevalence (%)",
+    ]
     rows.append(["00X", "E38000999", "NHS Synthetic CCG", 3, 1000, 10, 1.0])
     path = tmp_path / "synthetic.xlsx"
     pd.DataFrame(rows).to_excel(path, sheet_name="MH", header=False, index=False)
@@ -116,8 +126,15 @@ def test_synthetic_workbook_parses(tmp_path):
     """Synthetic workbook in the 2019-20 layout parses to the tidy columns."""
     rows = [[None] * 7 for _ in range(14)]
     rows[11][3] = "2019-20"
-    rows[13] = ["CCG ODS code (practice parent)", "CCG ONS code (practice parent)",
-                "CCG name (practice parent)", "Number of practices", "List size", "Register", "Prevalence (%)"]
+    rows[13] = [
+        "CCG ODS code (practice parent)",
+        "CCG ONS code (practice parent)",
+        "CCG name (practice parent)",
+        "Number of practices",
+        "List size",
+        "Register",
+        "Prevalence (%)",
+    ]
     rows.append(["00X", "E38000999", "NHS Synthetic CCG", 3, 1000, 10, 1.0])
     rows.append(["Copyright line", None, None, None, None, None, None])
     path = tmp_path / "synthetic.xlsx"

@@ -20,8 +20,18 @@ def test_series_input_keeps_index_and_documented_columns():
     x = pd.Series([5, 20], index=["E06000001", "E06000002"])
     got = st.proportion(x, 100, confidence=(0.95, 0.998))
     assert list(got.index) == ["E06000001", "E06000002"]
-    assert list(got.columns) == ["numerator", "denominator", "value", "lower_cl_95", "upper_cl_95",
-                                 "lower_cl_99_8", "upper_cl_99_8", "confidence", "statistic", "method"]
+    assert list(got.columns) == [
+        "numerator",
+        "denominator",
+        "value",
+        "lower_cl_95",
+        "upper_cl_95",
+        "lower_cl_99_8",
+        "upper_cl_99_8",
+        "confidence",
+        "statistic",
+        "method",
+    ]
     assert got["confidence"].iloc[0] == "95%, 99.8%"
 
 
@@ -32,8 +42,10 @@ def test_errors_are_value_errors_and_mhbook_errors():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: st.proportion(pd.Series([3, 12]), pd.Series([10, 10])),
-         r"numerator \(12\) is above denominator \(10\) in row 1"),
+        (
+            lambda: st.proportion(pd.Series([3, 12]), pd.Series([10, 10])),
+            r"numerator \(12\) is above denominator \(10\) in row 1",
+        ),
         (lambda: st.proportion([1, -2], [5, 5]), "numerator is negative .* in row 1"),
         (lambda: st.rate(pd.Series([1, -2], index=["a", "b"]), 5), "count is negative .* in row 'b'"),
         (lambda: st.rate(3, 0), "denominator is 0 in row 0"),
@@ -66,8 +78,15 @@ def synthetic_deciles(n_groups: int = 1) -> pd.DataFrame:
     rows = []
     for g in range(n_groups):
         for d in range(1, 11):
-            rows.append({"area": f"A{g}", "decile": d, "pop": 1000 + 37 * d + 11 * g,
-                         "value": 0.1 + 0.01 * d + 0.002 * g, "se": 0.05})
+            rows.append(
+                {
+                    "area": f"A{g}",
+                    "decile": d,
+                    "pop": 1000 + 37 * d + 11 * g,
+                    "value": 0.1 + 0.01 * d + 0.002 * g,
+                    "se": 0.05,
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -63,9 +63,17 @@ def test_compare_to_benchmark_categories():
     lower = pd.Series([8, 15, 25, np.nan, 1])
     upper = pd.Series([12, 25, 35, 22, 3])
     assert st.compare_to_benchmark(value, lower, upper, 20).tolist() == [
-        "Lower", "Similar", "Higher", "Not compared", "Not compared"]
+        "Lower",
+        "Similar",
+        "Higher",
+        "Not compared",
+        "Not compared",
+    ]
     assert st.compare_to_benchmark(value, lower, upper, 20, polarity="RAG - Low is good").tolist()[:3] == [
-        "Better", "Similar", "Worse"]
+        "Better",
+        "Similar",
+        "Worse",
+    ]
     assert st.compare_to_benchmark(10, 8, 12, 20, polarity="high_is_good") == "Worse"
 
 

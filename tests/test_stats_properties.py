@@ -108,10 +108,22 @@ def test_sii_order_free_nested_and_bracketing(table, value_type, rnd):
 
 
 def test_same_seed_same_output_and_other_seed_differs():
-    table = pd.DataFrame({"q": range(1, 11), "pop": np.linspace(900, 1500, 10),
-                          "value": np.linspace(70, 80, 10), "se": 1.0})  # synthetic
-    run = lambda seed: st.sii(table, "q", "pop", "value", se="se", rii=True, repetitions=5000,  # noqa: E731
-                              random_state=seed)
+    table = pd.DataFrame(
+        {"q": range(1, 11), "pop": np.linspace(900, 1500, 10), "value": np.linspace(70, 80, 10), "se": 1.0}
+    )  # synthetic
+
+    def run(seed):
+        return st.sii(
+            table,
+            "q",
+            "pop",
+            "value",
+            se="se",
+            rii=True,
+            repetitions=5000,
+            random_state=seed,
+        )
+
     pd.testing.assert_frame_equal(run(42), run(42))
     assert run(42)["sii_lower_cl"].iloc[0] != run(43)["sii_lower_cl"].iloc[0]
 
@@ -120,8 +132,15 @@ def test_sii_default_repetitions_are_vectorised():
     # 100,000 repetitions over 10 deciles for 20 synthetic areas; run without timing
     # assertions, just that it completes and the limits come out ordered
     rng = np.random.default_rng(0)
-    table = pd.DataFrame({"area": np.repeat([f"A{i}" for i in range(20)], 10), "q": np.tile(range(1, 11), 20),
-                          "pop": rng.uniform(1e3, 5e4, 200), "value": rng.uniform(60, 85, 200), "se": 0.5})
+    table = pd.DataFrame(
+        {
+            "area": np.repeat([f"A{i}" for i in range(20)], 10),
+            "q": np.tile(range(1, 11), 20),
+            "pop": rng.uniform(1e3, 5e4, 200),
+            "value": rng.uniform(60, 85, 200),
+            "se": 0.5,
+        }
+    )
     got = st.sii(table.groupby("area"), "q", "pop", "value", se="se", random_state=1)
     assert len(got) == 20 and (got["sii_lower_cl"] < got["sii_upper_cl"]).all()
 

@@ -125,8 +125,16 @@ SII_CASES = [
 def _run_sii(rows: pd.DataFrame, kwargs: dict, source: str, levels: tuple, **extra) -> pd.DataFrame:
     spread = {"se": "StandardError"} if source == "se" else {"lower_cl": "LowerCL", "upper_cl": "UpperCL"}
     return st.sii(
-        rows.groupby("Area"), "Quantile", "Population", "Value", **spread, **kwargs,
-        confidence=levels if len(levels) > 1 else levels[0], rii=True, random_state=SEED, **extra,
+        rows.groupby("Area"),
+        "Quantile",
+        "Population",
+        "Value",
+        **spread,
+        **kwargs,
+        confidence=levels if len(levels) > 1 else levels[0],
+        rii=True,
+        random_state=SEED,
+        **extra,
     )
 
 
@@ -169,13 +177,22 @@ def test_sii_sheet_error_rows():
     with pytest.raises(st.StatsInputError, match="StandardError is negative"):
         st.sii(rows(161, 170), "Quantile", "Population", "Value", se="StandardError", random_state=SEED)
     with pytest.raises(st.StatsInputError, match="LowerCL is 8 in row 176"):
-        st.sii(rows(171, 180), "Quantile", "Population", "Value", lower_cl="LowerCL", upper_cl="UpperCL",
-               value_type=2, random_state=SEED)
+        st.sii(
+            rows(171, 180),
+            "Quantile",
+            "Population",
+            "Value",
+            lower_cl="LowerCL",
+            upper_cl="UpperCL",
+            value_type=2,
+            random_state=SEED,
+        )
     with pytest.raises(st.StatsInputError, match="Population is missing in row 204"):
         st.sii(rows(201, 210), "Quantile", "Population", "Value", se="StandardError", random_state=SEED)
     with pytest.warns(st.ManyQuantilesWarning, match="15 quantiles"):
-        st.sii(rows(211, 225), "Quantile", "Population", "Value", se="StandardError", random_state=SEED,
-               repetitions=1000)
+        st.sii(
+            rows(211, 225), "Quantile", "Population", "Value", se="StandardError", random_state=SEED, repetitions=1000
+        )
 
 
 # ------------------------------------- reference cases copied from the sheets
@@ -183,8 +200,16 @@ def test_sii_sheet_error_rows():
 # (numerator, denominator, multiplier, value, lower95, upper95, lower99.8, upper99.8)
 PROPORTION_CASES = [  # testdata_Proportion.xlsx, sheet testdata_Prop
     (1, 100, 1, 0.01, 0.0017674320641406511, 0.054486196178705294, 0.000873065697299977, 0.1045544528370582),
-    (9856, 12345, 1, 0.7983799108950992, 0.7912101752909069, 0.8053640073614909, 0.7869924108419063,
-     0.8093061412589626),
+    (
+        9856,
+        12345,
+        1,
+        0.7983799108950992,
+        0.7912101752909069,
+        0.8053640073614909,
+        0.7869924108419063,
+        0.8093061412589626,
+    ),
     (65, 100, 100, 65.0, 55.25444329688797, 73.63575175690247, 49.54946574070431, 77.83540614089696),
 ]
 RATE_CASES = [  # testdata_Rate.xlsx, sheet testdata_Rate (exact below 10 events, Byar's from 10)
@@ -228,11 +253,30 @@ SII_AREA2_LE = pd.DataFrame(
     {
         "Quantile": range(1, 11),
         "Population": [21675, 20065, 19750, 24713, 20112, 19618, 22408, 19752, 18939, 19312],
-        "Value": [70.54853186, 71.57155734, 72.48698671, 73.51985519, 73.14605425, 76.15898712, 78.65444871,
-                  80.56476961, 80.85486627, 79.9711253],
-        "StandardError": [0.22959183673469533, 0.2598068010204095, 0.2992380841836735, 0.16075122704081746,
-                          0.7918228954081618, 0.7783196122448984, 0.39937532908163315, 0.2793955076530606,
-                          0.22959183673469533, 0.3517537500000029],
+        "Value": [
+            70.54853186,
+            71.57155734,
+            72.48698671,
+            73.51985519,
+            73.14605425,
+            76.15898712,
+            78.65444871,
+            80.56476961,
+            80.85486627,
+            79.9711253,
+        ],
+        "StandardError": [
+            0.22959183673469533,
+            0.2598068010204095,
+            0.2992380841836735,
+            0.16075122704081746,
+            0.7918228954081618,
+            0.7783196122448984,
+            0.39937532908163315,
+            0.2793955076530606,
+            0.22959183673469533,
+            0.3517537500000029,
+        ],
     }
 )
 SII_AREA2_RATE = pd.DataFrame(
@@ -247,17 +291,35 @@ SII_AREA2_RATE = pd.DataFrame(
 
 
 def test_sii_reference_case_life_expectancy():
-    got = st.sii(SII_AREA2_LE, "Quantile", "Population", "Value", se="StandardError", rii=True,
-                 random_state=SEED).iloc[0]
+    got = st.sii(SII_AREA2_LE, "Quantile", "Population", "Value", se="StandardError", rii=True, random_state=SEED).iloc[
+        0
+    ]
     close([got["sii"], got["rii"]], [12.547846636351798, 1.180885620848795], EXACT)
-    close([got["sii_lower_cl"], got["sii_upper_cl"], got["rii_lower_cl"], got["rii_upper_cl"]],
-          [11.936156426792138, 13.163020132396579, 1.1713706914325628, 1.1904396357244886], SIM)
+    close(
+        [got["sii_lower_cl"], got["sii_upper_cl"], got["rii_lower_cl"], got["rii_upper_cl"]],
+        [11.936156426792138, 13.163020132396579, 1.1713706914325628, 1.1904396357244886],
+        SIM,
+    )
 
 
 def test_sii_reference_case_transformed_rate_with_limits():
-    got = st.sii(SII_AREA2_RATE, "Quantile", "Population", "Value", lower_cl="LowerCL", upper_cl="UpperCL",
-                 value_type=1, transform=True, rii=True, random_state=SEED).iloc[0]
-    close([got["sii"], got["rii"], got["intercept"]], [-2.2954691808474057, 0.5446144759737053, 5.040716183843519],
-          EXACT)
-    close([got["sii_lower_cl"], got["sii_upper_cl"], got["rii_lower_cl"], got["rii_upper_cl"]],
-          [-2.423223688852598, -2.168075785150564, 0.527074544156842, 0.5627749745405388], SIM)
+    got = st.sii(
+        SII_AREA2_RATE,
+        "Quantile",
+        "Population",
+        "Value",
+        lower_cl="LowerCL",
+        upper_cl="UpperCL",
+        value_type=1,
+        transform=True,
+        rii=True,
+        random_state=SEED,
+    ).iloc[0]
+    close(
+        [got["sii"], got["rii"], got["intercept"]], [-2.2954691808474057, 0.5446144759737053, 5.040716183843519], EXACT
+    )
+    close(
+        [got["sii_lower_cl"], got["sii_upper_cl"], got["rii_lower_cl"], got["rii_upper_cl"]],
+        [-2.423223688852598, -2.168075785150564, 0.527074544156842, 0.5627749745405388],
+        SIM,
+    )

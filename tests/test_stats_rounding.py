@@ -38,8 +38,9 @@ def test_a_gap_that_rounding_alone_could_create_is_not_significant():
     assert stats.compare_to_benchmark(25, exact.lower_cl, exact.upper_cl, 35, "high_is_good") == "Worse"
     widened = rounding.proportion_limits(25, 100, confidence=0.95).iloc[0]
     assert widened["upper_cl_95"] >= stats.proportion(27, 98).upper_cl - 1e-9
-    assert stats.compare_to_benchmark(25, widened["lower_cl_95"], widened["upper_cl_95"], 35,
-                                      "high_is_good") == "Similar"
+    assert (
+        stats.compare_to_benchmark(25, widened["lower_cl_95"], widened["upper_cl_95"], 35, "high_is_good") == "Similar"
+    )
 
 
 def test_published_value_is_used_and_lies_inside_its_limits():

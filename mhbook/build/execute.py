@@ -41,16 +41,19 @@ lock = threading.RLock()
 
 def _json_data(data: dict) -> dict:
     """A display's mime bundle as notebook JSON: binary values (PNG) base64-encoded."""
-    return {mime: base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
-            for mime, value in data.items()}
+    return {
+        mime: base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
+        for mime, value in data.items()
+    }
 
 
 class _Publisher(DisplayPublisher):
     """Adds ``display()`` calls to the running cell's outputs."""
 
     def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
-        self.shell.cell_outputs.append(nbformat.v4.new_output(
-            "display_data", data=_json_data(data), metadata=metadata or {}))
+        self.shell.cell_outputs.append(
+            nbformat.v4.new_output("display_data", data=_json_data(data), metadata=metadata or {})
+        )
 
     def clear_output(self, wait=False):
         self.shell.cell_outputs.clear()
@@ -67,9 +70,11 @@ class _Result(DisplayHook):
         if result is None or self.quiet():
             return
         data, metadata = self.compute_format_data(result)
-        self.shell.cell_outputs.append(nbformat.v4.new_output(
-            "execute_result", data=_json_data(data), metadata=metadata or {},
-            execution_count=self.shell.cell_count))
+        self.shell.cell_outputs.append(
+            nbformat.v4.new_output(
+                "execute_result", data=_json_data(data), metadata=metadata or {}, execution_count=self.shell.cell_count
+            )
+        )
 
 
 class _Stream(io.TextIOBase):
@@ -106,15 +111,18 @@ class _Shell(InteractiveShell):
         """Nothing to start: figures are drawn inline, with no GUI event loop."""
 
     def _showtraceback(self, etype, evalue, stb):
-        self.cell_outputs.append(nbformat.v4.new_output(
-            "error", ename=etype.__name__, evalue=str(evalue), traceback=list(stb)))
+        self.cell_outputs.append(
+            nbformat.v4.new_output("error", ename=etype.__name__, evalue=str(evalue), traceback=list(stb))
+        )
 
 
 def shell() -> _Shell:
     """This process's shell (created on first use, with the inline Matplotlib backend)."""
     if InteractiveShell.initialized() and not isinstance(InteractiveShell.instance(), _Shell):
-        raise RuntimeError("mhbook executes notebooks in its own IPython shell, but this process already "
-                           "runs another one (IPython or Jupyter): run mhbook build from a terminal")
+        raise RuntimeError(
+            "mhbook executes notebooks in its own IPython shell, but this process already "
+            "runs another one (IPython or Jupyter): run mhbook build from a terminal"
+        )
     if not _Shell.initialized():
         config = Config()
         config.HistoryManager.enabled = False  # no history database: cells are not typed by anyone
@@ -154,8 +162,11 @@ def execute(nb, workdir: Path, timeout: float) -> None:
                 continue
             count += 1
             sh.cell_outputs, sh.cell_count, sh.cell_source = [], count, cell.source
-            with (contextlib.redirect_stdout(_Stream(sh, "stdout")), contextlib.redirect_stderr(_Stream(sh, "stderr")),
-                  _time_limit(timeout)):
+            with (
+                contextlib.redirect_stdout(_Stream(sh, "stdout")),
+                contextlib.redirect_stderr(_Stream(sh, "stderr")),
+                _time_limit(timeout),
+            ):
                 result = sh.run_cell(cell.source, store_history=False)
             cell.outputs, cell.execution_count = sh.cell_outputs, count
             sh.cell_outputs = []

@@ -29,8 +29,12 @@ class Local:
         from concurrent.futures import ProcessPoolExecutor
 
         # Workers end when this process dies, however it dies (see workers.worker_init).
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(START_METHOD),
-                                        initializer=worker_init, initargs=(os.getpid(),))
+        self.pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context(START_METHOD),
+            initializer=worker_init,
+            initargs=(os.getpid(),),
+        )
 
     def submit(self, func, *args) -> Future:
         return self.pool.submit(func, *args)
@@ -70,8 +74,7 @@ def check_scheduler_address(address: str) -> None:
     """``[protocol://]host[:port]``, or stop with a message (a usage error)."""
     host = r"(?:[^\s/:\[\]]+|\[[0-9a-fA-F:.]+\])"
     if not re.fullmatch(rf"(?:[a-z]+://)?{host}(?::\d{{1,5}})?/?", address):
-        raise UsageError(f"--scheduler {address!r} is not a scheduler address: give one such as "
-                         "tcp://10.0.0.5:8786")
+        raise UsageError(f"--scheduler {address!r} is not a scheduler address: give one such as tcp://10.0.0.5:8786")
 
 
 class Dask:
@@ -87,7 +90,8 @@ class Dask:
             raise MhbookError(
                 f"--scheduler {address}: no Dask scheduler answered within {SCHEDULER_TIMEOUT_S} s "
                 f"({type(exc).__name__}: {exc}). Start one (dask scheduler) or check the address; without "
-                "--scheduler the build runs on this machine") from exc
+                "--scheduler the build runs on this machine"
+            ) from exc
 
     def submit(self, func, *args) -> Future:
         return self.client.submit(func, *args, pure=False)

@@ -71,6 +71,8 @@ def os_failure(exc: OSError) -> str:
     where = exc.filename or "the output folder"
     what = exc.strerror or str(exc)
     if exc.errno == errno.ENOSPC:
-        return (f"{where}: {what}: the disk is full; the area's previous site is unchanged. Free some space "
-                "and run the same command again to resume")
+        return (
+            f"{where}: {what}: the disk is full; the area's previous site is unchanged. Free some space "
+            "and run the same command again to resume"
+        )
     return f"{where}: {what} ({type(exc).__name__}); the area's previous site is unchanged"

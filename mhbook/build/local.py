@@ -33,8 +33,10 @@ def local_folder(local: str | os.PathLike | None = None) -> Path | None:
         return None
     folder = Path(os.path.abspath(Path(raw).expanduser()))
     if not folder.is_dir():
-        raise UsageError(f"--local {folder} does not exist or is not a folder: give the folder holding "
-                         "<area code>/<chapter>.md files (for example local/E08000004/summary.md)")
+        raise UsageError(
+            f"--local {folder} does not exist or is not a folder: give the folder holding "
+            "<area code>/<chapter>.md files (for example local/E08000004/summary.md)"
+        )
     return folder
 
 
@@ -58,26 +60,36 @@ def read_local(folder: Path, root: Path | None = None) -> dict[str, dict[str, st
         if entry.name.startswith("."):
             continue
         if not entry.is_dir():
-            raise UsageError(f"--local: {entry} is not in an area's folder: local text goes in "
-                             f"{folder}/<area code>/<chapter>.md (chapters: {valid})")
+            raise UsageError(
+                f"--local: {entry} is not in an area's folder: local text goes in "
+                f"{folder}/<area code>/<chapter>.md (chapters: {valid})"
+            )
         if entry.name not in codes:
-            raise UsageError(f"--local: {entry} is not named by the code of a current County & UA"
-                             f"{_code_hint(registry, entry.name)}; name each folder by the area's code "
-                             "(`mhbook areas NAME` shows it)")
+            raise UsageError(
+                f"--local: {entry} is not named by the code of a current County & UA"
+                f"{_code_hint(registry, entry.name)}; name each folder by the area's code "
+                "(`mhbook areas NAME` shows it)"
+            )
         for path in sorted(entry.iterdir()):
             if path.name.startswith("."):
                 continue
             if path.suffix != ".md" or not path.is_file():
-                warnings.warn(LocalTextWarning(f"--local: {path} is ignored: only <chapter>.md files are read "
-                                               f"(chapters: {valid})"), stacklevel=2)
+                warnings.warn(
+                    LocalTextWarning(
+                        f"--local: {path} is ignored: only <chapter>.md files are read (chapters: {valid})"
+                    ),
+                    stacklevel=2,
+                )
                 continue
             if path.stem not in chapters:
                 import difflib
 
                 close = difflib.get_close_matches(path.stem, chapters, n=1)
                 hint = f" (did you mean {close[0]}.md?)" if close else ""
-                raise UsageError(f"--local: {path} names no chapter of the book ({path.stem!r}){hint}; "
-                                 f"name each file by its chapter: {valid}")
+                raise UsageError(
+                    f"--local: {path} names no chapter of the book ({path.stem!r}){hint}; "
+                    f"name each file by its chapter: {valid}"
+                )
             try:
                 text = _without_front_matter(path.read_text("utf-8")).strip()
             except UnicodeDecodeError as exc:
@@ -97,7 +109,7 @@ def _code_hint(registry, name: str) -> str:
 
 def _without_front_matter(text: str) -> str:
     m = re.match(r"\A---[ \t]*\n.*?\n---[ \t]*\n", text, re.DOTALL)
-    return text[m.end():] if m else text
+    return text[m.end() :] if m else text
 
 
 def with_local(key: str, texts: dict[str, str]) -> str:

@@ -51,7 +51,8 @@ def output_lock(out: Path):
             since = " ".join(holder[1:]) or "an unknown time"
             raise BuildLockedError(
                 f"--out {out} is in use by another mhbook build (pid {pid}, started {since}): wait for it to "
-                f"finish, or choose another --out; the lock is {path}") from None
+                f"finish, or choose another --out; the lock is {path}"
+            ) from None
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime())
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()} {started}\n".encode(), 0)
@@ -67,16 +68,21 @@ def output_lock(out: Path):
 def writable_output(out: Path) -> None:
     """Make ``out`` and prove it writable, or stop with a message naming it (before any work)."""
     if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} is a file, not a folder: name a folder for the sites "
-                          "(it is created if missing)")
+        raise OutputError(
+            f"--out {out} is a file, not a folder: name a folder for the sites (it is created if missing)"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=out, prefix=".mhbook-probe-")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        hint = {errno.EROFS: "it is on a read-only file system", errno.ENOSPC: "its disk is full",
-                errno.ENOTDIR: "part of the path is a file", errno.EEXIST: "part of the path is a file"}
+        hint = {
+            errno.EROFS: "it is on a read-only file system",
+            errno.ENOSPC: "its disk is full",
+            errno.ENOTDIR: "part of the path is a file",
+            errno.EEXIST: "part of the path is a file",
+        }
         why = hint.get(exc.errno, exc.strerror or str(exc))
         raise OutputError(f"--out {out}: cannot write there ({why}); choose a folder you can write to") from exc
 

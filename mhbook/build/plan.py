@@ -30,8 +30,9 @@ class Plan:
     up_to_date: int
 
 
-def make_plan(areas: list[Area], out: Path, only: list[str] | None,
-              local: dict[str, dict[str, str]] | None = None) -> Plan:
+def make_plan(
+    areas: list[Area], out: Path, only: list[str] | None, local: dict[str, dict[str, str]] | None = None
+) -> Plan:
     """The jobs that bring the sites of ``areas`` in ``out`` up to date (``only``: these
     chapters; ``local``: area code -> chapter -> the authors' text)."""
     root = project_root()
@@ -48,10 +49,14 @@ def make_plan(areas: list[Area], out: Path, only: list[str] | None,
             why = store.stale_reason(OutputKey.for_notebook(area.code, nb, paths[nb], {"area_code": area.code}))
             if why:
                 execute[nb] = reasons[(area.code, nb)] = why
-        if not execute and store.site_current(area.code, site_key(store, root, area.code, names, texts),
-                                              out / area.code):
+        if not execute and store.site_current(
+            area.code, site_key(store, root, area.code, names, texts), out / area.code
+        ):
             up_to_date += 1
             continue
-        jobs.append(AreaJob(area.code, area.name, str(out), str(root), names, execute, code, cat,
-                            build_pid=os.getpid(), local=texts))
+        jobs.append(
+            AreaJob(
+                area.code, area.name, str(out), str(root), names, execute, code, cat, build_pid=os.getpid(), local=texts
+            )
+        )
     return Plan(jobs, reasons, up_to_date)

@@ -6,7 +6,6 @@ and the per-site ``_config.yml`` and ``_toc.yml`` written into a staging folder.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -34,8 +33,10 @@ def notebook_names(root: Path | None = None, only: list[str] | None = None) -> l
     if only:
         unknown = sorted(set(only) - set(names))
         if unknown:
-            raise UsageError(f"--only {', '.join(unknown)}: no such chapter in {root / '_toc.yml'}; "
-                             f"the chapters are {', '.join(names)}")
+            raise UsageError(
+                f"--only {', '.join(unknown)}: no such chapter in {root / '_toc.yml'}; "
+                f"the chapters are {', '.join(names)}"
+            )
         names = [n for n in names if n in only]
     return [n for n in names if (root / "notebooks" / f"{n}.md").exists()]
 
@@ -64,8 +65,9 @@ def site_links(documents: list[str], notebooks: list[str]) -> list[str]:
     return [*documents, *briefs, *DATA_DOWNLOADS]
 
 
-def write_book_config(root: Path, staging: Path, title: str, names: list[str],
-                      documents: list[str] | None = None) -> None:
+def write_book_config(
+    root: Path, staging: Path, title: str, names: list[str], documents: list[str] | None = None
+) -> None:
     """Write the site's ``_config.yml`` (its title, download links, chapters left out) and
     ``_toc.yml`` (the chapters ``names`` and the book's own pages) into ``staging``."""
     config = yaml.safe_load((root / "_config.yml").read_text("utf-8"))

@@ -109,8 +109,13 @@ def stage_site(job: AreaJob, seconds: dict[str, float]) -> StagedSite | None:
         for nb, text in _local_pages(job.local, job.notebooks).items():
             insert_local(staging / f"{nb}.ipynb", text)
         documents = document_formats()
-        write_book_config(root, staging, f"Mental health inequalities: {job.area_name}", job.notebooks,
-                          site_links(documents, job.notebooks))
+        write_book_config(
+            root,
+            staging,
+            f"Mental health inequalities: {job.area_name}",
+            job.notebooks,
+            site_links(documents, job.notebooks),
+        )
         try:
             sphinx_build(staging, staging / "_build" / "html")
         except BookError:
@@ -119,8 +124,9 @@ def stage_site(job: AreaJob, seconds: dict[str, float]) -> StagedSite | None:
         rendered = time.perf_counter()
         seconds["render"] += rendered - started
         page = staging / "print.html" if "pdf" in documents else None
-        _write_documents(job.area_code, staging / "_build" / "html", documents, page,
-                         board_brief=BRIEF_SOURCE in job.notebooks)
+        _write_documents(
+            job.area_code, staging / "_build" / "html", documents, page, board_brief=BRIEF_SOURCE in job.notebooks
+        )
         seconds["documents"] += time.perf_counter() - rendered
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -161,8 +167,9 @@ def finish_site(out: Path, staged: StagedSite, seconds: dict[str, float]) -> Pat
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_documents(code: str, html: Path, formats: list[str], print_page: Path | None,
-                     board_brief: bool = True) -> None:
+def _write_documents(
+    code: str, html: Path, formats: list[str], print_page: Path | None, board_brief: bool = True
+) -> None:
     """Write the area's Word document and data pack into the staged site, and for a PDF
     its print page at ``print_page`` (``finish_site`` prints it), so every download link
     works once the site goes live; a failure fails the site (the old one stays)."""
@@ -175,8 +182,13 @@ def _write_documents(code: str, html: Path, formats: list[str], print_page: Path
     area = areas.get(code)
     document = export.read_site(html, area)
     try:
-        datapack.write_datapack(html, html.parents[1] / "_figures", area, html / "downloads",
-                                pages=[(ch.page, ch.title) for ch in document.chapters])
+        datapack.write_datapack(
+            html,
+            html.parents[1] / "_figures",
+            area,
+            html / "downloads",
+            pages=[(ch.page, ch.title) for ch in document.chapters],
+        )
     except (SiteError, ValueError, KeyError) as exc:
         raise BookError(f"{code}: the data pack could not be made: {exc}") from exc
     try:
@@ -221,12 +233,21 @@ def sphinx_build(source: Path, html: Path) -> None:
         # Extensions set up again in a process that has already run Sphinx (a worker's next
         # area, or a test process) re-register their directives and roles: harmless, so
         # that one kind of warning is not an error.
-        status = build_sphinx(source, html, noconfig=True, path_config=str(source / "_config.yml"),
-                              confoverrides={"nitpicky": True, "latex_individualpages": False,
-                                             "suppress_warnings": ["app.add_directive", "app.add_role",
-                                                                   "app.add_node"]},
-                              warningiserror=True, keep_going=True,
-                              quiet=True, doctreedir=source / "_build" / ".doctrees")
+        status = build_sphinx(
+            source,
+            html,
+            noconfig=True,
+            path_config=str(source / "_config.yml"),
+            confoverrides={
+                "nitpicky": True,
+                "latex_individualpages": False,
+                "suppress_warnings": ["app.add_directive", "app.add_role", "app.add_node"],
+            },
+            warningiserror=True,
+            keep_going=True,
+            quiet=True,
+            doctreedir=source / "_build" / ".doctrees",
+        )
     if status:
         tail = "\n".join(log_text.getvalue().strip().splitlines()[-15:])
         raise BookError(f"jupyter-book build failed:\n{tail or status}")

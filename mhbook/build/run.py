@@ -93,17 +93,28 @@ class BuildReport:
                 "failures": [{"notebook": f.notebook, "error": f.error} for f in r.failures],
                 "seconds": {phase: round(s, 3) for phase, s in r.seconds.items()},
             }
-        return {"format": REPORT_FORMAT, "up_to_date": self.up_to_date,
-                "landing": str(self.landing) if self.landing else None,
-                "datasets_changed": self.changed_datasets(), "areas": areas}
+        return {
+            "format": REPORT_FORMAT,
+            "up_to_date": self.up_to_date,
+            "landing": str(self.landing) if self.landing else None,
+            "datasets_changed": self.changed_datasets(),
+            "areas": areas,
+        }
 
 
-def build_areas(queries: list[str], out: Path, only: list[str] | None = None, *, everything: bool = False,
-                jobs: int | None = None, scheduler: str | None = None,
-                on_area: Callable[[AreaResult, int, int], None] | None = None,
-                prepare: Callable[[], None] | None = None,
-                on_note: Callable[[str], None] | None = None,
-                local: str | os.PathLike | None = None) -> BuildReport:
+def build_areas(
+    queries: list[str],
+    out: Path,
+    only: list[str] | None = None,
+    *,
+    everything: bool = False,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    on_area: Callable[[AreaResult, int, int], None] | None = None,
+    prepare: Callable[[], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
+    local: str | os.PathLike | None = None,
+) -> BuildReport:
     """Bring the sites of ``queries`` (or of every County & UA, with ``everything``) up to date.
 
     Every query is resolved first (an unknown area stops the build before anything is
@@ -159,8 +170,9 @@ def _resolve(queries: list[str], on_note: Callable[[str], None] | None) -> list[
     return resolved
 
 
-def _build(pool, out: Path, plan: Plan, by_code: dict[str, Area],
-           on_area: Callable[[AreaResult, int, int], None] | None) -> BuildReport:
+def _build(
+    pool, out: Path, plan: Plan, by_code: dict[str, Area], on_area: Callable[[AreaResult, int, int], None] | None
+) -> BuildReport:
     # Workers leave each site staged; one thread here prints the PDFs (one browser for
     # the build, not one per worker) and moves the sites into place.
     finisher = _Finisher(out)
@@ -169,8 +181,13 @@ def _build(pool, out: Path, plan: Plan, by_code: dict[str, Area],
     recording = threading.Lock()  # the finisher's thread records areas too
 
     def record(outcome: AreaOutcome) -> None:
-        result = AreaResult(by_code[outcome.area_code], Path(outcome.site) if outcome.site else None,
-                            outcome.failures, outcome.executed, outcome.seconds)
+        result = AreaResult(
+            by_code[outcome.area_code],
+            Path(outcome.site) if outcome.site else None,
+            outcome.failures,
+            outcome.executed,
+            outcome.seconds,
+        )
         with recording:
             for nb in outcome.damaged:
                 reasons.setdefault((outcome.area_code, nb), Reason(Why.OUTPUT_DAMAGED))
@@ -186,7 +203,8 @@ def _build(pool, out: Path, plan: Plan, by_code: dict[str, Area],
         raise WorkerLostError(
             f"a worker process stopped unexpectedly (killed, out of memory, or a crash in native code) with "
             f"{len(left)} area(s) unfinished ({', '.join(left[:5])}{', ...' if len(left) > 5 else ''}); the sites "
-            "finished so far are in place: run the same command again to resume") from exc
+            "finished so far are in place: run the same command again to resume"
+        ) from exc
     except BaseException:  # interrupted (or an unexpected error): stop the workers now, not after their areas
         pool.abort()
         if isinstance(pool, Local):
@@ -286,5 +304,4 @@ def write_index(out: Path) -> Path:
 def build_area(area: Area, out: Path, only: list[str] | None = None) -> AreaResult:
     """Build one area's site (incrementally), with one worker process."""
     report = build_areas([area.code], out, only, jobs=1)
-    return next((r for r in report.results if r.area.code == area.code),
-                AreaResult(area, Path(out) / area.code))
+    return next((r for r in report.results if r.area.code == area.code), AreaResult(area, Path(out) / area.code))

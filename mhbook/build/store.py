@@ -50,8 +50,13 @@ class OutputKey:
 
     @classmethod
     def for_notebook(cls, area: str, notebook: str, path: Path, params: dict[str, str]) -> OutputKey:
-        return cls(area, notebook, sha256_hex(path.read_bytes()), tuple(sorted(params.items())),
-                   notebook_code(path, path.stat().st_mtime_ns))
+        return cls(
+            area,
+            notebook,
+            sha256_hex(path.read_bytes()),
+            tuple(sorted(params.items())),
+            notebook_code(path, path.stat().st_mtime_ns),
+        )
 
 
 def dataset_hashes(ids: list[str]) -> dict[str, str]:

@@ -19,18 +19,25 @@ import time
 from pathlib import Path
 
 from mhbook.areas import Area
-from mhbook.errors import OutputError
-from mhbook.errors import SiteError
+from mhbook.errors import ConverterError, OutputError, SiteError
 from mhbook.export.document import ExportDocument, read_site
 from mhbook.export.docx import write_docx
-from mhbook.errors import ConverterError
 from mhbook.export.pdf import write_pdf
 from mhbook.site import DOWNLOADS
 
 FORMATS = tuple(DOWNLOADS)
 WRITERS = {"docx": write_docx, "pdf": write_pdf}
 
-__all__ = ["FORMATS", "WRITERS", "ConverterError", "ExportDocument", "SiteError", "download_path", "export_area", "read_site"]
+__all__ = [
+    "FORMATS",
+    "WRITERS",
+    "ConverterError",
+    "ExportDocument",
+    "SiteError",
+    "download_path",
+    "export_area",
+    "read_site",
+]
 
 
 def download_path(site: Path, fmt: str) -> Path:
@@ -52,8 +59,9 @@ def export_area(area: Area, out: Path, fmt: str, dest: Path | None = None) -> Pa
     site = Path(out) / area.code
     target = Path(dest) if dest else download_path(site, fmt)
     if target.is_dir():
-        raise OutputError(f"--to {target} is a folder: name the file to write, for example "
-                          f"{target / Path(DOWNLOADS[fmt]).name}")
+        raise OutputError(
+            f"--to {target} is a folder: name the file to write, for example {target / Path(DOWNLOADS[fmt]).name}"
+        )
     document = read_site(site, area)
     return write_atomic(target, lambda tmp: WRITERS[fmt](document, tmp))
 

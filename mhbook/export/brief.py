@@ -101,8 +101,10 @@ def _gap_findings(table: Tag | None, limit: int = 3) -> list[str]:
     i = {w: head.index(w) for w in want}
     out = []
     for r in rows[:limit]:
-        out.append(f"{r[i['measure']].capitalize()} for {r[i['group']]}: {r[i['group value']]} against "
-                   f"{r[i['overall value']]} for everyone treated ({r[i['gap (percentage points)']]} percentage points).")
+        out.append(
+            f"{r[i['measure']].capitalize()} for {r[i['group']]}: {r[i['group value']]} against "
+            f"{r[i['overall value']]} for everyone treated ({r[i['gap (percentage points)']]} percentage points)."
+        )
     return out
 
 
@@ -133,8 +135,9 @@ def _section(soup: BeautifulSoup, title: str) -> Tag:
     return section
 
 
-def read_brief(site: Path, area: Area, built: dt.date | None = None,
-               full: ExportDocument | None = None) -> ExportDocument:
+def read_brief(
+    site: Path, area: Area, built: dt.date | None = None, full: ExportDocument | None = None
+) -> ExportDocument:
     """The board brief of ``area`` from its built ``site``, as a one-section ExportDocument
     (``full``: the site already read by ``read_site``, to save reading it again)."""
     full = full or read_site(site, area, built)
@@ -145,9 +148,11 @@ def read_brief(site: Path, area: Area, built: dt.date | None = None,
     article = soup.article
 
     intro = soup.new_tag("p")
-    intro.string = (f"What published national data show about mental health inequalities in {area.name} "
-                    f"({area.region_name}): who needs support, who gets it and how well it works. "
-                    "NHS figures are for the NHS organisation that serves most of the area's residents.")
+    intro.string = (
+        f"What published national data show about mental health inequalities in {area.name} "
+        f"({area.region_name}): who needs support, who gets it and how well it works. "
+        "NHS figures are for the NHS organisation that serves most of the area's residents."
+    )
     article.append(intro)
 
     findings = _section(soup, "Key findings")
@@ -179,8 +184,10 @@ def read_brief(site: Path, area: Area, built: dt.date | None = None,
     if barrier is not None:
         section = _section(soup, "The triple barrier")
         note = soup.new_tag("p")
-        note.string = ("Ratios against the whole population: above 1, the group has more of the measure "
-                       "(more need, more referrals, more detentions; for recovery, better outcomes).")
+        note.string = (
+            "Ratios against the whole population: above 1, the group has more of the measure "
+            "(more need, more referrals, more detentions; for recovery, better outcomes)."
+        )
         section.append(note)
         section.append(_copy(barrier))
         article.append(section)
@@ -218,8 +225,14 @@ def read_brief(site: Path, area: Area, built: dt.date | None = None,
     article.append(more)
 
     title = f"Mental health inequalities in {area.name}: board brief"
-    return ExportDocument(title=title, area=area, data_period=period, built=full.built, site=site,
-                          chapters=[Chapter(title=title, page="brief", body=article)])
+    return ExportDocument(
+        title=title,
+        area=area,
+        data_period=period,
+        built=full.built,
+        site=site,
+        chapters=[Chapter(title=title, page="brief", body=article)],
+    )
 
 
 def _local_context(soup: BeautifulSoup, chapters: list[Chapter]) -> Tag | None:

@@ -13,9 +13,9 @@ exits by itself when this process closes the pipe, so no browser outlives its ow
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
 import fcntl
-import base64
 import itertools
 import json
 import os
@@ -40,10 +40,20 @@ from mhbook.errors import BrowserError
 #: purge after every print, see ``print_pdf``) and spends a little less CPU.
 #: ``--no-startup-window`` opens no tab beside the printed ones, and the disabled features
 #: are the omnibox pop-up pages a headless window still loads in the background (50 MB).
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--single-process", "--no-zygote", "--no-startup-window",
-         "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--single-process",
+    "--no-zygote",
+    "--no-startup-window",
+    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI",
+)
 
 
 #: A command may outlast its timeout while Chromium is still working (on a machine with
@@ -82,21 +92,38 @@ class Browser:
     def __init__(self, executable: str, timeout: float = 60):
         path = shutil.which(executable)
         if path is None:
-            raise BrowserError(f"'{executable}' not found: printing PDFs needs Chromium "
-                               "(Debian: apt-get install chromium; or set MHBOOK_CHROMIUM)")
+            raise BrowserError(
+                f"'{executable}' not found: printing PDFs needs Chromium "
+                "(Debian: apt-get install chromium; or set MHBOOK_CHROMIUM)"
+            )
         self._profile = tempfile.mkdtemp(prefix="mhbook-chromium-")
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         # Chromium's ends above 9, so moving them to 3 and 4 cannot overwrite one another.
         to_child_r, from_child_w = (self._above_nine(fd) for fd in (to_child_r, from_child_w))
         # A tiny launcher moves the pipe ends to descriptors 3 and 4, where Chromium wants them.
-        launcher = ("import os, sys; r, w = int(sys.argv[1]), int(sys.argv[2]); os.dup2(r, 3); os.dup2(w, 4); "
-                    "os.close(r); os.close(w); os.execv(sys.argv[3], sys.argv[3:])")
+        launcher = (
+            "import os, sys; r, w = int(sys.argv[1]), int(sys.argv[2]); os.dup2(r, 3); os.dup2(w, 4); "
+            "os.close(r); os.close(w); os.execv(sys.argv[3], sys.argv[3:])"
+        )
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", launcher, str(to_child_r), str(from_child_w), path, *FLAGS,
-             "--remote-debugging-pipe", f"--user-data-dir={self._profile}"],
-            pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                "-c",
+                launcher,
+                str(to_child_r),
+                str(from_child_w),
+                path,
+                *FLAGS,
+                "--remote-debugging-pipe",
+                f"--user-data-dir={self._profile}",
+            ],
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
             stderr=self._stderr,
         )
         os.close(to_child_r)
@@ -139,21 +166,23 @@ class Browser:
         while b"\0" not in self._buffer:
             left = patience.left()
             if left <= 0:
-                raise BrowserError(f"Chromium did not answer in time (idle for {patience.timeout:g} s, or busy "
-                                   f"for over {MAX_PATIENCE * patience.timeout:g} s)")
+                raise BrowserError(
+                    f"Chromium did not answer in time (idle for {patience.timeout:g} s, or busy "
+                    f"for over {MAX_PATIENCE * patience.timeout:g} s)"
+                )
             ready, _, _ = select.select([self._from_child], [], [], left)
             if not ready:
                 continue
             chunk = os.read(self._from_child, 1 << 20)
             if not chunk:
-                raise BrowserError(f"Chromium closed its DevTools pipe (exit {self._proc.poll()}):\n"
-                                   f"{self._stderr_tail()}")
+                raise BrowserError(
+                    f"Chromium closed its DevTools pipe (exit {self._proc.poll()}):\n{self._stderr_tail()}"
+                )
             self._buffer += chunk
         raw, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(raw)
 
-    def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 60) -> dict:
+    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 60) -> dict:
         """Send one DevTools command and return its result; events that arrive meanwhile
         are kept for ``wait_event``."""
         message_id = next(self._ids)
@@ -163,7 +192,7 @@ class Browser:
         data = json.dumps(message).encode() + b"\0"
         try:
             while data:
-                data = data[os.write(self._to_child, data):]
+                data = data[os.write(self._to_child, data) :]
         except OSError as exc:
             raise BrowserError(f"Chromium is gone (exit {self._proc.poll()}): {exc}\n{self._stderr_tail()}") from exc
         patience = _Patience(self, timeout)
@@ -195,10 +224,18 @@ class Browser:
                 self._events.clear()
                 self.send("Page.navigate", {"url": Path(page).resolve().as_uri()}, session=session)
                 self.wait_event("Page.loadEventFired", session, timeout)
-                result = self.send("Page.printToPDF", {
-                    "preferCSSPageSize": True, "displayHeaderFooter": False, "printBackground": False,
-                    "generateTaggedPDF": True, "generateDocumentOutline": True,
-                }, session=session, timeout=timeout)
+                result = self.send(
+                    "Page.printToPDF",
+                    {
+                        "preferCSSPageSize": True,
+                        "displayHeaderFooter": False,
+                        "printBackground": False,
+                        "generateTaggedPDF": True,
+                        "generateDocumentOutline": True,
+                    },
+                    session=session,
+                    timeout=timeout,
+                )
             finally:
                 with contextlib.suppress(BrowserError):  # a dead browser must not hide why
                     self.send("Target.closeTarget", {"targetId": target})

@@ -48,36 +48,53 @@ XLSX_NAME = "mental-health-inequalities-data.xlsx"
 CSV_NAME = "mental-health-inequalities-data.csv"
 
 LONG_COLUMNS = [
-    "indicator", "table", "area_code", "area_name", "area_type", "period", "group_type", "group", "value",
-    "lower_95", "upper_95", "lower_99_8", "upper_99_8", "count", "denominator", "value_note", "comparison",
-    "comparison_benchmark", "source_datasets", "source_sha256",
+    "indicator",
+    "table",
+    "area_code",
+    "area_name",
+    "area_type",
+    "period",
+    "group_type",
+    "group",
+    "value",
+    "lower_95",
+    "upper_95",
+    "lower_99_8",
+    "upper_99_8",
+    "count",
+    "denominator",
+    "value_note",
+    "comparison",
+    "comparison_benchmark",
+    "source_datasets",
+    "source_sha256",
 ]
 
 DEFINITIONS = {
     "indicator": "What the number measures: the column of the published table or figure data it comes from.",
     "table": "The published figure or table (its CSV on the site has this name), listed on this sheet.",
     "area_code": "ONS code of the area the number is for when the table has one per row; else the area "
-                 "the page is about (E92000001 for England-level pages). Some numbers are for the "
-                 "area's NHS footprint (named under group) or for England.",
+    "the page is about (E92000001 for England-level pages). Some numbers are for the "
+    "area's NHS footprint (named under group) or for England.",
     "area_name": "Name of that area.",
     "area_type": "County & UA, England, or as named by the table.",
     "period": "The period of the number: the table's own period column, else the periods of the "
-              "datasets the page read (from the catalogue).",
+    "datasets the page read (from the catalogue).",
     "group_type": "The table columns that identify the row (e.g. organisation, group, IMD decile), joined by ' | '.",
     "group": "Their values for this row, joined by ' | '.",
     "value": "The number (percentages as 0-100, rates per the indicator's unit).",
     "lower_95, upper_95": "95% confidence limits, as computed on the page (Wilson for proportions, "
-                          "Byar or exact for rates, simulated for SII/RII).",
+    "Byar or exact for rates, simulated for SII/RII).",
     "lower_99_8, upper_99_8": "99.8% Wilson limits, given for proportions whose count and denominator "
-                              "reproduce the page's 95% limits; otherwise empty.",
+    "reproduce the page's 95% limits; otherwise empty.",
     "count, denominator": "The numerator and denominator of a proportion, where the table gives them "
-                          "(published counts are rounded to 5).",
+    "(published counts are rounded to 5).",
     "value_note": "Why a value is missing (suppressed or not published); never shown as zero.",
     "comparison": "The page's comparison of this value, e.g. 'better at 99.8%', 'similar', 'worse'.",
     "comparison_benchmark": "What the value was compared with (England, the overall figure of the "
-                            "organisation, or 1 for ratios).",
+    "organisation, or 1 for ratios).",
     "source_datasets": "Catalogue ids of the datasets read to make the table, ' | '-separated; lookups and "
-                       "boundaries used only to place areas are listed for each sheet above, not here.",
+    "boundaries used only to place areas are listed for each sheet above, not here.",
     "source_sha256": "SHA-256 of each of those datasets' files, in the same order.",
 }
 
@@ -88,8 +105,9 @@ _COUNTS = {
     "finished (% of referrals)": ("finished treatment", "referrals"),
     "share aged 65+": ("referrals aged 65+", "all referrals"),
 }
-_LIMIT = re.compile(r"(?:_lower_cl|_upper_cl|lower[ _]limit|upper[ _]limit|\((?:lower|upper)\)|^lower_cl$|^upper_cl$)",
-                    re.IGNORECASE)
+_LIMIT = re.compile(
+    r"(?:_lower_cl|_upper_cl|lower[ _]limit|upper[ _]limit|\((?:lower|upper)\)|^lower_cl$|^upper_cl$)", re.IGNORECASE
+)
 _COMPARISON = re.compile(r"(^comparison$|\bvs\b|^against |compared with|^verdict$)", re.IGNORECASE)
 _CONTEXT = {"area_code", "area_name", "period", "highlighted"}
 
@@ -120,8 +138,9 @@ _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 
 
-def published_files(html: Path, figures: Path | None = None,
-                    pages: list[tuple[str, str]] | None = None) -> list[Published]:
+def published_files(
+    html: Path, figures: Path | None = None, pages: list[tuple[str, str]] | None = None
+) -> list[Published]:
     """Every CSV linked from the site ``html``, in reading order, with the metadata that
     ``publish`` wrote beside it in ``figures`` (the book's ``_figures`` folder), if given.
     ``pages``: the site's (page, chapter title) in reading order, when already known."""
@@ -167,8 +186,11 @@ def _sheet_names(items: list[Published]) -> None:
 def _is_group_column(name: str, series: pd.Series) -> bool:
     """Whether a numeric column identifies rows (an IMD decile, a year) rather than measuring."""
     lowered = name.lower()
-    return ("decile" in lowered and not any(w in lowered for w in ("%", "rate", "per "))
-            and series.dropna().between(1, 10).all()) or lowered in {"year", "imd_decile"}
+    return (
+        "decile" in lowered
+        and not any(w in lowered for w in ("%", "rate", "per "))
+        and series.dropna().between(1, 10).all()
+    ) or lowered in {"year", "imd_decile"}
 
 
 def _limit_pairs(columns: list[str]) -> list[tuple[str, str, str]]:
@@ -192,8 +214,9 @@ def _assign_limits(values: list[str], columns: list[str]) -> dict[str, tuple[str
         wide = "99.8" in low
         words = re.sub(r"\b(95|99\.8)%?", "", prefix).strip(" ,_").lower()
         before = [v for v in values if columns.index(v) < columns.index(low)]
-        match = [v for v in before if words and (v.lower() == words or words in v.lower())] or \
-                ([before[-1]] if before and not words else [])
+        match = [v for v in before if words and (v.lower() == words or words in v.lower())] or (
+            [before[-1]] if before and not words else []
+        )
         if not match and words:
             match = [v for v in values if v.lower() == words]
         if match:
@@ -201,8 +224,9 @@ def _assign_limits(values: list[str], columns: list[str]) -> dict[str, tuple[str
     return out
 
 
-def _comparison_for(value: str, comparisons: list[str], values: list[str],
-                    tested: set[str] | None = None) -> tuple[str, str] | None:
+def _comparison_for(
+    value: str, comparisons: list[str], values: list[str], tested: set[str] | None = None
+) -> tuple[str, str] | None:
     """The comparison column of ``value`` and what it compares with: a "<measure> vs <what>"
     column naming it, else the table's one comparison column if ``value`` is its only
     measure or the only one with limits (``tested``)."""
@@ -262,17 +286,29 @@ def long_rows(item: Published, frame: pd.DataFrame, area: Area) -> list[dict]:
     """The tidy long rows of one published CSV (see the module docstring)."""
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
-    numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    numeric = [
+        c for c in columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
     groups_num = [c for c in numeric if _is_group_column(c, frame[c])]
-    values = [c for c in numeric if c not in groups_num and not _LIMIT.search(c) and not c.startswith("benchmark_")
-              and c not in _CONTEXT]
+    values = [
+        c
+        for c in numeric
+        if c not in groups_num and not _LIMIT.search(c) and not c.startswith("benchmark_") and c not in _CONTEXT
+    ]
     # A column of England's values beside the area's is the benchmark, not a measure.
     england = "England" if "England" in values and len(values) > 1 else None
     values = [c for c in values if c != england]
     measure = next((c for c in columns if c.lower() in ("indicator", "measure") and c not in numeric), None)
     comparisons = [c for c in columns if _COMPARISON.search(c) and c not in numeric]
-    group_cols = [c for c in columns if c not in numeric and c not in comparisons and c not in _CONTEXT
-                  and not pd.api.types.is_bool_dtype(frame[c]) and c not in ("bin", measure)] + groups_num
+    group_cols = [
+        c
+        for c in columns
+        if c not in numeric
+        and c not in comparisons
+        and c not in _CONTEXT
+        and not pd.api.types.is_bool_dtype(frame[c])
+        and c not in ("bin", measure)
+    ] + groups_num
     limits = _assign_limits(values, columns)
     tested = {k for k in limits if "#" not in k}
     measured = [d for d in item.datasets if not d.startswith(REFERENCE_DATASET_PREFIXES)] or item.datasets
@@ -285,14 +321,21 @@ def long_rows(item: Published, frame: pd.DataFrame, area: Area) -> list[dict]:
             name = str(row["area_name"])
         else:
             name = area.name if code == area.code else ("England" if code == ENGLAND_CODE else "")
-        area_type = "England" if code == ENGLAND_CODE else ("County & UA" if code == area.code or "area_name" in columns else "")
+        area_type = (
+            "England"
+            if code == ENGLAND_CODE
+            else ("County & UA" if code == area.code or "area_name" in columns else "")
+        )
         period = item.period
         if own_period and pd.notna(row[own_period]):
             own = row[own_period]
             period = f"{own:.0f}" if isinstance(own, float) and own.is_integer() else str(own)
         group_type = " | ".join(c for c in group_cols if c != own_period)
-        group = " | ".join("" if pd.isna(row[c]) else (f"{row[c]:g}" if isinstance(row[c], float) else str(row[c]))
-                           for c in group_cols if c != own_period)
+        group = " | ".join(
+            "" if pd.isna(row[c]) else (f"{row[c]:g}" if isinstance(row[c], float) else str(row[c]))
+            for c in group_cols
+            if c != own_period
+        )
         for v in values:
             value = _number(row[v])
             lo95 = up95 = lo998 = up998 = None
@@ -317,15 +360,30 @@ def long_rows(item: Published, frame: pd.DataFrame, area: Area) -> list[dict]:
             indicator = v
             if measure and pd.notna(row[measure]):
                 indicator = str(row[measure]) if len(values) == 1 else f"{row[measure]}: {v}"
-            rows.append({
-                "indicator": indicator, "table": item.name, "area_code": code, "area_name": name, "area_type": area_type,
-                "period": period, "group_type": group_type, "group": group, "value": value,
-                "lower_95": lo95, "upper_95": up95, "lower_99_8": lo998, "upper_99_8": up998,
-                "count": count, "denominator": denominator,
-                "value_note": "" if value is not None else "missing: suppressed, rounded away or not published",
-                "comparison": comparison, "comparison_benchmark": benchmark,
-                "source_datasets": sources, "source_sha256": shas,
-            })
+            rows.append(
+                {
+                    "indicator": indicator,
+                    "table": item.name,
+                    "area_code": code,
+                    "area_name": name,
+                    "area_type": area_type,
+                    "period": period,
+                    "group_type": group_type,
+                    "group": group,
+                    "value": value,
+                    "lower_95": lo95,
+                    "upper_95": up95,
+                    "lower_99_8": lo998,
+                    "upper_99_8": up998,
+                    "count": count,
+                    "denominator": denominator,
+                    "value_note": "" if value is not None else "missing: suppressed, rounded away or not published",
+                    "comparison": comparison,
+                    "comparison_benchmark": benchmark,
+                    "source_datasets": sources,
+                    "source_sha256": shas,
+                }
+            )
     return rows
 
 
@@ -342,15 +400,16 @@ def _about(items: list[Published], area: Area, built: dt.date) -> list[list]:
     """The rows of the "About" sheet."""
     rows: list[list] = [
         [f"Mental health inequalities: {area.name} ({area.code}), data pack"],
-        [f"Made by mhbook on {built:%d %B %Y} from the area's site; every sheet is the CSV of one "
-         "figure or table of the site, with numbers as numbers."],
+        [
+            f"Made by mhbook on {built:%d %B %Y} from the area's site; every sheet is the CSV of one "
+            "figure or table of the site, with numbers as numbers."
+        ],
         [f"The same numbers, one row each, are in {CSV_NAME}."],
         [],
         ["Sheets"],
         ["sheet", "chapter", "figure or table", "caption", "period", "source datasets", "CSV on the site"],
     ]
-    rows += [[i.sheet, i.chapter, i.kind, i.caption, i.period, " | ".join(i.datasets), f"{i.name}.csv"]
-             for i in items]
+    rows += [[i.sheet, i.chapter, i.kind, i.caption, i.period, " | ".join(i.datasets), f"{i.name}.csv"] for i in items]
     rows += [[], ["Columns of the long CSV"], ["column", "definition"]]
     rows += [[k, v] for k, v in DEFINITIONS.items()]
     ids = sorted({d for i in items for d in i.datasets}) or sorted(catalogue.datasets())
@@ -405,14 +464,24 @@ def write_xlsx(items: list[Published], area: Area, path: Path, built: dt.date | 
         frame = item.frame()
         ws.append([WriteOnlyCell(ws, value=str(c)) for c in frame.columns])
         for values in frame.itertuples(index=False):
-            ws.append([None if (isinstance(v, float) and math.isnan(v)) else
-                       (v.item() if isinstance(v, np.generic) else v) for v in values])
+            ws.append(
+                [
+                    None if (isinstance(v, float) and math.isnan(v)) else (v.item() if isinstance(v, np.generic) else v)
+                    for v in values
+                ]
+            )
     _atomic(path, lambda tmp: wb.save(tmp))
     return path
 
 
-def write_datapack(html: Path, figures: Path | None, area: Area, dest: Path,
-                   built: dt.date | None = None, pages: list[tuple[str, str]] | None = None) -> tuple[Path, Path]:
+def write_datapack(
+    html: Path,
+    figures: Path | None,
+    area: Area,
+    dest: Path,
+    built: dt.date | None = None,
+    pages: list[tuple[str, str]] | None = None,
+) -> tuple[Path, Path]:
     """Write the area's workbook and long CSV into ``dest`` (the site's ``downloads``);
     ``pages`` as for ``published_files``."""
     items = published_files(html, figures, pages)

@@ -53,8 +53,10 @@ class ExportDocument:
 
     @property
     def credit(self) -> str:
-        return (f"Made by mhbook {mhbook.__version__} on {self.built:%d %B %Y} from the area's web site; "
-                "every number is computed from the published data listed under Sources.")
+        return (
+            f"Made by mhbook {mhbook.__version__} on {self.built:%d %B %Y} from the area's web site; "
+            "every number is computed from the published data listed under Sources."
+        )
 
 
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?:[-/](\d\d))?(?!\d)")
@@ -117,9 +119,12 @@ def _is_web_only(tag: Tag) -> bool:
     them), heading anchor (``a.headerlink``) or the links to the documents themselves
     (``nav.mhbook-downloads``)."""
     classes = tag.get("class") or ()
-    return (tag.name in _WEB_ONLY_TAGS or not _WEB_ONLY_CLASSES.isdisjoint(classes)
-            or (tag.name == "a" and "headerlink" in classes)
-            or (tag.name == "nav" and "mhbook-downloads" in classes))
+    return (
+        tag.name in _WEB_ONLY_TAGS
+        or not _WEB_ONLY_CLASSES.isdisjoint(classes)
+        or (tag.name == "a" and "headerlink" in classes)
+        or (tag.name == "nav" and "mhbook-downloads" in classes)
+    )
 
 
 def clean_article(article: Tag, site: Path, chapters: dict[str, int] | None = None) -> Tag:
@@ -144,8 +149,9 @@ def clean_article(article: Tag, site: Path, chapters: dict[str, int] | None = No
         if _is_site_link(a["href"]):
             # A link into the site (a CSV, another chapter) would be dead in a file.
             name = Path(urlsplit(a["href"]).path).name if "download" in a.get("class", []) else ""
-            a.replace_with(f"{a.get_text(' ', strip=True)} ({name}, on the area's site)" if name
-                           else a.get_text(" ", strip=True))
+            a.replace_with(
+                f"{a.get_text(' ', strip=True)} ({name}, on the area's site)" if name else a.get_text(" ", strip=True)
+            )
     return article
 
 
@@ -164,8 +170,7 @@ def _dataset_ids(chapters: list[Chapter]) -> list[str]:
     known = set(catalogue.datasets())
     for ch in chapters:
         for table in ch.body.find_all("table"):
-            head = [th.get_text(strip=True)
-                    for thead in table.find_all("thead") for th in thead.find_all("th")]
+            head = [th.get_text(strip=True) for thead in table.find_all("thead") for th in thead.find_all("th")]
             if "id" in head:
                 col = head.index("id")
                 ids = [row.find_all("td")[col].get_text(strip=True) for row in table.select("tbody tr")]
@@ -181,12 +186,20 @@ def read_site(site: Path, area: Area, built: dt.date | None = None) -> ExportDoc
     root_soup = _soup(site / root)  # whole: its navigation and title are read too
     pages = _reading_order(root, root_soup)
     numbers = {page: i for i, page in enumerate(pages, 1)}
-    chapters = [_chapter(site, page, root_soup if page == root else _soup(site / page, _ARTICLE), numbers)
-                for page in pages]
+    chapters = [
+        _chapter(site, page, root_soup if page == root else _soup(site / page, _ARTICLE), numbers) for page in pages
+    ]
     title = root_soup.find("title")
     book_title = f"Mental health inequalities: {area.name}"
     if title is None or area.name not in title.get_text():
-        raise SiteError(f"{site}: its pages are not titled for {area.name} ({area.code}); "
-                        f"is this the site of another area?")
-    return ExportDocument(title=book_title, area=area, data_period=data_period(_dataset_ids(chapters)),
-                          built=built or dt.date.today(), site=site, chapters=chapters)
+        raise SiteError(
+            f"{site}: its pages are not titled for {area.name} ({area.code}); is this the site of another area?"
+        )
+    return ExportDocument(
+        title=book_title,
+        area=area,
+        data_period=data_period(_dataset_ids(chapters)),
+        built=built or dt.date.today(),
+        site=site,
+        chapters=chapters,
+    )

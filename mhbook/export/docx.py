@@ -24,13 +24,13 @@ from urllib.request import url2pathname
 
 from bs4 import NavigableString, Tag
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_BREAK
+from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.text.font import CT_RPr
-from docx.enum.section import WD_ORIENT
-from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.shared import Inches, Mm, Pt
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
@@ -143,6 +143,7 @@ def _bookmark(paragraph: Paragraph, name: str, number: int) -> None:
 
 def _field(paragraph: Paragraph, instruction: str, placeholder: str = "1") -> None:
     """Append a Word field (e.g. PAGE, NUMPAGES) showing ``placeholder`` until updated."""
+
     def run_with(child):
         r = OxmlElement("w:r")
         r.append(child)
@@ -266,8 +267,9 @@ class _Writer:
             if child.name == "img":
                 shape = self.doc.add_picture(_image_path(child["src"]))
                 _keep_with_next(self.doc.paragraphs[-1])  # the picture stays with its caption
-                ratio = min(1.0, Inches(MAX_FIGURE_WIDTH_IN) / shape.width,
-                            Inches(self.max_figure_height_in) / shape.height)
+                ratio = min(
+                    1.0, Inches(MAX_FIGURE_WIDTH_IN) / shape.width, Inches(self.max_figure_height_in) / shape.height
+                )
                 if ratio < 1:
                     shape.width, shape.height = int(shape.width * ratio), int(shape.height * ratio)
                 # Word's "alt text" is the picture's docPr descr attribute.
@@ -418,8 +420,9 @@ def write_brief_docx(document: ExportDocument, path: Path) -> Path:
     writer = _Writer(doc)
     writer.max_figure_height_in = BRIEF_FIGURE_HEIGHT_IN
     writer.heading(document.title, 0)
-    writer.paragraph("Subtitle", f"{document.area.name} ({document.area.code}): mental health data for "
-                                 f"{document.data_period}")
+    writer.paragraph(
+        "Subtitle", f"{document.area.name} ({document.area.code}): mental health data for {document.data_period}"
+    )
     writer.paragraph(text=document.credit)
     for chapter in document.chapters:
         writer.blocks(chapter.body)

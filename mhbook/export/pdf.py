@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -165,8 +165,9 @@ def fit_tables(body) -> None:
 def to_html(document: ExportDocument) -> str:
     """The whole document as one HTML page for printing (images as ``file:`` URIs)."""
     esc = html.escape
-    contents = "\n".join(f'<li><a href="#chapter-{i}">{esc(ch.title)}</a></li>'
-                         for i, ch in enumerate(document.chapters, 1))
+    contents = "\n".join(
+        f'<li><a href="#chapter-{i}">{esc(ch.title)}</a></li>' for i, ch in enumerate(document.chapters, 1)
+    )
     chapters = []
     for i, ch in enumerate(document.chapters, 1):
         fit_tables(ch.body)
@@ -215,8 +216,10 @@ def print_page(page: Path, path: Path, label: str) -> Path:
     in errors.
     """
     if shutil.which(CHROMIUM) is None:
-        raise ConverterError(f"'{CHROMIUM}' not found: the PDF export needs Chromium "
-                             "(Debian: apt-get install chromium; or set MHBOOK_CHROMIUM)")
+        raise ConverterError(
+            f"'{CHROMIUM}' not found: the PDF export needs Chromium "
+            "(Debian: apt-get install chromium; or set MHBOOK_CHROMIUM)"
+        )
     for attempt in (1, 2):
         try:
             data = browser.shared(CHROMIUM).print_pdf(page, PRINT_TIMEOUT_S)

@@ -19,8 +19,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str | None], chart: str)
     missing = [c for c in wanted if c not in df.columns]
     if missing:
         raise SchemaError(
-            f"{chart}: column(s) {missing} missing from the data; expected {wanted}, "
-            f"got {list(df.columns)}"
+            f"{chart}: column(s) {missing} missing from the data; expected {wanted}, got {list(df.columns)}"
         )
     if df.empty:
         raise InsufficientDataError(f"{chart}: the data frame has no rows; nothing to draw")
@@ -34,7 +33,9 @@ def numeric(df: pd.DataFrame, column: str, chart: str) -> pd.Series:
         raise SchemaError(f"{chart}: column '{column}' must be numeric ({exc})") from exc
 
 
-def check_interval(value: pd.Series, lower: pd.Series, upper: pd.Series, chart: str, names: tuple[str, str, str]) -> None:
+def check_interval(
+    value: pd.Series, lower: pd.Series, upper: pd.Series, chart: str, names: tuple[str, str, str]
+) -> None:
     """Raise SchemaError where a confidence interval does not contain its value."""
     bad = (lower > value + 1e-9) | (upper < value - 1e-9)
     if bad.any():
@@ -53,7 +54,9 @@ def check_deciles(deciles: pd.Series, chart: str, column: str) -> pd.Series:
     return d.astype(int)
 
 
-def new_figure(figsize: tuple[float, float] | None = None, nrows: int = 1, ncols: int = 1, **kw) -> tuple[MplFigure, np.ndarray | Axes]:
+def new_figure(
+    figsize: tuple[float, float] | None = None, nrows: int = 1, ncols: int = 1, **kw
+) -> tuple[MplFigure, np.ndarray | Axes]:
     """A figure made outside pyplot (so notebooks never display it by themselves)."""
     fig = MplFigure(figsize=figsize)
     kw.setdefault("squeeze", True)

@@ -94,15 +94,12 @@ def decile_gradient(deciles: pd.Series, values: pd.Series, unit: str, decimals: 
 
 
 def extremes(labels: pd.Series, values: pd.Series, unit: str, decimals: int = 1) -> str:
-    """"highest X (label), lowest Y (label)" over the non-missing values."""
+    """ "highest X (label), lowest Y (label)" over the non-missing values."""
     s = pd.Series(values.to_numpy(), index=labels.to_numpy()).dropna()
     if s.empty:
         return "no values shown (all suppressed)"
     hi, lo = s.idxmax(), s.idxmin()
-    return (
-        f"highest {format_value(s[hi], unit, decimals)} ({hi}), "
-        f"lowest {format_value(s[lo], unit, decimals)} ({lo})"
-    )
+    return f"highest {format_value(s[hi], unit, decimals)} ({hi}), lowest {format_value(s[lo], unit, decimals)} ({lo})"
 
 
 def join(*parts: str) -> str:

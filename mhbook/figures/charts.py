@@ -10,7 +10,6 @@ and the alt text. IMD deciles are 1 = most deprived to 10 = least deprived.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -33,22 +32,27 @@ from mhbook.figures.figure import Figure
 DEFAULT_CI = "95% confidence intervals"
 
 
-def _tidy_series(df: pd.DataFrame, x: str, value: str, lower: str | None, upper: str | None,
-                 series: str | None, chart: str) -> pd.DataFrame:
+def _tidy_series(
+    df: pd.DataFrame, x: str, value: str, lower: str | None, upper: str | None, series: str | None, chart: str
+) -> pd.DataFrame:
     """Standardise to columns x, series, value, lower, upper (floats, NaN = missing)."""
     require_columns(df, [x, value, lower, upper, series], chart)
-    out = pd.DataFrame({
-        "x": df[x].to_numpy(),
-        "series": df[series].astype(str).to_numpy() if series else "",
-        "value": numeric(df, value, chart).to_numpy(),
-        "lower": numeric(df, lower, chart).to_numpy() if lower else np.nan,
-        "upper": numeric(df, upper, chart).to_numpy() if upper else np.nan,
-    })
+    out = pd.DataFrame(
+        {
+            "x": df[x].to_numpy(),
+            "series": df[series].astype(str).to_numpy() if series else "",
+            "value": numeric(df, value, chart).to_numpy(),
+            "lower": numeric(df, lower, chart).to_numpy() if lower else np.nan,
+            "upper": numeric(df, upper, chart).to_numpy() if upper else np.nan,
+        }
+    )
     if lower and upper:
         check_interval(out["value"], out["lower"], out["upper"], chart, (value, lower, upper))
     if out.duplicated(["x", "series"]).any():
         dup = out[out.duplicated(["x", "series"], keep=False)].iloc[0]
-        raise SchemaError(f"{chart}: more than one row for {x}={dup['x']!r}, series={dup['series']!r}; expected one per point")
+        raise SchemaError(
+            f"{chart}: more than one row for {x}={dup['x']!r}, series={dup['series']!r}; expected one per point"
+        )
     return out
 
 
@@ -63,8 +67,17 @@ def _draw_deciles(ax: Axes, tidy: pd.DataFrame, styles: Mapping[str, tuple[str, 
         part = tidy[tidy["series"] == lab].set_index("x").reindex(range(1, 11))
         color, marker = styles[lab]
         err = yerr(part["value"], part["lower"], part["upper"])
-        ax.errorbar(np.arange(1, 11) + off, part["value"].to_numpy(), yerr=err, color=color, marker=marker,
-                    linestyle="-", linewidth=0.8, elinewidth=1.2, label=lab or None)
+        ax.errorbar(
+            np.arange(1, 11) + off,
+            part["value"].to_numpy(),
+            yerr=err,
+            color=color,
+            marker=marker,
+            linestyle="-",
+            linewidth=0.8,
+            elinewidth=1.2,
+            label=lab or None,
+        )
     decile_axis(ax)
 
 
@@ -129,8 +142,11 @@ def decile_chart(
         ax.set_ylabel(alttext.axis_label(measure, unit))
         if series:
             ax.legend(loc="best")
-    full = tidy.set_index(["series", "x"]).reindex(
-        pd.MultiIndex.from_product([labels, range(1, 11)], names=["series", "x"])).reset_index()
+    full = (
+        tidy.set_index(["series", "x"])
+        .reindex(pd.MultiIndex.from_product([labels, range(1, 11)], names=["series", "x"]))
+        .reset_index()
+    )
     n_missing = alttext.count_missing(full["value"])
     what = "decile value" if series else "decile"
     label = alttext.axis_label(measure, unit)
@@ -198,8 +214,9 @@ def attrition_panels(
     styles = palette.series_styles(labels, area)
     parts, sentences, n_missing = [], [], 0
     with style.apply():
-        fig, axes = new_figure((2.1 * min(ncols, len(names)) + 0.6, 3.4 * nrows), nrows, min(ncols, len(names)),
-                               squeeze=False, sharex=True)
+        fig, axes = new_figure(
+            (2.1 * min(ncols, len(names)) + 0.6, 3.4 * nrows), nrows, min(ncols, len(names)), squeeze=False, sharex=True
+        )
         flat = axes.ravel()
         for ax, name in zip(flat, names):
             sub = df[df[panel].astype(str) == name]
@@ -208,16 +225,21 @@ def attrition_panels(
             _draw_deciles(ax, tidy, styles)
             unit = units.get(name, "")
             ax.set_ylabel(alttext.axis_label(name, unit))
-            full = tidy.set_index(["series", "x"]).reindex(
-                pd.MultiIndex.from_product([labels, range(1, 11)], names=["series", "x"])).reset_index()
+            full = (
+                tidy.set_index(["series", "x"])
+                .reindex(pd.MultiIndex.from_product([labels, range(1, 11)], names=["series", "x"]))
+                .reset_index()
+            )
             n_missing += alttext.count_missing(full["value"])
             first = full[full["series"] == (area if area in labels else labels[0])]
-            sentences.append(f"{alttext.axis_label(name, unit)} {alttext.decile_gradient(first['x'], first['value'], unit, decimals)}")
+            sentences.append(
+                f"{alttext.axis_label(name, unit)} {alttext.decile_gradient(first['x'], first['value'], unit, decimals)}"
+            )
             data = _decile_data(full, "value", bool(series))
             data.insert(0, "unit", unit)
             data.insert(0, "measure", name)
             parts.append(data)
-        for ax in flat[len(names):]:
+        for ax in flat[len(names) :]:
             ax.set_visible(False)
         if series:
             handles, texts = flat[0].get_legend_handles_labels()
@@ -235,7 +257,8 @@ def attrition_panels(
         alttext.caption_for_suppression(n_missing, what),
     )
     data = pd.concat(parts, ignore_index=True).rename(
-        columns={"value_lower_cl": "lower_cl", "value_upper_cl": "upper_cl"})
+        columns={"value_lower_cl": "lower_cl", "value_upper_cl": "upper_cl"}
+    )
     return Figure(fig, alt, cap, data)
 
 
@@ -301,8 +324,11 @@ def trend_chart(
     absent = [p for p in periods if p not in set(held)]
     labels = list(dict.fromkeys(tidy["series"]))
     styles = palette.series_styles(labels, area)
-    full = tidy.set_index(["series", "x"]).reindex(
-        pd.MultiIndex.from_product([labels, periods], names=["series", "x"])).reset_index()
+    full = (
+        tidy.set_index(["series", "x"])
+        .reindex(pd.MultiIndex.from_product([labels, periods], names=["series", "x"]))
+        .reset_index()
+    )
     with style.apply():
         fig, ax = new_figure()
         for lab, part in full.groupby("series", sort=False):
@@ -312,8 +338,7 @@ def trend_chart(
             if lower and upper:
                 ax.fill_between(xs, part["lower"], part["upper"], color=color, alpha=0.18, linewidth=0)
         if reference is not None:
-            ax.axhline(reference, color=palette.ENGLAND, linewidth=0.8, linestyle="--",
-                       label=reference_label)
+            ax.axhline(reference, color=palette.ENGLAND, linewidth=0.8, linestyle="--", label=reference_label)
         step = max(1, len(periods) // 8)
         ax.set_xticks([pos[p] for p in periods[::step]])
         ax.set_xticklabels([str(p) for p in periods[::step]])
@@ -324,27 +349,34 @@ def trend_chart(
     n_missing = alttext.count_missing(full.loc[~full["x"].isin(absent), "value"])
     label = alttext.axis_label(measure, unit)
     where = f", {context}" if context else ""
-    gap_note = (f"No data for {', '.join(map(str, absent))}: the line is broken there." if absent else "")
+    gap_note = f"No data for {', '.join(map(str, absent))}: the line is broken there." if absent else ""
 
     def change(part: pd.DataFrame) -> str:
         ok = part.dropna(subset=["value"])
         if ok.empty:
             return "all values suppressed"
         a, b = ok.iloc[0], ok.iloc[-1]
-        return (f"from {alttext.format_value(a['value'], unit, decimals)} in {a['x']} "
-                f"to {alttext.format_value(b['value'], unit, decimals)} in {b['x']}")
+        return (
+            f"from {alttext.format_value(a['value'], unit, decimals)} in {a['x']} "
+            f"to {alttext.format_value(b['value'], unit, decimals)} in {b['x']}"
+        )
 
     changes = "; ".join(f"{lab + ' ' if lab else ''}{change(p)}" for lab, p in full.groupby("series", sort=False))
     alt = alttext.join(
         f"Line chart of {label}{where}, {periods[0]} to {periods[-1]}: {changes}",
         f"Dashed line at {alttext.format_value(reference, unit, decimals)}"
-        + (f" ({reference_label})" if reference_label else "") if reference is not None else "",
-        alttext.caption_for_suppression(n_missing, "value"), gap_note,
+        + (f" ({reference_label})" if reference_label else "")
+        if reference is not None
+        else "",
+        alttext.caption_for_suppression(n_missing, "value"),
+        gap_note,
     )
     cap = alttext.join(
-        caption or f"{_sentence_case(measure)}{where}, {periods[0]} to {periods[-1]}."
+        caption
+        or f"{_sentence_case(measure)}{where}, {periods[0]} to {periods[-1]}."
         + (f" Shaded bands show {ci}" if lower and upper else ""),
-        alttext.caption_for_suppression(n_missing, "value"), gap_note,
+        alttext.caption_for_suppression(n_missing, "value"),
+        gap_note,
     )
     col = alttext.column_name(measure, unit)
     data = pd.DataFrame({"period": full["x"]})
@@ -391,8 +423,15 @@ def lsoa_decile_chart(
         fig, ax = new_figure()
         ax.bar(range(1, 11), share.to_numpy(), color=palette.DECILES, edgecolor="#333333", linewidth=0.5)
         ax.axhline(10, color=palette.ENGLAND, linestyle="--", linewidth=1)
-        ax.annotate("England: 10% in each decile", xy=(10.45, 10), xytext=(0, 3), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=8)
+        ax.annotate(
+            "England: 10% in each decile",
+            xy=(10.45, 10),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+        )
         decile_axis(ax)
         ax.set_xlabel(f"national {index_name} decile")
         ax.set_ylabel(f"share of {area_name}'s {what} (%)")
@@ -406,7 +445,13 @@ def lsoa_decile_chart(
     )
     cap = caption or alttext.join(
         f"{area_name}'s {what} by national {index_name} decile (1 = most deprived). "
-        "The dashed line marks 10%, England's share in every decile")
-    data = pd.DataFrame({"imd_decile": range(1, 11), alttext.column_name(what): counts.to_numpy() if (counts % 1).any() else counts.astype(int).to_numpy(),
-                         "share_pct": share.round(6).to_numpy()})
+        "The dashed line marks 10%, England's share in every decile"
+    )
+    data = pd.DataFrame(
+        {
+            "imd_decile": range(1, 11),
+            alttext.column_name(what): counts.to_numpy() if (counts % 1).any() else counts.astype(int).to_numpy(),
+            "share_pct": share.round(6).to_numpy(),
+        }
+    )
     return Figure(fig, alt, cap, data)

@@ -68,7 +68,7 @@ def forest_chart(
     require_columns(df, [label, value, lower, upper, significance], chart)
     names = df[label].astype(str).reset_index(drop=True)
     v, lo, hi = _limits(df, value, lower, upper, chart, positive=log)
-    sig = (df[significance].reset_index(drop=True) if significance else pd.Series([None] * len(df)))
+    sig = df[significance].reset_index(drop=True) if significance else pd.Series([None] * len(df))
     sig = sig.fillna("not compared").astype(str).str.lower()
     unknown = sorted(set(sig) - set(palette.SIGNIFICANCE))
     if unknown:
@@ -84,11 +84,26 @@ def forest_chart(
         for cat, (color, marker) in palette.SIGNIFICANCE.items():
             rows = (sig == cat).to_numpy()
             if rows.any():
-                ax.errorbar(v[rows], ys[rows], xerr=_xerr(v[rows], lo[rows], hi[rows]) if lower and upper else None,
-                            fmt=marker, color=color, markersize=7, elinewidth=1.3, label=cat)
+                ax.errorbar(
+                    v[rows],
+                    ys[rows],
+                    xerr=_xerr(v[rows], lo[rows], hi[rows]) if lower and upper else None,
+                    fmt=marker,
+                    color=color,
+                    markersize=7,
+                    elinewidth=1.3,
+                    label=cat,
+                )
         for y, cat in zip(ys, sig):
-            ax.text(1.02, y, cat, transform=text_at, va="center", fontsize=9,
-                    color=palette.SIGNIFICANCE.get(cat, (palette.CONTEXT,))[0] if cat != "suppressed" else "#555555")
+            ax.text(
+                1.02,
+                y,
+                cat,
+                transform=text_at,
+                va="center",
+                fontsize=9,
+                color=palette.SIGNIFICANCE.get(cat, (palette.CONTEXT,))[0] if cat != "suppressed" else "#555555",
+            )
         ax.set_yticks(ys)
         ax.set_yticklabels(names)
         ax.set_ylim(-0.7, len(df) - 0.3)
@@ -101,7 +116,8 @@ def forest_chart(
         fig.legend(handles, texts, loc="outside lower center", ncols=min(4, len(texts)))
     where = f", {context}" if context else ""
     groups_by = "; ".join(
-        f"{cat} for {', '.join(names[sig == cat])}" for cat in dict.fromkeys(sig) if cat != "suppressed")
+        f"{cat} for {', '.join(names[sig == cat])}" for cat in dict.fromkeys(sig) if cat != "suppressed"
+    )
     n_missing = int((sig == "suppressed").sum())
     alt = alttext.join(
         f"Forest chart of {alttext.axis_label(measure, unit)} for {alttext.plural(len(df), 'group')}{where}, "
@@ -110,14 +126,23 @@ def forest_chart(
         alttext.caption_for_suppression(n_missing, "group"),
     )
     cap = alttext.join(
-        caption or f"{alttext.axis_label(measure, unit)[:1].upper() + alttext.axis_label(measure, unit)[1:]}"
+        caption
+        or f"{alttext.axis_label(measure, unit)[:1].upper() + alttext.axis_label(measure, unit)[1:]}"
         f" by group{where}, compared with {benchmark_label}. Whiskers show {ci}; marker shape and the words on "
         "the right give the comparison",
         alttext.caption_for_suppression(n_missing, "group"),
     )
     col = alttext.column_name(measure, unit)
-    data = pd.DataFrame({"group": names, col: v, f"{col}_lower_cl": lo, f"{col}_upper_cl": hi,
-                         "comparison": sig, f"benchmark_{col}": benchmark})
+    data = pd.DataFrame(
+        {
+            "group": names,
+            col: v,
+            f"{col}_lower_cl": lo,
+            f"{col}_upper_cl": hi,
+            "comparison": sig,
+            f"benchmark_{col}": benchmark,
+        }
+    )
     return Figure(fig, alt, cap, data)
 
 
@@ -126,8 +151,10 @@ def _not_drawn(n_missing: int) -> str:
     if n_missing == 0:
         return ""
     verb = "is" if n_missing == 1 else "are"
-    return (f"{alttext.plural(n_missing, 'ratio')} {verb} not available (suppressed or not published) "
-            "and left blank, not drawn as zero.")
+    return (
+        f"{alttext.plural(n_missing, 'ratio')} {verb} not available (suppressed or not published) "
+        "and left blank, not drawn as zero."
+    )
 
 
 def triple_barrier_chart(
@@ -158,12 +185,16 @@ def triple_barrier_chart(
     if unknown:
         raise SchemaError(f"{chart}: column '{barrier}' has {unknown}; expected {list(barriers)}")
     v, lo, hi = _limits(df, ratio, lower, upper, chart, positive=True)
-    tidy = pd.DataFrame({
-        "dimension": df[dimension].astype(str).to_numpy() if dimension else "",
-        "group": df[group].astype(str).to_numpy(),
-        "barrier": df[barrier].astype(str).to_numpy(),
-        "ratio": v, "lower": lo, "upper": hi,
-    })
+    tidy = pd.DataFrame(
+        {
+            "dimension": df[dimension].astype(str).to_numpy() if dimension else "",
+            "group": df[group].astype(str).to_numpy(),
+            "barrier": df[barrier].astype(str).to_numpy(),
+            "ratio": v,
+            "lower": lo,
+            "upper": hi,
+        }
+    )
     if tidy.duplicated(["dimension", "group", "barrier"]).any():
         raise SchemaError(f"{chart}: a group has two rows for the same barrier; expected one")
     present = [b for b in barriers if b in set(tidy["barrier"])]
@@ -176,9 +207,15 @@ def triple_barrier_chart(
             y += 1
         slots[(dim, grp)] = y
         y += 1
-    full = tidy.set_index(["dimension", "group", "barrier"]).reindex(
-        pd.MultiIndex.from_tuples([(d, g, b) for d, g in rows for b in present],
-                                  names=["dimension", "group", "barrier"])).reset_index()
+    full = (
+        tidy.set_index(["dimension", "group", "barrier"])
+        .reindex(
+            pd.MultiIndex.from_tuples(
+                [(d, g, b) for d, g in rows for b in present], names=["dimension", "group", "barrier"]
+            )
+        )
+        .reset_index()
+    )
     offsets = dict(zip(present, np.linspace(-0.27, 0.27, len(present)) if len(present) > 1 else [0.0]))
     with style.apply():
         fig, ax = new_figure((7.0, 1.0 + 0.42 * y))
@@ -189,20 +226,37 @@ def triple_barrier_chart(
             part = full[full["barrier"] == b]
             ys = np.array([slots[(d, g)] for d, g in zip(part["dimension"], part["group"])]) + offsets[b]
             color, marker = palette.BARRIERS.get(b, (palette.CONTEXT, "X"))
-            ax.errorbar(part["ratio"], ys, xerr=_xerr(part["ratio"], part["lower"], part["upper"]) if lower and upper else None,
-                        fmt=marker, color=color, markersize=6, elinewidth=1.1, label=b)
+            ax.errorbar(
+                part["ratio"],
+                ys,
+                xerr=_xerr(part["ratio"], part["lower"], part["upper"]) if lower and upper else None,
+                fmt=marker,
+                color=color,
+                markersize=6,
+                elinewidth=1.1,
+                label=b,
+            )
         log_ratio_axis(ax)
         ax.set_yticks([slots[r] for r in rows], labels=[g for _, g in rows])
         for dim, hy in headings:
-            ax.text(0, hy, dim, transform=blended_transform_factory(ax.transAxes, ax.transData),
-                    ha="right", va="center", fontweight="bold", fontsize=9)
+            ax.text(
+                0,
+                hy,
+                dim,
+                transform=blended_transform_factory(ax.transAxes, ax.transData),
+                ha="right",
+                va="center",
+                fontweight="bold",
+                fontsize=9,
+            )
         ax.set_ylim(y - 0.5, -0.7)
         ax.set_xlabel("ratio to the whole population (1 = same, log scale)")
         fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=len(present))
     n_missing = alttext.count_missing(full["ratio"])
     labels = full["group"] + ", " + full["barrier"]
     above = "; ".join(
-        f"{b} above 1 for {int((full.loc[full['barrier'] == b, 'ratio'] > 1).sum())} of {len(rows)}" for b in present)
+        f"{b} above 1 for {int((full.loc[full['barrier'] == b, 'ratio'] > 1).sum())} of {len(rows)}" for b in present
+    )
     dims = sorted(set(tidy["dimension"])) if dimension else []
     where = f", {context}" if context else ""
     alt = alttext.join(
@@ -212,7 +266,8 @@ def triple_barrier_chart(
         _not_drawn(n_missing),
     )
     cap = alttext.join(
-        caption or f"{_sentence(', '.join(present))} ratios by group relative to the whole population{where} "
+        caption
+        or f"{_sentence(', '.join(present))} ratios by group relative to the whole population{where} "
         f"(1 = same as everyone; log scale). Whiskers show {ci}",
         _not_drawn(n_missing),
     )
@@ -255,8 +310,14 @@ def scatter_fit(
     """
     chart = "scatter_fit"
     require_columns(df, [code, label, x, y], chart)
-    pts = pd.DataFrame({"area_code": df[code].astype(str).to_numpy(), "area_name": df[label].astype(str).to_numpy(),
-                        "x": numeric(df, x, chart).to_numpy(), "y": numeric(df, y, chart).to_numpy()})
+    pts = pd.DataFrame(
+        {
+            "area_code": df[code].astype(str).to_numpy(),
+            "area_name": df[label].astype(str).to_numpy(),
+            "x": numeric(df, x, chart).to_numpy(),
+            "y": numeric(df, y, chart).to_numpy(),
+        }
+    )
     if highlight_code is not None and highlight_code not in set(pts["area_code"]):
         raise UnknownAreaError(f"{chart}: highlight_code {highlight_code!r} is not in column '{code}'")
     if fit is not None:
@@ -268,19 +329,46 @@ def scatter_fit(
     with style.apply():
         fig, ax = new_figure()
         ax.grid(axis="x", visible=True)
-        ax.scatter(shown["x"][~is_hi], shown["y"][~is_hi], s=18, color=palette.CONTEXT, alpha=0.8,
-                   edgecolor="none", label=f"{what}s")
+        ax.scatter(
+            shown["x"][~is_hi],
+            shown["y"][~is_hi],
+            s=18,
+            color=palette.CONTEXT,
+            alpha=0.8,
+            edgecolor="none",
+            label=f"{what}s",
+        )
         if fit is not None:
-            ax.fill_between(fit["x"], fit["lower"], fit["upper"], color=palette.ENGLAND, alpha=0.12, linewidth=0,
-                            label="95% confidence band")
-            ax.plot(fit["x"], fit["fit"], color=palette.ENGLAND, linewidth=1.5,
-                    label="fitted line" + (f", {r_text}" if r_text else ""))
+            ax.fill_between(
+                fit["x"],
+                fit["lower"],
+                fit["upper"],
+                color=palette.ENGLAND,
+                alpha=0.12,
+                linewidth=0,
+                label="95% confidence band",
+            )
+            ax.plot(
+                fit["x"],
+                fit["fit"],
+                color=palette.ENGLAND,
+                linewidth=1.5,
+                label="fitted line" + (f", {r_text}" if r_text else ""),
+            )
         if is_hi.any():
             hx, hy, hname = shown["x"][is_hi].iloc[0], shown["y"][is_hi].iloc[0], shown["area_name"][is_hi].iloc[0]
             ax.scatter([hx], [hy], s=70, color=palette.AREA, edgecolor="black", linewidth=0.8, zorder=5, label=hname)
-            ax.annotate(hname, (hx, hy), xytext=(8, 8), textcoords="offset points", fontsize=9, fontweight="bold",
-                        color=palette.AREA, arrowprops={"arrowstyle": "-", "color": palette.AREA, "linewidth": 0.8},
-                        path_effects=[withStroke(linewidth=3, foreground="white")])  # legible over the line
+            ax.annotate(
+                hname,
+                (hx, hy),
+                xytext=(8, 8),
+                textcoords="offset points",
+                fontsize=9,
+                fontweight="bold",
+                color=palette.AREA,
+                arrowprops={"arrowstyle": "-", "color": palette.AREA, "linewidth": 0.8},
+                path_effects=[withStroke(linewidth=3, foreground="white")],
+            )  # legible over the line
         ax.set_xlabel(alttext.axis_label(x_measure, x_unit))
         ax.set_ylabel(alttext.axis_label(y_measure, y_unit))
         ax.legend(loc="best", fontsize=8)
@@ -292,23 +380,33 @@ def scatter_fit(
     hi_text = ""
     if is_hi.any():
         rank = int((shown["y"] > hy).sum()) + 1
-        hi_text = (f"{hname}, highlighted, has {x_measure} {alttext.format_value(hx, x_unit, decimals)} and {y_measure} "
-                   f"{alttext.format_value(hy, y_unit, decimals)}, ranking {rank} of {len(shown)} from the highest")
+        hi_text = (
+            f"{hname}, highlighted, has {x_measure} {alttext.format_value(hx, x_unit, decimals)} and {y_measure} "
+            f"{alttext.format_value(hy, y_unit, decimals)}, ranking {rank} of {len(shown)} from the highest"
+        )
     elif highlight_code is not None:
         hi_text = f"The highlighted area ({highlight_code}) has no value and is not shown"
     where = f", {context}" if context else ""
-    missing_note = (f"{alttext.plural(n_missing, what)} without data {'is' if n_missing == 1 else 'are'} not shown"
-                    if n_missing else "")
+    missing_note = (
+        f"{alttext.plural(n_missing, what)} without data {'is' if n_missing == 1 else 'are'} not shown"
+        if n_missing
+        else ""
+    )
     alt = alttext.join(
         f"Scatter plot of {ylab} against {xlab} for {alttext.plural(len(shown), what)}{where}, "
         f"{y_measure} {alttext.extremes(shown['area_name'], shown['y'], y_unit, decimals)}",
-        trend, hi_text, missing_note,
+        trend,
+        hi_text,
+        missing_note,
     )
     cap = alttext.join(
-        caption or f"{_sentence(ylab)} against {xlab}, one dot per {what}{where}"
+        caption
+        or f"{_sentence(ylab)} against {xlab}, one dot per {what}{where}"
         + (". The line is a fitted regression with its 95% confidence band" if fit is not None else ""),
         missing_note,
     )
-    data = pts.rename(columns={"x": alttext.column_name(x_measure, x_unit), "y": alttext.column_name(y_measure, y_unit)})
+    data = pts.rename(
+        columns={"x": alttext.column_name(x_measure, x_unit), "y": alttext.column_name(y_measure, y_unit)}
+    )
     data["highlighted"] = data["area_code"] == highlight_code
     return Figure(fig, alt, cap, data)

@@ -32,8 +32,10 @@ BNG = "EPSG:27700"
 
 def credit(year: int = 2023) -> str:
     """The attribution the ONS boundary licence asks for."""
-    return ("Source: Office for National Statistics licensed under the Open Government Licence v.3.0.\n"
-            f"Contains OS data © Crown copyright and database right {year}")
+    return (
+        "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.\n"
+        f"Contains OS data © Crown copyright and database right {year}"
+    )
 
 
 def simplify_for_map(gdf: gpd.GeoDataFrame, tolerance_m: float = 250.0) -> gpd.GeoDataFrame:
@@ -68,8 +70,14 @@ def _bin_labels(edges: np.ndarray, unit: str, decimals: int) -> list[str]:
     return [f"{a} to {b}{suffix}" for a, b in zip(fmt[:-1], fmt[1:])]
 
 
-def _draw(ax: Axes, geo: gpd.GeoDataFrame, colours: list[str], missing: np.ndarray, hi: np.ndarray,
-          borrowed: np.ndarray | None = None) -> None:
+def _draw(
+    ax: Axes,
+    geo: gpd.GeoDataFrame,
+    colours: list[str],
+    missing: np.ndarray,
+    hi: np.ndarray,
+    borrowed: np.ndarray | None = None,
+) -> None:
     shown = ~missing
     if shown.any():
         geo[shown].plot(ax=ax, color=[c for c, s in zip(colours, shown) if s], edgecolor="white", linewidth=0.3)
@@ -141,28 +149,53 @@ def choropleth_ax(
         handles.append(Patch(facecolor="white", edgecolor="#1A1A1A", hatch="...", label="value of a former area"))
     if hi.any():
         handles.append(Patch(facecolor="none", edgecolor="#1A1A1A", linewidth=2, label=str(geo.loc[hi, name].iloc[0])))
-    ax.legend(handles=handles, title=alttext.axis_label(label, unit), loc="upper right", fontsize=8, title_fontsize=8,
-              frameon=False)
+    ax.legend(
+        handles=handles,
+        title=alttext.axis_label(label, unit),
+        loc="upper right",
+        fontsize=8,
+        title_fontsize=8,
+        frameon=False,
+    )
     ax.text(1.0, 0.0, credit(boundary_year), transform=ax.transAxes, ha="right", va="top", fontsize=6, color="#555555")
     if hi.any():
         i = int(np.flatnonzero(hi)[0])
         value_text = alttext.format_value(values[i], unit, decimals) if not missing[i] else "no data"
         if lent is not None and lent[i] and not missing[i]:
             value_text += " (a former area's value)"
-        ax.text(0.02, 0.98, f"{geo.loc[i, name]}: {value_text}", transform=ax.transAxes, ha="left", va="top",
-                fontsize=9, bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "#1A1A1A"})
+        ax.text(
+            0.02,
+            0.98,
+            f"{geo.loc[i, name]}: {value_text}",
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=9,
+            bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "#1A1A1A"},
+        )
         if zoom:
             _zoom_inset(ax, geo, colours, missing, hi, lent)
-    table = pd.DataFrame({"area_code": codes, "area_name": geo[name].astype(str),
-                          alttext.column_name(label, unit): values,
-                          "bin": [labels[int(b)] if not np.isnan(b) else "no data" for b in bins]})
+    table = pd.DataFrame(
+        {
+            "area_code": codes,
+            "area_name": geo[name].astype(str),
+            alttext.column_name(label, unit): values,
+            "bin": [labels[int(b)] if not np.isnan(b) else "no data" for b in bins],
+        }
+    )
     if lent is not None:
         table["value of a former area"] = lent
     return ax, table
 
 
-def _zoom_inset(ax: Axes, geo: gpd.GeoDataFrame, colours: list[str], missing: np.ndarray, hi: np.ndarray,
-                borrowed: np.ndarray | None = None) -> None:
+def _zoom_inset(
+    ax: Axes,
+    geo: gpd.GeoDataFrame,
+    colours: list[str],
+    missing: np.ndarray,
+    hi: np.ndarray,
+    borrowed: np.ndarray | None = None,
+) -> None:
     """Zoomed inset when the area is under 4% of the map's width (otherwise it is visible)."""
     x0, y0, x1, y1 = geo[hi].total_bounds
     mx0, _, mx1, _ = geo.total_bounds
@@ -214,9 +247,22 @@ def choropleth(
             fig, ax = new_figure((6.2, 7.0))
         else:
             fig = ax.figure
-        ax, table = choropleth_ax(gdf, column, ax, code=code, name=name, highlight_code=highlight_code,
-                                  label=label, unit=unit, scheme=scheme, k=k, edges=edges, decimals=decimals,
-                                  boundary_year=boundary_year, borrowed=borrowed)
+        ax, table = choropleth_ax(
+            gdf,
+            column,
+            ax,
+            code=code,
+            name=name,
+            highlight_code=highlight_code,
+            label=label,
+            unit=unit,
+            scheme=scheme,
+            k=k,
+            edges=edges,
+            decimals=decimals,
+            boundary_year=boundary_year,
+            borrowed=borrowed,
+        )
     col = alttext.column_name(label, unit)
     v = table[col]
     n_missing = int(v.isna().sum())
@@ -232,20 +278,30 @@ def choropleth(
             own = v[~table["value of a former area"]] if "value of a former area" in table else v
             lent_here = bool(row.get("value of a former area", False))
             rank = int((own > row[col]).sum()) + 1
-            hi_text = (f"{row['area_name']}, outlined, has {alttext.format_value(row[col], unit, decimals)} "
-                       f"(bin {row['bin']}), " + (
-                           "the value of a former area, so not ranked" if lent_here else
-                           f"ranking {rank} of {int(own.notna().sum())} from the highest"
-                           + (" among areas with a value of their own" if borrowed else "")))
-    missing_note = (f"{alttext.plural(n_missing, what)} {'has' if n_missing == 1 else 'have'} no data "
-                    "(hatched)" if n_missing else "")
+            hi_text = (
+                f"{row['area_name']}, outlined, has {alttext.format_value(row[col], unit, decimals)} "
+                f"(bin {row['bin']}), "
+                + (
+                    "the value of a former area, so not ranked"
+                    if lent_here
+                    else f"ranking {rank} of {int(own.notna().sum())} from the highest"
+                    + (" among areas with a value of their own" if borrowed else "")
+                )
+            )
+    missing_note = (
+        f"{alttext.plural(n_missing, what)} {'has' if n_missing == 1 else 'have'} no data (hatched)"
+        if n_missing
+        else ""
+    )
     alt = alttext.join(
         f"Map of {alttext.plural(len(table), what)}{where} shaded by {alttext.axis_label(label, unit)} in "
         f"{n_bins} {how} bins, {alttext.extremes(table['area_name'], v, unit, decimals)}",
-        hi_text, missing_note,
+        hi_text,
+        missing_note,
     )
     cap = alttext.join(
-        caption or f"{label[:1].upper() + label[1:]} by {what}{where}; darker means higher", missing_note,
+        caption or f"{label[:1].upper() + label[1:]} by {what}{where}; darker means higher",
+        missing_note,
         "Boundaries: ONS, OGL v3; contains OS data © Crown copyright and database right " + str(boundary_year),
     )
     return Figure(fig, alt, cap, table)

@@ -50,7 +50,7 @@ def _outward(x: float, decimals: int, up: bool) -> float:
 
 
 def limits(lower, upper, decimals: int = 1) -> str | None:
-    """"lower to upper" rounded outwards at ``decimals``; None when either is missing."""
+    """ "lower to upper" rounded outwards at ``decimals``; None when either is missing."""
     if lower is None or upper is None or pd.isna(lower) or pd.isna(upper):
         return None
     return f"{_outward(lower, decimals, False):,.{decimals}f} to {_outward(upper, decimals, True):,.{decimals}f}"
@@ -59,8 +59,7 @@ def limits(lower, upper, decimals: int = 1) -> str | None:
 def limits_series(lower: pd.Series, upper: pd.Series, decimals: int | pd.Series = 1) -> pd.Series:
     """:func:`limits` row by row (``decimals`` a number or one per row)."""
     dec = decimals if isinstance(decimals, pd.Series) else pd.Series(decimals, index=lower.index)
-    return pd.Series([limits(lo, hi, int(d)) for lo, hi, d in zip(lower, upper, dec)], index=lower.index,
-                     dtype=object)
+    return pd.Series([limits(lo, hi, int(d)) for lo, hi, d in zip(lower, upper, dec)], index=lower.index, dtype=object)
 
 
 def numbers_series(values: pd.Series, decimals: int | pd.Series = 1) -> pd.Series:
@@ -75,7 +74,7 @@ def counts_series(values: pd.Series) -> pd.Series:
 
 
 def with_limits(value, lower, upper, decimals: int = 1) -> str | None:
-    """"value (lower to upper)" at one precision, limits rounded outwards."""
+    """ "value (lower to upper)" at one precision, limits rounded outwards."""
     shown = number(value, decimals)
     if shown is None:
         return None
@@ -91,5 +90,15 @@ def rounded_within(value: float, lower: float, upper: float, decimals: int) -> b
     return _outward(lower, decimals, False) - 1e-12 <= shown <= _outward(upper, decimals, True) + 1e-12
 
 
-__all__ = ["DECIMALS", "count", "counts_series", "decimals_for", "limits", "limits_series", "number",
-           "numbers_series", "rounded_within", "with_limits"]
+__all__ = [
+    "DECIMALS",
+    "count",
+    "counts_series",
+    "decimals_for",
+    "limits",
+    "limits_series",
+    "number",
+    "numbers_series",
+    "rounded_within",
+    "with_limits",
+]

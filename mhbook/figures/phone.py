@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
@@ -113,8 +114,7 @@ def _collide(a: Text, b: Text, renderer, gap_px: float) -> bool:
     angle = a.get_rotation() % 180
     if angle in (0.0, 90.0) or not math.isclose(angle, b.get_rotation() % 180):
         ea, eb = a.get_window_extent(renderer), b.get_window_extent(renderer)
-        return (ea.x0 < eb.x1 + gap_px and eb.x0 < ea.x1 + gap_px
-                and ea.y0 < eb.y1 + gap_px and eb.y0 < ea.y1 + gap_px)
+        return ea.x0 < eb.x1 + gap_px and eb.x0 < ea.x1 + gap_px and ea.y0 < eb.y1 + gap_px and eb.y0 < ea.y1 + gap_px
     (ax_, ay), (bx, by) = (t.get_transform().transform(t.get_unitless_position()) for t in (a, b))
     theta = math.radians(angle)
     across = abs(-(bx - ax_) * math.sin(theta) + (by - ay) * math.cos(theta))
@@ -136,8 +136,9 @@ def overlapping_tick_labels(fig: MplFigure, gap_px: float = 0.0, *, drawn: bool 
     for ax in _axes_of(fig):
         for axis in (ax.xaxis, ax.yaxis):
             labels = [t for _, t in _tick_labels(axis)]
-            pairs += [(a.get_text(), b.get_text()) for a, b in zip(labels, labels[1:])
-                      if _collide(a, b, renderer, gap_px)]
+            pairs += [
+                (a.get_text(), b.get_text()) for a, b in zip(labels, labels[1:]) if _collide(a, b, renderer, gap_px)
+            ]
     return pairs
 
 
@@ -285,8 +286,10 @@ def _set_legend_columns(legend, ncols: int) -> None:
     ncols = max(1, min(ncols, len(items)))
     sizes = [len(items) // ncols + (i < len(items) % ncols) for i in range(ncols)]
     starts = [sum(sizes[:i]) for i in range(ncols)]
-    packed = [VPacker(pad=0, sep=columns[0].sep, align=columns[0].align, children=items[a:a + n])
-              for a, n in zip(starts, sizes)]
+    packed = [
+        VPacker(pad=0, sep=columns[0].sep, align=columns[0].align, children=items[a : a + n])
+        for a, n in zip(starts, sizes)
+    ]
     for column in packed:
         column.set_figure(legend.get_figure(root=False))
         column.axes = legend.axes
@@ -314,8 +317,9 @@ def _rewrap(text: Text, chars: int) -> bool:
     old = text.get_text()
     if "$" in old:  # maths is left as it is
         return False
-    new = "\n".join(textwrap.fill(line, chars, break_long_words=False, break_on_hyphens=False) or line
-                    for line in old.split("\n"))
+    new = "\n".join(
+        textwrap.fill(line, chars, break_long_words=False, break_on_hyphens=False) or line for line in old.split("\n")
+    )
     if new != old:
         text.set_text(new)
     return new != old

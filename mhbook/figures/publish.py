@@ -71,7 +71,9 @@ def _option_value(text: str) -> str:
 
 def _check_name(name: str) -> None:
     if not _NAME.match(name):
-        raise ValueError(f"publish: name {name!r} must be lowercase letters, digits and hyphens (e.g. 'recovery-by-decile')")
+        raise ValueError(
+            f"publish: name {name!r} must be lowercase letters, digits and hyphens (e.g. 'recovery-by-decile')"
+        )
 
 
 def _link(path: Path) -> str:
@@ -131,14 +133,17 @@ def numeric_frame(df: pd.DataFrame) -> pd.DataFrame:
         if not values or str(column).strip().lower() in _PERIOD_COLUMNS:  # "2015" is a period, not a number
             out[column] = series
             continue
+
         def parse(pattern, v):
             v = str(v).strip() if isinstance(v, str) else v
             if not isinstance(v, str) or v.lower() in _MISSING_TEXT:
                 return None
             return pattern.match(v)
+
         if all(_NUMBER_RE.match(v) for v in values):
-            out[column] = pd.to_numeric(series.map(lambda v: _as_number(m.group(0)) if (m := parse(_NUMBER_RE, v)) else None),
-                                        errors="coerce")
+            out[column] = pd.to_numeric(
+                series.map(lambda v: _as_number(m.group(0)) if (m := parse(_NUMBER_RE, v)) else None), errors="coerce"
+            )
         elif all(_INTERVAL_RE.match(v) for v in values):
             lower, upper = _limit_names(str(column))
             matches = series.map(lambda v: parse(_INTERVAL_RE, v))
@@ -153,6 +158,7 @@ def _notebook_area() -> str:
     """The ``area_code`` parameter of the executing notebook (England's code when it has none)."""
     try:
         from IPython import get_ipython
+
         shell = get_ipython()
     except ImportError:  # pragma: no cover - IPython is a dependency
         shell = None
@@ -184,6 +190,7 @@ def _notebook_period() -> str:
     """The executing notebook's ``period`` parameter, if it has one."""
     try:
         from IPython import get_ipython
+
         shell = get_ipython()
     except ImportError:  # pragma: no cover
         return ""
@@ -241,8 +248,15 @@ def _write_json(path: Path, meta: dict) -> None:
     _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1), "utf-8"))
 
 
-def _write_csv(data: pd.DataFrame, csv: Path, kind: str, caption: str, area_code: str | None,
-               period: str | None, datasets: list[str] | None) -> dict:
+def _write_csv(
+    data: pd.DataFrame,
+    csv: Path,
+    kind: str,
+    caption: str,
+    area_code: str | None,
+    period: str | None,
+    datasets: list[str] | None,
+) -> dict:
     """Write the CSV of a figure or table, with its context, and its ``.json`` beside it;
     returns what the ``.json`` holds."""
     ids = list(datasets) if datasets is not None else _notebook_datasets()
@@ -250,8 +264,14 @@ def _write_csv(data: pd.DataFrame, csv: Path, kind: str, caption: str, area_code
         period = _caption_period(caption) or _notebook_period() or _catalogue_period(ids)
     framed = _with_context(data, area_code, period)
     _atomic_write(csv, lambda tmp: framed.to_csv(tmp, index=False))
-    meta = {"kind": kind, "name": csv.stem, "caption": " ".join(str(caption).split()),
-            "area_code": area_code or _notebook_area(), "period": period, "datasets": ids}
+    meta = {
+        "kind": kind,
+        "name": csv.stem,
+        "caption": " ".join(str(caption).split()),
+        "area_code": area_code or _notebook_area(),
+        "period": period,
+        "datasets": ids,
+    }
     _write_json(csv.with_suffix(".json"), meta)
     return meta
 
@@ -276,8 +296,14 @@ def _rendered(figure: Figure, data: bytes, dpi: int) -> Path:
     size, resolution and the figures code. Rendering is the slow part of a page, and
     England's charts are the same in every area's book."""
     h = hashlib.sha256()
-    for part in (_figures_code_hash(), figure.alt, figure.caption, str(dpi),
-                 repr(tuple(figure.fig.get_size_inches())), data):
+    for part in (
+        _figures_code_hash(),
+        figure.alt,
+        figure.caption,
+        str(dpi),
+        repr(tuple(figure.fig.get_size_inches())),
+        data,
+    ):
         h.update(part.encode() if isinstance(part, str) else part)
     return cache_dir() / "figures" / f"{h.hexdigest()[:32]}.png"
 
@@ -320,9 +346,16 @@ def _save(fig, path: Path, dpi: int, media: str | None) -> dict:
     fig.savefig(path, dpi=dpi, bbox_inches="tight", pil_kwargs={"compress_level": 3})
     width, height = _png_size(path)
     smallest = phone.smallest_text_pt(fig, drawn=True)
-    return {"file": path.name, "media": media, "width_px": width, "height_px": height, "dpi": dpi,
-            "smallest_text_pt": round(smallest, 2), "smallest_text_px": round(smallest * dpi / 72, 2),
-            "overlapping_tick_labels": [list(p) for p in phone.overlapping_tick_labels(fig, drawn=True)]}
+    return {
+        "file": path.name,
+        "media": media,
+        "width_px": width,
+        "height_px": height,
+        "dpi": dpi,
+        "smallest_text_pt": round(smallest, 2),
+        "smallest_text_px": round(smallest * dpi / 72, 2),
+        "overlapping_tick_labels": [list(p) for p in phone.overlapping_tick_labels(fig, drawn=True)],
+    }
 
 
 def _render(figure: Figure, png: Path, dpi: int, svg: Path | None) -> list[dict]:
@@ -340,13 +373,23 @@ def _render(figure: Figure, png: Path, dpi: int, svg: Path | None) -> list[dict]
         narrow = _save(fig, _phone_path(png), phone.PHONE_DPI, phone.PHONE_MEDIA)
     for r in (wide, narrow):
         if r["overlapping_tick_labels"]:
-            log.warning("figure %s: tick labels still overlap in %s: %s", png.stem, r["file"], r["overlapping_tick_labels"])
+            log.warning(
+                "figure %s: tick labels still overlap in %s: %s", png.stem, r["file"], r["overlapping_tick_labels"]
+            )
     return [wide, narrow]
 
 
-def publish(figure: Figure, name: str, *, outdir: Path | str = FIGURE_DIR, svg: bool = False,
-            dpi: int = 150, area_code: str | None = None, period: str | None = None,
-            datasets: list[str] | None = None) -> Markdown:
+def publish(
+    figure: Figure,
+    name: str,
+    *,
+    outdir: Path | str = FIGURE_DIR,
+    svg: bool = False,
+    dpi: int = 150,
+    area_code: str | None = None,
+    period: str | None = None,
+    datasets: list[str] | None = None,
+) -> Markdown:
     """Save ``figure`` as PNG (and SVG) plus its data as CSV; return the MyST to show it.
 
     Files go to ``outdir/<name>.png|.svg|.csv`` (``outdir`` relative to the working
@@ -385,17 +428,19 @@ def publish(figure: Figure, name: str, *, outdir: Path | str = FIGURE_DIR, svg: 
     plt.close(figure.fig)
     log.info("published figure %s (%d data rows)", png, len(figure.data))
     fence = "````"
-    text = "\n".join([
-        f"{fence}{{figure}} {_link(png)}",
-        f":alt: {_option_value(figure.alt)}",
-        f":name: fig-{name}",
-        "",
-        escape_markdown(figure.caption),
-        fence,
-        "",
-        _download_line(csv, DOWNLOAD_TEXT),
-        "",
-    ])
+    text = "\n".join(
+        [
+            f"{fence}{{figure}} {_link(png)}",
+            f":alt: {_option_value(figure.alt)}",
+            f":name: fig-{name}",
+            "",
+            escape_markdown(figure.caption),
+            fence,
+            "",
+            _download_line(csv, DOWNLOAD_TEXT),
+            "",
+        ]
+    )
     return Markdown(text)
 
 
@@ -419,10 +464,19 @@ def _cell(text: str) -> str:
     return escape_markdown(text) if text else " "
 
 
-def publish_table(df: pd.DataFrame, name: str, caption: str, index: bool = False,
-                  formats: Mapping[str, str | Callable] | None = None, *, missing_label: str = "suppressed",
-                  outdir: Path | str = FIGURE_DIR, area_code: str | None = None, period: str | None = None,
-                  datasets: list[str] | None = None) -> Markdown:
+def publish_table(
+    df: pd.DataFrame,
+    name: str,
+    caption: str,
+    index: bool = False,
+    formats: Mapping[str, str | Callable] | None = None,
+    *,
+    missing_label: str = "suppressed",
+    outdir: Path | str = FIGURE_DIR,
+    area_code: str | None = None,
+    period: str | None = None,
+    datasets: list[str] | None = None,
+) -> Markdown:
     """Write ``df`` as ``outdir/<name>.csv`` and return it as a captioned MyST table.
 
     The table is a ``{table}`` directive around a pipe table (a real HTML table that the
@@ -441,7 +495,9 @@ def publish_table(df: pd.DataFrame, name: str, caption: str, index: bool = False
     _write_csv(table, csv, "table", caption, area_code, period, datasets)
     formats = dict(formats or {})
     header = [str(c) for c in table.columns]
-    numeric = [pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]) for c in table.columns]
+    numeric = [
+        pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]) for c in table.columns
+    ]
     lines = [
         "| " + " | ".join(_cell(h) for h in header) + " |",
         "| " + " | ".join("---:" if n else ":---" for n in numeric) + " |",
@@ -450,15 +506,17 @@ def publish_table(df: pd.DataFrame, name: str, caption: str, index: bool = False
         cells = [_format_cell(v, formats.get(c), missing_label) for c, v in zip(table.columns, row)]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     fence = "````"
-    text = "\n".join([
-        f"{fence}{{table}} {escape_markdown(caption)}",
-        f":name: tbl-{name}",
-        "",
-        *lines,
-        fence,
-        "",
-        _download_line(csv, TABLE_DOWNLOAD_TEXT),
-        "",
-    ])
+    text = "\n".join(
+        [
+            f"{fence}{{table}} {escape_markdown(caption)}",
+            f":name: tbl-{name}",
+            "",
+            *lines,
+            fence,
+            "",
+            _download_line(csv, TABLE_DOWNLOAD_TEXT),
+            "",
+        ]
+    )
     log.info("published table %s (%d rows)", csv, len(df))
     return Markdown(text)

@@ -69,20 +69,27 @@ def segmented_trend_chart(
     extra = sorted(set(df["period"]) - set(periods))
     if extra:
         raise SchemaError(f"{chart}: periods {extra} are not among {periods}")
-    tidy = pd.DataFrame({
-        "period": df["period"].astype(str).to_numpy(), "series": df[series].astype(str).to_numpy(),
-        "segment": df[segment].to_numpy(), "kind": df[kind].to_numpy(),
-        "value": numeric(df, value, chart).to_numpy(), "lower": numeric(df, lower, chart).to_numpy(),
-        "upper": numeric(df, upper, chart).to_numpy(),
-    })
+    tidy = pd.DataFrame(
+        {
+            "period": df["period"].astype(str).to_numpy(),
+            "series": df[series].astype(str).to_numpy(),
+            "segment": df[segment].to_numpy(),
+            "kind": df[kind].to_numpy(),
+            "value": numeric(df, value, chart).to_numpy(),
+            "lower": numeric(df, lower, chart).to_numpy(),
+            "upper": numeric(df, upper, chart).to_numpy(),
+        }
+    )
     check_interval(tidy["value"], tidy["lower"], tidy["upper"], chart, (value, lower, upper))
     if tidy.duplicated(["period", "series"]).any():
         raise SchemaError(f"{chart}: more than one row per period and series")
     labels = list(dict.fromkeys(tidy["series"]))
     styles = palette.series_styles(labels, area)
-    full = (tidy.set_index(["series", "period"])
-            .reindex(pd.MultiIndex.from_product([labels, periods], names=["series", "period"]))
-            .reset_index())
+    full = (
+        tidy.set_index(["series", "period"])
+        .reindex(pd.MultiIndex.from_product([labels, periods], names=["series", "period"]))
+        .reset_index()
+    )
     changes: list[tuple[float, str]] = []  # x of a vertical line, its label
     with style.apply():
         fig, ax = new_figure((7.0, 4.0))
@@ -93,10 +100,15 @@ def segmented_trend_chart(
             first = True
             for start, stop, _ in _runs(segs):
                 xs = np.arange(start, stop)
-                ax.plot(xs, part["value"].iloc[start:stop], color=color, marker=marker,
-                        label=lab if first else None)
-                ax.fill_between(xs, part["lower"].iloc[start:stop], part["upper"].iloc[start:stop],
-                                color=color, alpha=0.18, linewidth=0)
+                ax.plot(xs, part["value"].iloc[start:stop], color=color, marker=marker, label=lab if first else None)
+                ax.fill_between(
+                    xs,
+                    part["lower"].iloc[start:stop],
+                    part["upper"].iloc[start:stop],
+                    color=color,
+                    alpha=0.18,
+                    linewidth=0,
+                )
                 first = False
             kinds = part["kind"].tolist()
             last = None
@@ -104,8 +116,7 @@ def segmented_trend_chart(
                 if seg is None:
                     continue
                 if last is not None and seg != segs[last]:
-                    text = (CCG_TO_ICB if kinds[last] == "CCG" and kinds[i] == "ICB"
-                            else "footprint changed")
+                    text = CCG_TO_ICB if kinds[last] == "CCG" and kinds[i] == "ICB" else "footprint changed"
                     changes.append(((last + i) / 2, text))
                 last = i
         seen = set()
@@ -115,16 +126,24 @@ def segmented_trend_chart(
             seen.add((x, text))
             icb = text == CCG_TO_ICB
             ax.axvline(x, color=palette.CONTEXT, linewidth=1.0, linestyle="--" if icb else ":")
-            ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
-                        textcoords="offset points", ha="left", va="top", fontsize=7,
-                        color="#444444", rotation=90 if not icb else 0)
+            ax.annotate(
+                text,
+                xy=(x, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -2),
+                textcoords="offset points",
+                ha="left",
+                va="top",
+                fontsize=7,
+                color="#444444",
+                rotation=90 if not icb else 0,
+            )
         ax.set_xticks(range(len(periods)))
         ax.set_xticklabels(periods, rotation=45, ha="right")
         ax.set_xlim(-0.5, len(periods) - 0.5)
         ax.set_xlabel("NHS financial year")
         ax.set_ylabel(alttext.axis_label(measure, unit))
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=len(labels), fontsize=8,
-                  frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=len(labels), fontsize=8, frameon=False)
     n_missing = alttext.count_missing(full["value"])
     label = alttext.axis_label(measure, unit)
     where = f", {context}" if context else ""
@@ -134,15 +153,24 @@ def segmented_trend_chart(
         if ok.empty:
             return "no values"
         a, b = ok.iloc[0], ok.iloc[-1]
-        return (f"from {alttext.format_value(a['value'], unit, decimals)} in {a['period']} "
-                f"to {alttext.format_value(b['value'], unit, decimals)} in {b['period']}")
+        return (
+            f"from {alttext.format_value(a['value'], unit, decimals)} in {a['period']} "
+            f"to {alttext.format_value(b['value'], unit, decimals)} in {b['period']}"
+        )
 
     moves = "; ".join(f"{lab} {change(full[full['series'] == lab])}" for lab in labels)
     unique_changes = list(dict.fromkeys(changes))
-    breaks = ("The area's line is broken where its NHS footprint changes ("
-              + ", ".join(f"{t} between {periods[int(np.floor(x))]} and {periods[int(np.ceil(x))]}"
-                          for x, t in unique_changes) + ")") if unique_changes else \
-        "The footprint does not change over these years"
+    breaks = (
+        (
+            "The area's line is broken where its NHS footprint changes ("
+            + ", ".join(
+                f"{t} between {periods[int(np.floor(x))]} and {periods[int(np.ceil(x))]}" for x, t in unique_changes
+            )
+            + ")"
+        )
+        if unique_changes
+        else "The footprint does not change over these years"
+    )
     alt = alttext.join(
         f"Line chart of {label}{where}, {periods[0]} to {periods[-1]}: {moves}",
         breaks,
@@ -154,8 +182,15 @@ def segmented_trend_chart(
         alttext.caption_for_suppression(n_missing, "year"),
     )
     col = alttext.column_name(measure, unit)
-    data = pd.DataFrame({"period": full["period"], "series": full["series"],
-                         "footprint": full["segment"], "organisation_type": full["kind"],
-                         col: full["value"], f"{col}_lower_cl": full["lower"],
-                         f"{col}_upper_cl": full["upper"]})
+    data = pd.DataFrame(
+        {
+            "period": full["period"],
+            "series": full["series"],
+            "footprint": full["segment"],
+            "organisation_type": full["kind"],
+            col: full["value"],
+            f"{col}_lower_cl": full["lower"],
+            f"{col}_upper_cl": full["upper"],
+        }
+    )
     return Figure(fig, alt, cap, data)

@@ -30,8 +30,9 @@ def _fmt(value: float, unit: str) -> str:
     return text + "%" if unit == "%" else text
 
 
-def spine_chart(rows: pd.DataFrame, neighbour_values: pd.DataFrame, *, area: str, region: str,
-                caption: str | None = None) -> Figure:
+def spine_chart(
+    rows: pd.DataFrame, neighbour_values: pd.DataFrame, *, area: str, region: str, caption: str | None = None
+) -> Figure:
     """Draw the spine chart.
 
     ``rows``: one row per indicator, top to bottom, with ``label``, ``unit``, ``value``
@@ -46,8 +47,10 @@ def spine_chart(rows: pd.DataFrame, neighbour_values: pd.DataFrame, *, area: str
     if rows.empty:
         raise SchemaError(f"{chart}: no indicators to draw")
     rows = rows.reset_index(drop=True)
-    nb = {lab: pd.to_numeric(part["value"], errors="coerce").dropna().to_numpy()
-          for lab, part in neighbour_values.groupby("label", sort=False)}
+    nb = {
+        lab: pd.to_numeric(part["value"], errors="coerce").dropna().to_numpy()
+        for lab, part in neighbour_values.groupby("label", sort=False)
+    }
     ys = np.arange(len(rows))[::-1]
     data = []
     with style.apply():
@@ -56,8 +59,11 @@ def spine_chart(rows: pd.DataFrame, neighbour_values: pd.DataFrame, *, area: str
         ax.axvline(0, color=palette.ENGLAND, linewidth=1.2, zorder=1)
         for y, r in zip(ys, rows.itertuples(index=False)):
             neigh = nb.get(r.label, np.array([]))
-            centre, centre_is = (r.england, "England") if pd.notna(r.england) else (
-                (float(np.mean(neigh)), "neighbours' average") if len(neigh) else (np.nan, "none"))
+            centre, centre_is = (
+                (r.england, "England")
+                if pd.notna(r.england)
+                else ((float(np.mean(neigh)), "neighbours' average") if len(neigh) else (np.nan, "none"))
+            )
             points = [v for v in (r.value, r.region, *neigh) if pd.notna(v)]
             spread = max((abs(v - centre) for v in points), default=0.0) if pd.notna(centre) else 0.0
             scale = spread if spread > 0 else 1.0
@@ -68,27 +74,58 @@ def spine_chart(rows: pd.DataFrame, neighbour_values: pd.DataFrame, *, area: str
 
             if pd.notna(centre):
                 if len(neigh):
-                    ax.plot([pos(neigh.min()), pos(neigh.max())], [y, y], color=palette.CONTEXT, linewidth=2,
-                            zorder=1)
-                    ax.plot(pos(neigh), np.full(len(neigh), y), linestyle="none", marker="|", markersize=11,
-                            color="#555555", zorder=2)
+                    ax.plot([pos(neigh.min()), pos(neigh.max())], [y, y], color=palette.CONTEXT, linewidth=2, zorder=1)
+                    ax.plot(
+                        pos(neigh),
+                        np.full(len(neigh), y),
+                        linestyle="none",
+                        marker="|",
+                        markersize=11,
+                        color="#555555",
+                        zorder=2,
+                    )
                 if pd.notna(r.region):
-                    ax.plot(pos(r.region), y, marker="^", color=palette.OTHERS[0], markersize=8, linestyle="none",
-                            zorder=3)
+                    ax.plot(
+                        pos(r.region), y, marker="^", color=palette.OTHERS[0], markersize=8, linestyle="none", zorder=3
+                    )
                 if pd.notna(r.value):
-                    ax.plot(pos(r.value), y, marker=palette.MARKERS["area"], color=palette.AREA, markersize=9,
-                            linestyle="none", markeredgecolor="white", zorder=4)
+                    ax.plot(
+                        pos(r.value),
+                        y,
+                        marker=palette.MARKERS["area"],
+                        color=palette.AREA,
+                        markersize=9,
+                        linestyle="none",
+                        markeredgecolor="white",
+                        zorder=4,
+                    )
                 if centre_is != "England":
-                    ax.text(0, y + 0.3, "centre: neighbours' average (no England value)", ha="center", fontsize=7,
-                            color="#555555")
+                    ax.text(
+                        0,
+                        y + 0.3,
+                        "centre: neighbours' average (no England value)",
+                        ha="center",
+                        fontsize=7,
+                        color="#555555",
+                    )
             text = _fmt(r.value, r.unit) + (f" ({r.comparison})" if pd.notna(r.value) and r.comparison else "")
             ax.text(1.06, y, text, va="center", fontsize=8.5)
-            data.append({"indicator": r.label, "unit": r.unit, "area_value": r.value, "england": r.england,
-                         "region": r.region, "neighbours_with_value": len(neigh),
-                         "neighbours_min": neigh.min() if len(neigh) else np.nan,
-                         "neighbours_max": neigh.max() if len(neigh) else np.nan,
-                         "centre": centre, "centre_is": centre_is, "half_width": scale,
-                         "against England (written beside the value)": r.comparison})
+            data.append(
+                {
+                    "indicator": r.label,
+                    "unit": r.unit,
+                    "area_value": r.value,
+                    "england": r.england,
+                    "region": r.region,
+                    "neighbours_with_value": len(neigh),
+                    "neighbours_min": neigh.min() if len(neigh) else np.nan,
+                    "neighbours_max": neigh.max() if len(neigh) else np.nan,
+                    "centre": centre,
+                    "centre_is": centre_is,
+                    "half_width": scale,
+                    "against England (written beside the value)": r.comparison,
+                }
+            )
         ax.set_yticks(ys)
         ax.set_yticklabels([str(lab) for lab in rows["label"]], fontsize=8.5)
         ax.set_xlim(-1.1, 1.1)
@@ -100,8 +137,9 @@ def spine_chart(rows: pd.DataFrame, neighbour_values: pd.DataFrame, *, area: str
         handles = [
             Line2D([], [], marker="o", color=palette.AREA, linestyle="none", markersize=8, label=area),
             Line2D([], [], marker="^", color=palette.OTHERS[0], linestyle="none", markersize=8, label=region),
-            Line2D([], [], marker="|", color="#555555", linestyle="none", markersize=10,
-                   label="statistical neighbours"),
+            Line2D(
+                [], [], marker="|", color="#555555", linestyle="none", markersize=10, label="statistical neighbours"
+            ),
             Line2D([], [], color=palette.ENGLAND, linewidth=1.2, label="England"),
         ]
         fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8)
@@ -120,5 +158,6 @@ def spine_chart(rows: pd.DataFrame, neighbour_values: pd.DataFrame, *, area: str
     cap = caption or (
         f"{area} (circle) against England (centre line), {region} (triangle) and its statistical neighbours "
         "(short bars, with their range). Each row has its own scale; the area's value and its comparison with "
-        "England are written on the right.")
+        "England are written on the right."
+    )
     return Figure(fig, alt, cap, table)

@@ -62,33 +62,50 @@ from mhbook.sources import iapt, mha, population
 log = logging.getLogger(__name__)
 
 STILL, PARTLY, NO_LONGER, UNTESTABLE = (
-    "still holds", "partly holds", "no longer holds", "cannot be tested with these data",
+    "still holds",
+    "partly holds",
+    "no longer holds",
+    "cannot be tested with these data",
 )
 VERDICTS = (STILL, PARTLY, NO_LONGER, UNTESTABLE)
 Z95 = 1.959963984540054
 
 #: The report, for attribution of every quotation.
-REPORT = ("Commission for Equality in Mental Health, Mental health for all? The final report of the Commission "
-          "for Equality in Mental Health (Centre for Mental Health, 2020)")
+REPORT = (
+    "Commission for Equality in Mental Health, Mental health for all? The final report of the Commission "
+    "for Equality in Mental Health (Centre for Mental Health, 2020)"
+)
 #: The claims in the report's own words (quoted verbatim; see shared/reference/commission_claims.md).
 CLAIMS = {
-    "deprivation": ("with each decile (10% of the population) of deprivation, people are more likely to be "
-                    "referred to IAPT services – reflecting the higher risk of depression or anxiety. But at each "
-                    "stage of the IAPT system the graph goes into reverse. People from more deprived "
-                    "neighbourhoods are less likely to begin treatment, less likely to complete treatment, and "
-                    "less likely again to recover or see an improvement in their mental health"),
-    "sexual_orientation": ("Recovery rates in IAPT services are lower for bisexual people (43%) and lesbian and "
-                           "gay people (49%) than for those identifying as heterosexual (53%) (NHS England, "
-                           "2020)."),
-    "older_adults": ("Older adults (over the age of 65) account for only 7% of people who use NHS Improving "
-                     "Access to Psychological Therapies (IAPT) services (NHS England, 2017)"),
-    "detention": ("Black people are three times more likely than white people in England to be sectioned under "
-                  "the Mental Health Act"),
-    "cto": ("and they are eight times more likely to be given a Community Treatment Order that limits their "
-            "freedoms when they leave hospital (NHS Digital, 2019)"),
-    "child_poverty": ("Children from the poorest 20% of households are four times as likely to have serious "
-                      "mental health difficulties by the age of 11 as those from the wealthiest 20% (Morrison "
-                      "Gutman et al., 2015)"),
+    "deprivation": (
+        "with each decile (10% of the population) of deprivation, people are more likely to be "
+        "referred to IAPT services – reflecting the higher risk of depression or anxiety. But at each "
+        "stage of the IAPT system the graph goes into reverse. People from more deprived "
+        "neighbourhoods are less likely to begin treatment, less likely to complete treatment, and "
+        "less likely again to recover or see an improvement in their mental health"
+    ),
+    "sexual_orientation": (
+        "Recovery rates in IAPT services are lower for bisexual people (43%) and lesbian and "
+        "gay people (49%) than for those identifying as heterosexual (53%) (NHS England, "
+        "2020)."
+    ),
+    "older_adults": (
+        "Older adults (over the age of 65) account for only 7% of people who use NHS Improving "
+        "Access to Psychological Therapies (IAPT) services (NHS England, 2017)"
+    ),
+    "detention": (
+        "Black people are three times more likely than white people in England to be sectioned under "
+        "the Mental Health Act"
+    ),
+    "cto": (
+        "and they are eight times more likely to be given a Community Treatment Order that limits their "
+        "freedoms when they leave hospital (NHS Digital, 2019)"
+    ),
+    "child_poverty": (
+        "Children from the poorest 20% of households are four times as likely to have serious "
+        "mental health difficulties by the age of 11 as those from the wealthiest 20% (Morrison "
+        "Gutman et al., 2015)"
+    ),
 }
 #: Claimed recovery (%) by the published IAPT sexual orientation label, lowest first.
 CLAIMED_RECOVERY = {"Bi-sexual": 43.0, "Gay/Lesbian": 49.0, "Heterosexual": 53.0}
@@ -108,8 +125,7 @@ GRADIENT_PARTS = {
     # Referrals received and treatments finished in a year are different cohorts: the share
     # is shown by decile, never given an odds ratio or an interval (family None).
     "finished": ("finished", "referrals", None, "above 1", "finished treatment (per referral, not tested)"),
-    "recovery": ("recovery", "caseness_finished", "binomial", "above 1",
-                 "recovery (of those finished at caseness)"),
+    "recovery": ("recovery", "caseness_finished", "binomial", "above 1", "recovery (of those finished at caseness)"),
 }
 SOURCES = {
     "deprivation": "iapt-annual, imd-2019",
@@ -187,18 +203,36 @@ def deprivation_gradients(periods: list[str]) -> pd.DataFrame:
         ends = table.set_index("imd_decile")
         for part, (num, den, family, direction, label) in GRADIENT_PARTS.items():
             if family is None:
-                g = pd.Series({"statistic": "not tested: different cohorts", "value": np.nan, "lower_cl": np.nan,
-                               "upper_cl": np.nan, "p_trend": np.nan, "dispersion": np.nan})
+                g = pd.Series(
+                    {
+                        "statistic": "not tested: different cohorts",
+                        "value": np.nan,
+                        "lower_cl": np.nan,
+                        "upper_cl": np.nan,
+                        "p_trend": np.nan,
+                        "dispersion": np.nan,
+                    }
+                )
             else:
                 g = stats.gradient(table, "imd_decile", num, den, family=family, overdispersion=True).iloc[0]
             column = {"referrals": "referral_rate", "finished": "finished_pct", "recovery": "recovery_pct"}[part]
-            rows.append({
-                "period": period, "part": part, "label": label, "statistic": g["statistic"],
-                "value": g["value"], "lower_cl": g["lower_cl"], "upper_cl": g["upper_cl"],
-                "p_trend": g["p_trend"], "dispersion": g["dispersion"], "direction": direction,
-                "shown": shown(g["lower_cl"], g["upper_cl"], direction) if family else None,
-                "most_deprived": ends.loc[1, column], "least_deprived": ends.loc[10, column],
-            })
+            rows.append(
+                {
+                    "period": period,
+                    "part": part,
+                    "label": label,
+                    "statistic": g["statistic"],
+                    "value": g["value"],
+                    "lower_cl": g["lower_cl"],
+                    "upper_cl": g["upper_cl"],
+                    "p_trend": g["p_trend"],
+                    "dispersion": g["dispersion"],
+                    "direction": direction,
+                    "shown": shown(g["lower_cl"], g["upper_cl"], direction) if family else None,
+                    "most_deprived": ends.loc[1, column],
+                    "least_deprived": ends.loc[10, column],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -229,8 +263,19 @@ def recovery_by_sexual_orientation() -> pd.DataFrame:
     wide["claimed"] = wide["group"].map(CLAIMED_RECOVERY)
     wide["matched"] = [matches(c, lo, hi) for c, lo, hi in zip(wide["claimed"], wide["lower_cl"], wide["upper_cl"])]
     wide["order"] = wide["group"].map({g: i for i, g in enumerate(CLAIMED_RECOVERY)})
-    cols = ["period", "group", "label", "recovered", "at_caseness", "value", "lower_cl", "upper_cl",
-            "published_pct", "claimed", "matched"]
+    cols = [
+        "period",
+        "group",
+        "label",
+        "recovered",
+        "at_caseness",
+        "value",
+        "lower_cl",
+        "upper_cl",
+        "published_pct",
+        "claimed",
+        "matched",
+    ]
     return wide.sort_values(["period", "order"])[cols].reset_index(drop=True)
 
 
@@ -241,8 +286,12 @@ def ordering_shown(year: pd.DataFrame) -> bool | None:
     if year[["recovered", "at_caseness"]].isna().any().any():
         return None
     low, high = year.iloc[:-1], year.iloc[1:]
-    diff = stats.difference(high["recovered"].to_numpy(), high["at_caseness"].to_numpy(),
-                            low["recovered"].to_numpy(), low["at_caseness"].to_numpy())
+    diff = stats.difference(
+        high["recovered"].to_numpy(),
+        high["at_caseness"].to_numpy(),
+        low["recovered"].to_numpy(),
+        low["at_caseness"].to_numpy(),
+    )
     return all(shown(lo, hi, "above 0") for lo, hi in zip(diff["lower_cl"], diff["upper_cl"]))
 
 
@@ -261,8 +310,14 @@ def older_adult_share() -> pd.DataFrame:
     total = pd.Series(total["count"].to_numpy(), index=total["period"].astype(str))
     rows = []
     for period, g in age.groupby("period", observed=True):
-        rows.append({"period": str(period), "bands": ", ".join(map(str, g["group"])),
-                     "older": g["count"].sum(min_count=len(g)), "referrals": total.get(str(period), np.nan)})
+        rows.append(
+            {
+                "period": str(period),
+                "bands": ", ".join(map(str, g["group"])),
+                "older": g["count"].sum(min_count=len(g)),
+                "referrals": total.get(str(period), np.nan),
+            }
+        )
     out = pd.DataFrame(rows)
     res = stats.proportion(out["older"], out["referrals"])
     out["value"], out["lower_cl"], out["upper_cl"] = res["value"], res["lower_cl"], res["upper_cl"]
@@ -297,14 +352,27 @@ def detention_ratio(measure: str = "All detentions") -> pd.DataFrame:
             r = stats.ratio(black["count"], pops.iloc[0], white["count"], pops.iloc[1], kind="rate")
             value, lower, upper, method = r.value, r.lower_cl, r.upper_cl, "log (Poisson), counts"
         else:
-            se = np.hypot((black["upper_cl"] - black["value"]) / (Z95 * black["value"]),
-                          (white["upper_cl"] - white["value"]) / (Z95 * white["value"]))
+            se = np.hypot(
+                (black["upper_cl"] - black["value"]) / (Z95 * black["value"]),
+                (white["upper_cl"] - white["value"]) / (Z95 * white["value"]),
+            )
             value = black["value"] / white["value"]
             lower, upper = value * np.exp(-Z95 * se), value * np.exp(Z95 * se)
             method = "delta method on the log scale, published limits"
-        rows.append({"period": black["period"], "rate_type": rate_type, "black": black["count"],
-                     "white": white["count"], "black_rate": black["value"], "white_rate": white["value"],
-                     "value": float(value), "lower_cl": float(lower), "upper_cl": float(upper), "method": method})
+        rows.append(
+            {
+                "period": black["period"],
+                "rate_type": rate_type,
+                "black": black["count"],
+                "white": white["count"],
+                "black_rate": black["value"],
+                "white_rate": white["value"],
+                "value": float(value),
+                "lower_cl": float(lower),
+                "upper_cl": float(upper),
+                "method": method,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -330,8 +398,15 @@ def held_years(periods: list[str]) -> str:
 
 
 def _row(claim: str, measure: str, period: str, result: str, verdict: str) -> dict:
-    return {"claim_id": claim, "claim": f"“{CLAIMS[claim]}”", "measure": measure, "period": period,
-            "result": result, "verdict": verdict, "source": _source(claim)}
+    return {
+        "claim_id": claim,
+        "claim": f"“{CLAIMS[claim]}”",
+        "measure": measure,
+        "period": period,
+        "result": result,
+        "verdict": verdict,
+        "source": _source(claim),
+    }
 
 
 def _source(claim: str) -> str:
@@ -341,15 +416,21 @@ def _source(claim: str) -> str:
 
 def _deprivation_rows(period: str, latest_period: str) -> list[dict]:
     grads = deprivation_gradients([period, latest_period])
-    measure = ("Ratio per IMD decile step towards less deprived areas (95% limits): referrals per person "
-               "aged 16+ (Poisson; claim: below 1) and recovery (binomial odds ratio; claim: above 1); finished "
-               "treatment per referral shown without a test, as referrals and finished treatments are different "
-               "cohorts")
+    measure = (
+        "Ratio per IMD decile step towards less deprived areas (95% limits): referrals per person "
+        "aged 16+ (Poisson; claim: below 1) and recovery (binomial odds ratio; claim: above 1); finished "
+        "treatment per referral shown without a test, as referrals and finished treatments are different "
+        "cohorts"
+    )
     rows = []
     for p, parts in grads.groupby("period", sort=False):
-        result = "; ".join(f"{r.part} {_ci(r.value, r.lower_cl, r.upper_cl, 3)}" if pd.notna(r.value) else
-                           f"{r.part} {r.most_deprived:.1f}% most deprived against {r.least_deprived:.1f}% least "
-                           "deprived (not tested: different cohorts)" for r in parts.itertuples())
+        result = "; ".join(
+            f"{r.part} {_ci(r.value, r.lower_cl, r.upper_cl, 3)}"
+            if pd.notna(r.value)
+            else f"{r.part} {r.most_deprived:.1f}% most deprived against {r.least_deprived:.1f}% least "
+            "deprived (not tested: different cohorts)"
+            for r in parts.itertuples()
+        )
         rows.append(_row("deprivation", measure, p, result, gradient_verdict(parts)))
     return rows
 
@@ -360,9 +441,15 @@ def _sexual_orientation_rows(period: str, latest_period: str) -> list[dict]:
     rows = []
     years = rec["period"].unique().tolist()
     if period not in years:
-        rows.append(_row("sexual_orientation", measure, period,
-                         f"Not published by sexual orientation in these files for {period} (held: "
-                         f"{held_years(years)})", decide(None)))
+        rows.append(
+            _row(
+                "sexual_orientation",
+                measure,
+                period,
+                f"Not published by sexual orientation in these files for {period} (held: {held_years(years)})",
+                decide(None),
+            )
+        )
     for p in dict.fromkeys([years[0], latest_period]):
         year = rec[rec["period"] == p]
         if year.empty:
@@ -376,19 +463,30 @@ def _sexual_orientation_rows(period: str, latest_period: str) -> list[dict]:
 
 def _older_rows(period: str, latest_period: str) -> list[dict]:
     share = older_adult_share().set_index("period")
-    measure = ("Referrals received aged 65+, % of all referrals (95% Wilson limits), beside the 65+ share of "
-               "England's population aged 16+ (claim's substance: below it)")
+    measure = (
+        "Referrals received aged 65+, % of all referrals (95% Wilson limits), beside the 65+ share of "
+        "England's population aged 16+ (claim's substance: below it)"
+    )
     rows = []
     for p in dict.fromkeys([period, latest_period]):
         if p not in share.index:
             rows.append(_row("older_adults", measure, p, "not in these files", decide(None)))
             continue
         s, pop = share.loc[p], older_population_share(p)
-        result = (f"{_ci(s['value'], s['lower_cl'], s['upper_cl'], 2, '%')} of referrals (bands summed: "
-                  f"{s['bands']}); 65+ are {pop['value']:.1f}% of people aged 16+ ({pop['year']})")
+        result = (
+            f"{_ci(s['value'], s['lower_cl'], s['upper_cl'], 2, '%')} of referrals (bands summed: "
+            f"{s['bands']}); 65+ are {pop['value']:.1f}% of people aged 16+ ({pop['year']})"
+        )
         under = shown(s["lower_cl"] / pop["value"], s["upper_cl"] / pop["value"], "below 1")
-        rows.append(_row("older_adults", measure, p, result,
-                         decide(under, matches(CLAIMED_OLDER_SHARE, s["lower_cl"], s["upper_cl"]))))
+        rows.append(
+            _row(
+                "older_adults",
+                measure,
+                p,
+                result,
+                decide(under, matches(CLAIMED_OLDER_SHARE, s["lower_cl"], s["upper_cl"])),
+            )
+        )
     return rows
 
 
@@ -399,23 +497,44 @@ def _mha_rows(claim: str, period: str) -> list[dict]:
     ratio = detention_ratio(measure_name)
     rows = []
     if period not in set(ratio["period"]):
-        rows.append(_row(claim, f"Black / White rate ratio of {what}", period,
-                         f"Mental Health Act statistics for {period} are not in these files "
-                         f"(held: {', '.join(sorted(set(ratio['period'])))})", decide(None)))
+        rows.append(
+            _row(
+                claim,
+                f"Black / White rate ratio of {what}",
+                period,
+                f"Mental Health Act statistics for {period} are not in these files "
+                f"(held: {', '.join(sorted(set(ratio['period'])))})",
+                decide(None),
+            )
+        )
     for r in ratio.itertuples():
-        result = (f"{_ci(r.value, r.lower_cl, r.upper_cl, 2)} times ({r.black_rate:.1f} against "
-                  f"{r.white_rate:.1f} per 100,000)")
-        rows.append(_row(claim, f"Black / White rate ratio of {what}, {r.rate_type} rates "
-                         f"(95% limits; {r.method})", r.period, result,
-                         decide(shown(r.lower_cl, r.upper_cl, "above 1"), matches(claimed, r.lower_cl, r.upper_cl))))
+        result = (
+            f"{_ci(r.value, r.lower_cl, r.upper_cl, 2)} times ({r.black_rate:.1f} against "
+            f"{r.white_rate:.1f} per 100,000)"
+        )
+        rows.append(
+            _row(
+                claim,
+                f"Black / White rate ratio of {what}, {r.rate_type} rates (95% limits; {r.method})",
+                r.period,
+                result,
+                decide(shown(r.lower_cl, r.upper_cl, "above 1"), matches(claimed, r.lower_cl, r.upper_cl)),
+            )
+        )
     return rows
 
 
 def _child_poverty_rows() -> list[dict]:
-    return [_row("child_poverty", "Serious mental health difficulties by household income at age 11", "–",
-                 "A claim about households followed from birth (Millennium Cohort Study); area data cannot test "
-                 "it. The chapter on deprivation and prevalence shows the area-level association only.",
-                 decide(None))]
+    return [
+        _row(
+            "child_poverty",
+            "Serious mental health difficulties by household income at age 11",
+            "–",
+            "A claim about households followed from birth (Millennium Cohort Study); area data cannot test "
+            "it. The chapter on deprivation and prevalence shows the area-level association only.",
+            decide(None),
+        )
+    ]
 
 
 def claims_table(period: str = "2018-19", latest_period: str | None = None) -> pd.DataFrame:
@@ -435,9 +554,14 @@ def claims_table(period: str = "2018-19", latest_period: str | None = None) -> p
 @reads.cached(maxsize=4)
 def _claims_table(period: str, latest_period: str) -> pd.DataFrame:
     # England-level, the same on every area's page: checked once per process.
-    rows = (_deprivation_rows(period, latest_period) + _sexual_orientation_rows(period, latest_period)
-            + _older_rows(period, latest_period) + _mha_rows("detention", period) + _mha_rows("cto", period)
-            + _child_poverty_rows())
+    rows = (
+        _deprivation_rows(period, latest_period)
+        + _sexual_orientation_rows(period, latest_period)
+        + _older_rows(period, latest_period)
+        + _mha_rows("detention", period)
+        + _mha_rows("cto", period)
+        + _child_poverty_rows()
+    )
     log.info("claims re-checked: %d rows for %s and %s", len(rows), period, latest_period)
     return pd.DataFrame(rows)
 
@@ -455,11 +579,21 @@ def claim_verdicts(table: pd.DataFrame | None = None) -> pd.DataFrame:
         # the crude and standardised MHA rows share a year: the standardised one decides
         if len(testable) and (testable["period"] == latest["period"]).sum() > 1:
             same = testable[testable["period"] == latest["period"]]
-            latest = same[same["measure"].str.contains("standardised")].iloc[0] \
-                if same["measure"].str.contains("standardised").any() else same.iloc[-1]
+            latest = (
+                same[same["measure"].str.contains("standardised")].iloc[0]
+                if same["measure"].str.contains("standardised").any()
+                else same.iloc[-1]
+            )
         years = "; ".join(f"{r.period}: {r.verdict}" for r in part.itertuples())
-        rows.append({"claim_id": claim_id, "claim": part["claim"].iloc[0], "verdict": latest["verdict"],
-                     "period": latest["period"], "years": years})
+        rows.append(
+            {
+                "claim_id": claim_id,
+                "claim": part["claim"].iloc[0],
+                "verdict": latest["verdict"],
+                "period": latest["period"],
+                "years": years,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -471,55 +605,84 @@ def verdict_counts(table: pd.DataFrame | None = None) -> pd.Series:
 
 def verdicts_display(verdicts: pd.DataFrame) -> pd.DataFrame:
     """``claim_verdicts`` for the page: the quotation, today's verdict, the years beneath."""
-    return pd.DataFrame({
-        "the Commission's words (2020)": verdicts["claim"],
-        "verdict today": verdicts["verdict"], "year it rests on": verdicts["period"],
-        "every year checked": verdicts["years"],
-    })
+    return pd.DataFrame(
+        {
+            "the Commission's words (2020)": verdicts["claim"],
+            "verdict today": verdicts["verdict"],
+            "year it rests on": verdicts["period"],
+            "every year checked": verdicts["years"],
+        }
+    )
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """``claims_table`` with reader-facing column names for the page."""
-    return table[["claim", "measure", "period", "result", "verdict", "source"]].rename(columns={
-        "claim": "the Commission's words (2020)", "period": "period checked",
-        "result": "what the data show (95% limits)", "source": "dataset",
-    })
+    return table[["claim", "measure", "period", "result", "verdict", "source"]].rename(
+        columns={
+            "claim": "the Commission's words (2020)",
+            "period": "period checked",
+            "result": "what the data show (95% limits)",
+            "source": "dataset",
+        }
+    )
 
 
 def gradient_table(gradients: pd.DataFrame) -> pd.DataFrame:
     """``deprivation_gradients`` for the page: one row per year and part of the claim."""
-    return pd.DataFrame({
-        "year": gradients["period"], "measure": gradients["label"],
-        "most deprived decile": gradients["most_deprived"].round(1),
-        "least deprived decile": gradients["least_deprived"].round(1),
-        "ratio per decile step": gradients["value"].map(lambda v: "not tested" if pd.isna(v) else f"{v:.3f}"),
-        "95% limits": _range(gradients["lower_cl"], gradients["upper_cl"], 3).where(gradients["value"].notna()),
-        "claimed direction": gradients["direction"], "shown": gradients["shown"],
-    })
+    return pd.DataFrame(
+        {
+            "year": gradients["period"],
+            "measure": gradients["label"],
+            "most deprived decile": gradients["most_deprived"].round(1),
+            "least deprived decile": gradients["least_deprived"].round(1),
+            "ratio per decile step": gradients["value"].map(lambda v: "not tested" if pd.isna(v) else f"{v:.3f}"),
+            "95% limits": _range(gradients["lower_cl"], gradients["upper_cl"], 3).where(gradients["value"].notna()),
+            "claimed direction": gradients["direction"],
+            "shown": gradients["shown"],
+        }
+    )
 
 
 def orientation_table(rec: pd.DataFrame) -> pd.DataFrame:
     """``recovery_by_sexual_orientation`` for the page: one row per year and group."""
-    return pd.DataFrame({
-        "year": rec["period"], "sexual orientation": rec["label"], "recovered": rec["recovered"],
-        "at caseness": rec["at_caseness"], "recovery (%)": rec["value"].round(1),
-        "95% limits": _range(rec["lower_cl"], rec["upper_cl"], 1),
-        "published by NHS (%)": rec["published_pct"], "claimed (%)": rec["claimed"],
-        "claim within limits": rec["matched"],
-    })
+    return pd.DataFrame(
+        {
+            "year": rec["period"],
+            "sexual orientation": rec["label"],
+            "recovered": rec["recovered"],
+            "at caseness": rec["at_caseness"],
+            "recovery (%)": rec["value"].round(1),
+            "95% limits": _range(rec["lower_cl"], rec["upper_cl"], 1),
+            "published by NHS (%)": rec["published_pct"],
+            "claimed (%)": rec["claimed"],
+            "claim within limits": rec["matched"],
+        }
+    )
 
 
 def older_table(share: pd.DataFrame) -> pd.DataFrame:
     """``older_adult_share`` for the page: one row per year, naming the bands summed."""
-    return pd.DataFrame({
-        "year": share["period"], "age bands summed": share["bands"], "referrals aged 65+": share["older"],
-        "all referrals": share["referrals"], "share aged 65+ (%)": share["value"].map("{:.2f}".format),
-        "95% limits": _range(share["lower_cl"], share["upper_cl"], 2),
-    })
+    return pd.DataFrame(
+        {
+            "year": share["period"],
+            "age bands summed": share["bands"],
+            "referrals aged 65+": share["older"],
+            "all referrals": share["referrals"],
+            "share aged 65+ (%)": share["value"].map("{:.2f}".format),
+            "95% limits": _range(share["lower_cl"], share["upper_cl"], 2),
+        }
+    )
 
 
-def headline_numbers(table: pd.DataFrame, gradients: pd.DataFrame, orientation: pd.DataFrame,
-                     older: pd.DataFrame, detention: pd.DataFrame, period: str, latest_period: str) -> dict:
+def headline_numbers(
+    table: pd.DataFrame,
+    gradients: pd.DataFrame,
+    orientation: pd.DataFrame,
+    older: pd.DataFrame,
+    detention: pd.DataFrame,
+    period: str,
+    latest_period: str,
+) -> dict:
     """Numbers glued into the chapter's prose."""
     counts = verdict_counts(table)
     cto = detention_ratio(MHA_MEASURES["cto"]).set_index("rate_type")
@@ -529,8 +692,12 @@ def headline_numbers(table: pd.DataFrame, gradients: pd.DataFrame, orientation: 
     old = older.set_index("period")
     det = detention.set_index("rate_type")
     values = {
-        "period": period, "latest_period": latest_period, "n_rows": len(table),
-        "n_still": counts[STILL], "n_partly": counts[PARTLY], "n_no_longer": counts[NO_LONGER],
+        "period": period,
+        "latest_period": latest_period,
+        "n_rows": len(table),
+        "n_still": counts[STILL],
+        "n_partly": counts[PARTLY],
+        "n_no_longer": counts[NO_LONGER],
         "n_untestable": counts[UNTESTABLE],
         "rec_d1": rec.loc[(period, "recovery"), "most_deprived"],
         "rec_d10": rec.loc[(period, "recovery"), "least_deprived"],
@@ -540,17 +707,22 @@ def headline_numbers(table: pd.DataFrame, gradients: pd.DataFrame, orientation: 
         "ref_d10": rec.loc[(period, "referrals"), "least_deprived"],
         "so_first_period": so_first,
         "so_last_period": so_last,
-        "older_share": old.loc[period, "value"], "older_share_latest": old.loc[latest_period, "value"],
+        "older_share": old.loc[period, "value"],
+        "older_share_latest": old.loc[latest_period, "value"],
         "older_bands_latest": old.loc[latest_period, "bands"],
         "older_bands_first": old["bands"].iloc[0],
         "older_change_period": old.index[old["bands"] != old["bands"].iloc[0]][0],
         "so_max_gap": (orientation["value"] - orientation["published_pct"]).abs().max(),
         "so_held": held_years(orientation["period"].unique().tolist()),
         "mha_period": det.loc["crude", "period"],
-        "mha_crude": det.loc["crude", "value"], "mha_std": det.loc["standardised", "value"],
-        "mha_std_lower": det.loc["standardised", "lower_cl"], "mha_std_upper": det.loc["standardised", "upper_cl"],
-        "cto_std": cto.loc["standardised", "value"], "cto_std_lower": cto.loc["standardised", "lower_cl"],
-        "cto_std_upper": cto.loc["standardised", "upper_cl"], "n_claims": int(counts.sum()),
+        "mha_crude": det.loc["crude", "value"],
+        "mha_std": det.loc["standardised", "value"],
+        "mha_std_lower": det.loc["standardised", "lower_cl"],
+        "mha_std_upper": det.loc["standardised", "upper_cl"],
+        "cto_std": cto.loc["standardised", "value"],
+        "cto_std_lower": cto.loc["standardised", "lower_cl"],
+        "cto_std_upper": cto.loc["standardised", "upper_cl"],
+        "n_claims": int(counts.sum()),
         "report": REPORT,
     }
     for group, key in (("Bi-sexual", "bi"), ("Gay/Lesbian", "gay"), ("Heterosexual", "het")):

@@ -55,7 +55,7 @@ WHOLLY_INSIDE = 0.95
 
 
 def fit_grade(population_share: float, footprint_share: float) -> str:
-    """"exact", "close", "partial" or "poor": how well a footprint matches an area, by the
+    """ "exact", "close", "partial" or "poor": how well a footprint matches an area, by the
     smaller of the two shares (see the module docstring for the thresholds)."""
     fit = min(population_share, footprint_share)
     return next(grade for grade, least in FIT_GRADES if fit >= least)
@@ -90,8 +90,10 @@ class Footprint:
 
     @property
     def fit_text(self) -> str:
-        return (f"{self.grade} fit: {_pct(self.population_share)} of the area's residents live in it and they are "
-                f"{_pct(self.footprint_share)} of its residents")
+        return (
+            f"{self.grade} fit: {_pct(self.population_share)} of the area's residents live in it and they are "
+            f"{_pct(self.footprint_share)} of its residents"
+        )
 
 
 def _pct(x: float) -> str:
@@ -99,7 +101,7 @@ def _pct(x: float) -> str:
 
 
 def _short(name: str) -> str:
-    """"NHS Greater Manchester Integrated Care Board" -> "Greater Manchester ICB"; the
+    """ "NHS Greater Manchester Integrated Care Board" -> "Greater Manchester ICB"; the
     publisher's " - 00T" code suffix of Sub-ICB names is dropped (the code is shown apart)."""
     text = re.sub(r" - [A-Z0-9]{3,5}$", "", str(name).strip())
     for long, short in ((" Integrated Care Board", " ICB"), ("NHS ", "")):
@@ -133,19 +135,29 @@ def candidates(area: Area) -> list[Footprint]:
     sub = sub[sub["org_code"].isin(published)]
     if len(sub):
         main = sub.iloc[0]
-        out.append(Footprint("Sub-ICB", (main.org_code,), (main.org_name,), float(main.population_share),
-                             float(main.footprint_share)))
+        out.append(
+            Footprint(
+                "Sub-ICB", (main.org_code,), (main.org_name,), float(main.population_share), float(main.footprint_share)
+            )
+        )
         whole = sub[sub["footprint_share"] >= WHOLLY_INSIDE]
         if len(whole) >= 2:
             pop = whole["population"].sum()
-            out.append(Footprint("Sub-ICB", tuple(whole["org_code"]), tuple(whole["org_name"]),
-                                 float(whole["population_share"].sum()),
-                                 float(pop / (whole["population"] / whole["footprint_share"]).sum())))
+            out.append(
+                Footprint(
+                    "Sub-ICB",
+                    tuple(whole["org_code"]),
+                    tuple(whole["org_name"]),
+                    float(whole["population_share"].sum()),
+                    float(pop / (whole["population"] / whole["footprint_share"]).sum()),
+                )
+            )
     icb = area.footprints(periods.latest("mha"))
     if len(icb):
         top = icb.iloc[0]
-        out.append(Footprint("ICB", (top.org_code,), (top.org_name,), float(top.population_share),
-                             float(top.footprint_share)))
+        out.append(
+            Footprint("ICB", (top.org_code,), (top.org_name,), float(top.population_share), float(top.footprint_share))
+        )
     return out
 
 
@@ -163,22 +175,42 @@ def rate(footprint: Footprint) -> dict:
     d = _totals()
     rows = d[(d["org_type"] == footprint.org_type) & d["org_code"].isin(footprint.codes)]
     england = england_like_for_like(footprint.org_type)
-    base = {"geography": footprint.label, "org_type": footprint.org_type, "codes": ", ".join(footprint.codes),
-            "fit": footprint.grade, "fit_text": footprint.fit_text, "england": england, "period": periods.latest("mha")}
+    base = {
+        "geography": footprint.label,
+        "org_type": footprint.org_type,
+        "codes": ", ".join(footprint.codes),
+        "fit": footprint.grade,
+        "fit_text": footprint.fit_text,
+        "england": england,
+        "period": periods.latest("mha"),
+    }
     if len(rows) < len(footprint.codes) or rows["count"].isna().any() or not (rows["value"] > 0).all():
-        return base | {"count": np.nan, "value": np.nan, "lower_95": np.nan, "upper_95": np.nan,
-                       "lower_998": np.nan, "upper_998": np.nan, "vs_england_95": stats.benchmark.NOT_COMPARED,
-                       "vs_england_99_8": stats.benchmark.NOT_COMPARED,
-                       "note": "suppressed or not published for this footprint"}
+        return base | {
+            "count": np.nan,
+            "value": np.nan,
+            "lower_95": np.nan,
+            "upper_95": np.nan,
+            "lower_998": np.nan,
+            "upper_998": np.nan,
+            "vs_england_95": stats.benchmark.NOT_COMPARED,
+            "vs_england_99_8": stats.benchmark.NOT_COMPARED,
+            "note": "suppressed or not published for this footprint",
+        }
     if len(rows) == 1:
         res = rounding.published_rate_limits(rows["count"], rows["value"], LEVELS).iloc[0]
     else:
         population = (rows["count"] * 100_000 / rows["value"]).sum()
         res = rounding.rate_limits(rows["count"].sum(), population, LEVELS, terms=len(rows)).iloc[0]
     value = float(res["value"])
-    out = base | {"count": float(rows["count"].sum()), "value": value,
-                  "lower_95": res["lower_cl_95"], "upper_95": res["upper_cl_95"],
-                  "lower_998": res["lower_cl_99_8"], "upper_998": res["upper_cl_99_8"], "note": ""}
+    out = base | {
+        "count": float(rows["count"].sum()),
+        "value": value,
+        "lower_95": res["lower_cl_95"],
+        "upper_95": res["upper_cl_95"],
+        "lower_998": res["lower_cl_99_8"],
+        "upper_998": res["upper_cl_99_8"],
+        "note": "",
+    }
     out["vs_england_95"] = stats.compare_to_benchmark(value, out["lower_95"], out["upper_95"], england)
     out["vs_england_99_8"] = stats.compare_to_benchmark(value, out["lower_998"], out["upper_998"], england)
     return out

@@ -60,7 +60,7 @@ from mhbook.constants import ENGLAND_CODE
 from mhbook.errors import InsufficientDataError, UnknownAreaError
 from mhbook.measures import coercion, talking_therapies
 from mhbook.measures.footprints import Footprint, iapt_footprint
-from mhbook.sources import comparators, fingertips, imd, iapt
+from mhbook.sources import comparators, fingertips, iapt, imd
 
 LEVELS = (0.95, 0.998)
 BARRIERS = ("need", "access", "outcome", "coercion")
@@ -84,35 +84,147 @@ class Spec:
 
 
 SPECS: tuple[Spec, ...] = (
-    Spec("cmd_prevalence", "common mental disorders, aged 16+ (modelled)", "need", "%", None, "county",
-         "Fingertips 93495", 93495, {"sex": "Persons"}),
-    Spec("emotional_disorders", "emotional disorders, aged 5-16 (modelled)", "need", "%", None, "county",
-         "Fingertips 91137", 91137, {"sex": "Persons"}),
-    Spec("children_low_income", "children in low-income families, under 16", "need", "%", None, "county",
-         "Fingertips 10101", 10101, {"sex": "Persons"}),
-    Spec("depression", "depression, recorded prevalence aged 18+ (QOF)", "need", "%", None, "district",
-         "Fingertips 848", 848, {"sex": "Persons"}),
+    Spec(
+        "cmd_prevalence",
+        "common mental disorders, aged 16+ (modelled)",
+        "need",
+        "%",
+        None,
+        "county",
+        "Fingertips 93495",
+        93495,
+        {"sex": "Persons"},
+    ),
+    Spec(
+        "emotional_disorders",
+        "emotional disorders, aged 5-16 (modelled)",
+        "need",
+        "%",
+        None,
+        "county",
+        "Fingertips 91137",
+        91137,
+        {"sex": "Persons"},
+    ),
+    Spec(
+        "children_low_income",
+        "children in low-income families, under 16",
+        "need",
+        "%",
+        None,
+        "county",
+        "Fingertips 10101",
+        10101,
+        {"sex": "Persons"},
+    ),
+    Spec(
+        "depression",
+        "depression, recorded prevalence aged 18+ (QOF)",
+        "need",
+        "%",
+        None,
+        "district",
+        "Fingertips 848",
+        848,
+        {"sex": "Persons"},
+    ),
     Spec("imd_score", "IMD 2019 average score", "need", "score", None, "imd", "MHCLG IoD2019"),
-    Spec("referrals", "Talking Therapies referrals per 100,000 aged 16+", "access", "per 100,000", None, "iapt",
-         "NHS Talking Therapies annual reports"),
-    Spec("recovery", "Talking Therapies recovery", "outcome", "%", "high_is_good", "iapt",
-         "NHS Talking Therapies annual reports"),
-    Spec("improvement", "Talking Therapies reliable improvement", "outcome", "%", "high_is_good", "iapt",
-         "NHS Talking Therapies annual reports"),
-    Spec("suicide", "suicide rate, males aged 10+ (3 years pooled)", "outcome", "per 100,000", "low_is_good",
-         "county", "Fingertips 41001", 41001, {"sex": "Male"}, rolling=True),
-    Spec("self_harm", "emergency admissions for intentional self-harm, all ages", "outcome", "per 100,000",
-         "low_is_good", "district", "Fingertips 21001", 21001, {"sex": "Persons"}),
-    Spec("self_harm_10_24", "hospital admissions for self-harm, aged 10-24", "outcome", "per 100,000",
-         "low_is_good", "county", "Fingertips 90813", 90813, {"sex": "Persons"}),
-    Spec("smi_mortality", "excess under-75 mortality, adults with severe mental illness", "outcome",
-         "ratio (%)", "low_is_good", "county", "Fingertips 91096", 91096, {"sex": "Persons"}),
-    Spec("detentions", "Mental Health Act detentions per 100,000", "coercion", "per 100,000", None,
-         "mha", "NHS England Mental Health Act statistics"),
+    Spec(
+        "referrals",
+        "Talking Therapies referrals per 100,000 aged 16+",
+        "access",
+        "per 100,000",
+        None,
+        "iapt",
+        "NHS Talking Therapies annual reports",
+    ),
+    Spec(
+        "recovery",
+        "Talking Therapies recovery",
+        "outcome",
+        "%",
+        "high_is_good",
+        "iapt",
+        "NHS Talking Therapies annual reports",
+    ),
+    Spec(
+        "improvement",
+        "Talking Therapies reliable improvement",
+        "outcome",
+        "%",
+        "high_is_good",
+        "iapt",
+        "NHS Talking Therapies annual reports",
+    ),
+    Spec(
+        "suicide",
+        "suicide rate, males aged 10+ (3 years pooled)",
+        "outcome",
+        "per 100,000",
+        "low_is_good",
+        "county",
+        "Fingertips 41001",
+        41001,
+        {"sex": "Male"},
+        rolling=True,
+    ),
+    Spec(
+        "self_harm",
+        "emergency admissions for intentional self-harm, all ages",
+        "outcome",
+        "per 100,000",
+        "low_is_good",
+        "district",
+        "Fingertips 21001",
+        21001,
+        {"sex": "Persons"},
+    ),
+    Spec(
+        "self_harm_10_24",
+        "hospital admissions for self-harm, aged 10-24",
+        "outcome",
+        "per 100,000",
+        "low_is_good",
+        "county",
+        "Fingertips 90813",
+        90813,
+        {"sex": "Persons"},
+    ),
+    Spec(
+        "smi_mortality",
+        "excess under-75 mortality, adults with severe mental illness",
+        "outcome",
+        "ratio (%)",
+        "low_is_good",
+        "county",
+        "Fingertips 91096",
+        91096,
+        {"sex": "Persons"},
+    ),
+    Spec(
+        "detentions",
+        "Mental Health Act detentions per 100,000",
+        "coercion",
+        "per 100,000",
+        None,
+        "mha",
+        "NHS England Mental Health Act statistics",
+    ),
 )
 SPEC = {s.key: s for s in SPECS}
-PANEL_COLUMNS = ["area_code", "period", "value", "lower_95", "upper_95", "lower_99_8", "upper_99_8",
-                 "count", "denominator", "describes", "note"]
+PANEL_COLUMNS = [
+    "area_code",
+    "period",
+    "value",
+    "lower_95",
+    "upper_95",
+    "lower_99_8",
+    "upper_99_8",
+    "count",
+    "denominator",
+    "describes",
+    "note",
+]
 
 
 def spec(key: str) -> Spec:
@@ -151,17 +263,31 @@ def _successors(code: str) -> tuple[str, ...]:
 
 
 def _empty_row(code: str, period: str, describes: str | None, note: str) -> dict:
-    return {"area_code": code, "period": period, "value": np.nan, "lower_95": np.nan, "upper_95": np.nan,
-            "lower_99_8": np.nan, "upper_99_8": np.nan, "count": np.nan, "denominator": np.nan,
-            "describes": describes, "note": note}
+    return {
+        "area_code": code,
+        "period": period,
+        "value": np.nan,
+        "lower_95": np.nan,
+        "upper_95": np.nan,
+        "lower_99_8": np.nan,
+        "upper_99_8": np.nan,
+        "count": np.nan,
+        "denominator": np.nan,
+        "describes": describes,
+        "note": note,
+    }
 
 
 def _from_row(code: str, period: str, r: pd.Series, describes: str, note: str) -> dict:
     out = _empty_row(code, period, describes, note)
     for col in ("value", "count", "denominator"):
         out[col] = float(r[col]) if pd.notna(r[col]) else np.nan
-    for ours, theirs in (("lower_95", "lower_cl_95"), ("upper_95", "upper_cl_95"),
-                         ("lower_99_8", "lower_cl_99_8"), ("upper_99_8", "upper_cl_99_8")):
+    for ours, theirs in (
+        ("lower_95", "lower_cl_95"),
+        ("upper_95", "upper_cl_95"),
+        ("lower_99_8", "lower_cl_99_8"),
+        ("upper_99_8", "upper_cl_99_8"),
+    ):
         out[ours] = float(r[theirs]) if pd.notna(r[theirs]) else np.nan
     return out
 
@@ -172,8 +298,11 @@ def _place_county(area: Area, period: str, by_code: pd.DataFrame) -> dict:
     if area.code in by_code.index:
         r = by_code.loc[area.code]
         if pd.notna(r["value"]):
-            note = f"Caution: {r['value_note'].rstrip('.')}." if isinstance(r["value_note"], str) and \
-                "re-mapped" in r["value_note"] else ""
+            note = (
+                f"Caution: {r['value_note'].rstrip('.')}."
+                if isinstance(r["value_note"], str) and "re-mapped" in r["value_note"]
+                else ""
+            )
             return _from_row(area.code, period, r, area.name, note)
         why = str(r["value_note"]) if pd.notna(r["value_note"]) else "Suppressed or not published"
         return _empty_row(area.code, period, None, why.rstrip(".") + ".")
@@ -183,11 +312,16 @@ def _place_county(area: Area, period: str, by_code: pd.DataFrame) -> dict:
         r = by_code.loc[p]
         pname = str(r["area_name"])
         if _successors(p) == (area.code,):
-            return _from_row(area.code, period, r, area.name,
-                             f"Published as {pname} ({p}), the former code for the same area.")
-        return _empty_row(area.code, period, None,
-                          f"Not published for {area.name}; the former {pname} ({p}), which also covered other "
-                          f"areas, had {fmt(r['value'], '')}.")
+            return _from_row(
+                area.code, period, r, area.name, f"Published as {pname} ({p}), the former code for the same area."
+            )
+        return _empty_row(
+            area.code,
+            period,
+            None,
+            f"Not published for {area.name}; the former {pname} ({p}), which also covered other "
+            f"areas, had {fmt(r['value'], '')}.",
+        )
     return _empty_row(area.code, period, None, f"No value for {area.name} or a former area covering it.")
 
 
@@ -196,22 +330,35 @@ def _place_district(area: Area, period: str, by_code: pd.DataFrame) -> dict:
         return _from_row(area.code, period, by_code.loc[area.code], area.name, "")
     codes = [c for c, _ in area.districts]
     if len(codes) == 1 and codes[0] in by_code.index and pd.notna(by_code.loc[codes[0], "value"]):
-        return _from_row(area.code, period, by_code.loc[codes[0]], area.name,
-                         f"Published for the district {codes[0]}, the whole of {area.name}.")
+        return _from_row(
+            area.code,
+            period,
+            by_code.loc[codes[0]],
+            area.name,
+            f"Published for the district {codes[0]}, the whole of {area.name}.",
+        )
     have = [c for c in codes if c in by_code.index and pd.notna(by_code.loc[c, "value"])]
     if len(codes) > 1 or len(have) > 1:
-        return _empty_row(area.code, period, None,
-                          f"Published only for districts, without counts, so no value for {area.name} as a whole "
-                          f"can be made ({len(have)} of its {len(codes)} districts have a value in {period}).")
+        return _empty_row(
+            area.code,
+            period,
+            None,
+            f"Published only for districts, without counts, so no value for {area.name} as a whole "
+            f"can be made ({len(have)} of its {len(codes)} districts have a value in {period}).",
+        )
     return _empty_row(area.code, period, None, f"No value for {area.name} in {period}.")
 
 
 def _fingertips_rows(s: Spec) -> pd.DataFrame:
     df = fingertips.indicator(s.fingertips_id, **s.filters)
     df = df[df["category"].isna()]
-    return df.assign(area_code=df["area_code"].astype(str), period=df["period"].astype(str),
-                     area_type=df["area_type"].astype(str), area_name=df["area_name"].astype(str),
-                     value_note=df["value_note"].astype(object))
+    return df.assign(
+        area_code=df["area_code"].astype(str),
+        period=df["period"].astype(str),
+        area_type=df["area_type"].astype(str),
+        area_name=df["area_name"].astype(str),
+        value_note=df["value_note"].astype(object),
+    )
 
 
 @reads.cached
@@ -238,15 +385,24 @@ def _imd_panel() -> pd.DataFrame:
     cur = _current()
     s = s[s["area_code"].isin(cur)].copy()
     s["region"] = s["area_code"].map(lambda c: cur[c].region_code)
-    rows = [_empty_row(r.area_code, "2019", cur[r.area_code].name, "") | {"value": float(r.imd_score)}
-            for r in s.itertuples()]
-    rows.append(_empty_row(ENGLAND_CODE, "2019", "England", "Population-weighted mean of all Counties & UAs.")
-                | {"value": float(np.average(s["imd_score"], weights=s["population"]))})
+    rows = [
+        _empty_row(r.area_code, "2019", cur[r.area_code].name, "") | {"value": float(r.imd_score)}
+        for r in s.itertuples()
+    ]
+    rows.append(
+        _empty_row(ENGLAND_CODE, "2019", "England", "Population-weighted mean of all Counties & UAs.")
+        | {"value": float(np.average(s["imd_score"], weights=s["population"]))}
+    )
     for region, part in s.groupby("region"):
-        rows.append(_empty_row(region, "2019", None,
-                               "Population-weighted mean of the region's Counties & UAs (MHCLG's method for "
-                               "England's average score).")
-                    | {"value": float(np.average(part["imd_score"], weights=part["population"]))})
+        rows.append(
+            _empty_row(
+                region,
+                "2019",
+                None,
+                "Population-weighted mean of the region's Counties & UAs (MHCLG's method for England's average score).",
+            )
+            | {"value": float(np.average(part["imd_score"], weights=part["population"]))}
+        )
     return pd.DataFrame(rows, columns=PANEL_COLUMNS)
 
 
@@ -259,10 +415,15 @@ def _estimate_row(code: str, period: str, describes: str, est: pd.Series | None,
     if est is None or pd.isna(est["value"]):
         row["note"] = (note + " Suppressed or not published.").strip()
         return row
-    return row | {"value": est["value"], "lower_95": est["lower_95"], "upper_95": est["upper_95"],
-                  "lower_99_8": est.get("lower_99_8", est.get("lower_998")),
-                  "upper_99_8": est.get("upper_99_8", est.get("upper_998")),
-                  "count": est["count"], "denominator": est.get("denominator", np.nan)}
+    return row | {
+        "value": est["value"],
+        "lower_95": est["lower_95"],
+        "upper_95": est["upper_95"],
+        "lower_99_8": est.get("lower_99_8", est.get("lower_998")),
+        "upper_99_8": est.get("upper_99_8", est.get("upper_998")),
+        "count": est["count"],
+        "denominator": est.get("denominator", np.nan),
+    }
 
 
 @reads.cached
@@ -282,9 +443,14 @@ def _iapt_row(key: str, code: str, period: str) -> dict:
     except InsufficientDataError as exc:
         return _empty_row(code, period, None, f"Not published: {exc}")
     describes = "England" if code == ENGLAND_CODE else f"{fp.org_name} ({fp.org_code})"
-    note = "" if code == ENGLAND_CODE else (
-        f"Value for {describes}, the NHS organisation serving most of the area; limits carry NHS England's "
-        "rounding of counts to 5" + (" and of the percentage to a whole number." if key != "referrals" else "."))
+    note = (
+        ""
+        if code == ENGLAND_CODE
+        else (
+            f"Value for {describes}, the NHS organisation serving most of the area; limits carry NHS England's "
+            "rounding of counts to 5" + (" and of the percentage to a whole number." if key != "referrals" else ".")
+        )
+    )
     return _estimate_row(code, period, describes, est, note)
 
 
@@ -296,8 +462,9 @@ def _mha_row(code: str) -> dict:
         return row | {"value": coercion.england_like_for_like("Sub-ICB")}
     fp = coercion.best_footprint(_current()[code])
     r = coercion.rate(fp)
-    note = (f"Value for {r['geography']} ({r['fit_text']}). Crude rate, all ages; limits carry the rounding of "
-            "counts to 5.")
+    note = (
+        f"Value for {r['geography']} ({r['fit_text']}). Crude rate, all ages; limits carry the rounding of counts to 5."
+    )
     return _estimate_row(code, periods.latest("mha"), r["geography"], pd.Series(r), note)
 
 
@@ -368,14 +535,17 @@ def neighbours(code: str) -> Neighbours:
         t = t.copy()
         t["placed"] = t["neighbour_code"].map(lambda c: isinstance(c, str) and c in cur)
         t["neighbour_code"] = t["neighbour_code"].where(t["placed"], None)
-        t["neighbour_name"] = [cur[c].name if p else n for c, n, p in
-                               zip(t["neighbour_code"], t["neighbour_name"], t["placed"])]
+        t["neighbour_name"] = [
+            cur[c].name if p else n for c, n, p in zip(t["neighbour_code"], t["neighbour_name"], t["placed"])
+        ]
         which = "May 2025" if model == "2025" else "April 2021 (the area is not in the May 2025 model)"
         note = f"DfE's children's services statistical neighbours, {which} model."
         missing = list(t.loc[~t["placed"], "neighbour_name"])
         if missing:
-            note += (f" {len(missing)} of the 10 could not be placed on a current County & UA: "
-                     f"{', '.join(missing)} (abolished in the 2019-2023 reorganisations).")
+            note += (
+                f" {len(missing)} of the 10 could not be placed on a current County & UA: "
+                f"{', '.join(missing)} (abolished in the 2019-2023 reorganisations)."
+            )
         return Neighbours(code, model, t.reset_index(drop=True), note)
     empty = pd.DataFrame(columns=["rank", "neighbour_code", "neighbour_name", "closeness", "placed"])
     return Neighbours(code, None, empty, f"{name} is in neither DfE model (2025 or 2021).")
@@ -385,12 +555,14 @@ def neighbour_table(area: Area) -> pd.DataFrame:
     """The neighbours as shown on the page."""
     nb = neighbours(area.code)
     t = nb.table
-    return pd.DataFrame({
-        "rank": t["rank"].astype(int),
-        "neighbour": t["neighbour_name"],
-        "code": [c if isinstance(c, str) else "could not be placed" for c in t["neighbour_code"]],
-        "closeness (DfE)": t["closeness"],
-    })
+    return pd.DataFrame(
+        {
+            "rank": t["rank"].astype(int),
+            "neighbour": t["neighbour_name"],
+            "code": [c if isinstance(c, str) else "could not be placed" for c in t["neighbour_code"]],
+            "closeness (DfE)": t["closeness"],
+        }
+    )
 
 
 # ------------------------------------------------------------------ the comparison
@@ -438,9 +610,17 @@ def indicator_row(area: Area, key: str) -> dict:
     own = at.loc[area.code] if area.code in at.index else None
     eng = at.loc[ENGLAND_CODE, "value"] if ENGLAND_CODE in at.index else np.nan
     reg = at.loc[area.region_code] if area.region_code in at.index else None
-    row = {"barrier": s.barrier, "indicator": key, "label": s.label, "unit": s.unit, "polarity": s.polarity,
-           "source": s.source, "period": period, "describes": own["describes"] if own is not None else None,
-           "value": own["value"] if own is not None else np.nan}
+    row = {
+        "barrier": s.barrier,
+        "indicator": key,
+        "label": s.label,
+        "unit": s.unit,
+        "polarity": s.polarity,
+        "source": s.source,
+        "period": period,
+        "describes": own["describes"] if own is not None else None,
+        "value": own["value"] if own is not None else np.nan,
+    }
     for col in ("lower_95", "upper_95", "lower_99_8", "upper_99_8"):
         row[col] = own[col] if own is not None else np.nan
     row["england"] = eng
@@ -449,8 +629,7 @@ def indicator_row(area: Area, key: str) -> dict:
     if reg is not None and pd.notna(reg["value"]):
         row["region_note"] = reg["note"] or "Published regional value."
     elif s.kind in ("iapt", "mha"):
-        row["region_note"] = ("Not shown: NHS figures are published for NHS England regions, which are not ONS "
-                              "regions.")
+        row["region_note"] = "Not shown: NHS figures are published for NHS England regions, which are not ONS regions."
     else:
         row["region_note"] = "No regional value in the extract, and no counts to aggregate from its areas."
     # Neighbours.
@@ -517,11 +696,19 @@ def neighbour_values(area: Area) -> pd.DataFrame:
         at = p[p["period"] == period].set_index("area_code")
         for code in [area.code, *nb.codes]:
             r = at.loc[code] if code in at.index else None
-            rows.append({"indicator": s.key, "label": s.label, "period": period,
-                         "neighbour": _current()[code].name, "code": code,
-                         "is_area": code == area.code,
-                         "value": r["value"] if r is not None else np.nan, "status": _status(r),
-                         "describes": r["describes"] if r is not None else None})
+            rows.append(
+                {
+                    "indicator": s.key,
+                    "label": s.label,
+                    "period": period,
+                    "neighbour": _current()[code].name,
+                    "code": code,
+                    "is_area": code == area.code,
+                    "value": r["value"] if r is not None else np.nan,
+                    "status": _status(r),
+                    "describes": r["describes"] if r is not None else None,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -533,43 +720,56 @@ def _limits_text(lo, hi, unit) -> str | None:
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The comparison as shown on the page: values and limits at the same precision."""
+
     def v(x, u):
         return None if pd.isna(x) else fmt(x, u)
 
-    return pd.DataFrame({
-        "barrier": table["barrier"],
-        "indicator": table["label"],
-        "period": table["period"],
-        "value": [v(x, u) for x, u in zip(table["value"], table["unit"])],
-        "95% limits": [_limits_text(lo, hi, u) for lo, hi, u in zip(table["lower_95"], table["upper_95"],
-                                                                     table["unit"])],
-        "England": [v(x, u) for x, u in zip(table["england"], table["unit"])],
-        "region": [v(x, u) for x, u in zip(table["region"], table["unit"])],
-        "neighbours (range)": [None if pd.isna(lo) else f"{fmt(lo, u)} to {fmt(hi, u)}"
-                               for lo, hi, u in zip(table["neighbours_min"], table["neighbours_max"], table["unit"])],
-        "rank among neighbours (1 = highest)": [None if pd.isna(r) else f"{r} of {n} with a value"
-                                  for r, n in zip(table["rank"], table["rank_of"])],
-        "vs neighbours' average": table["vs_neighbours"],
-        "vs England (95% / 99.8%)": table["vs_england_95"] + " / " + table["vs_england_99_8"],
-    })
+    return pd.DataFrame(
+        {
+            "barrier": table["barrier"],
+            "indicator": table["label"],
+            "period": table["period"],
+            "value": [v(x, u) for x, u in zip(table["value"], table["unit"])],
+            "95% limits": [
+                _limits_text(lo, hi, u) for lo, hi, u in zip(table["lower_95"], table["upper_95"], table["unit"])
+            ],
+            "England": [v(x, u) for x, u in zip(table["england"], table["unit"])],
+            "region": [v(x, u) for x, u in zip(table["region"], table["unit"])],
+            "neighbours (range)": [
+                None if pd.isna(lo) else f"{fmt(lo, u)} to {fmt(hi, u)}"
+                for lo, hi, u in zip(table["neighbours_min"], table["neighbours_max"], table["unit"])
+            ],
+            "rank among neighbours (1 = highest)": [
+                None if pd.isna(r) else f"{r} of {n} with a value" for r, n in zip(table["rank"], table["rank_of"])
+            ],
+            "vs neighbours' average": table["vs_neighbours"],
+            "vs England (95% / 99.8%)": table["vs_england_95"] + " / " + table["vs_england_99_8"],
+        }
+    )
 
 
 def notes_table(table: pd.DataFrame) -> pd.DataFrame:
     """What each value describes and why any is missing."""
-    return pd.DataFrame({
-        "indicator": table["label"],
-        "value is for": table["describes"].fillna("no value"),
-        "region": table["region_note"],
-        "note": table["note"].replace("", None),
-        "source": table["source"],
-    })
+    return pd.DataFrame(
+        {
+            "indicator": table["label"],
+            "value is for": table["describes"].fillna("no value"),
+            "region": table["region_note"],
+            "note": table["note"].replace("", None),
+            "source": table["source"],
+        }
+    )
 
 
 def neighbour_display(area: Area, values: pd.DataFrame) -> pd.DataFrame:
     """Neighbours × indicators, each cell the value or "suppressed"/"no value", never zero."""
     units = {s.key: s.unit for s in SPECS}
-    v = values.assign(cell=[fmt(x, units[k]) if st == "value" else st
-                            for x, k, st in zip(values["value"], values["indicator"], values["status"])])
+    v = values.assign(
+        cell=[
+            fmt(x, units[k]) if st == "value" else st
+            for x, k, st in zip(values["value"], values["indicator"], values["status"])
+        ]
+    )
     wide = v.pivot_table(index="neighbour", columns="label", values="cell", aggfunc="first", sort=False)
     order = list(dict.fromkeys(values["neighbour"]))
     wide = wide.reindex(index=order, columns=[s.label for s in SPECS])
@@ -655,12 +855,23 @@ def _trend_of(s: Spec, part: pd.DataFrame) -> stats.TrendResult:
     have = part.dropna(subset=["value"])
     times = [_year(p) for p in part["period"]]
     if s.unit == "%" and s.kind == "iapt":
-        return stats.recent_trend(times, value_type="proportion", numerator=part["count"],
-                                  denominator=part["denominator"], overlapping=s.rolling)
+        return stats.recent_trend(
+            times,
+            value_type="proportion",
+            numerator=part["count"],
+            denominator=part["denominator"],
+            overlapping=s.rolling,
+        )
     if have["lower_95"].isna().all() and have["count"].isna().all() and len(part) >= 5:
         return stats.TrendResult(stats.trend.CANNOT, "the extract publishes no confidence limits or counts")
-    return stats.recent_trend(times, value_type="other", values=part["value"], lower=part["lower_95"],
-                              upper=part["upper_95"], overlapping=s.rolling)
+    return stats.recent_trend(
+        times,
+        value_type="other",
+        values=part["value"],
+        lower=part["lower_95"],
+        upper=part["upper_95"],
+        overlapping=s.rolling,
+    )
 
 
 def trend_table(area: Area, comparison: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -689,18 +900,25 @@ def trend_table(area: Area, comparison: pd.DataFrame | None = None) -> pd.DataFr
             up_good = s.polarity == "high_is_good"
             direction = "getting better" if (res.trend == stats.trend.INCREASING) == up_good else "getting worse"
         vs = latest.loc[s.key, "vs_england_99_8"]
-        rows.append({
-            "indicator": s.key, "label": s.label, "unit": s.unit,
-            "periods": int(len(have)),
-            "first_period": have["period"].iloc[0] if len(have) else None,
-            "last_period": have["period"].iloc[-1] if len(have) else None,
-            "area_first": have["value"].iloc[0] if len(have) else np.nan,
-            "area_last": have["value"].iloc[-1] if len(have) else np.nan,
-            "trend": res.trend, "trend_reason": res.reason,
-            "england_trend": eres.trend, "england_trend_reason": eres.reason,
-            "direction_is": direction, "vs_england": vs,
-            "flag": bool(vs == "Worse" and direction == "getting worse"),
-        })
+        rows.append(
+            {
+                "indicator": s.key,
+                "label": s.label,
+                "unit": s.unit,
+                "periods": int(len(have)),
+                "first_period": have["period"].iloc[0] if len(have) else None,
+                "last_period": have["period"].iloc[-1] if len(have) else None,
+                "area_first": have["value"].iloc[0] if len(have) else np.nan,
+                "area_last": have["value"].iloc[-1] if len(have) else np.nan,
+                "trend": res.trend,
+                "trend_reason": res.reason,
+                "england_trend": eres.trend,
+                "england_trend_reason": eres.reason,
+                "direction_is": direction,
+                "vs_england": vs,
+                "flag": bool(vs == "Worse" and direction == "getting worse"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -710,15 +928,21 @@ def trend_display(trends: pd.DataFrame) -> pd.DataFrame:
             return None
         return f"{fmt(r.area_first, r.unit)} ({r.first_period}) to {fmt(r.area_last, r.unit)} ({r.last_period})"
 
-    return pd.DataFrame({
-        "indicator": trends["label"],
-        "area, first to last value": [change(r) for r in trends.itertuples()],
-        "recent trend (area)": [t if t != stats.trend.CANNOT else f"{t}: {why}"
-                                for t, why in zip(trends["trend"], trends["trend_reason"])],
-        "recent trend (England)": [t if t != stats.trend.CANNOT else f"{t}: {why}"
-                                   for t, why in zip(trends["england_trend"], trends["england_trend_reason"])],
-        "worse than England and getting worse": trends["flag"].map({True: "yes", False: "no"}),
-    })
+    return pd.DataFrame(
+        {
+            "indicator": trends["label"],
+            "area, first to last value": [change(r) for r in trends.itertuples()],
+            "recent trend (area)": [
+                t if t != stats.trend.CANNOT else f"{t}: {why}"
+                for t, why in zip(trends["trend"], trends["trend_reason"])
+            ],
+            "recent trend (England)": [
+                t if t != stats.trend.CANNOT else f"{t}: {why}"
+                for t, why in zip(trends["england_trend"], trends["england_trend_reason"])
+            ],
+            "worse than England and getting worse": trends["flag"].map({True: "yes", False: "no"}),
+        }
+    )
 
 
 # ------------------------------------------------------------------ prose
@@ -742,22 +966,31 @@ def sentences(area: Area, table: pd.DataFrame, trends: pd.DataFrame) -> dict:
     }
     missing = table[table["value"].isna()]
     out["cmp_missing_text"] = (
-        "Every indicator has a value for the area." if missing.empty else
-        "No value for the area: " + "; ".join(f"{r.label} ({r.note.rstrip('.')})" for r in missing.itertuples())
-        + ".")
+        "Every indicator has a value for the area."
+        if missing.empty
+        else "No value for the area: "
+        + "; ".join(f"{r.label} ({r.note.rstrip('.')})" for r in missing.itertuples())
+        + "."
+    )
     ranked = have[have["rank"].notna()]
     parts = []
     for r in ranked.itertuples():
-        parts.append(f"{r.label}: {fmt(r.value, r.unit)}, rank {r.rank} of {r.rank_of} with a value "
-                     f"({r.vs_neighbours.lower()} than the neighbours' average of {fmt(r.neighbours_mean, r.unit)})")
+        parts.append(
+            f"{r.label}: {fmt(r.value, r.unit)}, rank {r.rank} of {r.rank_of} with a value "
+            f"({r.vs_neighbours.lower()} than the neighbours' average of {fmt(r.neighbours_mean, r.unit)})"
+        )
     out["cmp_neighbour_text"] = ("; ".join(parts) + ".") if parts else "No indicator has values for the neighbours."
     flagged = trends[trends["flag"]] if len(trends) else trends
     out["cmp_flag_text"] = (
         "No indicator is both worse than England and getting significantly worse"
-        + (", though for most the published extracts hold neither counts nor limits, so the trend cannot be "
-           "tested." if out["cmp_n_trend_tested"] < out["cmp_n_trends"] else ".")
-        if flagged.empty else
-        "Worse than England and getting worse: " + ", ".join(flagged["label"]) + ".")
+        + (
+            ", though for most the published extracts hold neither counts nor limits, so the trend cannot be tested."
+            if out["cmp_n_trend_tested"] < out["cmp_n_trends"]
+            else "."
+        )
+        if flagged.empty
+        else "Worse than England and getting worse: " + ", ".join(flagged["label"]) + "."
+    )
     out["cmp_n_missing"] = int(len(missing))
     return out
 
@@ -779,11 +1012,16 @@ def overview_figure(area: Area, table: pd.DataFrame, values: pd.DataFrame):
     """The spine chart of every indicator (see :func:`mhbook.figures.spine.spine_chart`)."""
     from mhbook.figures.spine import spine_chart
 
-    rows = pd.DataFrame({
-        "label": table["label"], "unit": table["unit"], "value": table["value"], "england": table["england"],
-        "region": table["region"],
-        "comparison": [comparison_words(a, b) for a, b in zip(table["vs_england_95"], table["vs_england_99_8"])],
-    })
+    rows = pd.DataFrame(
+        {
+            "label": table["label"],
+            "unit": table["unit"],
+            "value": table["value"],
+            "england": table["england"],
+            "region": table["region"],
+            "comparison": [comparison_words(a, b) for a, b in zip(table["vs_england_95"], table["vs_england_99_8"])],
+        }
+    )
     nb = values[~values["is_area"]][["label", "value"]]
     return spine_chart(rows, nb, area=area.name, region=area.region_name)
 
@@ -796,9 +1034,17 @@ def trend_figure(area: Area, key: str):
     data = series(area, key)
     has_limits = data["lower_95"].notna().any()
     return figures.trend_chart(
-        data, x="period", value="value", lower="lower_95" if has_limits else None,
-        upper="upper_95" if has_limits else None, series="series", measure=s.label, unit=s.unit,
-        context=area.name, area=area_series_name(area, key))
+        data,
+        x="period",
+        value="value",
+        lower="lower_95" if has_limits else None,
+        upper="upper_95" if has_limits else None,
+        series="series",
+        measure=s.label,
+        unit=s.unit,
+        context=area.name,
+        area=area_series_name(area, key),
+    )
 
 
 def publish_trend_figures(area: Area, trends: pd.DataFrame):
@@ -807,6 +1053,7 @@ def publish_trend_figures(area: Area, trends: pd.DataFrame):
 
     from mhbook import figures
 
-    parts = [figures.publish(trend_figure(area, key), "trend-" + key.replace("_", "-")).data
-             for key in trends["indicator"]]
+    parts = [
+        figures.publish(trend_figure(area, key), "trend-" + key.replace("_", "-")).data for key in trends["indicator"]
+    ]
     return Markdown("\n".join(parts))

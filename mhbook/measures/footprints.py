@@ -66,8 +66,9 @@ def iapt_footprint(area: Area, period: str) -> Footprint:
     try:
         fp = area.footprints(period)
     except InsufficientDataError as exc:
-        return Footprint(period, None, None, None, 0.0, 0.0,
-                         f"NHS footprints for {period} cannot be mapped to {area.name}: {exc}")
+        return Footprint(
+            period, None, None, None, 0.0, 0.0, f"NHS footprints for {period} cannot be mapped to {area.name}: {exc}"
+        )
     fp = fp.sort_values("population_share", ascending=False).reset_index(drop=True)
     main = fp.iloc[0]
     kind = {"ICB": "Integrated Care Board", "CCG": "Clinical Commissioning Group"}[main.org_type]
@@ -81,7 +82,15 @@ def iapt_footprint(area: Area, period: str) -> Footprint:
         others = ", ".join(f"{r.org_name.strip()} ({_pct(r.population_share)})" for r in fp.iloc[1:].itertuples())
         note += f" Other parts of the area are served by {others}."
     if main.footprint_share < 0.5:
-        note += (f" Figures for {main.org_code} describe the whole {kind}, most of whose residents live "
-                 f"outside {area.name}.")
-    return Footprint(period, str(main.org_type), str(main.org_code), name,
-                     float(main.population_share), float(main.footprint_share), note)
+        note += (
+            f" Figures for {main.org_code} describe the whole {kind}, most of whose residents live outside {area.name}."
+        )
+    return Footprint(
+        period,
+        str(main.org_type),
+        str(main.org_code),
+        name,
+        float(main.population_share),
+        float(main.footprint_share),
+        note,
+    )

@@ -13,13 +13,12 @@ from the IoD2019 denominators (mid-2015, ``mhbook.sources.imd``), LSOA to ICB / 
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
 from mhbook import figures, reads, stats
-from mhbook.figures import numbers
 from mhbook.areas import Area
+from mhbook.figures import numbers
 from mhbook.measures._quiet import quietly
 from mhbook.measures.footprints import Footprint
 from mhbook.sources import iapt, imd, lookups, population
@@ -65,9 +64,11 @@ def imd_switch_note(periods: list[str]) -> str:
     after = [p for p in periods if p >= IMD2019_POSSIBLE_FROM]
     if not before or not after:
         return ""
-    return (f"Deciles up to {before[-1]} come from an IMD edition before 2019 (IMD 2019 was published in "
-            f"September 2019); from {after[0]} NHS may have used IMD 2019, so a step between {before[-1]} and "
-            f"{after[0]} can reflect the change of index as well as of recovery.")
+    return (
+        f"Deciles up to {before[-1]} come from an IMD edition before 2019 (IMD 2019 was published in "
+        f"September 2019); from {after[0]} NHS may have used IMD 2019, so a step between {before[-1]} and "
+        f"{after[0]} can reflect the change of index as well as of recovery."
+    )
 
 
 def population_year(period: str) -> str:
@@ -123,8 +124,13 @@ def decile_attrition(period: str, org_type: str = "England", org_code: str = "Al
 @reads.cached(maxsize=64)  # each page asks for England's years again; the tables are small
 def _decile_attrition(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     raw = iapt.by_decile(period, org_type, org_code)
-    df = raw.rename(columns={"referrals_received": "referrals", "finished_course_treatment": "finished",
-                             "recovery_pct": "recovery_pct_published"})
+    df = raw.rename(
+        columns={
+            "referrals_received": "referrals",
+            "finished_course_treatment": "finished",
+            "recovery_pct": "recovery_pct_published",
+        }
+    )
     df["imd_decile"] = df["imd_decile"].astype(int)
     if "referrals" not in df:  # legacy years publish outcomes only by decile
         df["referrals"] = np.nan
@@ -150,9 +156,24 @@ def _decile_attrition(period: str, org_type: str, org_code: str) -> pd.DataFrame
     df["finished_pct_lower"] = df["finished_pct_upper"] = np.nan
     res = quietly(stats.rate, df["referrals"], df["population_16plus"], multiplier=100_000)
     df["referral_rate"], df["referral_rate_lower"], df["referral_rate_upper"] = (
-        res["value"], res["lower_cl"], res["upper_cl"])
-    keep = ["period", "org_type", "org_code", "org_name", "imd_decile", "referrals", "finished",
-            "caseness_finished", "recovery", "improvement", "recovery_pct_published", "population_16plus"]
+        res["value"],
+        res["lower_cl"],
+        res["upper_cl"],
+    )
+    keep = [
+        "period",
+        "org_type",
+        "org_code",
+        "org_name",
+        "imd_decile",
+        "referrals",
+        "finished",
+        "caseness_finished",
+        "recovery",
+        "improvement",
+        "recovery_pct_published",
+        "population_16plus",
+    ]
     for name in MEASURE_LABELS:
         keep += [name, f"{name}_lower", f"{name}_upper"]
     return df[keep]
@@ -162,10 +183,18 @@ def attrition_long(table: pd.DataFrame, series: str) -> pd.DataFrame:
     """The four attrition measures of ``decile_attrition`` in long form for the panels."""
     parts = []
     for name, label in MEASURE_LABELS.items():
-        parts.append(pd.DataFrame({
-            "measure": label, "imd_decile": table["imd_decile"], "value": table[name],
-            "lower_cl": table[f"{name}_lower"], "upper_cl": table[f"{name}_upper"], "series": series,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "measure": label,
+                    "imd_decile": table["imd_decile"],
+                    "value": table[name],
+                    "lower_cl": table[f"{name}_lower"],
+                    "upper_cl": table[f"{name}_upper"],
+                    "series": series,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -173,14 +202,19 @@ def attrition_figure(table: pd.DataFrame, series: str = "England") -> figures.Fi
     """The Commission's graph for one organisation and year: four panels by decile."""
     period = table["period"].iloc[0]
     return figures.attrition_panels(
-        attrition_long(table, series), series="series", order=list(MEASURE_LABELS.values()),
+        attrition_long(table, series),
+        series="series",
+        order=list(MEASURE_LABELS.values()),
         units={label: ("per 100,000" if key == "referral_rate" else "%") for key, label in MEASURE_LABELS.items()},
-        context=f"{series}, {period}", ncols=2,
-        caption=(f"NHS Talking Therapies by {imd_label(period)}, 1 = most deprived, {series}, {period}: "
-                 f"referrals per 100,000 people aged 16+ ({population_year(period)} population), and the share "
-                 "finishing treatment, recovering and reliably improving, with 95% confidence limits. Finished "
-                 "treatment and referrals in the same year are different cohorts, so that share is shown without "
-                 "a test."),
+        context=f"{series}, {period}",
+        ncols=2,
+        caption=(
+            f"NHS Talking Therapies by {imd_label(period)}, 1 = most deprived, {series}, {period}: "
+            f"referrals per 100,000 people aged 16+ ({population_year(period)} population), and the share "
+            "finishing treatment, recovering and reliably improving, with 95% confidence limits. Finished "
+            "treatment and referrals in the same year are different cohorts, so that share is shown without "
+            "a test."
+        ),
     )
 
 
@@ -189,13 +223,19 @@ def local_figure(england: pd.DataFrame, local: pd.DataFrame, footprint: Footprin
     period = england["period"].iloc[0]
     long = pd.concat([attrition_long(england, "England"), attrition_long(local, footprint.org_name)])
     return figures.attrition_panels(
-        long, series="series", order=list(MEASURE_LABELS.values()),
+        long,
+        series="series",
+        order=list(MEASURE_LABELS.values()),
         units={label: ("per 100,000" if key == "referral_rate" else "%") for key, label in MEASURE_LABELS.items()},
-        context=f"{footprint.org_name} and England, {period}", ncols=2, area=footprint.org_name,
-        caption=(f"NHS Talking Therapies by {imd_label(period)}, 1 = most deprived, {footprint.org_name} "
-                 f"against England, both {period}, with 95% confidence limits; referral rates over the "
-                 f"{population_year(period)} population aged 16+. Counts below England level are rounded to 5 "
-                 "and small ones suppressed; suppressed deciles are left blank."),
+        context=f"{footprint.org_name} and England, {period}",
+        ncols=2,
+        area=footprint.org_name,
+        caption=(
+            f"NHS Talking Therapies by {imd_label(period)}, 1 = most deprived, {footprint.org_name} "
+            f"against England, both {period}, with 95% confidence limits; referral rates over the "
+            f"{population_year(period)} population aged 16+. Counts below England level are rounded to 5 "
+            "and small ones suppressed; suppressed deciles are left blank."
+        ),
     )
 
 
@@ -203,26 +243,32 @@ def decile_table(table: pd.DataFrame) -> pd.DataFrame:
     """A readable table of ``decile_attrition`` for the page and its CSV: counts as whole
     numbers, each value beside its limits at the same precision (limits rounded outwards)."""
     period = table["period"].iloc[0]
-    return pd.DataFrame({
-        "year": table["period"],
-        "organisation": table["org_name"],
-        "IMD decile (1 = most deprived)": table["imd_decile"],
-        "referrals": numbers.counts_series(table["referrals"]),
-        f"population aged 16+ ({population_year(period)})": numbers.counts_series(table["population_16plus"]),
-        "referrals per 100,000 aged 16+": numbers.numbers_series(table["referral_rate"], 0),
-        "referral rate 95% limits": numbers.limits_series(table["referral_rate_lower"],
-                                                          table["referral_rate_upper"], 0),
-        "finished treatment": numbers.counts_series(table["finished"]),
-        "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(table["finished_pct"], 1),
-        "finished at caseness": numbers.counts_series(table["caseness_finished"]),
-        "recovered": numbers.counts_series(table["recovery"]),
-        "recovery (%)": numbers.numbers_series(table["recovery_pct"], 1),
-        "recovery (%), 95% limits": numbers.limits_series(table["recovery_pct_lower"], table["recovery_pct_upper"], 1),
-        "recovery (%, as published)": table["recovery_pct_published"],
-        "reliable improvement (% finished)": numbers.numbers_series(table["improvement_pct"], 1),
-        "reliable improvement 95% limits": numbers.limits_series(table["improvement_pct_lower"],
-                                                                 table["improvement_pct_upper"], 1),
-    })
+    return pd.DataFrame(
+        {
+            "year": table["period"],
+            "organisation": table["org_name"],
+            "IMD decile (1 = most deprived)": table["imd_decile"],
+            "referrals": numbers.counts_series(table["referrals"]),
+            f"population aged 16+ ({population_year(period)})": numbers.counts_series(table["population_16plus"]),
+            "referrals per 100,000 aged 16+": numbers.numbers_series(table["referral_rate"], 0),
+            "referral rate 95% limits": numbers.limits_series(
+                table["referral_rate_lower"], table["referral_rate_upper"], 0
+            ),
+            "finished treatment": numbers.counts_series(table["finished"]),
+            "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(table["finished_pct"], 1),
+            "finished at caseness": numbers.counts_series(table["caseness_finished"]),
+            "recovered": numbers.counts_series(table["recovery"]),
+            "recovery (%)": numbers.numbers_series(table["recovery_pct"], 1),
+            "recovery (%), 95% limits": numbers.limits_series(
+                table["recovery_pct_lower"], table["recovery_pct_upper"], 1
+            ),
+            "recovery (%, as published)": table["recovery_pct_published"],
+            "reliable improvement (% finished)": numbers.numbers_series(table["improvement_pct"], 1),
+            "reliable improvement 95% limits": numbers.limits_series(
+                table["improvement_pct_lower"], table["improvement_pct_upper"], 1
+            ),
+        }
+    )
 
 
 def gradient_by_year(org_type: str = "England", org_code: str = "All") -> pd.DataFrame:
@@ -249,21 +295,44 @@ def _gradient_by_year(org_type: str, org_code: str) -> pd.DataFrame:
         table = table.dropna(subset=["recovery", "caseness_finished"])
         if len(table) < 5:
             continue
-        frame = table.assign(p=table["recovery_pct"] / 100, lo=table["recovery_pct_lower"] / 100,
-                             hi=table["recovery_pct_upper"] / 100)
-        s = quietly(stats.sii, frame, "imd_decile", "caseness_finished", "p", lower_cl="lo", upper_cl="hi",
-                        value_type=2, rii=True, multiplier=100, repetitions=REPETITIONS, random_state=SEED)
-        g = quietly(stats.gradient, table, "imd_decile", "recovery", "caseness_finished",
-                        family="binomial", overdispersion=True)
-        rows.append({
-            "period": period, "deciles": len(table),
-            "sii": s["sii"].iloc[0], "sii_lower": s["sii_lower_cl"].iloc[0], "sii_upper": s["sii_upper_cl"].iloc[0],
-            "rii": s["rii"].iloc[0], "rii_lower": s["rii_lower_cl"].iloc[0], "rii_upper": s["rii_upper_cl"].iloc[0],
-            "odds_ratio": g["value"].iloc[0], "odds_ratio_lower": g["lower_cl"].iloc[0],
-            "odds_ratio_upper": g["upper_cl"].iloc[0], "p_trend": g["p_trend"].iloc[0],
-            "recovery_most_deprived": table.loc[table.imd_decile == 1, "recovery_pct"].squeeze(),
-            "recovery_least_deprived": table.loc[table.imd_decile == 10, "recovery_pct"].squeeze(),
-        })
+        frame = table.assign(
+            p=table["recovery_pct"] / 100, lo=table["recovery_pct_lower"] / 100, hi=table["recovery_pct_upper"] / 100
+        )
+        s = quietly(
+            stats.sii,
+            frame,
+            "imd_decile",
+            "caseness_finished",
+            "p",
+            lower_cl="lo",
+            upper_cl="hi",
+            value_type=2,
+            rii=True,
+            multiplier=100,
+            repetitions=REPETITIONS,
+            random_state=SEED,
+        )
+        g = quietly(
+            stats.gradient, table, "imd_decile", "recovery", "caseness_finished", family="binomial", overdispersion=True
+        )
+        rows.append(
+            {
+                "period": period,
+                "deciles": len(table),
+                "sii": s["sii"].iloc[0],
+                "sii_lower": s["sii_lower_cl"].iloc[0],
+                "sii_upper": s["sii_upper_cl"].iloc[0],
+                "rii": s["rii"].iloc[0],
+                "rii_lower": s["rii_lower_cl"].iloc[0],
+                "rii_upper": s["rii_upper_cl"].iloc[0],
+                "odds_ratio": g["value"].iloc[0],
+                "odds_ratio_lower": g["lower_cl"].iloc[0],
+                "odds_ratio_upper": g["upper_cl"].iloc[0],
+                "p_trend": g["p_trend"].iloc[0],
+                "recovery_most_deprived": table.loc[table.imd_decile == 1, "recovery_pct"].squeeze(),
+                "recovery_least_deprived": table.loc[table.imd_decile == 10, "recovery_pct"].squeeze(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -271,41 +340,62 @@ def trend_figure(trend: pd.DataFrame) -> figures.Figure:
     """SII of recovery by year with its 95% limits."""
     first, last = trend["period"].iloc[0], trend["period"].iloc[-1]
     return figures.trend_chart(
-        trend, x="period", value="sii", lower="sii_lower", upper="sii_upper",
-        measure="slope index of inequality in recovery", unit="percentage points",
-        context=f"England, {first} to {last}", reference=0.0, reference_label="no gradient",
-        caption=(f"Slope index of inequality in recovery across deprivation deciles as published, England, "
-                 f"{first} to {last}, with 95% simulated limits. Above zero: recovery higher in less deprived "
-                 f"areas. {imd_switch_note(list(trend['period']))}"),
+        trend,
+        x="period",
+        value="sii",
+        lower="sii_lower",
+        upper="sii_upper",
+        measure="slope index of inequality in recovery",
+        unit="percentage points",
+        context=f"England, {first} to {last}",
+        reference=0.0,
+        reference_label="no gradient",
+        caption=(
+            f"Slope index of inequality in recovery across deprivation deciles as published, England, "
+            f"{first} to {last}, with 95% simulated limits. Above zero: recovery higher in less deprived "
+            f"areas. {imd_switch_note(list(trend['period']))}"
+        ),
     )
 
 
 def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
     """A readable table of ``gradient_by_year``."""
-    return pd.DataFrame({
-        "year": trend["period"],
-        "deciles": [imd_label(p) for p in trend["period"]],
-        "recovery, most deprived decile (%)": numbers.numbers_series(trend["recovery_most_deprived"], 1),
-        "recovery, least deprived decile (%)": numbers.numbers_series(trend["recovery_least_deprived"], 1),
-        "SII (percentage points)": numbers.numbers_series(trend["sii"], 1),
-        "SII 95% limits": numbers.limits_series(trend["sii_lower"], trend["sii_upper"], 1),
-        "RII": numbers.numbers_series(trend["rii"], 2),
-        "RII 95% limits": numbers.limits_series(trend["rii_lower"], trend["rii_upper"], 2),
-        "odds ratio per decile step": numbers.numbers_series(trend["odds_ratio"], 3),
-        "odds ratio 95% limits": numbers.limits_series(trend["odds_ratio_lower"], trend["odds_ratio_upper"], 3),
-        "p for trend": trend["p_trend"].map(lambda p: "<0.001" if p < 0.001 else f"{p:.3f}"),
-    })
+    return pd.DataFrame(
+        {
+            "year": trend["period"],
+            "deciles": [imd_label(p) for p in trend["period"]],
+            "recovery, most deprived decile (%)": numbers.numbers_series(trend["recovery_most_deprived"], 1),
+            "recovery, least deprived decile (%)": numbers.numbers_series(trend["recovery_least_deprived"], 1),
+            "SII (percentage points)": numbers.numbers_series(trend["sii"], 1),
+            "SII 95% limits": numbers.limits_series(trend["sii_lower"], trend["sii_upper"], 1),
+            "RII": numbers.numbers_series(trend["rii"], 2),
+            "RII 95% limits": numbers.limits_series(trend["rii_lower"], trend["rii_upper"], 2),
+            "odds ratio per decile step": numbers.numbers_series(trend["odds_ratio"], 3),
+            "odds ratio 95% limits": numbers.limits_series(trend["odds_ratio_lower"], trend["odds_ratio_upper"], 3),
+            "p for trend": trend["p_trend"].map(lambda p: "<0.001" if p < 0.001 else f"{p:.3f}"),
+        }
+    )
 
 
 def _ends(table: pd.DataFrame, suffix: str) -> dict:
     d1, d10 = (table.set_index("imd_decile").loc[d] for d in (1, 10))
-    return {f"eng_referrals_d1{suffix}": d1["referrals"], f"eng_rate_d1{suffix}": d1["referral_rate"],
-            f"eng_rate_d10{suffix}": d10["referral_rate"], f"eng_recovery_d1{suffix}": d1["recovery_pct_published"],
-            f"eng_recovery_d10{suffix}": d10["recovery_pct_published"]}
+    return {
+        f"eng_referrals_d1{suffix}": d1["referrals"],
+        f"eng_rate_d1{suffix}": d1["referral_rate"],
+        f"eng_rate_d10{suffix}": d10["referral_rate"],
+        f"eng_recovery_d1{suffix}": d1["recovery_pct_published"],
+        f"eng_recovery_d10{suffix}": d10["recovery_pct_published"],
+    }
 
 
-def headline_numbers(england: pd.DataFrame, latest: pd.DataFrame, trend: pd.DataFrame,
-                     footprint: Footprint, local: pd.DataFrame | None, area: Area) -> dict:
+def headline_numbers(
+    england: pd.DataFrame,
+    latest: pd.DataFrame,
+    trend: pd.DataFrame,
+    footprint: Footprint,
+    local: pd.DataFrame | None,
+    area: Area,
+) -> dict:
     """Numbers and sentences glued into the chapter's prose: England in the latest year
     (suffix ``_latest``) and in the Commission's year (no suffix), each value computed by
     the same function as the figure and table beside it."""
@@ -335,5 +425,7 @@ def suppression_note(local: pd.DataFrame | None) -> str:
     missing = int(local[["referrals", "finished", "caseness_finished", "recovery"]].isna().sum().sum())
     if missing == 0:
         return "No decile figures are suppressed for this footprint; counts are rounded to the nearest 5."
-    return (f"{missing} decile counts are suppressed by NHS England (small numbers) and are shown as "
-            "'suppressed', not as zero; other counts are rounded to the nearest 5.")
+    return (
+        f"{missing} decile counts are suppressed by NHS England (small numbers) and are shown as "
+        "'suppressed', not as zero; other counts are rounded to the nearest 5."
+    )

@@ -46,13 +46,13 @@ import pandas as pd
 from IPython.display import Markdown
 
 from mhbook import figures, periods, reads, stats
-from mhbook.constants import BROAD_ETHNIC_GROUPS, NHS_CODE_PREFIX, UNKNOWN_GROUP
-from mhbook.figures import numbers
 from mhbook.areas import Area
+from mhbook.constants import BROAD_ETHNIC_GROUPS, NHS_CODE_PREFIX, UNKNOWN_GROUP
 from mhbook.errors import InsufficientDataError
+from mhbook.figures import numbers
+from mhbook.measures._quiet import quietly
 from mhbook.measures.footprints import Footprint, iapt_footprint
 from mhbook.sources import iapt, mha
-from mhbook.measures._quiet import quietly
 from mhbook.stats import rounding
 
 log = logging.getLogger(__name__)
@@ -119,11 +119,16 @@ def _org_rows(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     """Count rows of the breakdowns used here for one organisation and year."""
     wanted = {"Total", *(b.nhs for b in BREAKDOWNS.values()), _PROBLEM_DESCRIPTOR.nhs}
     df = iapt.load_measures()
-    df = df[(df["period"] == period) & (df["org_type"] == org_type) & (df["org_code"] == org_code)
-            & df["breakdown"].isin(wanted)]
+    df = df[
+        (df["period"] == period)
+        & (df["org_type"] == org_type)
+        & (df["org_code"] == org_code)
+        & df["breakdown"].isin(wanted)
+    ]
     if df.empty:
         raise InsufficientDataError(
-            f"IAPT: no rows for {org_type} {org_code} in {period}; `iapt.organisations({period!r})` lists them")
+            f"IAPT: no rows for {org_type} {org_code} in {period}; `iapt.organisations({period!r})` lists them"
+        )
     cols = ["org_name", "breakdown", "group", "subgroup", "measure", "count_status"]
     out = df[cols + ["count", "percentage"]].astype({c: object for c in cols}).reset_index(drop=True)
     return out
@@ -169,8 +174,11 @@ def _wide(part: pd.DataFrame, key: str) -> pd.DataFrame:
     # NHS England's recovery denominator: finished treatment minus those not at caseness
     # at the start. A missing not-at-caseness count is missing, never zero.
     out["caseness_finished"] = out["finished_course_treatment"] - out["not_at_caseness"]
-    out["caseness_finished_status"] = np.where(out["not_at_caseness_status"] != "published",
-                                               out["not_at_caseness_status"], out["finished_course_treatment_status"])
+    out["caseness_finished_status"] = np.where(
+        out["not_at_caseness_status"] != "published",
+        out["not_at_caseness_status"],
+        out["finished_course_treatment_status"],
+    )
     for name in ("recovery", "improvement"):
         out[f"{name}_pct"] = pct[name].astype(float) if name in pct else np.nan
     return out.rename_axis("group").reset_index()
@@ -183,25 +191,40 @@ def _measure_rows(wide: pd.DataFrame, measure: str, benchmark: float, rounded: b
     x = wide[num].copy()
     n = wide[den].where(wide[den] > 0)  # a zero denominator has no rate
     x = x.where(n.notna() & (x <= n))
-    res = rounding.proportion_limits(x, n, LEVELS, terms=_TERMS[num] if rounded else 0,
-                                     denominator_terms=_TERMS[den] if rounded else 0,
-                                     published=wide[f"{num}_pct"].where(x.notna()),
-                                     published_unit=1.0 if rounded else 0.1)
-    out = pd.DataFrame({
-        "group": wide["group"], "unknown": wide["group"].str.contains(UNKNOWN_GROUP),
-        "referrals": wide["referrals_received"], "measure": measure,
-        "numerator": x, "denominator": n,
-        "suppressed": x.isna() | n.isna(),
-        "status": np.where(wide[f"{num}_status"] != "published", wide[f"{num}_status"], wide[f"{den}_status"]),
-        "value": res["value"], "value_source": res["value_source"],
-        "lower_cl": res["lower_cl_95"], "upper_cl": res["upper_cl_95"],
-        "lower_cl_998": res["lower_cl_99_8"], "upper_cl_998": res["upper_cl_99_8"],
-        "benchmark": benchmark,
-    })
-    out["significance_95"] = stats.compare_to_benchmark(out["value"], out["lower_cl"], out["upper_cl"],
-                                                        benchmark, "high_is_good")
-    out["significance_998"] = stats.compare_to_benchmark(out["value"], out["lower_cl_998"], out["upper_cl_998"],
-                                                         benchmark, "high_is_good")
+    res = rounding.proportion_limits(
+        x,
+        n,
+        LEVELS,
+        terms=_TERMS[num] if rounded else 0,
+        denominator_terms=_TERMS[den] if rounded else 0,
+        published=wide[f"{num}_pct"].where(x.notna()),
+        published_unit=1.0 if rounded else 0.1,
+    )
+    out = pd.DataFrame(
+        {
+            "group": wide["group"],
+            "unknown": wide["group"].str.contains(UNKNOWN_GROUP),
+            "referrals": wide["referrals_received"],
+            "measure": measure,
+            "numerator": x,
+            "denominator": n,
+            "suppressed": x.isna() | n.isna(),
+            "status": np.where(wide[f"{num}_status"] != "published", wide[f"{num}_status"], wide[f"{den}_status"]),
+            "value": res["value"],
+            "value_source": res["value_source"],
+            "lower_cl": res["lower_cl_95"],
+            "upper_cl": res["upper_cl_95"],
+            "lower_cl_998": res["lower_cl_99_8"],
+            "upper_cl_998": res["upper_cl_99_8"],
+            "benchmark": benchmark,
+        }
+    )
+    out["significance_95"] = stats.compare_to_benchmark(
+        out["value"], out["lower_cl"], out["upper_cl"], benchmark, "high_is_good"
+    )
+    out["significance_998"] = stats.compare_to_benchmark(
+        out["value"], out["lower_cl_998"], out["upper_cl_998"], benchmark, "high_is_good"
+    )
     out["comparison"] = comparison_words(out["significance_95"], out["significance_998"])
     out["gap"] = out["value"] - benchmark
     return out
@@ -217,7 +240,9 @@ def comparison_words(sig95: pd.Series, sig998: pd.Series) -> pd.Series:
     return words.where(sig95.isin([stats.benchmark.SIMILAR, stats.benchmark.NOT_COMPARED]), words + level)
 
 
-def breakdown_table(key: str, period: str | None = None, org_type: str = "England", org_code: str = "All") -> pd.DataFrame:
+def breakdown_table(
+    key: str, period: str | None = None, org_type: str = "England", org_code: str = "All"
+) -> pd.DataFrame:
     """Recovery and reliable improvement by group for one breakdown, organisation, year.
 
     One row per group × measure ("recovery", "improvement"), groups in NHS's order.
@@ -248,8 +273,9 @@ def breakdown_table(key: str, period: str | None = None, org_type: str = "Englan
     out = pd.concat(parts, ignore_index=True)
     out.insert(0, "breakdown_title", b.title)
     out.insert(0, "breakdown", key)
-    for col, value in zip(["period", "org_type", "org_code", "org_name"],
-                          [period, org_type, org_code, str(rows["org_name"].iloc[0])]):
+    for col, value in zip(
+        ["period", "org_type", "org_code", "org_name"], [period, org_type, org_code, str(rows["org_name"].iloc[0])]
+    ):
         out.insert(0, col, value)
     return out[["period", "org_type", "org_code", "org_name", *out.columns[4:]]]
 
@@ -312,8 +338,10 @@ def ccg_beside_icb(area: Area, period: str | None = None) -> tuple[pd.DataFrame 
     period = period or periods.latest("iapt")
     ccg, icb = iapt_footprint(area, LAST_CCG_PERIOD), iapt_footprint(area, period)
     if not ccg.available or _fit(ccg) <= _fit(icb):
-        return None, (f"{area.name}'s {LAST_CCG_PERIOD} Clinical Commissioning Group does not fit the area better "
-                      f"than its {period} Integrated Care Board, so only the ICB is shown.")
+        return None, (
+            f"{area.name}'s {LAST_CCG_PERIOD} Clinical Commissioning Group does not fit the area better "
+            f"than its {period} Integrated Care Board, so only the ICB is shown."
+        )
     rows = []
     for key in CCG_BREAKDOWNS:
         for org_period, fp in ((LAST_CCG_PERIOD, ccg), (period, icb)):
@@ -321,25 +349,43 @@ def ccg_beside_icb(area: Area, period: str | None = None) -> tuple[pd.DataFrame 
                 continue
             t = breakdown_table(key, org_period, fp.org_type, fp.org_code)
             t = t[t["measure"] == "recovery"]
-            rows.append(pd.DataFrame({"breakdown": BREAKDOWNS[key].title, "group": t["group"],
-                                      "column": f"{fp.org_name}, {org_period}", "value": t["value"],
-                                      "lower": t["lower_cl"], "upper": t["upper_cl"],
-                                      "vs": t["comparison"].where(~t["suppressed"], "suppressed"),
-                                      "dec": _decimals(t)}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "breakdown": BREAKDOWNS[key].title,
+                        "group": t["group"],
+                        "column": f"{fp.org_name}, {org_period}",
+                        "value": t["value"],
+                        "lower": t["lower_cl"],
+                        "upper": t["upper_cl"],
+                        "vs": t["comparison"].where(~t["suppressed"], "suppressed"),
+                        "dec": _decimals(t),
+                    }
+                )
+            )
     long = pd.concat(rows, ignore_index=True)
-    long["shown"] = [f"{shown} ({vs})" if shown else "suppressed"
-                     for shown, vs in zip((numbers.with_limits(v, lo, hi, int(d)) for v, lo, hi, d in
-                                           zip(long["value"], long["lower"], long["upper"], long["dec"])),
-                                          long["vs"].fillna("not compared"))]
-    table = long.pivot_table(index=["breakdown", "group"], columns="column", values="shown", aggfunc="first",
-                             sort=False).reset_index()
+    long["shown"] = [
+        f"{shown} ({vs})" if shown else "suppressed"
+        for shown, vs in zip(
+            (
+                numbers.with_limits(v, lo, hi, int(d))
+                for v, lo, hi, d in zip(long["value"], long["lower"], long["upper"], long["dec"])
+            ),
+            long["vs"].fillna("not compared"),
+        )
+    ]
+    table = long.pivot_table(
+        index=["breakdown", "group"], columns="column", values="shown", aggfunc="first", sort=False
+    ).reset_index()
     table.columns.name = None
-    sentence = (f"In {LAST_CCG_PERIOD}, the last year NHS England published Clinical Commissioning Groups, "
-                f"{ccg.org_name} ({ccg.org_code}) fitted {area.name} better than its {period} Integrated Care "
-                f"Board: {100 * ccg.population_share:.0f}% of the area's residents lived in it and they were "
-                f"{100 * ccg.footprint_share:.0f}% of its residents, against "
-                f"{100 * icb.footprint_share:.0f}% of the ICB's. Recovery by group is shown for both, each "
-                "against its own organisation's overall value.")
+    sentence = (
+        f"In {LAST_CCG_PERIOD}, the last year NHS England published Clinical Commissioning Groups, "
+        f"{ccg.org_name} ({ccg.org_code}) fitted {area.name} better than its {period} Integrated Care "
+        f"Board: {100 * ccg.population_share:.0f}% of the area's residents lived in it and they were "
+        f"{100 * ccg.footprint_share:.0f}% of its residents, against "
+        f"{100 * icb.footprint_share:.0f}% of the ICB's. Recovery by group is shown for both, each "
+        "against its own organisation's overall value."
+    )
     return table, sentence
 
 
@@ -366,6 +412,7 @@ def gaps_from(table: pd.DataFrame) -> pd.DataFrame:
 
 # --- figures and tables -------------------------------------------------------------------
 
+
 def forest_figure(result: IaptInequality, key: str, measure: str, which: str) -> figures.Figure:
     """Forest chart of ``measure`` by group of breakdown ``key`` for "england" or "local",
     against the organisation's overall value; 95% limits; comparison at 95%."""
@@ -379,13 +426,19 @@ def _forest(table: pd.DataFrame, name: str, period: str, key: str, measure: str)
     title = part["breakdown_title"].iloc[0]
     return figures.forest_chart(
         part.assign(sig=part["significance_95"].str.lower(), label=part["group"].map(chart_label)),
-        label="label", significance="sig",
-        benchmark=float(part["benchmark"].iloc[0]), measure=label.split(" (")[0], unit="%",
-        benchmark_label=f"{name} overall", context=f"{name}, {period}",
-        caption=(f"{label[:1].upper()}{label[1:]} by {title.lower()}, {name}, {period}, with 95% "
-                 f"Wilson confidence intervals, against {name}'s overall value (dashed line). Marker shape and "
-                 "the words on the right give the comparison at 95%; the table gives the 99.8% one. "
-                 f"{suppression_sentence(part)}"),
+        label="label",
+        significance="sig",
+        benchmark=float(part["benchmark"].iloc[0]),
+        measure=label.split(" (")[0],
+        unit="%",
+        benchmark_label=f"{name} overall",
+        context=f"{name}, {period}",
+        caption=(
+            f"{label[:1].upper()}{label[1:]} by {title.lower()}, {name}, {period}, with 95% "
+            f"Wilson confidence intervals, against {name}'s overall value (dashed line). Marker shape and "
+            "the words on the right give the comparison at 95%; the table gives the 99.8% one. "
+            f"{suppression_sentence(part)}"
+        ),
     )
 
 
@@ -413,15 +466,24 @@ def publish_breakdown(result: IaptInequality, key: str) -> Markdown:
         if which == "local" and result.local is None:
             continue
         for measure in MEASURES:
-            fig = _england_forest(result.period, key, measure) if which == "england" else \
-                forest_figure(result, key, measure, which)
+            fig = (
+                _england_forest(result.period, key, measure)
+                if which == "england"
+                else forest_figure(result, key, measure, which)
+            )
             blocks.append(figures.publish(fig, f"{slug}-{measure}-{which}").data)
-    blocks.append(figures.publish_table(
-        breakdown_display(result, key), f"{slug}-table",
-        caption=(f"{breakdown_for(key, result.period).title}, NHS Talking Therapies {result.period}: counts, "
-                 "recovery and reliable improvement with 95% limits, compared with the organisation's overall "
-                 "value at 95% and 99.8%. Counts below England level are rounded to 5 by NHS England."),
-        missing_label="suppressed").data)
+    blocks.append(
+        figures.publish_table(
+            breakdown_display(result, key),
+            f"{slug}-table",
+            caption=(
+                f"{breakdown_for(key, result.period).title}, NHS Talking Therapies {result.period}: counts, "
+                "recovery and reliable improvement with 95% limits, compared with the organisation's overall "
+                "value at 95% and 99.8%. Counts below England level are rounded to 5 by NHS England."
+            ),
+            missing_label="suppressed",
+        ).data
+    )
     return Markdown("\n".join(blocks))
 
 
@@ -432,28 +494,31 @@ def breakdown_display(result: IaptInequality, key: str) -> pd.DataFrame:
     table = table[table["breakdown"] == key]
     rec, imp = (table[table["measure"] == m].reset_index(drop=True) for m in MEASURES)
     dec = _decimals(rec)
-    return pd.DataFrame({
-        "year": rec["period"],
-        "organisation": [result.name("england" if t == "England" else "local") for t in rec["org_type"]],
-        "group": rec["group"],
-        "referrals": numbers.counts_series(rec["referrals"]),
-        "finished at caseness": numbers.counts_series(rec["denominator"]),
-        "recovered": numbers.counts_series(rec["numerator"]),
-        "recovery (%)": numbers.numbers_series(rec["value"], dec),
-        "recovery 95% limits": numbers.limits_series(rec["lower_cl"], rec["upper_cl"], dec),
-        "recovery vs overall": rec["comparison"].where(~rec["suppressed"]),
-        "finished": numbers.counts_series(imp["denominator"]),
-        "improved": numbers.counts_series(imp["numerator"]),
-        "reliable improvement (%)": numbers.numbers_series(imp["value"], _decimals(imp)),
-        "improvement 95% limits": numbers.limits_series(imp["lower_cl"], imp["upper_cl"], _decimals(imp)),
-        "improvement vs overall": imp["comparison"].where(~imp["suppressed"]),
-    })
+    return pd.DataFrame(
+        {
+            "year": rec["period"],
+            "organisation": [result.name("england" if t == "England" else "local") for t in rec["org_type"]],
+            "group": rec["group"],
+            "referrals": numbers.counts_series(rec["referrals"]),
+            "finished at caseness": numbers.counts_series(rec["denominator"]),
+            "recovered": numbers.counts_series(rec["numerator"]),
+            "recovery (%)": numbers.numbers_series(rec["value"], dec),
+            "recovery 95% limits": numbers.limits_series(rec["lower_cl"], rec["upper_cl"], dec),
+            "recovery vs overall": rec["comparison"].where(~rec["suppressed"]),
+            "finished": numbers.counts_series(imp["denominator"]),
+            "improved": numbers.counts_series(imp["numerator"]),
+            "reliable improvement (%)": numbers.numbers_series(imp["value"], _decimals(imp)),
+            "improvement 95% limits": numbers.limits_series(imp["lower_cl"], imp["upper_cl"], _decimals(imp)),
+            "improvement vs overall": imp["comparison"].where(~imp["suppressed"]),
+        }
+    )
 
 
 def _decimals(rows: pd.DataFrame) -> pd.Series:
     """NHS England publishes percentages below England level as whole numbers: shown so."""
-    return pd.Series(np.where((rows["org_type"] != "England") & (rows["value_source"] == "published"), 0, 1),
-                     index=rows.index)
+    return pd.Series(
+        np.where((rows["org_type"] != "England") & (rows["value_source"] == "published"), 0, 1), index=rows.index
+    )
 
 
 def suppression_sentence(table: pd.DataFrame) -> str:
@@ -464,8 +529,10 @@ def suppression_sentence(table: pd.DataFrame) -> str:
         return f"None of the {total} groups is suppressed."
     named = ", ".join(groups.index[groups][:6]) + (" and others" if n > 6 else "")
     verb = "has" if n == 1 else "have"
-    return (f"{n} of the {total} groups {verb} a suppressed count ({named}): NHS England withholds small "
-            "numbers, and these are shown as 'suppressed', not as zero.")
+    return (
+        f"{n} of the {total} groups {verb} a suppressed count ({named}): NHS England withholds small "
+        "numbers, and these are shown as 'suppressed', not as zero."
+    )
 
 
 # --- Mental Health Act detentions by ethnicity -----------------------------------------------
@@ -496,39 +563,73 @@ def _ratio_standardised(rows: pd.DataFrame) -> pd.DataFrame:
     se2 = (ref["upper_cl"] - ref["value"]) / z / ref["value"]
     ratio = rows["value"] / ref["value"]
     se = np.sqrt(se1**2 + se2**2)
-    return pd.DataFrame({"ratio": ratio, "lower_cl": ratio * np.exp(-z * se), "upper_cl": ratio * np.exp(z * se),
-                         "reference_rate": ref["value"],
-                         "method": "ratio of standardised rates; log limits from the published 95% limits"})
+    return pd.DataFrame(
+        {
+            "ratio": ratio,
+            "lower_cl": ratio * np.exp(-z * se),
+            "upper_cl": ratio * np.exp(z * se),
+            "reference_rate": ref["value"],
+            "method": "ratio of standardised rates; log limits from the published 95% limits",
+        }
+    )
 
 
 def _ratio_crude(rows: pd.DataFrame) -> pd.DataFrame:
     ref = rows[rows["group"] == REFERENCE]
     if ref.empty or pd.isna(ref["count"].iloc[0]) or not ref["value"].iloc[0] > 0:
         nan = pd.Series(np.nan, index=rows.index)
-        return pd.DataFrame({"ratio": nan, "lower_cl": nan, "upper_cl": nan, "reference_rate": np.nan,
-                             "method": "not computed: the White count or rate is suppressed"})
+        return pd.DataFrame(
+            {
+                "ratio": nan,
+                "lower_cl": nan,
+                "upper_cl": nan,
+                "reference_rate": np.nan,
+                "method": "not computed: the White count or rate is suppressed",
+            }
+        )
     ref = ref.iloc[0]
     # Populations are not published; count / rate gives them back (approximately, as
     # sub-national counts are rounded to 5), and then the ratio equals the published one.
     pop = (rows["count"] * 100_000 / rows["value"]).where(rows["value"] > 0)
-    res = quietly(stats.ratio, rows["count"].where(pop.notna()), pop, ref["count"],
-                   ref["count"] * 100_000 / ref["value"], kind="rate")
-    return pd.DataFrame({"ratio": res["value"], "lower_cl": res["lower_cl"], "upper_cl": res["upper_cl"],
-                         "reference_rate": ref["value"],
-                         "method": "ratio of crude rates; Poisson log limits, populations recovered as count / rate"})
+    res = quietly(
+        stats.ratio,
+        rows["count"].where(pop.notna()),
+        pop,
+        ref["count"],
+        ref["count"] * 100_000 / ref["value"],
+        kind="rate",
+    )
+    return pd.DataFrame(
+        {
+            "ratio": res["value"],
+            "lower_cl": res["lower_cl"],
+            "upper_cl": res["upper_cl"],
+            "reference_rate": ref["value"],
+            "method": "ratio of crude rates; Poisson log limits, populations recovered as count / rate",
+        }
+    )
 
 
 def _ratios(rows: pd.DataFrame, rate_type: str, broad_only: bool) -> pd.DataFrame:
     if broad_only:
         rows = rows[rows["group"].isin(BROAD_ETHNIC_GROUPS)].reset_index(drop=True)
     r = _ratio_standardised(rows) if rate_type == "standardised" else _ratio_crude(rows)
-    out = pd.DataFrame({
-        "period": rows["period"], "org_type": rows["org_type"], "org_code": rows["org_code"],
-        "org_name": rows["org_name"], "rate_type": rate_type,
-        "level": np.where(rows["group"].isin(BROAD_ETHNIC_GROUPS), "broad", "detailed"),
-        "group": rows["group"], "count": rows["count"], "count_status": rows["count_status"],
-        "rate": rows["value"], "rate_lower": rows["lower_cl"], "rate_upper": rows["upper_cl"],
-    })
+    out = pd.DataFrame(
+        {
+            "period": rows["period"],
+            "org_type": rows["org_type"],
+            "org_code": rows["org_code"],
+            "org_name": rows["org_name"],
+            "rate_type": rate_type,
+            "level": np.where(rows["group"].isin(BROAD_ETHNIC_GROUPS), "broad", "detailed"),
+            "group": rows["group"],
+            "count": rows["count"],
+            "count_status": rows["count_status"],
+            "rate": rows["value"],
+            "rate_lower": rows["lower_cl"],
+            "rate_upper": rows["upper_cl"],
+        }
+    )
     out = pd.concat([out, r], axis=1)
     out = out[out["group"] != REFERENCE]
     out["significance"] = stats.compare_to_benchmark(out["ratio"], out["lower_cl"], out["upper_cl"], 1.0)
@@ -554,8 +655,10 @@ def detention_ratios(area: Area | None = None) -> pd.DataFrame:
     out. Detailed White groups are part of the White reference, so their ratios are not
     independent of it.
     """
-    parts = [_ratios(_mha_rows("standardised", "England", None), "standardised", broad_only=False),
-             _ratios(_mha_rows("crude", "England", None), "crude", broad_only=True)]
+    parts = [
+        _ratios(_mha_rows("standardised", "England", None), "standardised", broad_only=False),
+        _ratios(_mha_rows("crude", "England", None), "crude", broad_only=True),
+    ]
     if area is not None:
         icb = mha_icb(area)
         rows = _mha_rows("crude", "ICB", icb.org_code) if icb.available else pd.DataFrame()
@@ -594,12 +697,21 @@ def ratio_figure(ratios: pd.DataFrame, which: str) -> figures.Figure:
         context = f"{short} and England, {periods.latest('mha')}, crude rates"
     part = part.assign(sig=part["significance"].str.lower())
     return figures.forest_chart(
-        part, label="label", value="ratio", significance="sig", benchmark=1.0, log=True,
-        measure="detention rate ratio against White", benchmark_label="same rate as White", context=context,
+        part,
+        label="label",
+        value="ratio",
+        significance="sig",
+        benchmark=1.0,
+        log=True,
+        measure="detention rate ratio against White",
+        benchmark_label="same rate as White",
+        context=context,
         decimals=2,
-        caption=(f"Mental Health Act detentions per head by ethnic group relative to White, {context}, with 95% "
-                 "confidence intervals, on a log scale; 1 means the same rate as White. Words on the right "
-                 "say whether the interval excludes 1. " + ratio_suppression(part)),
+        caption=(
+            f"Mental Health Act detentions per head by ethnic group relative to White, {context}, with 95% "
+            "confidence intervals, on a log scale; 1 means the same rate as White. Words on the right "
+            "say whether the interval excludes 1. " + ratio_suppression(part)
+        ),
     )
 
 
@@ -609,7 +721,7 @@ def ratio_suppression(part: pd.DataFrame) -> str:
 
 
 def _short_icb(name: str) -> str:
-    """"NHS GREATER MANCHESTER INTEGRATED CARE BOARD" -> "Greater Manchester ICB"."""
+    """ "NHS GREATER MANCHESTER INTEGRATED CARE BOARD" -> "Greater Manchester ICB"."""
     text = str(name).title().replace("Integrated Care Board", "ICB").replace("Icb", "ICB")
     text = re.sub(r"^Nhs ", "", text)
     return re.sub(r"\b(And|Of|The)\b", lambda m: m.group(1).lower(), text)
@@ -617,24 +729,29 @@ def _short_icb(name: str) -> str:
 
 def ratio_table(ratios: pd.DataFrame) -> pd.DataFrame:
     """Readable table of ``detention_ratios``."""
-    return pd.DataFrame({
-        "organisation": np.where(ratios["org_type"] == "England", "England", ratios["org_name"].map(_short_icb)),
-        "rate": ratios["rate_type"],
-        "ethnic group": ratios["group"],
-        "detentions": numbers.counts_series(ratios["count"]),
-        "rate per 100,000": numbers.numbers_series(ratios["rate"], 1),
-        "White rate per 100,000": numbers.numbers_series(ratios["reference_rate"], 1),
-        "ratio to White": numbers.numbers_series(ratios["ratio"], 2),
-        "95% limits": numbers.limits_series(ratios["lower_cl"], ratios["upper_cl"], 2),
-        "compared with 1": ratios["significance"].str.lower().where(ratios["ratio"].notna()),
-    })
+    return pd.DataFrame(
+        {
+            "organisation": np.where(ratios["org_type"] == "England", "England", ratios["org_name"].map(_short_icb)),
+            "rate": ratios["rate_type"],
+            "ethnic group": ratios["group"],
+            "detentions": numbers.counts_series(ratios["count"]),
+            "rate per 100,000": numbers.numbers_series(ratios["rate"], 1),
+            "White rate per 100,000": numbers.numbers_series(ratios["reference_rate"], 1),
+            "ratio to White": numbers.numbers_series(ratios["ratio"], 2),
+            "95% limits": numbers.limits_series(ratios["lower_cl"], ratios["upper_cl"], 2),
+            "compared with 1": ratios["significance"].str.lower().where(ratios["ratio"].notna()),
+        }
+    )
 
 
 # --- numbers for the prose ---------------------------------------------------------------------
 
+
 def _phrase(row: pd.Series) -> str:
-    return (f"{row['group']} ({row['breakdown_title'].lower()}), {row['value']:.1f}% against "
-            f"{row['benchmark']:.1f}% overall")
+    return (
+        f"{row['group']} ({row['breakdown_title'].lower()}), {row['value']:.1f}% against "
+        f"{row['benchmark']:.1f}% overall"
+    )
 
 
 def headline_numbers(area: Area, result: IaptInequality, ratios: pd.DataFrame, subicb: pd.DataFrame) -> dict:
@@ -644,17 +761,25 @@ def headline_numbers(area: Area, result: IaptInequality, ratios: pd.DataFrame, s
     black = eng_std.loc["Black or Black British"]
     top = eng_std.loc[eng_std["ratio"].idxmax()]
     values = {
-        "area_name": area.name, "period": result.period, "mha_period": periods.latest("mha"),
-        "local_name": fp.org_name or "no NHS footprint", "footprint_note": fp.note,
+        "area_name": area.name,
+        "period": result.period,
+        "mha_period": periods.latest("mha"),
+        "local_name": fp.org_name or "no NHS footprint",
+        "footprint_note": fp.note,
         "new_breakdowns_from": NEW_BREAKDOWNS_FROM,
         "eng_recovery": float(result.england.loc[result.england["measure"] == "recovery", "benchmark"].iloc[0]),
         "eng_improvement": float(result.england.loc[result.england["measure"] == "improvement", "benchmark"].iloc[0]),
-        "black_ratio": float(black["ratio"]), "black_lower": float(black["lower_cl"]),
+        "black_ratio": float(black["ratio"]),
+        "black_lower": float(black["lower_cl"]),
         "black_upper": float(black["upper_cl"]),
-        "top_ratio_group": str(top.name), "top_ratio": float(top["ratio"]),
+        "top_ratio_group": str(top.name),
+        "top_ratio": float(top["ratio"]),
         "england_gaps": gaps_sentence(gaps_from(result.england), "England"),
-        "local_gaps": (gaps_sentence(gaps_from(result.local), fp.org_name) if result.local is not None
-                       else f"No footprint figures can be shown: {fp.note}"),
+        "local_gaps": (
+            gaps_sentence(gaps_from(result.local), fp.org_name)
+            if result.local is not None
+            else f"No footprint figures can be shown: {fp.note}"
+        ),
         "icb_ratios": icb_sentence(ratios),
         "subicb_note": subicb_sentence(subicb),
         "new_breakdowns_note": new_breakdowns_sentence(result.period),
@@ -675,10 +800,14 @@ def breakdown_note(result: IaptInequality, key: str) -> str:
     worse = rec[(rec["significance_95"] == stats.benchmark.WORSE) & ~rec["unknown"]]
     better = rec[(rec["significance_95"] == stats.benchmark.BETTER) & ~rec["unknown"]]
     text = f"In {name}, recovery is significantly below the overall {rec['benchmark'].iloc[0]:.1f}% for "
-    text += (f"{len(worse)} group(s): " + "; ".join(f"{r.group} ({r.value:.1f}%)" for r in worse.itertuples())
-             if len(worse) else "no group")
+    text += (
+        f"{len(worse)} group(s): " + "; ".join(f"{r.group} ({r.value:.1f}%)" for r in worse.itertuples())
+        if len(worse)
+        else "no group"
+    )
     text += "; and significantly above it for " + (
-        "; ".join(f"{r.group} ({r.value:.1f}%)" for r in better.itertuples()) if len(better) else "no group")
+        "; ".join(f"{r.group} ({r.value:.1f}%)" for r in better.itertuples()) if len(better) else "no group"
+    )
     return text + ". " + suppression_sentence(rec)
 
 
@@ -702,26 +831,37 @@ def icb_sentence(ratios: pd.DataFrame) -> str:
     black = icb[icb["group"] == "Black or Black British"].iloc[0]
     if pd.isna(black["ratio"]):
         return f"In {name} the rate ratio for Black or Black British people cannot be computed (suppressed counts)."
-    return (f"In {name}, Black or Black British people were detained at {black['ratio']:.2f} times the White "
-            f"crude rate (95% limits {black['lower_cl']:.2f} to {black['upper_cl']:.2f}; {black['rate']:.1f} "
-            f"against {black['reference_rate']:.1f} per 100,000).")
+    return (
+        f"In {name}, Black or Black British people were detained at {black['ratio']:.2f} times the White "
+        f"crude rate (95% limits {black['lower_cl']:.2f} to {black['upper_cl']:.2f}; {black['rate']:.1f} "
+        f"against {black['reference_rate']:.1f} per 100,000)."
+    )
 
 
 def subicb_sentence(subicb: pd.DataFrame) -> str:
-    parts = [f"{_short_icb(r.org_name)} ({r.rate:.1f} per 100,000)" if pd.notna(r.rate)
-             else f"{_short_icb(r.org_name)} (suppressed)"
-             for r in subicb.dropna(subset=["org_name"]).itertuples()]
+    parts = [
+        f"{_short_icb(r.org_name)} ({r.rate:.1f} per 100,000)"
+        if pd.notna(r.rate)
+        else f"{_short_icb(r.org_name)} (suppressed)"
+        for r in subicb.dropna(subset=["org_name"]).itertuples()
+    ]
     if not parts:
         return "No Sub-ICB figures could be matched to this area."
-    return (f"NHS England does not publish detentions by ethnicity for Sub-ICB Locations. Their overall crude "
-            f"detention rates were: {'; '.join(parts)}, against {subicb['england_rate'].iloc[0]:.1f} per 100,000 "
-            "for all Sub-ICBs together (MHSDS).")
+    return (
+        f"NHS England does not publish detentions by ethnicity for Sub-ICB Locations. Their overall crude "
+        f"detention rates were: {'; '.join(parts)}, against {subicb['england_rate'].iloc[0]:.1f} per 100,000 "
+        "for all Sub-ICBs together (MHSDS)."
+    )
 
 
 def new_breakdowns_sentence(period: str) -> str:
     if period >= NEW_BREAKDOWNS_FROM:
-        return (f"Sexual orientation and disability are published from {NEW_BREAKDOWNS_FROM} only, and the problem "
-                f"descriptor was replaced that year by the presenting complaint; {period} uses the presenting "
-                "complaint.")
-    return (f"In {period} NHS England published no sexual orientation or disability breakdowns (they start in "
-            f"{NEW_BREAKDOWNS_FROM}), and problems are grouped by the older problem descriptor.")
+        return (
+            f"Sexual orientation and disability are published from {NEW_BREAKDOWNS_FROM} only, and the problem "
+            f"descriptor was replaced that year by the presenting complaint; {period} uses the presenting "
+            "complaint."
+        )
+    return (
+        f"In {period} NHS England published no sexual orientation or disability breakdowns (they start in "
+        f"{NEW_BREAKDOWNS_FROM}), and problems are grouped by the older problem descriptor."
+    )

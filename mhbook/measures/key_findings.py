@@ -31,7 +31,6 @@ from mhbook.areas import Area
 from mhbook.measures import comparison
 
 
-
 @dataclass(frozen=True)
 class Finding:
     """One finding.
@@ -69,8 +68,9 @@ def _neighbours(area: Area, table: pd.DataFrame) -> Finding:
     ranked = table[table["rank"].notna()]
     nb = comparison.neighbours(area.code)
     if ranked.empty:
-        return Finding("kf1", f"No indicator has values for both {area.name} and its statistical neighbours.",
-                       CMP, CMP_TITLE)
+        return Finding(
+            "kf1", f"No indicator has values for both {area.name} and its statistical neighbours.", CMP, CMP_TITLE
+        )
     highest = ranked[ranked["rank"] == 1]
     lowest = ranked[(ranked["rank"] == ranked["rank_of"])]
     numbers, cells, parts = {}, {}, []
@@ -84,10 +84,11 @@ def _neighbours(area: Area, table: pd.DataFrame) -> Finding:
     above = int((ranked["vs_neighbours"] == "Higher").sum())
     numbers["kf1_above"], numbers["kf1_ranked"] = above, int(len(ranked))
     lead = f"Among {area.name} and its statistical neighbours, " + (
-        f"{area.name} has " + "; ".join(parts) + "." if parts else
-        f"{area.name} is never the highest or lowest.")
-    text = (f"{lead} It is above the neighbours' average on {above} of the {len(ranked)} indicators with "
-            f"values for both.")
+        f"{area.name} has " + "; ".join(parts) + "." if parts else f"{area.name} is never the highest or lowest."
+    )
+    text = (
+        f"{lead} It is above the neighbours' average on {above} of the {len(ranked)} indicators with values for both."
+    )
     if nb.unplaced:
         text += f" {len(nb.unplaced)} neighbour(s) could not be placed on a current area."
     return Finding("kf1", text, CMP, CMP_TITLE, numbers, cells)
@@ -100,8 +101,10 @@ def _against_england(area: Area, table: pd.DataFrame, word: str, key: str) -> Fi
     if rows.empty:
         sim = int((table["vs_england_99_8"].isin(["Similar"])).sum())
         numbers[f"{key}_similar"] = sim
-        text = (f"None of the {tested} indicators that can be tested is {word.lower()} than England at the "
-                f"strict 99.8% level.")
+        text = (
+            f"None of the {tested} indicators that can be tested is {word.lower()} than England at the "
+            f"strict 99.8% level."
+        )
         return Finding(key, text, CMP, CMP_TITLE, numbers, cells)
     parts = []
     for i, r in enumerate(rows.head(3).itertuples()):
@@ -113,8 +116,12 @@ def _against_england(area: Area, table: pd.DataFrame, word: str, key: str) -> Fi
         where = "" if r.describes == area.name else f" for {r.describes}"
         parts.append(f"{r.label}{where} ({shown} against {eng})")
     more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
-    text = (f"{word} than England at the strict 99.8% level ({len(rows)} of {tested} tested indicators): "
-            + "; ".join(parts) + more + ".")
+    text = (
+        f"{word} than England at the strict 99.8% level ({len(rows)} of {tested} tested indicators): "
+        + "; ".join(parts)
+        + more
+        + "."
+    )
     return Finding(key, text, CMP, CMP_TITLE, numbers, cells)
 
 
@@ -124,12 +131,17 @@ def _trends(area: Area, trends: pd.DataFrame) -> Finding:
     flagged = trends[trends["flag"]] if n else trends
     numbers = {"kf4_series": n, "kf4_tested": tested, "kf4_flagged": int(len(flagged))}
     if len(flagged):
-        text = ("Worse than England and getting significantly worse (Fingertips' recent-trend test): "
-                + ", ".join(flagged["label"]) + ".")
+        text = (
+            "Worse than England and getting significantly worse (Fingertips' recent-trend test): "
+            + ", ".join(flagged["label"])
+            + "."
+        )
     else:
-        text = (f"No indicator can be shown to be both worse than England and getting worse: of {n} series with "
-                f"at least three periods, {tested} could be tested for a recent trend; the others lack five "
-                "recent points, counts or confidence limits.")
+        text = (
+            f"No indicator can be shown to be both worse than England and getting worse: of {n} series with "
+            f"at least three periods, {tested} could be tested for a recent trend; the others lack five "
+            "recent points, counts or confidence limits."
+        )
     return Finding("kf4", text, CMP, CMP_TITLE, numbers, {})
 
 
@@ -139,22 +151,52 @@ def _gap(area: Area, period: str) -> Finding:
     gaps = summary.outcome_gaps(inequality.widest_gaps(area, period))
     title, doc = "Exploring inequality", "exploring_inequality"
     if gaps.empty:
-        return Finding("kf5", f"In {period} no group's Talking Therapies recovery or reliable improvement in the "
-                              "area's NHS footprint fell below the footprint's overall value at the strict 99.8% "
-                              "level.", doc, title)
+        return Finding(
+            "kf5",
+            f"In {period} no group's Talking Therapies recovery or reliable improvement in the "
+            "area's NHS footprint fell below the footprint's overall value at the strict 99.8% "
+            "level.",
+            doc,
+            title,
+        )
     r = gaps.iloc[0]
     fp = comparison.footprint(area.code, period)
-    numbers = {"kf5_group_value": float(r["group value"]), "kf5_overall": float(r["overall value"]),
-               "kf5_gap": float(r["gap (percentage points)"]), "kf5_people": int(r["people"])}
-    cells = {"kf5_group_value": ("widest-outcome-shortfalls.csv", "group", r["group"], "group value", f"{r['group value']:.1f}"),
-             "kf5_overall": ("widest-outcome-shortfalls.csv", "group", r["group"], "overall value", f"{r['overall value']:.1f}"),
-             "kf5_gap": ("widest-outcome-shortfalls.csv", "group", r["group"], "gap (percentage points)",
-                         f"{r['gap (percentage points)']:.1f}")}
+    numbers = {
+        "kf5_group_value": float(r["group value"]),
+        "kf5_overall": float(r["overall value"]),
+        "kf5_gap": float(r["gap (percentage points)"]),
+        "kf5_people": int(r["people"]),
+    }
+    cells = {
+        "kf5_group_value": (
+            "widest-outcome-shortfalls.csv",
+            "group",
+            r["group"],
+            "group value",
+            f"{r['group value']:.1f}",
+        ),
+        "kf5_overall": (
+            "widest-outcome-shortfalls.csv",
+            "group",
+            r["group"],
+            "overall value",
+            f"{r['overall value']:.1f}",
+        ),
+        "kf5_gap": (
+            "widest-outcome-shortfalls.csv",
+            "group",
+            r["group"],
+            "gap (percentage points)",
+            f"{r['gap (percentage points)']:.1f}",
+        ),
+    }
     measure = str(r["measure"]).replace(" (%)", "")
-    text = (f"The widest gap between groups that passes the strict 99.8% test: in {fp.org_name}, {measure} "
-            f"for {r['group']} ({str(r['characteristic']).lower()}) was {r['group value']:.1f}% against "
-            f"{r['overall value']:.1f}% for everyone treated ({period}), "
-            f"{abs(r['gap (percentage points)']):.1f} percentage points lower.")
+    text = (
+        f"The widest gap between groups that passes the strict 99.8% test: in {fp.org_name}, {measure} "
+        f"for {r['group']} ({str(r['characteristic']).lower()}) was {r['group value']:.1f}% against "
+        f"{r['overall value']:.1f}% for everyone treated ({period}), "
+        f"{abs(r['gap (percentage points)']):.1f} percentage points lower."
+    )
     return Finding("kf5", text, doc, title, numbers, cells)
 
 
@@ -168,8 +210,9 @@ def _deprivation_gap(area: Area, period: str) -> Finding:
     g = iapt_deprivation.gradient_by_year(fp.org_type, fp.org_code)
     g = g[g["period"] >= "2022-23"].dropna(subset=["sii"])  # ICB years only
     if len(g) < 2:
-        return Finding("kf6", f"Fewer than two years of recovery by deprivation are published for {fp.org_name}.",
-                       doc, title)
+        return Finding(
+            "kf6", f"Fewer than two years of recovery by deprivation are published for {fp.org_name}.", doc, title
+        )
     a, b = g.iloc[0], g.iloc[-1]
     numbers = {"kf6_first": round(float(a["sii"]), 1), "kf6_last": round(float(b["sii"]), 1)}
     overlap = not (b["sii_upper"] < a["sii_lower"] or b["sii_lower"] > a["sii_upper"])
@@ -177,17 +220,21 @@ def _deprivation_gap(area: Area, period: str) -> Finding:
         verdict = "their 95% limits overlap, so it has not clearly narrowed or widened"
     else:
         verdict = "it has narrowed" if abs(b["sii"]) < abs(a["sii"]) else "it has widened"
-    text = (f"In {fp.org_name}, recovery was {numbers['kf6_first']:.1f} percentage points higher at the least "
-            f"than at the most deprived end (slope index of inequality) in {a['period']} and "
-            f"{numbers['kf6_last']:.1f} in {b['period']}: {verdict}.")
+    text = (
+        f"In {fp.org_name}, recovery was {numbers['kf6_first']:.1f} percentage points higher at the least "
+        f"than at the most deprived end (slope index of inequality) in {a['period']} and "
+        f"{numbers['kf6_last']:.1f} in {b['period']}: {verdict}."
+    )
     return Finding("kf6", text, doc, title, numbers, {})
 
 
 def _need(area: Area, table: pd.DataFrame) -> Finding:
     t = table.set_index("indicator")
     parts, numbers, cells = [], {}, {}
-    for key, word_hi, word_lo in (("imd_score", "more deprived", "less deprived"),
-                                  ("cmd_prevalence", "higher", "lower")):
+    for key, word_hi, word_lo in (
+        ("imd_score", "more deprived", "less deprived"),
+        ("cmd_prevalence", "higher", "lower"),
+    ):
         r = t.loc[key]
         if pd.isna(r["value"]):
             continue
@@ -203,14 +250,17 @@ def _need(area: Area, table: pd.DataFrame) -> Finding:
         else:
             mean = comparison.fmt(r["neighbours_mean"], r["unit"])
             numbers["kf7_cmd_neighbours"] = _shown(r["neighbours_mean"], r["unit"])
-            parts.append(f"an estimated {shown} of people aged 16+ have a common mental disorder "
-                         f"(2017 model; neighbours' average {mean})")
+            parts.append(
+                f"an estimated {shown} of people aged 16+ have a common mental disorder "
+                f"(2017 model; neighbours' average {mean})"
+            )
     text = ("; ".join(parts) + ".") if parts else f"No deprivation or prevalence value is available for {area.name}."
     return Finding("kf7", text[:1].upper() + text[1:], CMP, CMP_TITLE, numbers, cells)
 
 
-def key_findings(area: Area, period: str | None = None, table: pd.DataFrame | None = None,
-                 trends: pd.DataFrame | None = None) -> list[Finding]:
+def key_findings(
+    area: Area, period: str | None = None, table: pd.DataFrame | None = None, trends: pd.DataFrame | None = None
+) -> list[Finding]:
     """Seven findings for ``area`` (see the module docstring), computed from the chapters'
     tables; ``table`` and ``trends`` default to ``comparison.comparison_table`` and
     ``comparison.trend_table``."""

@@ -91,14 +91,18 @@ MIN_DECILES = 5
 POPULATION_LABEL = "mid-2020 population aged 16+"
 
 MEASURES = {  # name: (numerator, denominator, label, unit)
-    "referral_rate": ("referrals", "population_16plus", "referral rate, aged 16+ (mid-2020 population)",
-                      "per 100,000"),
+    "referral_rate": ("referrals", "population_16plus", "referral rate, aged 16+ (mid-2020 population)", "per 100,000"),
     "finished_pct": ("finished", "referrals", "finished a course of treatment (% of referrals)", "%"),
     "recovery_pct": ("recovery", "at_caseness", "recovery (% of those finished at caseness)", "%"),
     "improvement_pct": ("improvement", "finished", "reliable improvement (% of those finishing)", "%"),
 }
-_RAW = {"referrals_received": "referrals", "finished_course_treatment": "finished",
-        "not_at_caseness": "not_at_caseness", "recovery": "recovery", "improvement": "improvement"}
+_RAW = {
+    "referrals_received": "referrals",
+    "finished_course_treatment": "finished",
+    "not_at_caseness": "not_at_caseness",
+    "recovery": "recovery",
+    "improvement": "improvement",
+}
 #: ``at_caseness`` is NHS England's recovery denominator, finished treatment minus those
 #: not at caseness at the start: the difference of two published counts.
 COUNTS = ("referrals", "finished", "at_caseness", "recovery", "improvement")
@@ -195,7 +199,8 @@ def check_codes(period: str) -> None:
         raise UnmappedOrganisationError(
             f"NHS Talking Therapies {period}: {org_type} code(s) {unknown} are not in that year's "
             f"lookup {ccg_lookups.dataset_id(period)} (and are not commissioning hubs {list(HUBS)}); "
-            f"the area's footprint cannot be placed. Check the lookup serves {period}.")
+            f"the area's footprint cannot be placed. Check the lookup serves {period}."
+        )
 
 
 @reads.cached(maxsize=16)
@@ -212,8 +217,10 @@ def footprint(area: Area, period: str) -> LocalFootprint:
     org_type = str(fp["org_type"].iloc[0])
     published = _published(period, org_type).set_index("org_code")["org_name"]
     totals = _org_totals(period)
-    names = {code: _title(published[code]) if code in published.index else str(name)
-             for code, name in zip(fp["org_code"], fp["org_name"])}
+    names = {
+        code: _title(published[code]) if code in published.index else str(name)
+        for code, name in zip(fp["org_code"], fp["org_name"])
+    }
 
     def make(rows: pd.DataFrame, method: str, note: str) -> LocalFootprint:
         codes = tuple(rows["org_code"])
@@ -222,11 +229,23 @@ def footprint(area: Area, period: str) -> LocalFootprint:
         table = footprint_lsoas(period)
         lsoas = tuple(table.loc[table["org_code"].isin(codes), "lsoa11_code"])
         rest = fp[~fp["org_code"].isin(codes)]
-        others = tuple((r.org_code, names[r.org_code], float(r.population_share), float(r.footprint_share))
-                       for r in rest.itertuples())
-        return LocalFootprint(area.code, area.name, period, org_type,
-                              tuple((c, names[c]) for c in codes), method, coverage, purity, note, lsoas,
-                              others)
+        others = tuple(
+            (r.org_code, names[r.org_code], float(r.population_share), float(r.footprint_share))
+            for r in rest.itertuples()
+        )
+        return LocalFootprint(
+            area.code,
+            area.name,
+            period,
+            org_type,
+            tuple((c, names[c]) for c in codes),
+            method,
+            coverage,
+            purity,
+            note,
+            lsoas,
+            others,
+        )
 
     own = fp[fp["footprint_share"] >= INSIDE - 1e-9]
     missing = [c for c in fp["org_code"] if c not in published.index]
@@ -236,14 +255,27 @@ def footprint(area: Area, period: str) -> LocalFootprint:
     if top["population_share"] >= 0.5 and top["org_code"] not in missing:
         return make(fp.iloc[[0]], "straddling", "")
     if set(own["org_code"]) & set(missing) or top["org_code"] in missing:
-        why = (f"NHS England published no {org_type} figures in {period} for "
-               f"{', '.join(sorted(set(missing) & (set(own['org_code']) | {top['org_code']})))}")
+        why = (
+            f"NHS England published no {org_type} figures in {period} for "
+            f"{', '.join(sorted(set(missing) & (set(own['org_code']) | {top['org_code']})))}"
+        )
     else:
-        why = (f"no {org_type} lying inside {area.name}, nor any single {org_type}, holds at least "
-               f"half of its residents (the largest, {names[top['org_code']]}, holds "
-               f"{_pct(top['population_share'])})")
-    return LocalFootprint(area.code, area.name, period, org_type, (), None, 0.0, 0.0,
-                          f"{area.name} has no usable NHS footprint in {period}: {why}.")
+        why = (
+            f"no {org_type} lying inside {area.name}, nor any single {org_type}, holds at least "
+            f"half of its residents (the largest, {names[top['org_code']]}, holds "
+            f"{_pct(top['population_share'])})"
+        )
+    return LocalFootprint(
+        area.code,
+        area.name,
+        period,
+        org_type,
+        (),
+        None,
+        0.0,
+        0.0,
+        f"{area.name} has no usable NHS footprint in {period}: {why}.",
+    )
 
 
 def describe(fp: LocalFootprint) -> str:
@@ -252,21 +284,30 @@ def describe(fp: LocalFootprint) -> str:
         return fp.note
     kind = {"CCG": "Clinical Commissioning Group", "ICB": "Integrated Care Board"}[fp.org_type]
     if fp.method == "own" and len(fp.orgs) > 1:
-        what = (f"the {len(fp.orgs)} {kind}s lying inside it, added together "
-                f"({'; '.join(f'{n}, {c}' for c, n in fp.orgs)})")
+        what = (
+            f"the {len(fp.orgs)} {kind}s lying inside it, added together ({'; '.join(f'{n}, {c}' for c, n in fp.orgs)})"
+        )
     elif fp.method == "own":
         what = f"{fp.orgs[0][1]} ({fp.orgs[0][0]})"
     else:
         what = f"{fp.orgs[0][1]} ({fp.orgs[0][0]}), which straddles the area's boundary"
     it, its = ("them", "their") if len(fp.orgs) > 1 else ("it", "its")
-    text = (f"In {fp.period} {fp.area_name} is represented by {what}: {_pct(fp.coverage)} of the "
-            f"area's residents live in {it} and {_pct(fp.purity)} of {its} residents live in the area "
-            f"(fit: {fp.grade}).")
+    text = (
+        f"In {fp.period} {fp.area_name} is represented by {what}: {_pct(fp.coverage)} of the "
+        f"area's residents live in {it} and {_pct(fp.purity)} of {its} residents live in the area "
+        f"(fit: {fp.grade})."
+    )
     shown = [o for o in fp.others if o[2] >= 0.01]
     if shown:
-        text += (" Not included: " + "; ".join(
-            f"{name} ({code}), home to {_pct(share)} of the area's residents, {_pct(inside)} of its own "
-            f"living in the area" for code, name, share, inside in shown) + ".")
+        text += (
+            " Not included: "
+            + "; ".join(
+                f"{name} ({code}), home to {_pct(share)} of the area's residents, {_pct(inside)} of its own "
+                f"living in the area"
+                for code, name, share, inside in shown
+            )
+            + "."
+        )
     return text
 
 
@@ -289,20 +330,27 @@ def footprint_table(area: Area) -> pd.DataFrame:
     """One row per year: organisation(s), type, method, coverage, purity, fit, note."""
     rows = []
     for fp in footprints(area):
-        rows.append({
-            "year": fp.period, "organisation type": fp.org_type,
-            "organisation(s)": fp.label if fp.available else "none usable",
-            "how chosen": {"own": "own organisation(s), counts added" if len(fp.orgs) > 1 else "own organisation",
-                           "straddling": "straddles the boundary", None: "-"}[fp.method],
-            "area residents in footprint (%)": round(100 * fp.coverage, 1) if fp.available else np.nan,
-            "footprint residents in area (%)": round(100 * fp.purity, 1) if fp.available else np.nan,
-            "fit": fp.grade or "none",
-            "note": "" if fp.available else fp.note,
-        })
+        rows.append(
+            {
+                "year": fp.period,
+                "organisation type": fp.org_type,
+                "organisation(s)": fp.label if fp.available else "none usable",
+                "how chosen": {
+                    "own": "own organisation(s), counts added" if len(fp.orgs) > 1 else "own organisation",
+                    "straddling": "straddles the boundary",
+                    None: "-",
+                }[fp.method],
+                "area residents in footprint (%)": round(100 * fp.coverage, 1) if fp.available else np.nan,
+                "footprint residents in area (%)": round(100 * fp.purity, 1) if fp.available else np.nan,
+                "fit": fp.grade or "none",
+                "note": "" if fp.available else fp.note,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --- counts -------------------------------------------------------------------------------
+
 
 @reads.cached(maxsize=16)
 def _year_counts(period: str, org_type: str) -> pd.DataFrame:
@@ -311,8 +359,9 @@ def _year_counts(period: str, org_type: str) -> pd.DataFrame:
     minus not at caseness), recovery, improvement (NaN where suppressed)."""
     total = iapt.breakdown("Total", org_type=org_type, period=period)
     total = total[total["measure"].isin(list(_RAW))]
-    wide = (total.astype({"org_code": str, "measure": str})
-            .pivot_table(index="org_code", columns="measure", values="count", aggfunc="first", dropna=False))
+    wide = total.astype({"org_code": str, "measure": str}).pivot_table(
+        index="org_code", columns="measure", values="count", aggfunc="first", dropna=False
+    )
     wide = wide.reindex(columns=list(_RAW)).rename(columns=_RAW).reset_index()
     wide.insert(1, "imd_decile", 0)
     dec = iapt.by_decile(period, org_type=org_type)
@@ -421,21 +470,26 @@ def funnel(area: Area) -> pd.DataFrame:
 def _funnel(area: Area) -> pd.DataFrame:
     parts = []
     for fp in footprints(area):
-        eng = _england(fp.period).assign(period=fp.period, series="England", org_type="England",
-                                         organisation="England", fit="")
+        eng = _england(fp.period).assign(
+            period=fp.period, series="England", org_type="England", organisation="England", fit=""
+        )
         parts.append(eng)
         if not fp.available:
             continue
         counts = _summed(fp.period, fp.org_type, fp.codes)
         counts["population_16plus"] = _population(fp.period, fp.lsoas).to_numpy()
-        parts.append(_measures(counts).assign(period=fp.period, series="footprint", org_type=fp.org_type,
-                                              organisation=fp.label, fit=fp.grade))
+        parts.append(
+            _measures(counts).assign(
+                period=fp.period, series="footprint", org_type=fp.org_type, organisation=fp.label, fit=fp.grade
+            )
+        )
     df = pd.concat(parts, ignore_index=True)
     front = ["period", "series", "org_type", "organisation", "fit", "imd_decile"]
     return df[front + [c for c in df.columns if c not in front]]
 
 
 # --- inequality by year ---------------------------------------------------------------------
+
 
 def gaps(area: Area) -> pd.DataFrame:
     """Recovery in the most (1) and least (10) deprived deciles and the gap (10 minus 1,
@@ -445,24 +499,44 @@ def gaps(area: Area) -> pd.DataFrame:
     rows = []
     for (period, series), part in df[df["imd_decile"] > 0].groupby(["period", "series"], sort=False):
         d = part.set_index("imd_decile")
-        row = {"period": period, "series": series, "organisation": d["organisation"].iloc[0],
-               "org_type": d["org_type"].iloc[0], "fit": d["fit"].iloc[0],
-               "recovery_most_deprived": d.loc[1, "recovery_pct"],
-               "recovery_least_deprived": d.loc[10, "recovery_pct"],
-               "gap": np.nan, "gap_lower": np.nan, "gap_upper": np.nan, "reason": ""}
+        row = {
+            "period": period,
+            "series": series,
+            "organisation": d["organisation"].iloc[0],
+            "org_type": d["org_type"].iloc[0],
+            "fit": d["fit"].iloc[0],
+            "recovery_most_deprived": d.loc[1, "recovery_pct"],
+            "recovery_least_deprived": d.loc[10, "recovery_pct"],
+            "gap": np.nan,
+            "gap_lower": np.nan,
+            "gap_upper": np.nan,
+            "reason": "",
+        }
         need = [d.loc[k, c] for k in (1, 10) for c in ("recovery", "at_caseness")]
         if all(np.isfinite(need)) and d.loc[1, "at_caseness"] > 0 and d.loc[10, "at_caseness"] > 0:
-            diff = quietly(stats.difference, pd.Series([d.loc[10, "recovery"]]), pd.Series([d.loc[10, "at_caseness"]]),
-                           pd.Series([d.loc[1, "recovery"]]), pd.Series([d.loc[1, "at_caseness"]]))
-            widen = 100 * (d.loc[1, "recovery_bound"] / d.loc[1, "at_caseness"]
-                           + d.loc[10, "recovery_bound"] / d.loc[10, "at_caseness"])
-            row.update(gap=d.loc[10, "recovery_pct"] - d.loc[1, "recovery_pct"],
-                       gap_lower=float(diff["lower_cl"].iloc[0]) - widen,
-                       gap_upper=float(diff["upper_cl"].iloc[0]) + widen)
+            diff = quietly(
+                stats.difference,
+                pd.Series([d.loc[10, "recovery"]]),
+                pd.Series([d.loc[10, "at_caseness"]]),
+                pd.Series([d.loc[1, "recovery"]]),
+                pd.Series([d.loc[1, "at_caseness"]]),
+            )
+            widen = 100 * (
+                d.loc[1, "recovery_bound"] / d.loc[1, "at_caseness"]
+                + d.loc[10, "recovery_bound"] / d.loc[10, "at_caseness"]
+            )
+            row.update(
+                gap=d.loc[10, "recovery_pct"] - d.loc[1, "recovery_pct"],
+                gap_lower=float(diff["lower_cl"].iloc[0]) - widen,
+                gap_upper=float(diff["upper_cl"].iloc[0]) + widen,
+            )
         else:
             empty = [k for k in (1, 10) if not d.loc[k, "population_16plus"] > 0]
-            row["reason"] = (f"the footprint has no residents in decile {' or '.join(map(str, empty))}"
-                             if empty else "recovery in decile 1 or 10 is suppressed (small numbers)")
+            row["reason"] = (
+                f"the footprint has no residents in decile {' or '.join(map(str, empty))}"
+                if empty
+                else "recovery in decile 1 or 10 is suppressed (small numbers)"
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -484,35 +558,72 @@ def _sii_by_year(area: Area) -> pd.DataFrame:
     df = funnel(area)
     rows = []
     for (period, series), part in df[df["imd_decile"] > 0].groupby(["period", "series"], sort=False):
-        row = {"period": period, "series": series, "organisation": part["organisation"].iloc[0],
-               "fit": part["fit"].iloc[0], "deciles": 0, "sii": np.nan, "sii_lower": np.nan,
-               "sii_upper": np.nan, "rii": np.nan, "rii_lower": np.nan, "rii_upper": np.nan, "reason": ""}
+        row = {
+            "period": period,
+            "series": series,
+            "organisation": part["organisation"].iloc[0],
+            "fit": part["fit"].iloc[0],
+            "deciles": 0,
+            "sii": np.nan,
+            "sii_lower": np.nan,
+            "sii_upper": np.nan,
+            "rii": np.nan,
+            "rii_lower": np.nan,
+            "rii_upper": np.nan,
+            "reason": "",
+        }
         usable = part.dropna(subset=["recovery", "at_caseness", "recovery_pct"])
         usable = usable[usable["at_caseness"] > 0]
         lived = part[part["population_16plus"] > 0]["imd_decile"]
         gone = sorted(set(lived) - set(usable["imd_decile"]))
         row["deciles"] = len(usable)
         if gone:
-            row["reason"] = (f"recovery is suppressed or not published for decile(s) "
-                             f"{', '.join(map(str, gone))}, where the footprint has residents; an SII "
-                             "without them would be biased")
+            row["reason"] = (
+                f"recovery is suppressed or not published for decile(s) "
+                f"{', '.join(map(str, gone))}, where the footprint has residents; an SII "
+                "without them would be biased"
+            )
         elif len(usable) < MIN_DECILES:
             row["reason"] = f"only {len(usable)} deciles have published recovery; an SII needs {MIN_DECILES}"
         elif not (usable["recovery_pct_lower"] > 0).all() or not (usable["recovery_pct_upper"] < 100).all():
-            row["reason"] = ("a decile has so few people at caseness that its limits (widened for "
-                             "rounding) reach 0% or 100%; the PHE method cannot simulate them")
+            row["reason"] = (
+                "a decile has so few people at caseness that its limits (widened for "
+                "rounding) reach 0% or 100%; the PHE method cannot simulate them"
+            )
         else:
-            frame = usable.assign(p=usable["recovery_pct"] / 100,
-                                  lo=usable["recovery_pct_lower"] / 100, hi=usable["recovery_pct_upper"] / 100)
-            s = quietly(stats.sii, frame, "imd_decile", "at_caseness", "p", lower_cl="lo", upper_cl="hi",
-                        value_type=2, rii=True, multiplier=100, repetitions=REPETITIONS, random_state=SEED)
-            row.update(sii=s["sii"].iloc[0], sii_lower=s["sii_lower_cl"].iloc[0], sii_upper=s["sii_upper_cl"].iloc[0],
-                       rii=s["rii"].iloc[0], rii_lower=s["rii_lower_cl"].iloc[0], rii_upper=s["rii_upper_cl"].iloc[0])
+            frame = usable.assign(
+                p=usable["recovery_pct"] / 100,
+                lo=usable["recovery_pct_lower"] / 100,
+                hi=usable["recovery_pct_upper"] / 100,
+            )
+            s = quietly(
+                stats.sii,
+                frame,
+                "imd_decile",
+                "at_caseness",
+                "p",
+                lower_cl="lo",
+                upper_cl="hi",
+                value_type=2,
+                rii=True,
+                multiplier=100,
+                repetitions=REPETITIONS,
+                random_state=SEED,
+            )
+            row.update(
+                sii=s["sii"].iloc[0],
+                sii_lower=s["sii_lower_cl"].iloc[0],
+                sii_upper=s["sii_upper_cl"].iloc[0],
+                rii=s["rii"].iloc[0],
+                rii_lower=s["rii_lower_cl"].iloc[0],
+                rii_upper=s["rii_upper_cl"].iloc[0],
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 # --- tables and figures -----------------------------------------------------------------------
+
 
 def _bounded(count: pd.Series, bound: pd.Series) -> pd.Series:
     text = count.map(lambda v: f"{v:,.0f}") + " ± " + bound.map(lambda v: f"{v:g}")
@@ -524,17 +635,21 @@ def funnel_table(area: Area) -> pd.DataFrame:
     value at the precision of its limits, limits rounded outwards; counts whole."""
     df = funnel(area)
     df = df[df["imd_decile"] == 0]
-    return pd.DataFrame({
-        "year": df["period"], "organisation": df["organisation"], "fit": df["fit"],
-        "referrals (± rounding)": _bounded(df["referrals"], df["referrals_bound"]),
-        f"{POPULATION_LABEL}": numbers.counts_series(df["population_16plus"]),
-        "referrals per 100,000 aged 16+": numbers.numbers_series(df["referral_rate"], 0),
-        "referral rate 95% limits": numbers.limits_series(df["referral_rate_lower"], df["referral_rate_upper"], 0),
-        "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(df["finished_pct"], 1),
-        "recovery (%)": numbers.numbers_series(df["recovery_pct"], 1),
-        "recovery 95% limits": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
-        "reliable improvement (%)": numbers.numbers_series(df["improvement_pct"], 1),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "year": df["period"],
+            "organisation": df["organisation"],
+            "fit": df["fit"],
+            "referrals (± rounding)": _bounded(df["referrals"], df["referrals_bound"]),
+            f"{POPULATION_LABEL}": numbers.counts_series(df["population_16plus"]),
+            "referrals per 100,000 aged 16+": numbers.numbers_series(df["referral_rate"], 0),
+            "referral rate 95% limits": numbers.limits_series(df["referral_rate_lower"], df["referral_rate_upper"], 0),
+            "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(df["finished_pct"], 1),
+            "recovery (%)": numbers.numbers_series(df["recovery_pct"], 1),
+            "recovery 95% limits": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
+            "reliable improvement (%)": numbers.numbers_series(df["improvement_pct"], 1),
+        }
+    ).reset_index(drop=True)
 
 
 def decile_table(area: Area, period: str) -> pd.DataFrame | None:
@@ -543,18 +658,20 @@ def decile_table(area: Area, period: str) -> pd.DataFrame | None:
     df = df[(df["period"] == period) & (df["series"] == "footprint") & (df["imd_decile"] > 0)]
     if df.empty:
         return None
-    return pd.DataFrame({
-        "IMD decile (1 = most deprived)": df["imd_decile"],
-        "referrals (± rounding)": _bounded(df["referrals"], df["referrals_bound"]),
-        f"{POPULATION_LABEL}": numbers.counts_series(df["population_16plus"]),
-        "referrals per 100,000 aged 16+": numbers.numbers_series(df["referral_rate"], 0),
-        "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(df["finished_pct"], 1),
-        "finished at caseness": numbers.counts_series(df["at_caseness"]),
-        "recovered": numbers.counts_series(df["recovery"]),
-        "recovery (%)": numbers.numbers_series(df["recovery_pct"], 1),
-        "recovery 95% limits": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
-        "reliable improvement (%)": numbers.numbers_series(df["improvement_pct"], 1),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "IMD decile (1 = most deprived)": df["imd_decile"],
+            "referrals (± rounding)": _bounded(df["referrals"], df["referrals_bound"]),
+            f"{POPULATION_LABEL}": numbers.counts_series(df["population_16plus"]),
+            "referrals per 100,000 aged 16+": numbers.numbers_series(df["referral_rate"], 0),
+            "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(df["finished_pct"], 1),
+            "finished at caseness": numbers.counts_series(df["at_caseness"]),
+            "recovered": numbers.counts_series(df["recovery"]),
+            "recovery (%)": numbers.numbers_series(df["recovery_pct"], 1),
+            "recovery 95% limits": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
+            "reliable improvement (%)": numbers.numbers_series(df["improvement_pct"], 1),
+        }
+    ).reset_index(drop=True)
 
 
 def publish_decile_tables(area: Area) -> Markdown:
@@ -565,11 +682,13 @@ def publish_decile_tables(area: Area) -> Markdown:
         if table is None:
             parts.append(f"**{fp.period}.** {fp.note}\n")
             continue
-        caption = (f"NHS Talking Therapies by {iapt_deprivation.imd_label(fp.period)}, {fp.label}, {fp.period} "
-                   f"(fit: {fp.grade}). "
-                   "Deciles are NHS England's breakdown of the organisation's referrals by the "
-                   "deprivation of the patient's neighbourhood, not of the area's neighbourhoods only. "
-                   f"Rates use the {POPULATION_LABEL} of the organisation's LSOAs in each decile.")
+        caption = (
+            f"NHS Talking Therapies by {iapt_deprivation.imd_label(fp.period)}, {fp.label}, {fp.period} "
+            f"(fit: {fp.grade}). "
+            "Deciles are NHS England's breakdown of the organisation's referrals by the "
+            "deprivation of the patient's neighbourhood, not of the area's neighbourhoods only. "
+            f"Rates use the {POPULATION_LABEL} of the organisation's LSOAs in each decile."
+        )
         parts.append(figures.publish_table(table, f"local-deciles-{fp.period}", caption=caption).data)
     return Markdown("\n".join(parts))
 
@@ -577,27 +696,36 @@ def publish_decile_tables(area: Area) -> Markdown:
 def gap_table(area: Area) -> pd.DataFrame:
     """Recovery in deciles 1 and 10 and the gap per year, readable, with reasons."""
     g = gaps(area)
-    return pd.DataFrame({
-        "year": g["period"], "organisation": g["organisation"], "fit": g["fit"],
-        "recovery, most deprived decile (%)": numbers.numbers_series(g["recovery_most_deprived"], 1),
-        "recovery, least deprived decile (%)": numbers.numbers_series(g["recovery_least_deprived"], 1),
-        "gap (percentage points)": numbers.numbers_series(g["gap"], 1),
-        "gap 95% limits": numbers.limits_series(g["gap_lower"], g["gap_upper"], 1),
-        "why no gap": g["reason"],
-    })
+    return pd.DataFrame(
+        {
+            "year": g["period"],
+            "organisation": g["organisation"],
+            "fit": g["fit"],
+            "recovery, most deprived decile (%)": numbers.numbers_series(g["recovery_most_deprived"], 1),
+            "recovery, least deprived decile (%)": numbers.numbers_series(g["recovery_least_deprived"], 1),
+            "gap (percentage points)": numbers.numbers_series(g["gap"], 1),
+            "gap 95% limits": numbers.limits_series(g["gap_lower"], g["gap_upper"], 1),
+            "why no gap": g["reason"],
+        }
+    )
 
 
 def sii_table(area: Area) -> pd.DataFrame:
     """SII/RII per year and series, readable, with the reason where none is computed."""
     s = sii_by_year(area)
-    return pd.DataFrame({
-        "year": s["period"], "organisation": s["organisation"], "fit": s["fit"],
-        "deciles used": s["deciles"], "SII (percentage points)": numbers.numbers_series(s["sii"], 1),
-        "SII 95% limits": numbers.limits_series(s["sii_lower"], s["sii_upper"], 1),
-        "RII": numbers.numbers_series(s["rii"], 2),
-        "RII 95% limits": numbers.limits_series(s["rii_lower"], s["rii_upper"], 2),
-        "why no SII": s["reason"],
-    })
+    return pd.DataFrame(
+        {
+            "year": s["period"],
+            "organisation": s["organisation"],
+            "fit": s["fit"],
+            "deciles used": s["deciles"],
+            "SII (percentage points)": numbers.numbers_series(s["sii"], 1),
+            "SII 95% limits": numbers.limits_series(s["sii_lower"], s["sii_upper"], 1),
+            "RII": numbers.numbers_series(s["rii"], 2),
+            "RII 95% limits": numbers.limits_series(s["rii_lower"], s["rii_upper"], 2),
+            "why no SII": s["reason"],
+        }
+    )
 
 
 def _series_frame(area: Area, column: str) -> pd.DataFrame:
@@ -608,15 +736,21 @@ def _series_frame(area: Area, column: str) -> pd.DataFrame:
 
 def _trend_frame(area: Area, df: pd.DataFrame, column: str) -> pd.DataFrame:
     own = f"{area.name}'s NHS footprint"
-    out = pd.DataFrame({
-        "period": df["period"].to_numpy(),
-        "series": np.where(df["series"] == "England", "England", own),
-        "segment": np.where(df["series"] == "England", "England",
-                            df["organisation"] + np.where(df["fit"] != "", " (fit: " + df["fit"] + ")", "")),
-        "kind": df["org_type"].to_numpy(),
-        "value": df[column].to_numpy(), "lower_cl": df[f"{column}_lower"].to_numpy(),
-        "upper_cl": df[f"{column}_upper"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "period": df["period"].to_numpy(),
+            "series": np.where(df["series"] == "England", "England", own),
+            "segment": np.where(
+                df["series"] == "England",
+                "England",
+                df["organisation"] + np.where(df["fit"] != "", " (fit: " + df["fit"] + ")", ""),
+            ),
+            "kind": df["org_type"].to_numpy(),
+            "value": df[column].to_numpy(),
+            "lower_cl": df[f"{column}_lower"].to_numpy(),
+            "upper_cl": df[f"{column}_upper"].to_numpy(),
+        }
+    )
     return out
 
 
@@ -637,11 +771,17 @@ def trend_figure(area: Area, measure: str) -> figures.Figure:
     _, _, label, unit = MEASURES[measure]
     data = _series_frame(area, measure)
     return segmented_trend_chart(
-        data, years(), measure=label, unit=unit,
-        context=f"{area.name}'s NHS footprint and England", area=f"{area.name}'s NHS footprint",
-        caption=(f"{label[:1].upper() + label[1:]}, {area.name}'s NHS footprint against England, "
-                 f"{years()[0]} to {years()[-1]}, with 95% limits widened for rounding. Footprint by year: "
-                 f"{_who(area)}. Referral rates use the {POPULATION_LABEL}."),
+        data,
+        years(),
+        measure=label,
+        unit=unit,
+        context=f"{area.name}'s NHS footprint and England",
+        area=f"{area.name}'s NHS footprint",
+        caption=(
+            f"{label[:1].upper() + label[1:]}, {area.name}'s NHS footprint against England, "
+            f"{years()[0]} to {years()[-1]}, with 95% limits widened for rounding. Footprint by year: "
+            f"{_who(area)}. Referral rates use the {POPULATION_LABEL}."
+        ),
     )
 
 
@@ -649,18 +789,30 @@ def gap_figure(area: Area) -> figures.Figure:
     """The recovery gap (least minus most deprived decile) over time, footprint and England."""
     g = gaps(area)
     own = f"{area.name}'s NHS footprint"
-    data = pd.DataFrame({
-        "period": g["period"], "series": np.where(g["series"] == "England", "England", own),
-        "segment": np.where(g["series"] == "England", "England", g["organisation"] + " (fit: " + g["fit"] + ")"),
-        "kind": g["org_type"], "value": g["gap"], "lower_cl": g["gap_lower"], "upper_cl": g["gap_upper"],
-    })
+    data = pd.DataFrame(
+        {
+            "period": g["period"],
+            "series": np.where(g["series"] == "England", "England", own),
+            "segment": np.where(g["series"] == "England", "England", g["organisation"] + " (fit: " + g["fit"] + ")"),
+            "kind": g["org_type"],
+            "value": g["gap"],
+            "lower_cl": g["gap_lower"],
+            "upper_cl": g["gap_upper"],
+        }
+    )
     return segmented_trend_chart(
-        data, years(), measure="recovery gap (decile 10 minus 1)", unit="percentage points",
-        context=f"{area.name}'s NHS footprint and England", area=own,
-        caption=(f"Recovery in the least deprived decile minus the most deprived decile, {own} against "
-                 f"England, {years()[0]} to {years()[-1]}, with 95% limits (Newcombe, widened for rounding). "
-                 f"Above zero: recovery is higher in the least deprived neighbourhoods. Footprint by "
-                 f"year: {_who(area)}."),
+        data,
+        years(),
+        measure="recovery gap (decile 10 minus 1)",
+        unit="percentage points",
+        context=f"{area.name}'s NHS footprint and England",
+        area=own,
+        caption=(
+            f"Recovery in the least deprived decile minus the most deprived decile, {own} against "
+            f"England, {years()[0]} to {years()[-1]}, with 95% limits (Newcombe, widened for rounding). "
+            f"Above zero: recovery is higher in the least deprived neighbourhoods. Footprint by "
+            f"year: {_who(area)}."
+        ),
     )
 
 
@@ -677,25 +829,41 @@ def attrition_figure(area: Area, org_type: str) -> figures.Figure | Markdown:
     """The Commission's "goes into reverse" graph for the latest CCG or ICB year."""
     fp = latest_by_type(area).get(org_type)
     if fp is None:
-        return Markdown(f"{area.name} has no usable {org_type} footprint in any year, so there is no "
-                        f"{org_type} graph by decile.")
+        return Markdown(
+            f"{area.name} has no usable {org_type} footprint in any year, so there is no {org_type} graph by decile."
+        )
     df = funnel(area)
     df = df[(df["period"] == fp.period) & (df["imd_decile"] > 0)]
     own = f"{fp.short_label} (fit: {fp.grade})"
     parts = []
     for name, (_, _, label, _) in MEASURES.items():
-        parts.append(pd.DataFrame({
-            "measure": label, "imd_decile": df["imd_decile"], "value": df[name],
-            "lower_cl": df[f"{name}_lower"], "upper_cl": df[f"{name}_upper"],
-            "series": np.where(df["series"] == "England", "England", own)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "measure": label,
+                    "imd_decile": df["imd_decile"],
+                    "value": df[name],
+                    "lower_cl": df[f"{name}_lower"],
+                    "upper_cl": df[f"{name}_upper"],
+                    "series": np.where(df["series"] == "England", "England", own),
+                }
+            )
+        )
     long = pd.concat(parts, ignore_index=True)
     return figures.attrition_panels(
-        long, series="series", order=[m[2] for m in MEASURES.values()],
-        units={m[2]: m[3] for m in MEASURES.values()}, ncols=2, area=own,
+        long,
+        series="series",
+        order=[m[2] for m in MEASURES.values()],
+        units={m[2]: m[3] for m in MEASURES.values()},
+        ncols=2,
+        area=own,
         context=f"{fp.label} and England, {fp.period}",
-        caption=(f"NHS Talking Therapies by deprivation decile as published (1 = most deprived), {fp.label} (fit: "
-                 f"{fp.grade}) against England, {fp.period}, with 95% limits widened for rounding. "
-                 "Suppressed deciles are left blank."))
+        caption=(
+            f"NHS Talking Therapies by deprivation decile as published (1 = most deprived), {fp.label} (fit: "
+            f"{fp.grade}) against England, {fp.period}, with 95% limits widened for rounding. "
+            "Suppressed deciles are left blank."
+        ),
+    )
 
 
 def publish_attrition(area: Area, org_type: str) -> Markdown:
@@ -716,12 +884,15 @@ def hub_note(period: str) -> str:
     hubs = total[total["org_code"].isin(HUBS)]
     eng = _england(period).loc[lambda d: d["imd_decile"] == 0, "referrals"].iloc[0]
     n = hubs["referrals"].sum()
-    return (f"In {period}, {n:,.0f} of England's {eng:,.0f} referrals ({100 * n / eng:.1f}%) were recorded "
-            f"against non-geographic commissioning hubs or an unknown CCG "
-            f"({', '.join(sorted(hubs['org_code']))}) and belong to no area's footprint.")
+    return (
+        f"In {period}, {n:,.0f} of England's {eng:,.0f} referrals ({100 * n / eng:.1f}%) were recorded "
+        f"against non-geographic commissioning hubs or an unknown CCG "
+        f"({', '.join(sorted(hubs['org_code']))}) and belong to no area's footprint."
+    )
 
 
 # --- prose ---------------------------------------------------------------------------------------
+
 
 def _first_last(area: Area, series: str = "footprint") -> tuple[pd.Series | None, pd.Series | None]:
     df = funnel(area)
@@ -736,12 +907,15 @@ def _gap_sentence(area: Area) -> str:
     every = every[every["series"] == "footprint"]
     g = every.dropna(subset=["gap"])
     without = every[every["gap"].isna()]
-    reasons = "; ".join(f"{', '.join(part['period'])}: {reason}"
-                        for reason, part in without.groupby("reason", sort=False))
+    reasons = "; ".join(
+        f"{', '.join(part['period'])}: {reason}" for reason, part in without.groupby("reason", sort=False)
+    )
     missing = f" There is no gap for {reasons}." if len(without) else ""
     if len(g) < 2:
-        return (f"There are too few years with published recovery for both the most and least deprived "
-                f"deciles in {area.name}'s footprint to say whether the gap changed.{missing}")
+        return (
+            f"There are too few years with published recovery for both the most and least deprived "
+            f"deciles in {area.name}'s footprint to say whether the gap changed.{missing}"
+        )
     a, b = g.iloc[0], g.iloc[-1]
     change = b["gap"] - a["gap"]
     overlap = not (a["gap_upper"] < b["gap_lower"] or b["gap_upper"] < a["gap_lower"])
@@ -749,13 +923,19 @@ def _gap_sentence(area: Area) -> str:
         verb = "was unchanged"
     else:
         verb = "narrowed" if abs(b["gap"]) < abs(a["gap"]) else "widened"
-    caveat = (" Their 95% limits overlap, so the change may be chance." if overlap
-              else " Their 95% limits do not overlap.")
-    same = (" The two years describe different organisations, so part of the change may come "
-            "from the change of footprint." if a["organisation"] != b["organisation"] else "")
-    return (f"The recovery gap between the least and most deprived deciles in {area.name}'s footprint {verb}: "
-            f"{a['gap']:.1f} percentage points in {a['period']} ({a['organisation']}, fit {a['fit']}) and "
-            f"{b['gap']:.1f} in {b['period']} ({b['organisation']}, fit {b['fit']}).{caveat}{same}{missing}")
+    caveat = (
+        " Their 95% limits overlap, so the change may be chance." if overlap else " Their 95% limits do not overlap."
+    )
+    same = (
+        " The two years describe different organisations, so part of the change may come from the change of footprint."
+        if a["organisation"] != b["organisation"]
+        else ""
+    )
+    return (
+        f"The recovery gap between the least and most deprived deciles in {area.name}'s footprint {verb}: "
+        f"{a['gap']:.1f} percentage points in {a['period']} ({a['organisation']}, fit {a['fit']}) and "
+        f"{b['gap']:.1f} in {b['period']} ({b['organisation']}, fit {b['fit']}).{caveat}{same}{missing}"
+    )
 
 
 def summary_sentences(area: Area) -> dict[str, str]:
@@ -769,17 +949,22 @@ def summary_sentences(area: Area) -> dict[str, str]:
     """
     a, b = _first_last(area)
     if a is None:
-        recovery = (f"No year from {years()[0]} to {years()[-1]} has a usable NHS footprint with published "
-                    f"recovery for {area.name}.")
+        recovery = (
+            f"No year from {years()[0]} to {years()[-1]} has a usable NHS footprint with published "
+            f"recovery for {area.name}."
+        )
         england = ""
     else:
-        recovery = (f"Recovery in {area.name}'s own NHS footprint was {a['recovery_pct']:.1f}% in {a['period']} "
-                    f"({a['organisation']}, fit {a['fit']}) and {b['recovery_pct']:.1f}% in {b['period']} "
-                    f"({b['organisation']}, fit {b['fit']}).")
+        recovery = (
+            f"Recovery in {area.name}'s own NHS footprint was {a['recovery_pct']:.1f}% in {a['period']} "
+            f"({a['organisation']}, fit {a['fit']}) and {b['recovery_pct']:.1f}% in {b['period']} "
+            f"({b['organisation']}, fit {b['fit']})."
+        )
         eng = funnel(area)
         eng = eng[(eng["series"] == "England") & (eng["imd_decile"] == 0)].set_index("period")["recovery_pct"]
-        england = (f"In England it was {eng[a['period']]:.1f}% in {a['period']} and "
-                   f"{eng[b['period']]:.1f}% in {b['period']}.")
+        england = (
+            f"In England it was {eng[a['period']]:.1f}% in {a['period']} and {eng[b['period']]:.1f}% in {b['period']}."
+        )
     return {
         "local_series_recovery": recovery,
         "local_series_england": england,
@@ -793,8 +978,9 @@ def _describe_runs(fps: list[LocalFootprint]) -> str:
     out, i = [], 0
     while i < len(fps):
         j = i
-        while j + 1 < len(fps) and describe(fps[j + 1]).replace(fps[j + 1].period, "") == \
-                describe(fps[i]).replace(fps[i].period, ""):
+        while j + 1 < len(fps) and describe(fps[j + 1]).replace(fps[j + 1].period, "") == describe(fps[i]).replace(
+            fps[i].period, ""
+        ):
             j += 1
         text = describe(fps[i])
         if j > i:
@@ -810,14 +996,19 @@ def headline_numbers(area: Area) -> dict[str, object]:
     fps = footprints(area)
     usable = [fp for fp in fps if fp.available]
     values: dict[str, object] = {
-        "area_name": area.name, "first_year": years()[0], "last_year": years()[-1],
-        "n_usable": len(usable), "n_years": len(years()),
+        "area_name": area.name,
+        "first_year": years()[0],
+        "last_year": years()[-1],
+        "n_usable": len(usable),
+        "n_years": len(years()),
         "footprint_sentences": _describe_runs(fps),
         "hub_notes": " ".join(filter(None, (hub_note(p) for p in years()))),
         "inside_pct": f"{100 * INSIDE:.0f}%",
-        "grades_text": ("exact: at least 99% of the area's residents live in the footprint and at least 99% "
-                        "of the footprint's residents live in the area; close: both at least 90%; partial: "
-                        "both at least 50%; poor: either below 50%"),
+        "grades_text": (
+            "exact: at least 99% of the area's residents live in the footprint and at least 99% "
+            "of the footprint's residents live in the area; close: both at least 90%; partial: "
+            "both at least 50%; poor: either below 50%"
+        ),
     }
     values.update(summary_sentences(area))
     s = sii_by_year(area)
@@ -825,7 +1016,8 @@ def headline_numbers(area: Area) -> dict[str, object]:
     ok = s.dropna(subset=["sii"])
     values["sii_sentence"] = (
         f"An SII could be computed for {len(ok)} of the {len(s)} years with a footprint"
-        + (f" ({', '.join(ok['period'])})" if len(ok) else "") + "."
+        + (f" ({', '.join(ok['period'])})" if len(ok) else "")
+        + "."
         + ("" if len(ok) == len(s) else " In the other years NHS England suppressed small decile counts.")
     )
     return values

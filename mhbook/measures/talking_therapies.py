@@ -47,20 +47,47 @@ def headline(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     pop = float(population_16plus(org_type, org_code, period)["population_16plus"].sum())
     count = totals["count"].get("referrals_received", np.nan)
     r = rounding.rate_limits(count, pop, LEVELS, terms=1 if rounded else 0).iloc[0]
-    rows.append({"measure": "referrals", "count": count, "denominator": pop, "value_source": "recomputed",
-                 "decimals": 0, **_limits(r)})
+    rows.append(
+        {
+            "measure": "referrals",
+            "count": count,
+            "denominator": pop,
+            "value_source": "recomputed",
+            "decimals": 0,
+            **_limits(r),
+        }
+    )
     for measure, (num, den) in _OUTCOMES.items():
         n = totals["count"].get(den[0], np.nan) - (totals["count"].get(den[1], np.nan) if len(den) > 1 else 0)
         x = totals["count"].get(num, np.nan)
         published = totals["percentage"].get(num, np.nan)
-        r = rounding.proportion_limits(x, n, LEVELS, terms=1 if rounded else 0,
-                                       denominator_terms=len(den) if rounded else 0, published=published,
-                                       published_unit=1.0 if rounded else 0.1).iloc[0]
-        rows.append({"measure": measure, "count": x, "denominator": n, "value_source": r["value_source"],
-                     "decimals": 0 if rounded and r["value_source"] == "published" else 1, **_limits(r)})
+        r = rounding.proportion_limits(
+            x,
+            n,
+            LEVELS,
+            terms=1 if rounded else 0,
+            denominator_terms=len(den) if rounded else 0,
+            published=published,
+            published_unit=1.0 if rounded else 0.1,
+        ).iloc[0]
+        rows.append(
+            {
+                "measure": measure,
+                "count": x,
+                "denominator": n,
+                "value_source": r["value_source"],
+                "decimals": 0 if rounded and r["value_source"] == "published" else 1,
+                **_limits(r),
+            }
+        )
     return pd.DataFrame(rows).set_index("measure")
 
 
 def _limits(r: pd.Series) -> dict:
-    return {"value": r["value"], "lower_95": r["lower_cl_95"], "upper_95": r["upper_cl_95"],
-            "lower_99_8": r["lower_cl_99_8"], "upper_99_8": r["upper_cl_99_8"]}
+    return {
+        "value": r["value"],
+        "lower_95": r["lower_cl_95"],
+        "upper_95": r["upper_cl_95"],
+        "lower_99_8": r["lower_cl_99_8"],
+        "upper_99_8": r["upper_cl_99_8"],
+    }

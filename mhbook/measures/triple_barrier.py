@@ -51,21 +51,32 @@ import numpy as np
 import pandas as pd
 
 from mhbook import areas, figures, periods, reads, stats
-from mhbook.constants import BROAD_ETHNIC_GROUPS, ENGLAND_CODE, NHS_CODE_PREFIX, UNKNOWN_GROUP
 from mhbook.areas import Area
+from mhbook.constants import BROAD_ETHNIC_GROUPS, ENGLAND_CODE, NHS_CODE_PREFIX, UNKNOWN_GROUP
 from mhbook.errors import InsufficientDataError
+from mhbook.measures._quiet import quietly
 from mhbook.measures.footprints import Footprint, iapt_footprint
 from mhbook.measures.iapt_deprivation import population_16plus, population_year
 from mhbook.sources import iapt, lookups, mha, population, qof
-from mhbook.measures._quiet import quietly
 
 log = logging.getLogger(__name__)
 
 DIMENSIONS = ("deprivation", "ethnicity", "age", "gender", "sexual orientation", "disability")
 BARRIERS = ("need", "access", "outcome", "coercion")
 COLUMNS = [
-    "dimension", "group", "barrier", "measure", "value", "lower_cl", "upper_cl", "ratio",
-    "ratio_lower", "ratio_upper", "source", "period", "note",
+    "dimension",
+    "group",
+    "barrier",
+    "measure",
+    "value",
+    "lower_cl",
+    "upper_cl",
+    "ratio",
+    "ratio_lower",
+    "ratio_upper",
+    "source",
+    "period",
+    "note",
 ]
 
 # Measures (the ``measure`` column). The chart shows one headline measure per barrier.
@@ -79,8 +90,15 @@ FINISHED = "finished treatment per 100 referrals"
 RECOVERY = "recovery (% at caseness)"
 IMPROVEMENT = "reliable improvement (% finished)"
 DETENTIONS = "detentions per 100,000 (crude)"
-HEADLINE = {DEPRESSION: "need", RATE_16: "access", RATE_AGE: "access", RATE_SEX: "access",
-            SHARE: "access", RECOVERY: "outcome", DETENTIONS: "coercion"}
+HEADLINE = {
+    DEPRESSION: "need",
+    RATE_16: "access",
+    RATE_AGE: "access",
+    RATE_SEX: "access",
+    SHARE: "access",
+    RECOVERY: "outcome",
+    DETENTIONS: "coercion",
+}
 
 NEED_PERIOD = "2019-20"
 MHA_MEASURE = "All detentions"
@@ -103,11 +121,14 @@ NOTE_NO_GROUP = "group not published for this organisation and year"
 NOTE_INCONSISTENT = "rounded counts inconsistent (numerator above denominator)"
 
 IAPT_BREAKDOWNS = {
-    "deprivation": "Indices of Deprivation Decile", "ethnicity": "Ethnic Group", "age": "Age Group",
-    "gender": "Gender", "sexual orientation": "Sexual Orientation Type", "disability": "Disability Type",
+    "deprivation": "Indices of Deprivation Decile",
+    "ethnicity": "Ethnic Group",
+    "age": "Age Group",
+    "gender": "Gender",
+    "sexual orientation": "Sexual Orientation Type",
+    "disability": "Disability Type",
 }
-_SHORT = {"Indeterminate (unable to be classified as male or female)": "Indeterminate",
-          "Bi-sexual": "Bisexual"}
+_SHORT = {"Indeterminate (unable to be classified as male or female)": "Indeterminate", "Bi-sexual": "Bisexual"}
 MHA_BREAKDOWNS = {"deprivation": "imd", "ethnicity": "ethnicity", "gender": "gender"}
 MHA_TOTALS = {"imd": "All", "ethnicity": "All", "gender": "All genders"}
 
@@ -130,8 +151,9 @@ def _short(label: str, dimension: str) -> str:
 def _frame(dimension: str, groups, barrier: str, measure: str, source: str, period: str, **cols) -> pd.DataFrame:
     """Rows of the tidy table; absent numeric columns are missing."""
     groups = list(groups)
-    out = pd.DataFrame({"dimension": dimension, "group": groups, "barrier": barrier, "measure": measure},
-                       index=range(len(groups)))
+    out = pd.DataFrame(
+        {"dimension": dimension, "group": groups, "barrier": barrier, "measure": measure}, index=range(len(groups))
+    )
     for col in ["value", "lower_cl", "upper_cl", "ratio", "ratio_lower", "ratio_upper"]:
         out[col] = np.asarray(cols.get(col, np.nan), dtype=float) * np.ones(len(groups))
     out["source"], out["period"] = source, period
@@ -140,8 +162,9 @@ def _frame(dimension: str, groups, barrier: str, measure: str, source: str, peri
     return out[COLUMNS]
 
 
-def _with_ratio(dimension, groups, barrier, measure, source, period, num, den, num0, den0, kind,
-                multiplier, note="") -> pd.DataFrame:
+def _with_ratio(
+    dimension, groups, barrier, measure, source, period, num, den, num0, den0, kind, multiplier, note=""
+) -> pd.DataFrame:
     """Value (proportion or rate with limits) and ratio to the whole (num0/den0)."""
     num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     bad = np.isnan(num) | np.isnan(den)
@@ -159,9 +182,21 @@ def _with_ratio(dimension, groups, barrier, measure, source, period, num, den, n
         val = quietly(stats.rate, num, den, multiplier=multiplier)
     rat = quietly(stats.ratio, num, den, n0, d0, kind=kind)
     notes = np.where(inconsistent, NOTE_INCONSISTENT, np.where(np.isnan(num) | np.isnan(den), NOTE_SUPPRESSED, note))
-    return _frame(dimension, groups, barrier, measure, source, period,
-                  value=val["value"], lower_cl=val["lower_cl"], upper_cl=val["upper_cl"],
-                  ratio=rat["value"], ratio_lower=rat["lower_cl"], ratio_upper=rat["upper_cl"], note=notes)
+    return _frame(
+        dimension,
+        groups,
+        barrier,
+        measure,
+        source,
+        period,
+        value=val["value"],
+        lower_cl=val["lower_cl"],
+        upper_cl=val["upper_cl"],
+        ratio=rat["value"],
+        ratio_lower=rat["lower_cl"],
+        ratio_upper=rat["upper_cl"],
+        note=notes,
+    )
 
 
 # --- need --------------------------------------------------------------------------
@@ -176,8 +211,9 @@ def need(org_type: str = "England") -> pd.DataFrame:
     """
     deciles = [decile_label(d) for d in range(1, 11)]
     if org_type != "England":
-        return _frame("deprivation", deciles, "need", DEPRESSION, "hocl-qof1920-imd", NEED_PERIOD,
-                      note=NOTE_NEED_ENGLAND)
+        return _frame(
+            "deprivation", deciles, "need", DEPRESSION, "hocl-qof1920-imd", NEED_PERIOD, note=NOTE_NEED_ENGLAND
+        )
     hocl = qof.hocl_prevalence("imd")
     hocl = hocl[hocl["imd_decile"].notna()]
     parts = []
@@ -185,9 +221,19 @@ def need(org_type: str = "England") -> pd.DataFrame:
         rows = hocl[hocl["indicator"] == indicator].set_index("imd_decile").reindex(range(1, 11))
         whole = rows["register"].sum() / rows["list_size"].sum()
         share = rows["register"] / rows["list_size"]
-        parts.append(_frame("deprivation", deciles, "need", measure, "hocl-qof1920-imd", NEED_PERIOD,
-                            value=100 * share, ratio=share / whole,
-                            note="modelled estimate (House of Commons Library), no sampling interval; England only"))
+        parts.append(
+            _frame(
+                "deprivation",
+                deciles,
+                "need",
+                measure,
+                "hocl-qof1920-imd",
+                NEED_PERIOD,
+                value=100 * share,
+                ratio=share / whole,
+                note="modelled estimate (House of Commons Library), no sampling interval; England only",
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -203,17 +249,24 @@ def _iapt_counts(dimension: str, org_type: str, org_code: str, period: str) -> p
     if dimension == "ethnicity":
         rows = rows[rows["subgroup"] == "All"]
     rows = rows[rows["group"].notna() & ~rows["group"].astype(str).str.contains(UNKNOWN_GROUP)]
-    wide = rows.pivot_table(index="group", columns="measure", values="count", aggfunc="first",
-                            observed=True, dropna=False)
+    wide = rows.pivot_table(
+        index="group", columns="measure", values="count", aggfunc="first", observed=True, dropna=False
+    )
     order = list(dict.fromkeys(rows["group"].astype(str)))
     wide = wide.reindex(order)
     if dimension == "deprivation":
-        deciles = rows.drop_duplicates("group").set_index(rows.drop_duplicates("group")["group"].astype(str))["imd_decile"]
+        deciles = rows.drop_duplicates("group").set_index(rows.drop_duplicates("group")["group"].astype(str))[
+            "imd_decile"
+        ]
         wide = wide.assign(decile=deciles.reindex(order).astype(int).to_numpy()).sort_values("decile")
     out = pd.DataFrame({"label": wide.index.astype(str)})
-    for name, measure in (("referrals", "referrals_received"), ("finished", "finished_course_treatment"),
-                          ("not_at_caseness", "not_at_caseness"), ("recovery", "recovery"),
-                          ("improvement", "improvement")):
+    for name, measure in (
+        ("referrals", "referrals_received"),
+        ("finished", "finished_course_treatment"),
+        ("not_at_caseness", "not_at_caseness"),
+        ("recovery", "recovery"),
+        ("improvement", "improvement"),
+    ):
         out[name] = wide[measure].to_numpy() if measure in wide else np.nan
     out["caseness_finished"] = out["finished"] - out.pop("not_at_caseness")
     out["group"] = [_short(x, dimension) for x in out["label"]]
@@ -222,25 +275,70 @@ def _iapt_counts(dimension: str, org_type: str, org_code: str, period: str) -> p
 
 def _iapt_total(org_type: str, org_code: str, period: str) -> pd.Series:
     rows = iapt.breakdown("Total", org_type, org_code, period).set_index("measure")["count"]
-    return pd.Series({"referrals": rows.get("referrals_received"), "finished": rows.get("finished_course_treatment"),
-                      "caseness_finished": rows.get("finished_course_treatment") - rows.get("not_at_caseness"),
-                      "recovery": rows.get("recovery"),
-                      "improvement": rows.get("improvement")}, dtype=float)
+    return pd.Series(
+        {
+            "referrals": rows.get("referrals_received"),
+            "finished": rows.get("finished_course_treatment"),
+            "caseness_finished": rows.get("finished_course_treatment") - rows.get("not_at_caseness"),
+            "recovery": rows.get("recovery"),
+            "improvement": rows.get("improvement"),
+        },
+        dtype=float,
+    )
 
 
 def outcomes(dimension: str, counts: pd.DataFrame, total: pd.Series, period: str) -> pd.DataFrame:
     """Recovery, finished treatment per 100 referrals and reliable improvement, each
     relative to the organisation's overall figure (its Total row)."""
     src = "iapt-annual"
-    return pd.concat([
-        _with_ratio(dimension, counts["group"], "outcome", RECOVERY, src, period, counts["recovery"],
-                    counts["caseness_finished"], total["recovery"], total["caseness_finished"], "proportion", 100),
-        _with_ratio(dimension, counts["group"], "outcome", FINISHED, src, period, counts["finished"],
-                    counts["referrals"], total["finished"], total["referrals"], "rate", 100,
-                    note="referrals received and treatment finished in the same year are different cohorts"),
-        _with_ratio(dimension, counts["group"], "outcome", IMPROVEMENT, src, period, counts["improvement"],
-                    counts["finished"], total["improvement"], total["finished"], "proportion", 100),
-    ], ignore_index=True)
+    return pd.concat(
+        [
+            _with_ratio(
+                dimension,
+                counts["group"],
+                "outcome",
+                RECOVERY,
+                src,
+                period,
+                counts["recovery"],
+                counts["caseness_finished"],
+                total["recovery"],
+                total["caseness_finished"],
+                "proportion",
+                100,
+            ),
+            _with_ratio(
+                dimension,
+                counts["group"],
+                "outcome",
+                FINISHED,
+                src,
+                period,
+                counts["finished"],
+                counts["referrals"],
+                total["finished"],
+                total["referrals"],
+                "rate",
+                100,
+                note="referrals received and treatment finished in the same year are different cohorts",
+            ),
+            _with_ratio(
+                dimension,
+                counts["group"],
+                "outcome",
+                IMPROVEMENT,
+                src,
+                period,
+                counts["improvement"],
+                counts["finished"],
+                total["improvement"],
+                total["finished"],
+                "proportion",
+                100,
+            ),
+        ],
+        ignore_index=True,
+    )
 
 
 # --- access ----------------------------------------------------------------------------
@@ -267,10 +365,21 @@ def _access_deprivation(counts: pd.DataFrame, org_type: str, org_code: str, peri
     known = counts["referrals"].notna()
     year = population_year(period)
     source = "ONS mid-2020 estimates" if year == "mid-2020" else "iod2019 denominators"
-    out = _with_ratio("deprivation", counts["group"], "access", RATE_16, f"iapt-annual; {source}",
-                      f"{period} (population {year})", counts["referrals"], den,
-                      counts.loc[known, "referrals"].sum(), den[known.to_numpy()].sum(), "rate", 100_000,
-                      note="whole population: referrals with a known decile over the population aged 16+")
+    out = _with_ratio(
+        "deprivation",
+        counts["group"],
+        "access",
+        RATE_16,
+        f"iapt-annual; {source}",
+        f"{period} (population {year})",
+        counts["referrals"],
+        den,
+        counts.loc[known, "referrals"].sum(),
+        den[known.to_numpy()].sum(),
+        "rate",
+        100_000,
+        note="whole population: referrals with a known decile over the population aged 16+",
+    )
     out.loc[den == 0, "note"] = NOTE_NO_RESIDENTS
     return out
 
@@ -308,10 +417,21 @@ def _access_age(counts: pd.DataFrame, org_type: str, org_code: str, period: str)
     den = np.array([_band_population(org_type, org_code, b) for b in bands], dtype=float)
     has = ~np.isnan(den) & counts["referrals"].notna().to_numpy()
     low = min(b[0] for b in bands if b) if any(bands) else 18
-    out = _with_ratio("age", counts["group"], "access", RATE_AGE, "iapt-annual; ONS mid-2020 estimates",
-                      f"{period} (population mid-2020)", counts["referrals"], den,
-                      counts.loc[has, "referrals"].sum(), den[has].sum(), "rate", 100_000,
-                      note=f"whole population: referrals aged {low}+ over the population aged {low}+")
+    out = _with_ratio(
+        "age",
+        counts["group"],
+        "access",
+        RATE_AGE,
+        "iapt-annual; ONS mid-2020 estimates",
+        f"{period} (population mid-2020)",
+        counts["referrals"],
+        den,
+        counts.loc[has, "referrals"].sum(),
+        den[has].sum(),
+        "rate",
+        100_000,
+        note=f"whole population: referrals aged {low}+ over the population aged {low}+",
+    )
     out.loc[np.isnan(den), "note"] = NOTE_NO_AGE_POP
     return out
 
@@ -325,10 +445,21 @@ def _access_gender(counts: pd.DataFrame, org_type: str, period: str) -> pd.DataF
     pop = rows.groupby("sex")["population"].sum()
     den = counts["group"].map({"Female": pop["females"], "Male": pop["males"]}).astype(float).to_numpy()
     has = ~np.isnan(den) & counts["referrals"].notna().to_numpy()
-    out = _with_ratio("gender", counts["group"], "access", RATE_SEX, "iapt-annual; ONS mid-2020 estimates",
-                      f"{period} (population mid-2020)", counts["referrals"], den,
-                      counts.loc[has, "referrals"].sum(), den[has].sum(), "rate", 100_000,
-                      note="whole population: referrals of females and males over the population aged 16+")
+    out = _with_ratio(
+        "gender",
+        counts["group"],
+        "access",
+        RATE_SEX,
+        "iapt-annual; ONS mid-2020 estimates",
+        f"{period} (population mid-2020)",
+        counts["referrals"],
+        den,
+        counts.loc[has, "referrals"].sum(),
+        den[has].sum(),
+        "rate",
+        100_000,
+        note="whole population: referrals of females and males over the population aged 16+",
+    )
     out.loc[np.isnan(den), "note"] = NOTE_NO_GROUP_POP
     return out
 
@@ -341,12 +472,23 @@ def _access_share(dimension: str, counts: pd.DataFrame, total: pd.Series, period
     if dimension == "disability":
         note += "; a referral can carry more than one disability code"
     notes = np.where(np.isnan(num), NOTE_SUPPRESSED, note)
-    return _frame(dimension, counts["group"], "access", SHARE, "iapt-annual", period,
-                  value=val["value"], lower_cl=val["lower_cl"], upper_cl=val["upper_cl"], note=notes)
+    return _frame(
+        dimension,
+        counts["group"],
+        "access",
+        SHARE,
+        "iapt-annual",
+        period,
+        value=val["value"],
+        lower_cl=val["lower_cl"],
+        upper_cl=val["upper_cl"],
+        note=notes,
+    )
 
 
-def access(dimension: str, counts: pd.DataFrame, total: pd.Series, org_type: str, org_code: str,
-           period: str) -> pd.DataFrame:
+def access(
+    dimension: str, counts: pd.DataFrame, total: pd.Series, org_type: str, org_code: str, period: str
+) -> pd.DataFrame:
     """The access rows of one dimension (see the module docstring for denominators)."""
     if dimension == "deprivation":
         return _access_deprivation(counts, org_type, org_code, period)
@@ -403,11 +545,22 @@ def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
     else:
         t_count, t_rate = float(total["count"].iloc[0]), float(total["value"].iloc[0])
         t_pop = t_count / t_rate * 100_000
-        where = ("England total for this breakdown" if total["breakdown"].iloc[0] == breakdown
-                 else "the ICB's total")
-    out = _with_ratio(dimension, labels, "coercion", DETENTIONS, mha.dataset(), periods.latest("mha"), count, pop,
-                      t_count, t_pop, "rate", 100_000,
-                      note=f"relative to the {where}; populations implied by count and rate")
+        where = "England total for this breakdown" if total["breakdown"].iloc[0] == breakdown else "the ICB's total"
+    out = _with_ratio(
+        dimension,
+        labels,
+        "coercion",
+        DETENTIONS,
+        mha.dataset(),
+        periods.latest("mha"),
+        count,
+        pop,
+        t_count,
+        t_pop,
+        "rate",
+        100_000,
+        note=f"relative to the {where}; populations implied by count and rate",
+    )
     # Report the published rate itself (implied populations reproduce it to rounding).
     keep = ~np.isnan(rate)
     out.loc[keep, "value"] = rate[keep]
@@ -422,8 +575,9 @@ def _grid(groups: dict[str, list[str]]) -> pd.DataFrame:
     return pd.DataFrame(cells, columns=["dimension", "group", "barrier"])
 
 
-def _dimension(dimension: str, org_type: str, org_code: str, period: str, total: pd.Series
-               ) -> tuple[list[str], list[pd.DataFrame]]:
+def _dimension(
+    dimension: str, org_type: str, org_code: str, period: str, total: pd.Series
+) -> tuple[list[str], list[pd.DataFrame]]:
     """Groups and rows for one dimension."""
     parts: list[pd.DataFrame] = []
     try:
@@ -445,7 +599,9 @@ def _dimension(dimension: str, org_type: str, org_code: str, period: str, total:
             parts.append(coercion(dimension, org_type, org_code))
         except InsufficientDataError as exc:
             note = NOTE_NO_MHA_ORG if str(exc) == NOTE_NO_MHA_ORG else NOTE_SUPPRESSED
-            parts.append(_frame(dimension, groups, "coercion", DETENTIONS, mha.dataset(), periods.latest("mha"), note=note))
+            parts.append(
+                _frame(dimension, groups, "coercion", DETENTIONS, mha.dataset(), periods.latest("mha"), note=note)
+            )
     return groups, parts
 
 
@@ -535,15 +691,19 @@ def figure(table: pd.DataFrame, place: str, dimensions=DIMENSIONS) -> figures.Fi
     cells = cells[cells["dimension"].isin(dimensions) & cells["ratio"].notna()]
     if cells.empty:
         raise InsufficientDataError(f"triple_barrier: no ratios to draw for {place} ({', '.join(dimensions)})")
-    periods = "; ".join(f"{b} {' and '.join(dict.fromkeys(rows['period']))}"
-                        for b, rows in cells.groupby("barrier", sort=False))
-    caption = (f"Need, access, outcome and coercion relative to the whole population, {place}, by "
-               f"{', '.join(dimensions)} (1 = same as everyone; log scale). Need: modelled depression "
-               f"prevalence; access: referrals per head; outcome: recovery; coercion: Mental Health Act "
-               f"detentions. Periods: {periods}. Whiskers are 95% confidence intervals (conservative; "
-               f"none for modelled prevalence). " + left_out(table, dimensions))
-    return figures.triple_barrier_chart(cells, ratio="ratio", lower="ratio_lower", upper="ratio_upper",
-                                        context=place, caption=caption)
+    periods = "; ".join(
+        f"{b} {' and '.join(dict.fromkeys(rows['period']))}" for b, rows in cells.groupby("barrier", sort=False)
+    )
+    caption = (
+        f"Need, access, outcome and coercion relative to the whole population, {place}, by "
+        f"{', '.join(dimensions)} (1 = same as everyone; log scale). Need: modelled depression "
+        f"prevalence; access: referrals per head; outcome: recovery; coercion: Mental Health Act "
+        f"detentions. Periods: {periods}. Whiskers are 95% confidence intervals (conservative; "
+        f"none for modelled prevalence). " + left_out(table, dimensions)
+    )
+    return figures.triple_barrier_chart(
+        cells, ratio="ratio", lower="ratio_lower", upper="ratio_upper", context=place, caption=caption
+    )
 
 
 def wide_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -576,12 +736,17 @@ def group_sentence(table: pd.DataFrame, dimension: str, group: str, whole: str) 
     """One sentence giving a group's headline ratios, barrier by barrier."""
     cells = headline(table)
     cells = cells[(cells["dimension"] == dimension) & (cells["group"] == group)].set_index("barrier")
-    words = {"need": "modelled depression prevalence ({p}) is {r} {w}'s",
-             "access": "referrals per head ({p}) are {r} {w}'s rate",
-             "outcome": "recovery ({p}) is {r} {w}'s",
-             "coercion": "Mental Health Act detentions ({p}) are {r} {w}'s rate"}
-    said = [text.format(p=_year(cells.at[b, "period"]), r=_times(cells.at[b, "ratio"]), w=whole)
-            for b, text in words.items() if b in cells.index and pd.notna(cells.at[b, "ratio"])]
+    words = {
+        "need": "modelled depression prevalence ({p}) is {r} {w}'s",
+        "access": "referrals per head ({p}) are {r} {w}'s rate",
+        "outcome": "recovery ({p}) is {r} {w}'s",
+        "coercion": "Mental Health Act detentions ({p}) are {r} {w}'s rate",
+    }
+    said = [
+        text.format(p=_year(cells.at[b, "period"]), r=_times(cells.at[b, "ratio"]), w=whole)
+        for b, text in words.items()
+        if b in cells.index and pd.notna(cells.at[b, "ratio"])
+    ]
     if not said:
         return f'There are no figures to compare for "{group}".'
     body = ", ".join(said[:-1]) + (" and " if len(said) > 1 else "") + said[-1]
@@ -604,18 +769,26 @@ def dimension_sentence(table: pd.DataFrame, dimension: str, whole: str) -> str:
     said = []
     rec = _extreme(table, dimension, "outcome", lowest=True)
     if rec is not None:
-        said.append(f'Recovery is lowest for "{rec["group"]}": {_times(rec["ratio"])} {whole}\'s ({_year(rec["period"])}).')
+        said.append(
+            f'Recovery is lowest for "{rec["group"]}": {_times(rec["ratio"])} {whole}\'s ({_year(rec["period"])}).'
+        )
     acc = _extreme(table, dimension, "access", lowest=True)
     if acc is not None:
-        said.append(f'Referrals per head are lowest for "{acc["group"]}": {_times(acc["ratio"])} the rate for '
-                    f"everyone ({_year(acc['period'])}).")
+        said.append(
+            f'Referrals per head are lowest for "{acc["group"]}": {_times(acc["ratio"])} the rate for '
+            f"everyone ({_year(acc['period'])})."
+        )
     elif not _cells(headline(table).assign(ratio=headline(table)["value"]), dimension, "access").empty:
-        said.append("There is no population figure by " + dimension + " in the data, so access is shown only "
-                    "as each group's share of referrals, not as a rate.")
+        said.append(
+            "There is no population figure by " + dimension + " in the data, so access is shown only "
+            "as each group's share of referrals, not as a rate."
+        )
     det = _extreme(table, dimension, "coercion", lowest=False)
     if det is not None:
-        said.append(f'Mental Health Act detentions are highest for "{det["group"]}": {_times(det["ratio"])} '
-                    f"{whole}'s rate ({_year(det['period'])}).")
+        said.append(
+            f'Mental Health Act detentions are highest for "{det["group"]}": {_times(det["ratio"])} '
+            f"{whole}'s rate ({_year(det['period'])})."
+        )
     return " ".join(said) if said else f"No figures by {dimension} are published for {whole}."
 
 
@@ -624,11 +797,18 @@ def dimension_sentences(table: pd.DataFrame, whole: str) -> dict[str, str]:
     return {d.replace(" ", "_"): dimension_sentence(table, d, whole) for d in DIMENSIONS}
 
 
-def headline_numbers(england: pd.DataFrame, local: pd.DataFrame | None, footprint: Footprint,
-                     area: Area, period: str) -> dict:
+def headline_numbers(
+    england: pd.DataFrame, local: pd.DataFrame | None, footprint: Footprint, area: Area, period: str
+) -> dict:
     """Values glued into the chapter's prose."""
-    values = {"area_name": area.name, "period": period, "need_period": NEED_PERIOD, "mha_period": periods.latest("mha"),
-              "local_note": footprint.note, "local_name": footprint.org_name or "no NHS footprint"}
+    values = {
+        "area_name": area.name,
+        "period": period,
+        "need_period": NEED_PERIOD,
+        "mha_period": periods.latest("mha"),
+        "local_note": footprint.note,
+        "local_name": footprint.org_name or "no NHS footprint",
+    }
     values |= {f"eng_{k}": v for k, v in dimension_sentences(england, "England").items()}
     if local is not None:
         values |= {f"local_{k}": v for k, v in dimension_sentences(local, "the footprint").items()}
@@ -655,8 +835,10 @@ def summary_rows(area: Area | str, period: str | None = None) -> pd.DataFrame:
     """
     period = period or periods.latest("iapt")
     area = areas.get(area) if isinstance(area, str) else area
-    picks = [("England", barriers("England", "All", period), "deprivation", decile_label(1), BARRIERS),
-             ("England", None, "ethnicity", "Black or Black British", ("coercion",))]
+    picks = [
+        ("England", barriers("England", "All", period), "deprivation", decile_label(1), BARRIERS),
+        ("England", None, "ethnicity", "Black or Black British", ("coercion",)),
+    ]
     fp = iapt_footprint(area, period)
     local = local_table(fp)
     if local is not None:
@@ -668,9 +850,20 @@ def summary_rows(area: Area | str, period: str | None = None) -> pd.DataFrame:
         sel = cells[(cells["dimension"] == dimension) & (cells["group"] == group) & cells["barrier"].isin(wanted)]
         rows.append(sel.assign(geography=geography))
     out = pd.concat(rows, ignore_index=True)
-    return out[["geography", "dimension", "group", "barrier", "measure", "ratio", "ratio_lower", "ratio_upper",
-                "period", "note"]]
-
+    return out[
+        [
+            "geography",
+            "dimension",
+            "group",
+            "barrier",
+            "measure",
+            "ratio",
+            "ratio_lower",
+            "ratio_upper",
+            "period",
+            "note",
+        ]
+    ]
 
 
 #: Number formats for ``wide_table`` in the page: values to one decimal, ratios to two.

@@ -33,12 +33,18 @@ DOWNLOADS = {"docx": "downloads/mental-health-inequalities.docx", "pdf": "downlo
 #: The area's board brief (``mhbook.export.brief``), by format of its document.
 BRIEF_DOWNLOADS = {"brief-docx": "downloads/board-brief.docx", "brief-pdf": "downloads/board-brief.pdf"}
 #: The area's data pack (``mhbook.export.datapack``), by format.
-DATA_DOWNLOADS = {"xlsx": "downloads/mental-health-inequalities-data.xlsx",
-                  "csv": "downloads/mental-health-inequalities-data.csv"}
-_LABELS = {"docx": "Word document (.docx)", "pdf": "PDF document (.pdf)",
-           "brief-docx": "Board brief, 4 pages at most (Word, .docx)", "brief-pdf": "Board brief, 4 pages at most (PDF)",
-           "xlsx": "Data pack: every table in one workbook, with sources and definitions (.xlsx)",
-           "csv": "Data pack: every number in one tidy long table (.csv)"}
+DATA_DOWNLOADS = {
+    "xlsx": "downloads/mental-health-inequalities-data.xlsx",
+    "csv": "downloads/mental-health-inequalities-data.csv",
+}
+_LABELS = {
+    "docx": "Word document (.docx)",
+    "pdf": "PDF document (.pdf)",
+    "brief-docx": "Board brief, 4 pages at most (Word, .docx)",
+    "brief-pdf": "Board brief, 4 pages at most (PDF)",
+    "xlsx": "Data pack: every table in one workbook, with sources and definitions (.xlsx)",
+    "csv": "Data pack: every number in one tidy long table (.csv)",
+}
 
 
 def _add_paths(app, config) -> None:
@@ -58,22 +64,32 @@ def _downloads_html(pathto, formats) -> str:
     documents = [f for f in formats if f in DOWNLOADS]
     briefs = [f for f in formats if f in BRIEF_DOWNLOADS]
     data = [f for f in formats if f in DATA_DOWNLOADS]
-    parts = ['\n<nav class="mhbook-downloads" aria-labelledby="mhbook-downloads-title">\n'
-             '  <h2 id="mhbook-downloads-title">This area\'s book as a document</h2>\n']
+    parts = [
+        '\n<nav class="mhbook-downloads" aria-labelledby="mhbook-downloads-title">\n'
+        '  <h2 id="mhbook-downloads-title">This area\'s book as a document</h2>\n'
+    ]
     if documents:
-        parts.append("  <p>Every chapter, figure (with its text description) and table of this site in one file:</p>\n"
-                     f"  <ul>\n{_links(pathto, DOWNLOADS, documents)}\n  </ul>\n")
+        parts.append(
+            "  <p>Every chapter, figure (with its text description) and table of this site in one file:</p>\n"
+            f"  <ul>\n{_links(pathto, DOWNLOADS, documents)}\n  </ul>\n"
+        )
     if briefs:
-        parts.append("  <p>The key findings, the triple barrier, two charts and next steps, for a board:</p>\n"
-                     f"  <ul>\n{_links(pathto, BRIEF_DOWNLOADS, briefs)}\n  </ul>\n")
+        parts.append(
+            "  <p>The key findings, the triple barrier, two charts and next steps, for a board:</p>\n"
+            f"  <ul>\n{_links(pathto, BRIEF_DOWNLOADS, briefs)}\n  </ul>\n"
+        )
     if data:
-        parts.append("  <p>The numbers of every figure and table, with their sources:</p>\n"
-                     f"  <ul>\n{_links(pathto, DATA_DOWNLOADS, data)}\n  </ul>\n")
+        parts.append(
+            "  <p>The numbers of every figure and table, with their sources:</p>\n"
+            f"  <ul>\n{_links(pathto, DATA_DOWNLOADS, data)}\n  </ul>\n"
+        )
     parts.append("</nav>\n")
     return "".join(parts)
 
 
-_CAPTIONED = re.compile(r'<div class="pst-scrollable-table-container"><table class="([^"]*)" id="([^"]+)">(\s*)<caption>')
+_CAPTIONED = re.compile(
+    r'<div class="pst-scrollable-table-container"><table class="([^"]*)" id="([^"]+)">(\s*)<caption>'
+)
 _PLAIN = re.compile(r'<div class="pst-scrollable-table-container">(?=\s*<table)')
 
 
@@ -82,11 +98,18 @@ def table_regions(body: str) -> str:
     scroll (WCAG 2.1.1, 1.3.1): ``role="region"``, ``tabindex="0"`` and the table's caption
     as its name (``aria-labelledby``), or "Data table" when it has none."""
     body = _CAPTIONED.sub(
-        lambda m: (f'<div class="pst-scrollable-table-container mhbook-table-region" role="region" tabindex="0" '
-                   f'aria-labelledby="{m.group(2)}-caption"><table class="{m.group(1)}" id="{m.group(2)}">'
-                   f'{m.group(3)}<caption id="{m.group(2)}-caption">'), body)
-    return _PLAIN.sub('<div class="pst-scrollable-table-container mhbook-table-region" role="region" tabindex="0" '
-                      'aria-label="Data table">', body)
+        lambda m: (
+            f'<div class="pst-scrollable-table-container mhbook-table-region" role="region" tabindex="0" '
+            f'aria-labelledby="{m.group(2)}-caption"><table class="{m.group(1)}" id="{m.group(2)}">'
+            f'{m.group(3)}<caption id="{m.group(2)}-caption">'
+        ),
+        body,
+    )
+    return _PLAIN.sub(
+        '<div class="pst-scrollable-table-container mhbook-table-region" role="region" tabindex="0" '
+        'aria-label="Data table">',
+        body,
+    )
 
 
 #: An image Sphinx wrote into a page: its other attributes, and its path in ``_images``.
@@ -94,9 +117,11 @@ _IMAGE = re.compile(r'<img ((?:[a-z-]+="[^"]*" )*?)src="((?:\.\./)*_images/([^"/
 
 
 def _measures(r: dict) -> str:
-    return (f'width="{int(r["width_px"])}" height="{int(r["height_px"])}" '
-            f'data-mhbook-text-px="{float(r["smallest_text_px"]):g}" '
-            f'data-mhbook-overlapping-ticks="{len(r.get("overlapping_tick_labels") or [])}"')
+    return (
+        f'width="{int(r["width_px"])}" height="{int(r["height_px"])}" '
+        f'data-mhbook-text-px="{float(r["smallest_text_px"]):g}" '
+        f'data-mhbook-overlapping-ticks="{len(r.get("overlapping_tick_labels") or [])}"'
+    )
 
 
 def figure_pictures(body: str, renderings: dict[str, tuple[dict, dict, str]]) -> str:
@@ -108,14 +133,18 @@ def figure_pictures(body: str, renderings: dict[str, tuple[dict, dict, str]]) ->
     ``smallest_text_px``, ``overlapping_tick_labels``, ``media``) and the phone image's
     file name in ``_images``. Both images carry their size and smallest text in image
     pixels (``data-mhbook-text-px``) so that the browser suite can measure text on screen."""
+
     def picture(m: re.Match) -> str:
         found = renderings.get(m.group(3))
         if found is None:
             return m.group(0)
         wide, narrow, phone_file = found
         folder = m.group(2)[: -len(m.group(3))]
-        return (f'<picture><source media="{html.escape(narrow["media"])}" srcset="{folder}{phone_file}" '
-                f'{_measures(narrow)}><img {m.group(1)}src="{m.group(2)}"{m.group(4)} {_measures(wide)} /></picture>')
+        return (
+            f'<picture><source media="{html.escape(narrow["media"])}" srcset="{folder}{phone_file}" '
+            f'{_measures(narrow)}><img {m.group(1)}src="{m.group(2)}"{m.group(4)} {_measures(wide)} /></picture>'
+        )
+
     return _IMAGE.sub(picture, body)
 
 

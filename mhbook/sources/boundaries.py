@@ -48,25 +48,20 @@ class Layer:
 
 
 LAYERS: dict[str, Layer] = {
-    "ctyua-2019": Layer("bnd-ctyua-2019", "utla19_code", "utla19_name", 151,
-                        "Counties and Unitary Authorities, Dec 2019, BUC"),
-    "ctyua-2023": Layer("bnd-ctyua-2023", "CTYUA23CD", "CTYUA23NM", 153,
-                        "Counties and Unitary Authorities, Dec 2023, BSC"),
-    "lad-2024": Layer("bnd-lad-2024", "LAD24CD", "LAD24NM", 296,
-                      "Local Authority Districts, May 2024, BSC"),
-    "icb-2023": Layer("bnd-icb-2023", "ICB23CD", "ICB23NM", 42,
-                      "Integrated Care Boards, Apr 2023, BSC"),
-    "subicb-2023": Layer("bnd-subicb-2023", "SICBL23CD", "SICBL23NM", 106,
-                         "Sub-ICB Locations, Apr 2023, BSC"),
-    "nhser-2024": Layer("bnd-nhser-2024", "NHSER24CD", "NHSER24NM", 7,
-                        "NHS England Regions, Jan 2024, BSC"),
+    "ctyua-2019": Layer(
+        "bnd-ctyua-2019", "utla19_code", "utla19_name", 151, "Counties and Unitary Authorities, Dec 2019, BUC"
+    ),
+    "ctyua-2023": Layer(
+        "bnd-ctyua-2023", "CTYUA23CD", "CTYUA23NM", 153, "Counties and Unitary Authorities, Dec 2023, BSC"
+    ),
+    "lad-2024": Layer("bnd-lad-2024", "LAD24CD", "LAD24NM", 296, "Local Authority Districts, May 2024, BSC"),
+    "icb-2023": Layer("bnd-icb-2023", "ICB23CD", "ICB23NM", 42, "Integrated Care Boards, Apr 2023, BSC"),
+    "subicb-2023": Layer("bnd-subicb-2023", "SICBL23CD", "SICBL23NM", 106, "Sub-ICB Locations, Apr 2023, BSC"),
+    "nhser-2024": Layer("bnd-nhser-2024", "NHSER24CD", "NHSER24NM", 7, "NHS England Regions, Jan 2024, BSC"),
     "region-2023": Layer("bnd-region-2023", "RGN23CD", "RGN23NM", 9, "Regions, Dec 2023, BUC"),
-    "cauth-2023": Layer("bnd-cauth-2023", "CAUTH23CD", "CAUTH23NM", 10,
-                        "Combined Authorities, Dec 2023, BUC"),
-    "lsoa-2011": Layer("bnd-lsoa-2011", "LSOA11CD", "LSOA11NM", 32_844,
-                       "LSOAs, Dec 2011, BGC, England"),
-    "lsoa-2021": Layer("bnd-lsoa-2021", "LSOA21CD", "LSOA21NM", 33_755,
-                       "LSOAs, Dec 2021, BGC, England"),
+    "cauth-2023": Layer("bnd-cauth-2023", "CAUTH23CD", "CAUTH23NM", 10, "Combined Authorities, Dec 2023, BUC"),
+    "lsoa-2011": Layer("bnd-lsoa-2011", "LSOA11CD", "LSOA11NM", 32_844, "LSOAs, Dec 2011, BGC, England"),
+    "lsoa-2021": Layer("bnd-lsoa-2021", "LSOA21CD", "LSOA21NM", 33_755, "LSOAs, Dec 2021, BGC, England"),
 }
 
 
@@ -133,8 +128,7 @@ def _lsoa(name: str, simplified: bool) -> gpd.GeoDataFrame:
         # Simplify in metres, as one coverage, so neighbours keep a shared edge.
         bng = gdf.geometry.to_crs(_BRITISH_NATIONAL_GRID)
         simple = shapely.coverage_simplify(bng.values, SIMPLIFY_METRES)
-        gdf = gdf.set_geometry(gpd.GeoSeries(simple, index=gdf.index, crs=_BRITISH_NATIONAL_GRID)
-                               .to_crs(CRS))
+        gdf = gdf.set_geometry(gpd.GeoSeries(simple, index=gdf.index, crs=_BRITISH_NATIONAL_GRID).to_crs(CRS))
         gdf = gdf.set_geometry(_polygonal(gdf.geometry))
     return gdf
 
@@ -152,6 +146,5 @@ def load(layer: str, england_only: bool = True, simplified: bool = False) -> gpd
     if spec.dataset_id in ("bnd-lsoa-2011", "bnd-lsoa-2021"):
         return _lsoa(name=layer, simplified=simplified)
     if simplified:
-        raise ValueError(f"simplified=True is for LSOA layers; {layer!r} is already generalised "
-                         f"({spec.description})")
+        raise ValueError(f"simplified=True is for LSOA layers; {layer!r} is already generalised ({spec.description})")
     return _read(layer, england_only)

@@ -60,10 +60,10 @@ def _read(yy: str, dataset_id: str) -> pd.DataFrame:
             "lad_code": code_col("lad"),
         },
         checks=[
-            pa.Check(lambda d: d["ccg_ods"].nunique() == CCG_COUNTS[yy],
-                     error=f"{CCG_COUNTS[yy]} CCGs (ODS codes)"),
-            pa.Check(lambda d: (d.groupby("ccg_ods")["ccg_code"].nunique() == 1).all(),
-                     error="one ONS code per ODS code"),
+            pa.Check(lambda d: d["ccg_ods"].nunique() == CCG_COUNTS[yy], error=f"{CCG_COUNTS[yy]} CCGs (ODS codes)"),
+            pa.Check(
+                lambda d: (d.groupby("ccg_ods")["ccg_code"].nunique() == 1).all(), error="one ONS code per ODS code"
+            ),
         ],
     )
     return validate(df.sort_values("lsoa11_code", ignore_index=True), schema, where)
@@ -100,8 +100,10 @@ def lsoa11_ccg(period: str) -> pd.DataFrame:
     exactly which year's lookup a page reads.
     """
     if period not in CCG_LOOKUPS:
-        raise ValueError(f"no April CCG lookup for NHS year {period!r}; held: {list(CCG_LOOKUPS)} "
-                         "(2021-22 uses the July 2022 Sub-ICB lookup, later years ICBs)")
+        raise ValueError(
+            f"no April CCG lookup for NHS year {period!r}; held: {list(CCG_LOOKUPS)} "
+            "(2021-22 uses the July 2022 Sub-ICB lookup, later years ICBs)"
+        )
     yy, _ = CCG_LOOKUPS[period]
     return globals()[f"lsoa11_ccg{yy}"]()
 

@@ -26,8 +26,8 @@ import pyogrio
 
 from mhbook.errors import SchemaError, UnknownAreaError
 from mhbook.fetch import fetch
-from mhbook.tables import tidy_table
 from mhbook.sources._schema import validate
+from mhbook.tables import tidy_table
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,8 @@ def _read_model(model: str) -> pd.DataFrame:
     long = []
     for rank, (code_col, label_col) in enumerate(zip(sn, snp), start=1):
         part = raw[["LA number", "LA Name", code_col, label_col]].set_axis(
-            ["la_code", "la_name", "neighbour_la_code", "closeness"], axis=1)
+            ["la_code", "la_name", "neighbour_la_code", "closeness"], axis=1
+        )
         long.append(part.assign(rank=rank))
     df = pd.concat(long, ignore_index=True)
     # Authorities created after the model (Cumberland, Westmorland and Furness in 2021) have "-".
@@ -116,8 +117,17 @@ def _neighbours() -> pd.DataFrame:
         df["neighbour_name"] = df["neighbour_la_code"].map(names)
         df["neighbour_code"] = df["neighbour_la_code"].map(codes)
         frames.append(df)
-    cols = ["model", "la_code", "la_name", "ons_code", "rank", "neighbour_la_code",
-            "neighbour_name", "neighbour_code", "closeness"]
+    cols = [
+        "model",
+        "la_code",
+        "la_name",
+        "ons_code",
+        "rank",
+        "neighbour_la_code",
+        "neighbour_name",
+        "neighbour_code",
+        "closeness",
+    ]
     out = pd.concat(frames, ignore_index=True)[cols]
     for col in ("ons_code", "neighbour_code"):
         out[col] = out[col].astype(object).where(out[col].notna(), None)
@@ -152,6 +162,8 @@ def statistical_neighbours(ons_code: str, model: str = "2025") -> pd.DataFrame:
     df = neighbours()
     rows = df[(df["model"] == model) & (df["ons_code"] == ons_code)]
     if rows.empty:
-        raise UnknownAreaError(f"{ons_code!r} has no statistical neighbours in DfE's {model} model "
-                               f"({MODELS[model]}); codes are County & UA 2023 (E06/E08/E09/E10)")
+        raise UnknownAreaError(
+            f"{ons_code!r} has no statistical neighbours in DfE's {model} model "
+            f"({MODELS[model]}); codes are County & UA 2023 (E06/E08/E09/E10)"
+        )
     return rows.sort_values("rank")[["rank", "neighbour_code", "neighbour_name", "closeness"]].reset_index(drop=True)

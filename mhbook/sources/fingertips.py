@@ -43,8 +43,8 @@ from mhbook import catalogue
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
 from mhbook.sources import lookups
-from mhbook.tables import tidy_table
 from mhbook.sources._schema import validate
+from mhbook.tables import tidy_table
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,21 @@ COLUMNS = (
     "upper_cl_99_8", "count", "denominator", "compared_to_england", "unit", "value_note", "source",
 )  # fmt: skip
 KEY = ("indicator_id", "area_type", "area_code", "period", "sex", "age", "category_type", "category")
-_TEXT = [c for c in COLUMNS if c not in ("indicator_id", "value", "lower_cl_95", "upper_cl_95",
-                                          "lower_cl_99_8", "upper_cl_99_8", "count", "denominator")]
+_TEXT = [
+    c
+    for c in COLUMNS
+    if c
+    not in (
+        "indicator_id",
+        "value",
+        "lower_cl_95",
+        "upper_cl_95",
+        "lower_cl_99_8",
+        "upper_cl_99_8",
+        "count",
+        "denominator",
+    )
+]
 
 # Published unit of each indicator (Fingertips metadata; the exports do not carry it).
 UNITS = {
@@ -154,8 +167,10 @@ SCHEMA = pa.DataFrameSchema(
         "source": pa.Column("category"),
     },
     checks=[
-        pa.Check(lambda d: ~(d["lower_cl_95"] > d["value"]) & ~(d["upper_cl_95"] < d["value"]),
-                 error="95% CI contains the value"),
+        pa.Check(
+            lambda d: ~(d["lower_cl_95"] > d["value"]) & ~(d["upper_cl_95"] < d["value"]),
+            error="95% CI contains the value",
+        ),
         pa.Check(lambda d: (d["unit"] != "%") | ~(d["value"] > 100), error="percentages are at most 100"),
     ],
     unique=list(KEY),
@@ -435,15 +450,19 @@ def county_ua_from_districts(districts: pd.DataFrame) -> pd.DataFrame:
     )
     rest = df[~single]
     complete = rest["count"].notna() & rest["denominator"].notna()
-    agg = rest.assign(complete=complete).groupby(group, dropna=False).agg(
-        indicator_name=("indicator_name", "first"),
-        area_name=("UTLANM", "first"),
-        unit=("unit", "first"),
-        source=("source", "first"),
-        count=("count", "sum"),
-        denominator=("denominator", "sum"),
-        districts=("area_code", "size"),
-        complete=("complete", "all"),
+    agg = (
+        rest.assign(complete=complete)
+        .groupby(group, dropna=False)
+        .agg(
+            indicator_name=("indicator_name", "first"),
+            area_name=("UTLANM", "first"),
+            unit=("unit", "first"),
+            source=("source", "first"),
+            count=("count", "sum"),
+            denominator=("denominator", "sum"),
+            districts=("area_code", "size"),
+            complete=("complete", "all"),
+        )
     )
     agg = agg.reset_index().rename(columns={"UTLACD": "area_code"})
     ok = agg["complete"] & agg["unit"].eq("%")
@@ -467,7 +486,9 @@ def _london_placeholders(cyp: pd.DataFrame, present: pd.DataFrame) -> pd.DataFra
     areas = pd.concat(
         [
             pd.DataFrame({"area_code": [LONDON], "area_name": ["London region"], "area_type": ["Region"]}),
-            pd.DataFrame({"area_code": boroughs["UTLACD"], "area_name": boroughs["UTLANM"], "area_type": "County & UA"}),
+            pd.DataFrame(
+                {"area_code": boroughs["UTLACD"], "area_name": boroughs["UTLANM"], "area_type": "County & UA"}
+            ),
         ]
     )
     series = cyp[["indicator_id", "indicator_name", "period", "sex", "age", "unit"]].drop_duplicates()
@@ -492,7 +513,9 @@ def _drop_repeats(df: pd.DataFrame) -> pd.DataFrame:
     gap = (df["value"] - first).abs()
     if (gap > 0.05 + 1e-9).any():
         bad = df.loc[gap > 0.05 + 1e-9, ["indicator_id", "area_code", "period", "source"]].head(3)
-        raise SchemaError(f"Fingertips extracts disagree on the same indicator, area and period: {bad.to_dict('records')}")
+        raise SchemaError(
+            f"Fingertips extracts disagree on the same indicator, area and period: {bad.to_dict('records')}"
+        )
     repeated = df.duplicated(key)
     log.info("Fingertips: dropping %d rows repeated across extracts", int(repeated.sum()))
     return df[~repeated]
@@ -540,9 +563,7 @@ def load_indicators() -> pd.DataFrame:
     low_income = df[(df["indicator_id"] == 10101) & (df["area_type"] == "District & UA")]
     cyp = pd.concat([e for e in exports if e["source"].iloc[0] in CYP_IDS])
     cyp["unit"] = cyp["indicator_id"].map(UNITS)
-    df = pd.concat(
-        [df, county_ua_from_districts(low_income), _london_placeholders(cyp, df)], ignore_index=True
-    )
+    df = pd.concat([df, county_ua_from_districts(low_income), _london_placeholders(cyp, df)], ignore_index=True)
     df["indicator_id"] = df["indicator_id"].astype("int64")
     for col in _TEXT:
         df[col] = df[col].astype("category")

@@ -39,8 +39,8 @@ import pyarrow.parquet as pq
 
 from mhbook.errors import InsufficientDataError, SchemaError
 from mhbook.fetch import fetch
-from mhbook.tables import tidy_table
 from mhbook.sources._schema import check_columns, validate
+from mhbook.tables import tidy_table
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +129,7 @@ def _deprivation_labels(labels: pd.Index) -> tuple[np.ndarray, list]:
             f"'01 Least deprived' ... '10 Most deprived' or one of {IMD_UNKNOWN_LABELS}"
         )
     extremes = {1: " (most deprived)", 10: " (least deprived)"}
-    readable = [
-        "Not known" if np.isnan(d) else f"IMD decile {int(d)}{extremes.get(int(d), '')}" for d in decile
-    ]
+    readable = ["Not known" if np.isnan(d) else f"IMD decile {int(d)}{extremes.get(int(d), '')}" for d in decile]
     return decile, readable
 
 
@@ -195,9 +193,7 @@ def _status(text: pa_arrow.ChunkedArray) -> pd.Categorical:
         [
             pc.fill_null(pc.equal(text, "*"), False).to_numpy(zero_copy_only=False),
             pc.fill_null(pc.equal(text, "NULL"), False).to_numpy(zero_copy_only=False),
-            pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True).to_numpy(
-                zero_copy_only=False
-            ),
+            pc.fill_null(pc.equal(pc.utf8_trim_whitespace(text), ""), True).to_numpy(zero_copy_only=False),
         ],
         [STATUSES.index("suppressed"), STATUSES.index("not_applicable"), STATUSES.index("missing")],
         default=STATUSES.index("published"),

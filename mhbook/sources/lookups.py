@@ -23,15 +23,13 @@ columns are the current (2023/24) codes. All tables are England only.
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pandera.pandas as pa
 
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
-from mhbook.tables import tidy_table
 from mhbook.sources._schema import validate
-
+from mhbook.tables import tidy_table
 
 LSOA11_ENGLAND = 32_844
 LSOA21_ENGLAND = 33_755
@@ -79,9 +77,14 @@ def la_all_codes() -> pd.DataFrame:
     raw = pd.read_csv(fetch("lkp-la-all-codes"), dtype=str, keep_default_na=False)
     df = _england(raw, "LADCD").rename(
         columns={
-            "LADCD": "lad_code_any", "LADNM": "lad_name_any", "LADCD_ACTIVE": "lad_code",
-            "LADNM_ACTIVE": "lad_name", "CAUTHCD": "cauth_code", "CAUTHNM": "cauth_name",
-            "RGNCD": "region_code", "RGNNM": "region_name",
+            "LADCD": "lad_code_any",
+            "LADNM": "lad_name_any",
+            "LADCD_ACTIVE": "lad_code",
+            "LADNM_ACTIVE": "lad_name",
+            "CAUTHCD": "cauth_code",
+            "CAUTHNM": "cauth_name",
+            "RGNCD": "region_code",
+            "RGNNM": "region_name",
         }
     )
     ons = lad23_utla23()
@@ -89,18 +92,38 @@ def la_all_codes() -> pd.DataFrame:
     stale = ~df["lad_code"].isin(ons["lad23_code"])
     df.loc[stale, "lad_code"] = df.loc[stale, "lad_name"].map(by_name)
     df["current"] = df["lad_code_any"].isin(ons["lad23_code"])
-    df = df.merge(ons.rename(columns={"lad23_code": "lad_code", "utla23_code": "utla_code",
-                                      "utla23_name": "utla_name"}).drop(columns="lad23_name"),
-                  on="lad_code", how="left", validate="many_to_one")
-    df = df[["lad_code_any", "lad_name_any", "current", "lad_code", "lad_name", "utla_code",
-             "utla_name", "cauth_code", "cauth_name", "region_code", "region_name"]]
-    schema = pa.DataFrameSchema({
-        "lad_code_any": code_col("lad", unique=True),
-        "current": pa.Column(bool),
-        "lad_code": code_col("lad"),
-        "utla_code": code_col("utla"),
-        "region_code": code_col("region"),
-    })
+    df = df.merge(
+        ons.rename(columns={"lad23_code": "lad_code", "utla23_code": "utla_code", "utla23_name": "utla_name"}).drop(
+            columns="lad23_name"
+        ),
+        on="lad_code",
+        how="left",
+        validate="many_to_one",
+    )
+    df = df[
+        [
+            "lad_code_any",
+            "lad_name_any",
+            "current",
+            "lad_code",
+            "lad_name",
+            "utla_code",
+            "utla_name",
+            "cauth_code",
+            "cauth_name",
+            "region_code",
+            "region_name",
+        ]
+    ]
+    schema = pa.DataFrameSchema(
+        {
+            "lad_code_any": code_col("lad", unique=True),
+            "current": pa.Column(bool),
+            "lad_code": code_col("lad"),
+            "utla_code": code_col("utla"),
+            "region_code": code_col("region"),
+        }
+    )
     return validate(df, schema, "lkp-la-all-codes")
 
 
@@ -112,12 +135,13 @@ def utla23() -> pd.DataFrame:
     and names from ONS's LAD23 -> UTLA23 lookup, regions from drkane's table.
     """
     lads = la_all_codes().query("current")
-    df = (lads.groupby(["utla_code", "utla_name"], as_index=False)
-          .agg(region_code=("region_code", "first"), region_name=("region_name", "first"),
-               n_regions=("region_code", "nunique")))
+    df = lads.groupby(["utla_code", "utla_name"], as_index=False).agg(
+        region_code=("region_code", "first"), region_name=("region_name", "first"), n_regions=("region_code", "nunique")
+    )
     if (df["n_regions"] != 1).any():
-        raise SchemaError(f"lkp-la-all-codes: Counties & UAs in several regions: "
-                          f"{df.loc[df['n_regions'] != 1, 'utla_code'].tolist()}")
+        raise SchemaError(
+            f"lkp-la-all-codes: Counties & UAs in several regions: {df.loc[df['n_regions'] != 1, 'utla_code'].tolist()}"
+        )
     df = df.drop(columns="n_regions").sort_values("utla_code", ignore_index=True)
     schema = pa.DataFrameSchema(
         {"utla_code": code_col("utla", unique=True), "region_code": code_col("region")},
@@ -131,32 +155,25 @@ def region_all_codes() -> pd.DataFrame:
     raw = pd.read_csv(fetch("lkp-region-all-codes"), dtype=str)
     df = _england(raw, "RGNCD").rename(columns={"RGNCD": "region_code", "RGNNM": "region_name"})
     df = df[["region_code", "region_name"]]
-    return validate(df, pa.DataFrameSchema({"region_code": code_col("region", unique=True)}),
-                    "lkp-region-all-codes")
+    return validate(df, pa.DataFrameSchema({"region_code": code_col("region", unique=True)}), "lkp-region-all-codes")
 
 
 def lad19_utla19() -> pd.DataFrame:
     """English LAD 2019 -> County & UA 2019: ``lad19_code``, ``lad19_name``,
     ``utla19_code``, ``utla19_name`` (317 LADs in 151 Counties & UAs)."""
     raw = pd.read_csv(fetch("lkp-lad19-utla19"), dtype=str)
-    df = _england(raw, "ltla19_code").rename(
-        columns={"ltla19_code": "lad19_code", "ltla19_name": "lad19_name"}
-    )[["lad19_code", "lad19_name", "utla19_code", "utla19_name"]]
-    schema = pa.DataFrameSchema(
-        {"lad19_code": code_col("lad", unique=True), "utla19_code": code_col("utla")}
-    )
+    df = _england(raw, "ltla19_code").rename(columns={"ltla19_code": "lad19_code", "ltla19_name": "lad19_name"})[
+        ["lad19_code", "lad19_name", "utla19_code", "utla19_name"]
+    ]
+    schema = pa.DataFrameSchema({"lad19_code": code_col("lad", unique=True), "utla19_code": code_col("utla")})
     return validate(df, schema, "lkp-lad19-utla19")
 
 
 def lad19_region19() -> pd.DataFrame:
     """English LAD 2019 -> region: ``lad19_code``, ``region19_code``, ``region19_name``."""
     raw = pd.read_csv(fetch("lkp-lad19-region19"), dtype=str)
-    df = raw.rename(columns={"ltla19_code": "lad19_code"})[
-        ["lad19_code", "region19_code", "region19_name"]
-    ]
-    schema = pa.DataFrameSchema(
-        {"lad19_code": code_col("lad", unique=True), "region19_code": code_col("region")}
-    )
+    df = raw.rename(columns={"ltla19_code": "lad19_code"})[["lad19_code", "region19_code", "region19_name"]]
+    schema = pa.DataFrameSchema({"lad19_code": code_col("lad", unique=True), "region19_code": code_col("region")})
     return validate(df, schema, "lkp-lad19-region19")
 
 
@@ -168,45 +185,65 @@ def lsoa11_lad19() -> pd.DataFrame:
     ``utla19_code``, ``utla19_name``, ``region19_code``, ``region19_name``.
     """
     raw = pd.read_csv(fetch("lkp-lsoa11-lad19"), dtype=str)
-    df = _england(raw, "lsoa11_code").rename(
-        columns={"ltla19_code": "lad19_code", "ltla19_name": "lad19_name"}
-    )[["lsoa11_code", "lsoa11_name", "lad19_code", "lad19_name"]]
-    df = df.merge(lad19_utla19().drop(columns="lad19_name"), on="lad19_code", how="left",
-                  validate="many_to_one")
+    df = _england(raw, "lsoa11_code").rename(columns={"ltla19_code": "lad19_code", "ltla19_name": "lad19_name"})[
+        ["lsoa11_code", "lsoa11_name", "lad19_code", "lad19_name"]
+    ]
+    df = df.merge(lad19_utla19().drop(columns="lad19_name"), on="lad19_code", how="left", validate="many_to_one")
     df = df.merge(lad19_region19(), on="lad19_code", how="left", validate="many_to_one")
     _expect_rows(df, LSOA11_ENGLAND, "lkp-lsoa11-lad19")
-    schema = pa.DataFrameSchema({
-        "lsoa11_code": code_col("lsoa", unique=True),
-        "lad19_code": code_col("lad"),
-        "utla19_code": code_col("utla"),
-        "region19_code": code_col("region"),
-    })
+    schema = pa.DataFrameSchema(
+        {
+            "lsoa11_code": code_col("lsoa", unique=True),
+            "lad19_code": code_col("lad"),
+            "utla19_code": code_col("utla"),
+            "region19_code": code_col("region"),
+        }
+    )
     return validate(df.sort_values("lsoa11_code", ignore_index=True), schema, "lkp-lsoa11-lad19")
 
 
 def _lsoa_current(dataset_id: str, year: str, n: int) -> pd.DataFrame:
     raw = pd.read_csv(fetch(dataset_id), dtype=str, keep_default_na=False)
     code, name = f"LSOA{year}CD", f"LSOA{year}NM"
-    df = raw.rename(columns={
-        code: f"lsoa{year}_code", name: f"lsoa{year}_name", "LADCD_ACTIVE": "lad_code",
-        "UTLACD": "utla_code", "CAUTHCD": "cauth_code", "RGNCD": "region_code",
-    })[[f"lsoa{year}_code", f"lsoa{year}_name", "lad_code", "utla_code", "cauth_code",
-        "region_code"]]
+    df = raw.rename(
+        columns={
+            code: f"lsoa{year}_code",
+            name: f"lsoa{year}_name",
+            "LADCD_ACTIVE": "lad_code",
+            "UTLACD": "utla_code",
+            "CAUTHCD": "cauth_code",
+            "RGNCD": "region_code",
+        }
+    )[[f"lsoa{year}_code", f"lsoa{year}_name", "lad_code", "utla_code", "cauth_code", "region_code"]]
     lads = la_all_codes().query("current")[["lad_code", "lad_name"]]
     df = df.merge(lads, on="lad_code", how="left", validate="many_to_one")
-    df = df.merge(utla23()[["utla_code", "utla_name", "region_name"]], on="utla_code",
-                  how="left", validate="many_to_one")
+    df = df.merge(
+        utla23()[["utla_code", "utla_name", "region_name"]], on="utla_code", how="left", validate="many_to_one"
+    )
     _expect_rows(df, n, dataset_id)
-    schema = pa.DataFrameSchema({
-        f"lsoa{year}_code": code_col("lsoa", unique=True),
-        "lad_code": code_col("lad"),
-        "lad_name": pa.Column(str),  # a missing name means a LAD code unknown to drkane
-        "utla_code": code_col("utla"),
-        "utla_name": pa.Column(str),
-        "region_code": code_col("region"),
-    })
-    df = df[[f"lsoa{year}_code", f"lsoa{year}_name", "lad_code", "lad_name", "utla_code",
-             "utla_name", "cauth_code", "region_code", "region_name"]]
+    schema = pa.DataFrameSchema(
+        {
+            f"lsoa{year}_code": code_col("lsoa", unique=True),
+            "lad_code": code_col("lad"),
+            "lad_name": pa.Column(str),  # a missing name means a LAD code unknown to drkane
+            "utla_code": code_col("utla"),
+            "utla_name": pa.Column(str),
+            "region_code": code_col("region"),
+        }
+    )
+    df = df[
+        [
+            f"lsoa{year}_code",
+            f"lsoa{year}_name",
+            "lad_code",
+            "lad_name",
+            "utla_code",
+            "utla_name",
+            "cauth_code",
+            "region_code",
+            "region_name",
+        ]
+    ]
     return validate(df.sort_values(f"lsoa{year}_code", ignore_index=True), schema, dataset_id)
 
 
@@ -238,22 +275,38 @@ def lsoa11_nhs22() -> pd.DataFrame:
     files), ``icb22_name``, ``lad22_code``, ``lad22_name``.
     """
     raw = pd.read_csv(fetch("lkp-lsoa11-subicb22-icb22-lad22"), dtype=str)
-    df = raw.rename(columns={
-        "sicbl22_code_h": "sicbl22_ods", "icb22_code_h": "icb22_ods",
-        "ltla22_code": "lad22_code", "ltla22_name": "lad22_name",
-    })[["lsoa11_code", "sicbl22_code", "sicbl22_ods", "sicbl22_name", "icb22_code",
-        "icb22_ods", "icb22_name", "lad22_code", "lad22_name"]]
+    df = raw.rename(
+        columns={
+            "sicbl22_code_h": "sicbl22_ods",
+            "icb22_code_h": "icb22_ods",
+            "ltla22_code": "lad22_code",
+            "ltla22_name": "lad22_name",
+        }
+    )[
+        [
+            "lsoa11_code",
+            "sicbl22_code",
+            "sicbl22_ods",
+            "sicbl22_name",
+            "icb22_code",
+            "icb22_ods",
+            "icb22_name",
+            "lad22_code",
+            "lad22_name",
+        ]
+    ]
     _expect_rows(df, LSOA11_ENGLAND, "lkp-lsoa11-subicb22-icb22-lad22")
-    schema = pa.DataFrameSchema({
-        "lsoa11_code": code_col("lsoa", unique=True),
-        "sicbl22_code": code_col("sicbl"),
-        "sicbl22_ods": pa.Column(str, pa.Check.str_matches(r"^[0-9A-Z]{3}([0-9A-Z]{2})?$")),
-        "icb22_code": code_col("icb"),
-        "icb22_ods": pa.Column(str, pa.Check.str_matches(r"^Q[0-9A-Z]{2}$")),
-        "lad22_code": code_col("lad"),
-    })
-    return validate(df.sort_values("lsoa11_code", ignore_index=True), schema,
-                    "lkp-lsoa11-subicb22-icb22-lad22")
+    schema = pa.DataFrameSchema(
+        {
+            "lsoa11_code": code_col("lsoa", unique=True),
+            "sicbl22_code": code_col("sicbl"),
+            "sicbl22_ods": pa.Column(str, pa.Check.str_matches(r"^[0-9A-Z]{3}([0-9A-Z]{2})?$")),
+            "icb22_code": code_col("icb"),
+            "icb22_ods": pa.Column(str, pa.Check.str_matches(r"^Q[0-9A-Z]{2}$")),
+            "lad22_code": code_col("lad"),
+        }
+    )
+    return validate(df.sort_values("lsoa11_code", ignore_index=True), schema, "lkp-lsoa11-subicb22-icb22-lad22")
 
 
 def lad22_lad23() -> pd.DataFrame:
@@ -261,11 +314,8 @@ def lad22_lad23() -> pd.DataFrame:
     ``lad23_name`` (the April 2023 Cumbria, North Yorkshire and Somerset mergers)."""
     raw = pd.read_csv(fetch("lkp-lad22-lad23"), dtype=str)
     df = _england(raw.rename(columns=lambda c: c.replace("ltla", "lad")), "lad22_code")
-    schema = pa.DataFrameSchema(
-        {"lad22_code": code_col("lad", unique=True), "lad23_code": code_col("lad")}
-    )
-    return validate(df[["lad22_code", "lad22_name", "lad23_code", "lad23_name"]], schema,
-                    "lkp-lad22-lad23")
+    schema = pa.DataFrameSchema({"lad22_code": code_col("lad", unique=True), "lad23_code": code_col("lad")})
+    return validate(df[["lad22_code", "lad22_name", "lad23_code", "lad23_name"]], schema, "lkp-lad22-lad23")
 
 
 def lad23_utla23() -> pd.DataFrame:
@@ -273,11 +323,8 @@ def lad23_utla23() -> pd.DataFrame:
     ``utla23_code``, ``utla23_name`` (296 LADs in 153 Counties & UAs)."""
     raw = pd.read_csv(fetch("lkp-lad23-utla23"), dtype=str)
     df = _england(raw.rename(columns=lambda c: c.replace("ltla", "lad")), "lad23_code")
-    schema = pa.DataFrameSchema(
-        {"lad23_code": code_col("lad", unique=True), "utla23_code": code_col("utla")}
-    )
-    return validate(df[["lad23_code", "lad23_name", "utla23_code", "utla23_name"]], schema,
-                    "lkp-lad23-utla23")
+    schema = pa.DataFrameSchema({"lad23_code": code_col("lad", unique=True), "utla23_code": code_col("utla")})
+    return validate(df[["lad23_code", "lad23_name", "utla23_code", "utla23_name"]], schema, "lkp-lad23-utla23")
 
 
 def lsoa11_population() -> pd.DataFrame:
@@ -292,12 +339,13 @@ def lsoa11_population() -> pd.DataFrame:
 
     total = population.lsoa_2020()[["lsoa11_code", "population"]]
     adults = population.lsoa_2020("18+")[["lsoa11_code", "population"]]
-    df = _england(total.merge(adults, on="lsoa11_code", suffixes=("", "_18plus"),
-                              validate="one_to_one"), "lsoa11_code")
+    df = _england(total.merge(adults, on="lsoa11_code", suffixes=("", "_18plus"), validate="one_to_one"), "lsoa11_code")
     _expect_rows(df, LSOA11_ENGLAND, "pop-lsoa11-mid2020")
-    schema = pa.DataFrameSchema({
-        "lsoa11_code": code_col("lsoa", unique=True),
-        "population": pa.Column("int64", pa.Check.ge(0)),
-        "population_18plus": pa.Column("int64", pa.Check.ge(0)),
-    })
+    schema = pa.DataFrameSchema(
+        {
+            "lsoa11_code": code_col("lsoa", unique=True),
+            "population": pa.Column("int64", pa.Check.ge(0)),
+            "population_18plus": pa.Column("int64", pa.Check.ge(0)),
+        }
+    )
     return validate(df.sort_values("lsoa11_code", ignore_index=True), schema, "pop-lsoa11-mid2020")

@@ -58,21 +58,35 @@ from mhbook import catalogue
 from mhbook.constants import ENGLAND_CODE
 from mhbook.errors import InsufficientDataError, MhaLabelWarning, SchemaError
 from mhbook.fetch import fetch
-from mhbook.tables import tidy_table
 from mhbook.sources._schema import validate
+from mhbook.tables import tidy_table
 
 log = logging.getLogger(__name__)
 
 #: Catalogue ids of the yearly files: "mha-" and the financial year.
 DATASET_ID = re.compile(r"^mha-(\d{4}-\d{2})$")
 RAW_COLUMNS = [
-    "Year", "Measure", "measureSubcategory", "Demographic", "DemographicBreakdown",
-    "OrganisationBreakdown", "Datasource", "OrgID", "OrgName", "MHSDS_Count", "Acute_Count",
-    "Total_Count", "CrudeRate", "StdRate", "Confidence_interval",
+    "Year",
+    "Measure",
+    "measureSubcategory",
+    "Demographic",
+    "DemographicBreakdown",
+    "OrganisationBreakdown",
+    "Datasource",
+    "OrgID",
+    "OrgName",
+    "MHSDS_Count",
+    "Acute_Count",
+    "Total_Count",
+    "CrudeRate",
+    "StdRate",
+    "Confidence_interval",
 ]
 _IMD_NHS = (
-    ["01 Least deprived"] + [f"0{n} Less deprived" for n in range(2, 6)]
-    + [f"0{n} More deprived" for n in range(6, 10)] + ["10 Most deprived"]
+    ["01 Least deprived"]
+    + [f"0{n} Less deprived" for n in range(2, 6)]
+    + [f"0{n} More deprived" for n in range(6, 10)]
+    + ["10 Most deprived"]
 )
 #: Every breakdown label per demographic, in the order the publisher sorts them.
 BREAKDOWN_ORDER = {
@@ -81,17 +95,39 @@ BREAKDOWN_ORDER = {
     "Gender": ["Male", "Female", "Non-binary", "Other", "Not stated", "All genders", "Missing"],
     "IMD": _IMD_NHS + ["All", "Not stated/Not known/Invalid"],
     "Ethnicity": [
-        "African", "All", "Any Other Asian background", "Any Other Black background",
-        "Any Other Ethnic Group", "Any Other Mixed background", "Any Other White background",
-        "Asian or Asian British", "Bangladeshi", "Black or Black British", "British", "Caribbean",
-        "Chinese", "Indian", "Irish", "Mixed", "Not Known", "Not Stated", "Other Ethnic Groups",
-        "Pakistani", "Unknown", "White", "White and Asian", "White and Black African",
+        "African",
+        "All",
+        "Any Other Asian background",
+        "Any Other Black background",
+        "Any Other Ethnic Group",
+        "Any Other Mixed background",
+        "Any Other White background",
+        "Asian or Asian British",
+        "Bangladeshi",
+        "Black or Black British",
+        "British",
+        "Caribbean",
+        "Chinese",
+        "Indian",
+        "Irish",
+        "Mixed",
+        "Not Known",
+        "Not Stated",
+        "Other Ethnic Groups",
+        "Pakistani",
+        "Unknown",
+        "White",
+        "White and Asian",
+        "White and Black African",
         "White and Black Caribbean",
     ],
 }
 ORG_TYPES = {
-    "All submissions": "England", "ICB": "ICB", "Sub ICB": "Sub-ICB",
-    "NHS Trust": "NHS trust", "Independent Health Provider": "Independent provider",
+    "All submissions": "England",
+    "ICB": "ICB",
+    "Sub ICB": "Sub-ICB",
+    "NHS Trust": "NHS trust",
+    "Independent Health Provider": "Independent provider",
 }
 
 
@@ -116,10 +152,14 @@ SCHEMA = pa.DataFrameSchema(
         "upper_cl": pa.Column(float, nullable=True),
     },
     checks=[
-        pa.Check(lambda d: d["count"].isna() == (d["count_status"] == "suppressed"),
-                 error="count is missing exactly when count_status is 'suppressed'"),
-        pa.Check(lambda d: d.apply(lambda r: r["group"] in _TIDY_GROUPS[r["breakdown"]], axis=1),
-                 error="group is a label of its breakdown"),
+        pa.Check(
+            lambda d: d["count"].isna() == (d["count_status"] == "suppressed"),
+            error="count is missing exactly when count_status is 'suppressed'",
+        ),
+        pa.Check(
+            lambda d: d.apply(lambda r: r["group"] in _TIDY_GROUPS[r["breakdown"]], axis=1),
+            error="group is a label of its breakdown",
+        ),
     ],
     strict=True,
 )
@@ -153,8 +193,9 @@ def dataset(period: str | None = None) -> str:
 def _sheet(dataset_id: str) -> str:
     ds = catalogue.get(dataset_id)
     if not ds.sheets:
-        raise SchemaError(f"{dataset_id}: the catalogue entry names no sheet ('sheets'); name the sheet holding "
-                          f"the main data file.")
+        raise SchemaError(
+            f"{dataset_id}: the catalogue entry names no sheet ('sheets'); name the sheet holding the main data file."
+        )
     return ds.sheets[0]
 
 
@@ -163,8 +204,10 @@ def _validate(df: pd.DataFrame, dataset_id: str) -> pd.DataFrame:
     year = DATASET_ID.match(dataset_id).group(1)
     wrong = sorted(set(df["period"]) - {year})
     if wrong:
-        raise SchemaError(f"{dataset_id}: column Year holds {wrong}, but the dataset id says {year}; "
-                          f"fix the catalogue entry's id or file.")
+        raise SchemaError(
+            f"{dataset_id}: column Year holds {wrong}, but the dataset id says {year}; "
+            f"fix the catalogue entry's id or file."
+        )
     return df
 
 
@@ -175,7 +218,9 @@ def read_raw(path, dataset_id: str | None = None) -> pd.DataFrame:
     raw = pd.read_excel(path, sheet_name=sheet, dtype={"OrgID": str, "measureSubcategory": str})
     missing = [c for c in RAW_COLUMNS if c not in raw.columns]
     if missing:
-        raise SchemaError(f"{dataset_id} sheet {sheet}: expected columns {missing} not found; it has {list(raw.columns)}")
+        raise SchemaError(
+            f"{dataset_id} sheet {sheet}: expected columns {missing} not found; it has {list(raw.columns)}"
+        )
     return raw[RAW_COLUMNS]
 
 
@@ -201,7 +246,9 @@ def repair_labels(raw: pd.DataFrame, dataset_id: str = "mha") -> tuple[pd.DataFr
         demographic = block["Demographic"].iloc[0]
         order = BREAKDOWN_ORDER.get(demographic)
         if order is None:
-            raise SchemaError(f"{dataset_id}: column Demographic has unexpected value {demographic!r}; expected {list(BREAKDOWN_ORDER)}")
+            raise SchemaError(
+                f"{dataset_id}: column Demographic has unexpected value {demographic!r}; expected {list(BREAKDOWN_ORDER)}"
+            )
         labels = block["DemographicBreakdown"]
         damaged = labels.isna() | ~labels.isin(order)
         expected = None
@@ -223,8 +270,12 @@ def repair_labels(raw: pd.DataFrame, dataset_id: str = "mha") -> tuple[pd.DataFr
                 changes.append((i, "DemographicBreakdown", labels[i], expected[i]))
                 df.at[i, "DemographicBreakdown"] = expected[i]
     if drop:
-        warnings.warn(f"{dataset_id}: dropped {len(drop)} rows whose damaged labels cannot be repaired with "
-                      f"certainty (data rows {sorted(drop)[:10]}...)", MhaLabelWarning, stacklevel=2)
+        warnings.warn(
+            f"{dataset_id}: dropped {len(drop)} rows whose damaged labels cannot be repaired with "
+            f"certainty (data rows {sorted(drop)[:10]}...)",
+            MhaLabelWarning,
+            stacklevel=2,
+        )
     log.info("%s: repaired %d labels, dropped %d rows", dataset_id, len(changes), len(drop))
     log_df = pd.DataFrame(changes, columns=["row", "column", "published", "repaired"])
     return df.drop(index=sorted(drop)), log_df
@@ -244,22 +295,25 @@ def _parse(dataset_id: str) -> pd.DataFrame:
     status = np.select([count.isna(), england], ["suppressed", "exact"], "rounded")
     group = df["DemographicBreakdown"].map(_imd_group).where(df["Demographic"] == "IMD", df["DemographicBreakdown"])
     imd = pd.to_numeric(group.where(df["Demographic"] == "IMD"), errors="coerce").astype("Int64")
-    base = pd.DataFrame({
-        "period": df["Year"].str.replace("/", "-", regex=False),
-        "org_type": org_type,
-        "org_code": org_code,
-        "org_name": org_name,
-        "source": df["Datasource"],
-        "measure": df["Measure"],
-        "subcategory": df["measureSubcategory"].astype(str),
-        "breakdown": df["Demographic"].str.lower(),
-        "group": group,
-        "imd_decile": imd,
-        "label_status": np.where(df.index.isin(changes.loc[changes["column"] == "DemographicBreakdown", "row"]),
-                                 "repaired", "published"),
-        "count": count,
-        "count_status": status,
-    })
+    base = pd.DataFrame(
+        {
+            "period": df["Year"].str.replace("/", "-", regex=False),
+            "org_type": org_type,
+            "org_code": org_code,
+            "org_name": org_name,
+            "source": df["Datasource"],
+            "measure": df["Measure"],
+            "subcategory": df["measureSubcategory"].astype(str),
+            "breakdown": df["Demographic"].str.lower(),
+            "group": group,
+            "imd_decile": imd,
+            "label_status": np.where(
+                df.index.isin(changes.loc[changes["column"] == "DemographicBreakdown", "row"]), "repaired", "published"
+            ),
+            "count": count,
+            "count_status": status,
+        }
+    )
     crude = base.assign(rate_type="crude", value=df["CrudeRate"].astype(float), lower_cl=np.nan, upper_cl=np.nan)
     has_std = df["StdRate"].notna()
     half = df["Confidence_interval"].astype(float)

@@ -22,8 +22,8 @@ import pandera.pandas as pa
 
 from mhbook.errors import SchemaError, UnknownAreaError
 from mhbook.fetch import fetch
-from mhbook.tables import tidy_table
 from mhbook.sources._schema import validate
+from mhbook.tables import tidy_table
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +31,16 @@ MYE = {"mid-2019": "pop-mye-mid2019", "mid-2020": "pop-mye-mid2020"}
 SEXES = {"persons": "MYE2 - Persons", "males": "MYE2 - Males", "females": "MYE2 - Females"}
 AGES = list(range(90)) + ["90+"]
 GEOGRAPHIES = [
-    "country", "region", "county", "metropolitan county", "unitary authority",
-    "metropolitan district", "london borough", "non-metropolitan district",
-    "council area", "local government district",
+    "country",
+    "region",
+    "county",
+    "metropolitan county",
+    "unitary authority",
+    "metropolitan district",
+    "london borough",
+    "non-metropolitan district",
+    "council area",
+    "local government district",
 ]
 _code = pa.Column(str, pa.Check.str_matches(r"^[A-Z]\d{8}$"))
 SCHEMA = pa.DataFrameSchema(
@@ -103,15 +110,16 @@ def _read_mye2(path, dataset_id: str, period: str, sex: str) -> pd.DataFrame:
     missing = [c for c in ["Code", "Name", "All ages", *ages] if c not in heads] + ([] if geo else ["Geography"])
     if missing:
         raise SchemaError(f"{where}: expected columns {missing} not found in the header row")
-    body = raw.iloc[hdr + 1:].set_axis(heads, axis=1)
+    body = raw.iloc[hdr + 1 :].set_axis(heads, axis=1)
     body = body[body["Code"].astype(str).str.fullmatch(r"[A-Z]\d{8}")]
     counts = _whole(body[ages + ["All ages"]].apply(pd.to_numeric), where)
     if not (counts[ages].sum(axis=1) == counts["All ages"]).all():
         raise SchemaError(f"{where}: single years of age do not sum to 'All ages'")
     wide = counts[ages].set_axis(list(range(91)), axis=1)
-    wide.index = pd.MultiIndex.from_arrays([body["Code"].str.strip(), body["Name"].str.strip(),
-                                            body[geo].str.strip().str.lower()],
-                                           names=["area_code", "area_name", "geography"])
+    wide.index = pd.MultiIndex.from_arrays(
+        [body["Code"].str.strip(), body["Name"].str.strip(), body[geo].str.strip().str.lower()],
+        names=["area_code", "area_name", "geography"],
+    )
     long = wide.stack().rename("population").rename_axis(wide.index.names + ["age"]).reset_index()
     long.insert(0, "period", period)
     long.insert(4, "sex", sex)
@@ -190,11 +198,13 @@ def lsoa_2020(age_band: str | None = None) -> pd.DataFrame:
     """
     low, high = parse_age_band(age_band)
     wide = _lsoa_2020()
-    df = pd.DataFrame({
-        "period": "mid-2020",
-        "lsoa11_code": wide["lsoa11_code"],
-        "lsoa11_name": wide["lsoa11_name"],
-        "age_band": age_band or "all ages",
-        "population": wide[[str(a) for a in range(low, high + 1)]].sum(axis=1).astype("int64"),
-    })
+    df = pd.DataFrame(
+        {
+            "period": "mid-2020",
+            "lsoa11_code": wide["lsoa11_code"],
+            "lsoa11_name": wide["lsoa11_name"],
+            "age_band": age_band or "all ages",
+            "population": wide[[str(a) for a in range(low, high + 1)]].sum(axis=1).astype("int64"),
+        }
+    )
     return _validate(LSOA_SCHEMA, df, "pop-lsoa11-mid2020")

@@ -31,8 +31,8 @@ import pandera.pandas as pa
 
 from mhbook.errors import SchemaError
 from mhbook.fetch import fetch
-from mhbook.tables import tidy_table
 from mhbook.sources._schema import validate
+from mhbook.tables import tidy_table
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,16 @@ _HOCL_LEVELS = {
     "lad": ("hocl-qof1920-lad", ["lad_code", "lad_name"]),
 }
 _IOD_SHEETS = {
-    "IMD": "imd", "Income": "income", "Employment": "employment", "Education": "education",
-    "Barriers": "barriers", "Health": "health", "Crime": "crime", "Living": "living_environment",
-    "IDACI": "idaci", "IDAOPI": "idaopi",
+    "IMD": "imd",
+    "Income": "income",
+    "Employment": "employment",
+    "Education": "education",
+    "Barriers": "barriers",
+    "Health": "health",
+    "Crime": "crime",
+    "Living": "living_environment",
+    "IDACI": "idaci",
+    "IDAOPI": "idaopi",
 }
 #: IoD CCG summary headers (after the "<domain> - " prefix) -> tidy measure names.
 _IOD_MEASURES = {
@@ -148,6 +155,7 @@ def _norm(text) -> str:
 
 # --- CCG workbooks -----------------------------------------------------------------
 
+
 def _parse_ccg_sheet(path, dataset_id: str, period: str, sheet: str) -> pd.DataFrame:
     """One QOF CCG sheet -> tidy rows for ``period`` (the workbook's own year).
 
@@ -173,42 +181,52 @@ def _parse_ccg_sheet(path, dataset_id: str, period: str, sheet: str) -> pd.DataF
     ods = column("ccg code", "ccg ods code (practice parent)")
     ons = column("ccg geography code", "ccg ons code", "ccg ons code (practice parent)")
     name = column("ccg name", "ccg name (practice parent)")
-    above = raw.iloc[max(hdr - 4, 0):hdr]
+    above = raw.iloc[max(hdr - 4, 0) : hdr]
     year_cols = [c for c in range(raw.shape[1]) if (above.iloc[:, c].map(_norm) == period).any()]
     if not year_cols:
         raise SchemaError(f"{where}: no column block labelled {period!r} above the header row")
     c = year_cols[0]
-    block = heads[c:c + 4]
+    block = heads[c : c + 4]
     expected = ["number of practices", "list size", "register", "prevalence"]
     if not all(h.startswith(e) for h, e in zip(block, expected)) or len(block) < 4:
         raise SchemaError(f"{where}: the {period} block should be headed {expected}, found {block}")
-    body = raw.iloc[hdr + 1:]
+    body = raw.iloc[hdr + 1 :]
     body = body[body.iloc[:, ons].astype(str).str.startswith("E38")]
     if body.empty:
         raise SchemaError(f"{where}: no CCG rows (ONS codes starting E38) below the header")
-    return pd.DataFrame({
-        "period": period,
-        "org_type": "CCG",
-        "org_code": body.iloc[:, ods].astype(str).str.strip().to_numpy(),
-        "ons_code": body.iloc[:, ons].astype(str).str.strip().to_numpy(),
-        "org_name": body.iloc[:, name].astype(str).str.strip().to_numpy(),
-        "indicator": INDICATORS[sheet],
-        "practices": pd.to_numeric(body.iloc[:, c]).astype("Int64").to_numpy(),
-        "list_size": pd.to_numeric(body.iloc[:, c + 1]).astype(float).to_numpy(),
-        "register": pd.to_numeric(body.iloc[:, c + 2]).astype(float).to_numpy(),
-        "value": pd.to_numeric(body.iloc[:, c + 3]).astype(float).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "period": period,
+            "org_type": "CCG",
+            "org_code": body.iloc[:, ods].astype(str).str.strip().to_numpy(),
+            "ons_code": body.iloc[:, ons].astype(str).str.strip().to_numpy(),
+            "org_name": body.iloc[:, name].astype(str).str.strip().to_numpy(),
+            "indicator": INDICATORS[sheet],
+            "practices": pd.to_numeric(body.iloc[:, c]).astype("Int64").to_numpy(),
+            "list_size": pd.to_numeric(body.iloc[:, c + 1]).astype(float).to_numpy(),
+            "register": pd.to_numeric(body.iloc[:, c + 2]).astype(float).to_numpy(),
+            "value": pd.to_numeric(body.iloc[:, c + 3]).astype(float).to_numpy(),
+        }
+    )
 
 
 @tidy_table(*CCG_WORKBOOKS.values())
 def _ccg_prevalence() -> pd.DataFrame:
     frames = [
-        _parse_ccg_sheet(fetch(ds), ds, period, sheet)
-        for period, ds in CCG_WORKBOOKS.items()
-        for sheet in INDICATORS
+        _parse_ccg_sheet(fetch(ds), ds, period, sheet) for period, ds in CCG_WORKBOOKS.items() for sheet in INDICATORS
     ]
-    cols = ["period", "org_type", "org_code", "ons_code", "org_name", "indicator",
-            "practices", "register", "list_size", "value"]
+    cols = [
+        "period",
+        "org_type",
+        "org_code",
+        "ons_code",
+        "org_name",
+        "indicator",
+        "practices",
+        "register",
+        "list_size",
+        "value",
+    ]
     return pd.concat(frames, ignore_index=True)[cols]
 
 
@@ -243,17 +261,23 @@ def _practice_prevalence_1920() -> pd.DataFrame:
     prev = prev[prev["GROUP_CODE"].isin(list(INDICATORS))]
     wrong = prev[prev["PATIENT_LIST_TYPE"] != prev["GROUP_CODE"].map(_LIST_TYPES)]
     if not wrong.empty:
-        raise SchemaError(f"{where}: column PATIENT_LIST_TYPE expected {_LIST_TYPES} by group; "
-                          f"found {sorted(set(map(tuple, wrong[['GROUP_CODE', 'PATIENT_LIST_TYPE']].values)))}")
+        raise SchemaError(
+            f"{where}: column PATIENT_LIST_TYPE expected {_LIST_TYPES} by group; "
+            f"found {sorted(set(map(tuple, wrong[['GROUP_CODE', 'PATIENT_LIST_TYPE']].values)))}"
+        )
     ods = pd.read_csv(fetch("ods-practices-2019-12"), header=None, dtype=str, keep_default_na=False)
     if ods.shape[1] != 27:
-        raise SchemaError(f"ods-practices-2019-12 (epraccur): expected the 27-column ODS layout, found {ods.shape[1]} columns")
+        raise SchemaError(
+            f"ods-practices-2019-12 (epraccur): expected the 27-column ODS layout, found {ods.shape[1]} columns"
+        )
     ods = ods[list(_EPRACCUR)].rename(columns=_EPRACCUR)
     ods["postcode"] = ods["postcode"].replace("", None)
     out = prev.merge(ods, left_on="PRACTICE_CODE", right_on="practice_code", how="left", validate="many_to_one")
     unmapped = out.loc[out["ccg_code"].isna(), "PRACTICE_CODE"].unique()
     if len(unmapped):
-        raise SchemaError(f"ods-practices-2019-12: {len(unmapped)} QOF practices have no epraccur row, e.g. {list(unmapped[:5])}")
+        raise SchemaError(
+            f"ods-practices-2019-12: {len(unmapped)} QOF practices have no epraccur row, e.g. {list(unmapped[:5])}"
+        )
     list_size = out["PATIENT_LIST_SIZE"].astype("int64")
     register = out["REGISTER"].astype("int64")
     # A register larger than its list is a publisher error (one practice in 2019-20);
@@ -262,20 +286,28 @@ def _practice_prevalence_1920() -> pd.DataFrame:
     status[list_size == 0] = "empty list"
     status[register > list_size] = "register exceeds list"
     for row in out[status == "register exceeds list"].itertuples():
-        log.warning("%s: practice %s %s register %s exceeds its list %s; prevalence left missing",
-                    where, row.PRACTICE_CODE, row.GROUP_CODE, row.REGISTER, row.PATIENT_LIST_SIZE)
-    return pd.DataFrame({
-        "period": "2019-20",
-        "practice_code": out["practice_code"],
-        "practice_name": out["practice_name"],
-        "ccg_code": out["ccg_code"],
-        "postcode": out["postcode"],
-        "indicator": out["GROUP_CODE"].map(INDICATORS),
-        "register": register,
-        "list_size": list_size,
-        "value": (100 * register / list_size).where(status == "computed").astype(float),
-        "value_status": status,
-    }).reset_index(drop=True)
+        log.warning(
+            "%s: practice %s %s register %s exceeds its list %s; prevalence left missing",
+            where,
+            row.PRACTICE_CODE,
+            row.GROUP_CODE,
+            row.REGISTER,
+            row.PATIENT_LIST_SIZE,
+        )
+    return pd.DataFrame(
+        {
+            "period": "2019-20",
+            "practice_code": out["practice_code"],
+            "practice_name": out["practice_name"],
+            "ccg_code": out["ccg_code"],
+            "postcode": out["postcode"],
+            "indicator": out["GROUP_CODE"].map(INDICATORS),
+            "register": register,
+            "list_size": list_size,
+            "value": (100 * register / list_size).where(status == "computed").astype(float),
+            "value_status": status,
+        }
+    ).reset_index(drop=True)
 
 
 def practice_prevalence_1920() -> pd.DataFrame:
@@ -288,7 +320,9 @@ def practice_prevalence_1920() -> pd.DataFrame:
     ``value`` is missing: "empty list", "register exceeds list" - practice Y03051's
     depression register of 442 on an 18+ list of 106, a publisher error).
     """
-    return _validate(PRACTICE_SCHEMA, _practice_prevalence_1920(), "qof-practice-prevalence-1920 with ods-practices-2019-12")
+    return _validate(
+        PRACTICE_SCHEMA, _practice_prevalence_1920(), "qof-practice-prevalence-1920 with ods-practices-2019-12"
+    )
 
 
 def ccg_from_practices_1920() -> pd.DataFrame:
@@ -302,7 +336,8 @@ def ccg_from_practices_1920() -> pd.DataFrame:
     """
     p = practice_prevalence_1920()
     agg = p.groupby(["ccg_code", "indicator"], as_index=False).agg(
-        practices=("practice_code", "nunique"), register=("register", "sum"), list_size=("list_size", "sum"))
+        practices=("practice_code", "nunique"), register=("register", "sum"), list_size=("list_size", "sum")
+    )
     agg.insert(0, "period", "2019-20")
     agg.insert(1, "org_type", "CCG")
     agg["value"] = 100 * agg["register"] / agg["list_size"]
@@ -310,6 +345,7 @@ def ccg_from_practices_1920() -> pd.DataFrame:
 
 
 # --- House of Commons Library modelled prevalence ---------------------------------
+
 
 @tidy_table(*(ds for ds, _ in _HOCL_LEVELS.values()))
 def _hocl_prevalence() -> pd.DataFrame:
@@ -328,19 +364,23 @@ def _hocl_prevalence() -> pd.DataFrame:
             raw = raw[~raw["county_conurbation"].str.contains("Wales")]
         decile_col = next((k for k in keys if k.startswith("imd")), None)
         name_col = next((k for k in keys if k in ("region", "county_conurbation", "lad_name")), None)
-        frames.append(pd.DataFrame({
-            "period": "2019-20",
-            "level": level,
-            "area_code": raw["lad_code"] if "lad_code" in keys else None,
-            "area_name": raw[name_col] if name_col else None,
-            # The Library's deciles are national IMD 2019 LSOA deciles, 1 = most deprived
-            # (MHCLG's convention; PROVENANCE), so no reversal is needed.
-            "imd_decile": pd.to_numeric(raw[decile_col]).astype("Int64") if decile_col else pd.NA,
-            "indicator": raw["group_code"].map(INDICATORS),
-            "register": raw["register"].astype(float),
-            "list_size": raw["list"].astype(float),
-            "value": 100 * raw["prevalence"].astype(float),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "period": "2019-20",
+                    "level": level,
+                    "area_code": raw["lad_code"] if "lad_code" in keys else None,
+                    "area_name": raw[name_col] if name_col else None,
+                    # The Library's deciles are national IMD 2019 LSOA deciles, 1 = most deprived
+                    # (MHCLG's convention; PROVENANCE), so no reversal is needed.
+                    "imd_decile": pd.to_numeric(raw[decile_col]).astype("Int64") if decile_col else pd.NA,
+                    "indicator": raw["group_code"].map(INDICATORS),
+                    "register": raw["register"].astype(float),
+                    "list_size": raw["list"].astype(float),
+                    "value": 100 * raw["prevalence"].astype(float),
+                }
+            )
+        )
     df = pd.concat(frames, ignore_index=True)
     for col in ("area_code", "area_name"):
         df[col] = df[col].astype(object).where(df[col].notna(), None)
@@ -366,6 +406,7 @@ def hocl_prevalence(level: str) -> pd.DataFrame:
 
 # --- IoD 2019 CCG summaries --------------------------------------------------------
 
+
 def _iod_measure(header: str, where: str) -> str:
     text = _norm(header)
     text = re.sub(r"^.*? - ", "", text)  # drop the "<domain> - " / "IMD 2019 - " prefix
@@ -387,7 +428,7 @@ def _iod2019_ccg() -> pd.DataFrame:
         keys = ["Clinical Commissioning Group Code (2019)", "Clinical Commissioning Group Name (2019)"]
         _require(raw.columns, keys, where)
         long = raw.melt(id_vars=keys, var_name="header", value_name="value")
-        long["measure"] = long["header"].map(lambda h: _iod_measure(h, where))
+        long["measure"] = long["header"].map(lambda h, where=where: _iod_measure(h, where))
         long["domain"] = domain
         frames.append(long.rename(columns={keys[0]: "ons_code", keys[1]: "org_name"}))
     df = pd.concat(frames, ignore_index=True)
@@ -406,6 +447,8 @@ def iod2019_ccg(domain: str | None = None) -> pd.DataFrame:
     df = _validate(IOD_SCHEMA, _iod2019_ccg(), "iod2019-ccg-summaries (IMD_CCG_2019.xlsx)")
     if domain is not None:
         if domain not in _IOD_SHEETS.values():
-            raise SchemaError(f"iod2019-ccg-summaries: domain {domain!r} unknown; choose from {list(_IOD_SHEETS.values())}")
+            raise SchemaError(
+                f"iod2019-ccg-summaries: domain {domain!r} unknown; choose from {list(_IOD_SHEETS.values())}"
+            )
         df = df[df["domain"] == domain].reset_index(drop=True)
     return df

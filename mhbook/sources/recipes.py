@@ -54,9 +54,10 @@ import urllib.parse
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from mhbook.errors import DataIntegrityError, FetchError, MhbookError
 
@@ -118,22 +119,32 @@ def parse(raw: Any, where: str) -> Recipe:
     ups = [Upstream(u["url"], u.get("sha256"), u.get("git_blob")) for u in listed]
     if raw.get("upstream_template"):
         if raw.get("upstream_sha256") != "unknown" or not raw.get("upstream_unpinned"):
-            raise MhbookError(f"{where}: upstream_template needs upstream_sha256: unknown and upstream_unpinned "
-                              f"(why the files' hashes are not recorded).")
+            raise MhbookError(
+                f"{where}: upstream_template needs upstream_sha256: unknown and upstream_unpinned "
+                f"(why the files' hashes are not recorded)."
+            )
         ups += [Upstream(raw["upstream_template"].format(part=p)) for p in raw.get("parts") or ()]
     if not ups and not raw.get("inputs"):
         raise MhbookError(f"{where}: recipe lists no upstream files and no input datasets.")
     for up in ups:
         if up.sha256 is None and up.git_blob is None and not raw.get("upstream_unpinned"):
-            raise MhbookError(f"{where}: upstream {up.url} has no sha256 (or git_blob), and upstream_unpinned "
-                              f"does not say why.")
-    return Recipe(make=make, upstream=tuple(ups), inputs=tuple(raw.get("inputs") or ()),
-                  options=dict(raw.get("options") or {}), verify=verify,
-                  content_sha256=raw.get("content_sha256"), why=raw.get("why", ""),
-                  upstream_unpinned=raw.get("upstream_unpinned", ""))
+            raise MhbookError(
+                f"{where}: upstream {up.url} has no sha256 (or git_blob), and upstream_unpinned does not say why."
+            )
+    return Recipe(
+        make=make,
+        upstream=tuple(ups),
+        inputs=tuple(raw.get("inputs") or ()),
+        options=dict(raw.get("options") or {}),
+        verify=verify,
+        content_sha256=raw.get("content_sha256"),
+        why=raw.get("why", ""),
+        upstream_unpinned=raw.get("upstream_unpinned", ""),
+    )
 
 
 # --- fetching upstream files --------------------------------------------------------------
+
 
 def upstream_url(url: str, base: str | None = None) -> str:
     """Where an upstream file is downloaded from: ``url``, or its place under ``base`` (default
@@ -174,19 +185,25 @@ def _get_upstream(ds_id: str, up: Upstream, dest: Path) -> Path:
         fetch.download_url_to(url, dest)
     except FetchError as exc:
         why = exc.__cause__ or exc  # the network's own error (the URL is named here, once)
-        raise FetchError(f"{ds_id}: upstream file {url} (pinned {pinned}) could not be downloaded "
-                         f"({type(why).__name__}: {why}). "
-                         f"Nothing was cached; retry when the network is reachable, or set MHBOOK_MIRROR.") from exc
+        raise FetchError(
+            f"{ds_id}: upstream file {url} (pinned {pinned}) could not be downloaded "
+            f"({type(why).__name__}: {why}). "
+            f"Nothing was cached; retry when the network is reachable, or set MHBOOK_MIRROR."
+        ) from exc
     if up.sha256:
         got = fetch.sha256_of(dest)
         if got != up.sha256:
-            raise DataIntegrityError(f"{ds_id}: upstream file {url} has sha256 {got}, but the recipe pins "
-                                     f"{up.sha256}. The server sent different bytes; nothing was cached.")
+            raise DataIntegrityError(
+                f"{ds_id}: upstream file {url} has sha256 {got}, but the recipe pins "
+                f"{up.sha256}. The server sent different bytes; nothing was cached."
+            )
     elif up.git_blob:
         got = _git_blob_id(dest)
         if not got.startswith(up.git_blob):
-            raise DataIntegrityError(f"{ds_id}: upstream file {url} has git blob id {got}, but the recipe pins "
-                                     f"{up.git_blob}. The server sent different bytes; nothing was cached.")
+            raise DataIntegrityError(
+                f"{ds_id}: upstream file {url} has git blob id {got}, but the recipe pins "
+                f"{up.git_blob}. The server sent different bytes; nothing was cached."
+            )
     return dest
 
 
@@ -198,7 +215,7 @@ class _BadUpstream(Exception):
         self.path = path
 
 
-def make(ds: "Dataset", staging: Path, *, fetch_input: Callable[[str], Path]) -> Path:
+def make(ds: Dataset, staging: Path, *, fetch_input: Callable[[str], Path]) -> Path:
     """Run ``ds``'s recipe in ``staging`` (an empty folder) and return the derived file, checked.
 
     ``fetch_input(id)`` returns the verified path of an input dataset. Raises ``FetchError`` or
@@ -223,15 +240,17 @@ def make(ds: "Dataset", staging: Path, *, fetch_input: Callable[[str], Path]) ->
         TRANSFORMATIONS[recipe.make](list(sources), inputs, out, recipe.options)
     except _BadUpstream as exc:
         up = sources[exc.path]
-        pinned = up.sha256 or (f"git blob {up.git_blob}" if up.git_blob else
-                               f"no recorded hash: {recipe.upstream_unpinned}")
-        raise DataIntegrityError(f"{ds.id}: upstream file {upstream_url(up.url)} (pinned {pinned}) is damaged: "
-                                 f"{exc}. Nothing was cached.") from exc
+        pinned = up.sha256 or (
+            f"git blob {up.git_blob}" if up.git_blob else f"no recorded hash: {recipe.upstream_unpinned}"
+        )
+        raise DataIntegrityError(
+            f"{ds.id}: upstream file {upstream_url(up.url)} (pinned {pinned}) is damaged: {exc}. Nothing was cached."
+        ) from exc
     check(ds, out)
     return out
 
 
-def check(ds: "Dataset", path: Path) -> None:
+def check(ds: Dataset, path: Path) -> None:
     """Raise ``DataIntegrityError`` unless ``path`` passes ``ds``'s check (bytes, or canonical content)."""
     from mhbook import fetch
 
@@ -239,28 +258,36 @@ def check(ds: "Dataset", path: Path) -> None:
     if got == ds.sha256:
         return
     recipe = ds.recipe
-    unpinned = (f" Its upstream files have no recorded hash ({recipe.upstream_unpinned}), so this check is the "
-                f"only one: one of them differs from the pinned commit's." if recipe and recipe.upstream_unpinned
-                else "")
+    unpinned = (
+        f" Its upstream files have no recorded hash ({recipe.upstream_unpinned}), so this check is the "
+        f"only one: one of them differs from the pinned commit's."
+        if recipe and recipe.upstream_unpinned
+        else ""
+    )
     if recipe is not None and recipe.verify == "content":
         content = content_sha256(path)
         if content == recipe.content_sha256:
             return
-        raise DataIntegrityError(f"{ds.id}: the layer made by its recipe ({recipe.make}) has content hash "
-                                 f"{content}, but the catalogue pins {recipe.content_sha256}.{unpinned} "
-                                 f"Nothing was cached; set MHBOOK_MIRROR to a folder holding {ds.file}.")
-    raise DataIntegrityError(f"{ds.id}: the file made by its recipe has sha256 {got}, but the catalogue pins "
-                             f"{ds.sha256}.{unpinned} Nothing was cached; set MHBOOK_MIRROR to a folder holding "
-                             f"{ds.file}.")
+        raise DataIntegrityError(
+            f"{ds.id}: the layer made by its recipe ({recipe.make}) has content hash "
+            f"{content}, but the catalogue pins {recipe.content_sha256}.{unpinned} "
+            f"Nothing was cached; set MHBOOK_MIRROR to a folder holding {ds.file}."
+        )
+    raise DataIntegrityError(
+        f"{ds.id}: the file made by its recipe has sha256 {got}, but the catalogue pins "
+        f"{ds.sha256}.{unpinned} Nothing was cached; set MHBOOK_MIRROR to a folder holding "
+        f"{ds.file}."
+    )
 
 
-def is_content_equal(ds: "Dataset", path: Path) -> bool:
+def is_content_equal(ds: Dataset, path: Path) -> bool:
     """True if ``ds`` is checked by content and ``path`` has its pinned canonical content."""
     recipe = ds.recipe
     return bool(recipe and recipe.verify == "content" and content_sha256(path) == recipe.content_sha256)
 
 
 # --- canonical content of a vector file ---------------------------------------------------
+
 
 def _vector_path(path: Path) -> str:
     return f"/vsizip/{path}" if path.suffix == ".zip" else str(path)
@@ -296,6 +323,7 @@ def content_sha256(path: str | os.PathLike) -> str:
 
 # --- writing ------------------------------------------------------------------------------
 
+
 def _gzip(data: bytes, out: Path, options: dict) -> None:
     """Write ``data`` gzipped to ``out`` with the header the pinned file has (name, time, -9).
 
@@ -307,8 +335,10 @@ def _gzip(data: bytes, out: Path, options: dict) -> None:
     if options.get("deflate", "zlib") == "gnu-gzip":
         exe = shutil.which("gzip")
         if exe is None:
-            raise FetchError(f"making {out.name} needs the gzip program (GNU gzip), which is not on PATH; install "
-                             f"it (e.g. apt-get install gzip) or set MHBOOK_MIRROR.")
+            raise FetchError(
+                f"making {out.name} needs the gzip program (GNU gzip), which is not on PATH; install "
+                f"it (e.g. apt-get install gzip) or set MHBOOK_MIRROR."
+            )
         stream = subprocess.run([exe, "-9", "-n", "-c"], input=data, capture_output=True, check=True).stdout
         body = stream[10:]  # -n: a bare 10-byte header, then deflate data, CRC32 and size
     else:
@@ -341,6 +371,7 @@ def _read_rda_frame(path: Path):
 
 
 # --- the transformations ------------------------------------------------------------------
+
 
 def _rda_to_csv(sources: list[Path], inputs: dict, out: Path, options: dict) -> None:
     (src,) = sources

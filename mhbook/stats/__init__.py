@@ -10,8 +10,8 @@ Outputs use the project's columns ``value``, ``lower_cl``, ``upper_cl`` (PHE's
 see :mod:`mhbook.stats._result`. Scalar input gives a printable :class:`Estimate`.
 """
 
-from mhbook.stats._result import Estimate
 from mhbook.errors import ManyQuantilesWarning, StatsInputError, SuppressedInputWarning
+from mhbook.stats._result import Estimate
 from mhbook.stats.benchmark import compare_to_benchmark
 from mhbook.stats.correlation import LinearFit, correlation, linear_fit
 from mhbook.stats.gradient import gradient

@@ -110,9 +110,7 @@ def build_frame(
 def to_estimate(frame: pd.DataFrame, levels: Sequence[float], details: Sequence[str] = ()) -> Estimate:
     """Turn the one-row frame of a scalar call into an :class:`Estimate`."""
     row = frame.iloc[0]
-    intervals = tuple(
-        (level, float(row[lo]), float(row[hi])) for level, lo, hi in limit_columns(levels)
-    )
+    intervals = tuple((level, float(row[lo]), float(row[hi])) for level, lo, hi in limit_columns(levels))
     method = row["method"]
     return Estimate(
         value=float(row["value"]),

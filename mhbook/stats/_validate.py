@@ -59,9 +59,7 @@ def confidence_levels(confidence: float | Sequence[float]) -> tuple[float, ...]:
             raise StatsInputError(f"confidence {level!r} is not a number: give a fraction such as 0.95.") from None
         if not CONFIDENCE_MIN <= c < 1:
             hint = f" (as a fraction: {c / 100:g}, not {c:g})" if 90 <= c < 100 else ""
-            raise StatsInputError(
-                f"confidence {c:g} is outside [0.9, 1): give a fraction such as 0.95 or 0.998{hint}."
-            )
+            raise StatsInputError(f"confidence {c:g} is outside [0.9, 1): give a fraction such as 0.95 or 0.998{hint}.")
         if c not in levels:
             levels.append(c)
     return tuple(levels)

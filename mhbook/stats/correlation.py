@@ -118,8 +118,12 @@ def linear_fit(x: ArrayLike, y: ArrayLike, confidence: float = 0.95, grid: int =
     x_grid = np.linspace(xs.min(), xs.max(), grid)
     frame = result.get_prediction(sm.add_constant(x_grid)).summary_frame(alpha=1 - level)
     band = pd.DataFrame(
-        {"x": x_grid, "fit": frame["mean"].to_numpy(), "lower": frame["mean_ci_lower"].to_numpy(),
-         "upper": frame["mean_ci_upper"].to_numpy()}
+        {
+            "x": x_grid,
+            "fit": frame["mean"].to_numpy(),
+            "lower": frame["mean_ci_lower"].to_numpy(),
+            "upper": frame["mean_ci_upper"].to_numpy(),
+        }
     )
     return LinearFit(
         slope=coefficient(1, "slope"),

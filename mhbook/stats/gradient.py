@@ -145,9 +145,7 @@ def gradient(
         score = checked[quantile][pos]
         check_quantile_count(np.unique(score).size, where)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
-        row.update(
-            _fit_one(score, checked[numerator][pos], checked[denominator][pos], family, levels, overdispersion)
-        )
+        row.update(_fit_one(score, checked[numerator][pos], checked[denominator][pos], family, levels, overdispersion))
         rows.append(row)
     out = pd.DataFrame(rows)
     out["confidence"] = ci_label(levels)

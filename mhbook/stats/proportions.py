@@ -150,7 +150,5 @@ def proportion(
     for level in levels:
         lower, upper = _wilson(x, n, level)
         limits[level] = (lower * m, upper * m)
-    frame = build_frame(
-        checked.index, {"numerator": x, "denominator": n}, x / n * m, limits, _statistic(m), "Wilson"
-    )
+    frame = build_frame(checked.index, {"numerator": x, "denominator": n}, x / n * m, limits, _statistic(m), "Wilson")
     return to_estimate(frame, levels) if checked.scalar else frame

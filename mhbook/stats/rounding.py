@@ -56,9 +56,18 @@ def _arr(values) -> np.ndarray:
     return np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(values)), errors="coerce"), dtype=float)
 
 
-def proportion_limits(numerator, denominator, confidence: float | Sequence[float] = (0.95, 0.998), *,
-                      terms=1, denominator_terms=None, base: int = 5, published=None,
-                      published_unit: float = 1.0, multiplier: float = 100) -> pd.DataFrame:
+def proportion_limits(
+    numerator,
+    denominator,
+    confidence: float | Sequence[float] = (0.95, 0.998),
+    *,
+    terms=1,
+    denominator_terms=None,
+    base: int = 5,
+    published=None,
+    published_unit: float = 1.0,
+    multiplier: float = 100,
+) -> pd.DataFrame:
     """Percentages with Wilson limits widened over the rounding of their counts.
 
     Parameters
@@ -95,8 +104,10 @@ def proportion_limits(numerator, denominator, confidence: float | Sequence[float
         recomputed = np.where(ok, x / n * multiplier, np.nan)
     pub = np.broadcast_to(_arr(published), x.shape) if published is not None else np.full(x.shape, np.nan)
     has_pub = ~np.isnan(pub)
-    out = {"value": np.where(has_pub, pub, recomputed),
-           "value_source": np.where(has_pub, "published", np.where(ok, "recomputed", None))}
+    out = {
+        "value": np.where(has_pub, pub, recomputed),
+        "value_source": np.where(has_pub, "published", np.where(ok, "recomputed", None)),
+    }
     for level in confidence_levels(confidence):
         lo, _ = _wilson(np.where(ok, x_lo, np.nan), np.where(ok, n_hi, np.nan), level)
         _, hi = _wilson(np.where(ok, x_hi, np.nan), np.where(ok, n_lo, np.nan), level)
@@ -109,8 +120,15 @@ def proportion_limits(numerator, denominator, confidence: float | Sequence[float
     return pd.DataFrame(out, index=index)
 
 
-def rate_limits(count, denominator, confidence: float | Sequence[float] = (0.95, 0.998), *, terms=1,
-                base: int = 5, multiplier: float = 100_000) -> pd.DataFrame:
+def rate_limits(
+    count,
+    denominator,
+    confidence: float | Sequence[float] = (0.95, 0.998),
+    *,
+    terms=1,
+    base: int = 5,
+    multiplier: float = 100_000,
+) -> pd.DataFrame:
     """Rates with Poisson limits (exact under 10, Byar's from 10) widened over the
     rounding of the count: lower limit of ``count - 2k``, upper of ``count + 2k`` (base 5).
 
@@ -131,8 +149,9 @@ def rate_limits(count, denominator, confidence: float | Sequence[float] = (0.95,
     return pd.DataFrame(out, index=index)
 
 
-def published_rate_limits(count, rate, confidence: float | Sequence[float] = (0.95, 0.998), *, terms=1,
-                          base: int = 5, rate_unit: float = 0.1) -> pd.DataFrame:
+def published_rate_limits(
+    count, rate, confidence: float | Sequence[float] = (0.95, 0.998), *, terms=1, base: int = 5, rate_unit: float = 0.1
+) -> pd.DataFrame:
     """Limits for a published crude rate whose population is not published.
 
     The rate was computed from the true count ``n`` and population ``P``; the published

@@ -256,8 +256,14 @@ def sii(
             rows.append(result)
             continue
         est_sii, est_rii, intercept, limits = _one_group(
-            checked[population][pos], checked[value][pos], se_all[pos], levels, repetitions,
-            value_type, transform, rng,
+            checked[population][pos],
+            checked[value][pos],
+            se_all[pos],
+            levels,
+            repetitions,
+            value_type,
+            transform,
+            rng,
         )
         result.update(_scaled_output(est_sii, est_rii, intercept, limits, levels, m, rii))
         rows.append(result)

@@ -100,8 +100,9 @@ def _floats(name: str, values) -> np.ndarray:
     return arr
 
 
-def chi_squared_for_trend(x: Sequence[float], n: Sequence[float],
-                          scores: Sequence[float] | None = None) -> tuple[float, float]:
+def chi_squared_for_trend(
+    x: Sequence[float], n: Sequence[float], scores: Sequence[float] | None = None
+) -> tuple[float, float]:
     """The chi-squared test for trend in proportions: ``(chi2, slope)``.
 
     ``x`` events out of ``n`` at each ``scores`` (default 1, 2, ...). The slope is that
@@ -129,11 +130,17 @@ def chi_squared_for_trend(x: Sequence[float], n: Sequence[float],
     return float(chi2), float(slope)
 
 
-def weighted_trend(values: Sequence[float], lower: Sequence[float], upper: Sequence[float],
-                   times: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+def weighted_trend(
+    values: Sequence[float],
+    lower: Sequence[float],
+    upper: Sequence[float],
+    times: Sequence[float],
+    confidence: float = 0.95,
+) -> tuple[float, float]:
     """Weighted least-squares trend: ``(chi2, slope)``, weights ``1/SE^2`` from the limits."""
-    y, lo, hi, t = (_floats(k, v) for k, v in
-                    (("values", values), ("lower", lower), ("upper", upper), ("times", times)))
+    y, lo, hi, t = (
+        _floats(k, v) for k, v in (("values", values), ("lower", lower), ("upper", upper), ("times", times))
+    )
     if not (len(y) == len(lo) == len(hi) == len(t)):
         raise StatsInputError("values, lower, upper and times must have the same length")
     if not 0.9 <= confidence < 1:
@@ -175,8 +182,11 @@ def recent_trend(
     if value_type not in ("proportion", "other"):
         raise StatsInputError(f"value_type must be 'proportion' or 'other'; got {value_type!r}")
     t = _floats("times", times)
-    cols = ({"numerator": numerator, "denominator": denominator} if value_type == "proportion"
-            else {"values": values, "lower": lower, "upper": upper})
+    cols = (
+        {"numerator": numerator, "denominator": denominator}
+        if value_type == "proportion"
+        else {"values": values, "lower": lower, "upper": upper}
+    )
     missing_args = [k for k, v in cols.items() if v is None]
     if missing_args:
         raise StatsInputError(f"value_type {value_type!r} needs {', '.join(missing_args)}")
@@ -189,20 +199,27 @@ def recent_trend(
     if len(np.unique(t)) != len(t):
         return TrendResult(CANNOT, "repeated time periods", method=method)
     if overlapping:
-        return TrendResult(CANNOT, "rolling (overlapping) periods are not independent, so Fingertips does not "
-                                   "test them", method=method)
+        return TrendResult(
+            CANNOT, "rolling (overlapping) periods are not independent, so Fingertips does not test them", method=method
+        )
     order = np.argsort(t)
     t = t[order]
     data = {k: v[order] for k, v in data.items()}
     if len(t) < POINTS:
-        return TrendResult(CANNOT, f"fewer than {POINTS} points ({len(t)})", n_points=len(t), method=method,
-                           times=tuple(t))
+        return TrendResult(
+            CANNOT, f"fewer than {POINTS} points ({len(t)})", n_points=len(t), method=method, times=tuple(t)
+        )
     t = t[-POINTS:]
     data = {k: v[-POINTS:] for k, v in data.items()}
     gaps = [k for k, v in data.items() if np.isnan(v).any()]
     if gaps:
-        return TrendResult(CANNOT, f"missing {' and '.join(gaps)} among the {POINTS} most recent points",
-                           n_points=POINTS, method=method, times=tuple(t))
+        return TrendResult(
+            CANNOT,
+            f"missing {' and '.join(gaps)} among the {POINTS} most recent points",
+            n_points=POINTS,
+            method=method,
+            times=tuple(t),
+        )
 
     def fit(keep: np.ndarray) -> tuple[float, float]:
         if value_type == "proportion":

@@ -28,9 +28,17 @@ CHROMIUM = os.environ.get("MHBOOK_CHROMIUM", "chromium")
 CHROMEDRIVER = os.environ.get("MHBOOK_CHROMEDRIVER", "chromedriver")
 #: Screenshots and other files kept from a test run (under the gitignored _build).
 ARTEFACTS = Path(os.environ.get("MHBOOK_TEST_ARTEFACTS", REPO / "_build" / "test-artefacts"))
-BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--hide-scrollbars")
+BROWSER_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
 
 
 def require_tools(*programs: str, axe: bool = False) -> None:

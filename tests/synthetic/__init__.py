@@ -57,11 +57,20 @@ _SAYS = "SYNTHETIC test data written by tests/synthetic; not a publication"
 
 def _entry(dataset_id: str, file: str, path: Path, writer: Callable, real: catalogue.Dataset) -> dict:
     entry = {
-        "id": dataset_id, "file": file, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "title": f"SYNTHETIC stand-in for {dataset_id}", "publisher": _SAYS, "page": "https://example.invalid/",
-        "url": None, "url_note": "synthetic: made by the tests, never downloaded", "licence": _SAYS,
-        "attribution": _SAYS, "period": f"SYNTHETIC, laid out as {real.period}", "geography": "synthetic areas",
-        "citation": _SAYS, "caveats": f"Made-up values, described in tests/{writer.__module__.replace('.', '/')}.py",
+        "id": dataset_id,
+        "file": file,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "title": f"SYNTHETIC stand-in for {dataset_id}",
+        "publisher": _SAYS,
+        "page": "https://example.invalid/",
+        "url": None,
+        "url_note": "synthetic: made by the tests, never downloaded",
+        "licence": _SAYS,
+        "attribution": _SAYS,
+        "period": f"SYNTHETIC, laid out as {real.period}",
+        "geography": "synthetic areas",
+        "citation": _SAYS,
+        "caveats": f"Made-up values, described in tests/{writer.__module__.replace('.', '/')}.py",
     }
     entry |= _shape(path)
     return entry
@@ -112,7 +121,8 @@ def forget_loaded_tables() -> None:
             continue
         for value in list(vars(module).values()):
             if isinstance(value, functools._lru_cache_wrapper) or (
-                    callable(value) and hasattr(value, "dataset_ids") and hasattr(value, "cache_clear")):
+                callable(value) and hasattr(value, "dataset_ids") and hasattr(value, "cache_clear")
+            ):
                 value.cache_clear()  # catalogue._datasets_in among them
 
 
@@ -121,8 +131,11 @@ def using(folder: Path) -> Iterator[Path]:
     """Point mhbook at the synthetic mirror written in ``folder`` while the block runs."""
     names = ("MHBOOK_CATALOGUE", "MHBOOK_MIRROR", "MHBOOK_CACHE", "MHBOOK_DOWNLOAD_BASE")
     before = {n: os.environ.get(n) for n in names}
-    os.environ.update(MHBOOK_CATALOGUE=str(folder / "catalogue.yaml"), MHBOOK_MIRROR=str(folder / "data"),
-                      MHBOOK_CACHE=str(folder / "cache"))
+    os.environ.update(
+        MHBOOK_CATALOGUE=str(folder / "catalogue.yaml"),
+        MHBOOK_MIRROR=str(folder / "data"),
+        MHBOOK_CACHE=str(folder / "cache"),
+    )
     os.environ.pop("MHBOOK_DOWNLOAD_BASE", None)
     forget_loaded_tables()
     try:

@@ -26,8 +26,11 @@ def cell(i: int) -> tuple[float, float, float, float]:
 
 
 def _feature(code: str, name: str, ring: list[list[float]]) -> dict:
-    return {"type": "Feature", "properties": {"CTYUA23CD": code, "CTYUA23NM": name},
-            "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    return {
+        "type": "Feature",
+        "properties": {"CTYUA23CD": code, "CTYUA23NM": name},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
 
 
 def ctyua_2023() -> str:
@@ -40,5 +43,6 @@ def ctyua_2023() -> str:
             ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
         features.append(_feature(utla.code, utla.name, ring))
     features.append(_feature(*geography.WALES, [[-4.0, 52.0], [-3.6, 52.0], [-3.6, 52.4], [-4.0, 52.4], [-4.0, 52.0]]))
-    return json.dumps({"type": "FeatureCollection", "name": "SYNTHETIC Counties and UAs (tests/synthetic)",
-                       "features": features})
+    return json.dumps(
+        {"type": "FeatureCollection", "name": "SYNTHETIC Counties and UAs (tests/synthetic)", "features": features}
+    )

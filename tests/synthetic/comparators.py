@@ -20,8 +20,11 @@ import pandas as pd
 from .geography import word
 
 CODES = list(range(901, 913))
-NAMES = {**{900 + n: "Harbourside" if n == 3 else f"Synthetic Unitary {word(n)}" for n in range(1, 11)},
-         911: "Durham", 912: "Synthetic Shire (Pre LG)"}
+NAMES = {
+    **{900 + n: "Harbourside" if n == 3 else f"Synthetic Unitary {word(n)}" for n in range(1, 11)},
+    911: "Durham",
+    912: "Synthetic Shire (Pre LG)",
+}
 
 
 def neighbours_of(code: int) -> list[int]:
@@ -43,7 +46,8 @@ def _write(path: Path, model: str) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         pd.DataFrame(rows).to_excel(writer, sheet_name="LA SN Groups", header=False, index=False)
         pd.DataFrame({"note": ["SYNTHETIC test data made by tests/synthetic; not DfE's model"]}).to_excel(
-            writer, sheet_name="SYNTHETIC", index=False)
+            writer, sheet_name="SYNTHETIC", index=False
+        )
 
 
 def write_2021(path: Path) -> None:

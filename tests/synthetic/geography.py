@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
 def word(n: int) -> str:
     """The n-th two-letter name suffix, "Aa", "Ab", ... (names hold no digits, which some
     name matching, such as DfE's, drops)."""
@@ -43,12 +44,18 @@ COUNTIES = 3
 REGIONS = [(f"E129000{n:02d}", f"Synthetic Region {n}") for n in range(1, 10)]
 CITY_OF = "E06900003"
 FORMER_UNITARY = ("E06900201", "Synthetic Old Borough", "E06900001")
-FORMER_COUNTY = ("E10900009", "Synthetic Former County",
-                 [("E07900007", "Synthetic Former District West", "E06900150"),
-                  ("E07900008", "Synthetic Former District East", "E06900149")])
+FORMER_COUNTY = (
+    "E10900009",
+    "Synthetic Former County",
+    [
+        ("E07900007", "Synthetic Former District West", "E06900150"),
+        ("E07900008", "Synthetic Former District East", "E06900149"),
+    ],
+)
 #: Real codes that mhbook.areas.REORGANISATIONS lists itself; given synthetic names here.
-LISTED_FORMER_DISTRICTS = [(f"E070000{n}", f"Synthetic Listed District {word(n - 47)}", "E06900148")
-                           for n in range(48, 54)]
+LISTED_FORMER_DISTRICTS = [
+    (f"E070000{n}", f"Synthetic Listed District {word(n - 47)}", "E06900148") for n in range(48, 54)
+]
 RENUMBERED = ("E06900202", "E06900002")
 WALES = ("W06900001", "Synthetic Welsh Authority")
 
@@ -77,6 +84,7 @@ def utlas() -> list[Utla]:
 def _csv(header: list[str], rows: list[list[str]]) -> str:
     def cell(v: str) -> str:
         return f'"{v}"' if "," in v else v
+
     return "\n".join(",".join(cell(v) for v in r) for r in [header, *rows]) + "\n"
 
 
@@ -88,14 +96,31 @@ def lad23_utla23() -> str:
 
 def lad19_utla19() -> str:
     """``lkp-lad19-utla19``: the 2019 hierarchy, which still has the former county."""
-    rows = [[lad_name, lad, u.name, u.code] for u in utlas() for lad, lad_name in u.districts
-            if lad not in {d for d, _, _ in FORMER_COUNTY[2]}]
+    rows = [
+        [lad_name, lad, u.name, u.code]
+        for u in utlas()
+        for lad, lad_name in u.districts
+        if lad not in {d for d, _, _ in FORMER_COUNTY[2]}
+    ]
     rows += [[name, code, FORMER_COUNTY[1], FORMER_COUNTY[0]] for code, name, _ in FORMER_COUNTY[2]]
     return _csv(["ltla19_name", "ltla19_code", "utla19_name", "utla19_code"], rows)
 
 
-LA_ALL_COLUMNS = ["LADCD", "LADNM", "LADCD_ACTIVE", "LADNM_ACTIVE", "UTLACD", "UTLANM", "CAUTHCD", "CAUTHNM",
-                  "RGNCD", "RGNNM", "CTRYCD", "CTRYNM", "Current"]
+LA_ALL_COLUMNS = [
+    "LADCD",
+    "LADNM",
+    "LADCD_ACTIVE",
+    "LADNM_ACTIVE",
+    "UTLACD",
+    "UTLANM",
+    "CAUTHCD",
+    "CAUTHNM",
+    "RGNCD",
+    "RGNNM",
+    "CTRYCD",
+    "CTRYNM",
+    "Current",
+]
 
 
 def la_all_codes() -> str:
@@ -112,8 +137,9 @@ def la_all_codes() -> str:
     stale, ons = RENUMBERED
     name, u = by_lad[ons]
     rows.append([stale, name, stale, name, u.code, u.name, "", "", *u.region, "E92000001", "England", "TRUE"])
-    rows.append([WALES[0], WALES[1], WALES[0], WALES[1], WALES[0], WALES[1], "", "", "", "", "W92000004", "Wales",
-                 "TRUE"])
+    rows.append(
+        [WALES[0], WALES[1], WALES[0], WALES[1], WALES[0], WALES[1], "", "", "", "", "W92000004", "Wales", "TRUE"]
+    )
     return _csv(LA_ALL_COLUMNS, rows)
 
 

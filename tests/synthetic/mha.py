@@ -25,22 +25,48 @@ from mhbook.sources import mha
 ENGLAND = {"OrganisationBreakdown": "All submissions", "OrgID": "All prov", "OrgName": "All providers"}
 
 
-def _row(demographic: str, label: str | None, count: float | None, crude: float | None, *, org: dict | None = None,
-         source: str = "MHSDS", std: float | None = None, half: float | None = None) -> dict:
-    return {"Year": "2023/24", "Measure": "All detentions", "measureSubcategory": "All", "Demographic": demographic,
-            "DemographicBreakdown": label, **(org or ENGLAND), "Datasource": source, "MHSDS_Count": count,
-            "Acute_Count": None, "Total_Count": count, "CrudeRate": crude, "StdRate": std,
-            "Confidence_interval": half}
+def _row(
+    demographic: str,
+    label: str | None,
+    count: float | None,
+    crude: float | None,
+    *,
+    org: dict | None = None,
+    source: str = "MHSDS",
+    std: float | None = None,
+    half: float | None = None,
+) -> dict:
+    return {
+        "Year": "2023/24",
+        "Measure": "All detentions",
+        "measureSubcategory": "All",
+        "Demographic": demographic,
+        "DemographicBreakdown": label,
+        **(org or ENGLAND),
+        "Datasource": source,
+        "MHSDS_Count": count,
+        "Acute_Count": None,
+        "Total_Count": count,
+        "CrudeRate": crude,
+        "StdRate": std,
+        "Confidence_interval": half,
+    }
 
 
 def rows() -> list[dict]:
     damaged_england = dict(ENGLAND, OrganisationBreakdown="h")
     out = [
         _row("All", "All", 1000, 50.0, org=damaged_england, source="Both"),
-        _row("All", "All", 35, 12.3, org={"OrganisationBreakdown": "ICB", "OrgID": "QX1",
-                                          "OrgName": "SYNTHETIC ICB ONE"}),
-        _row("All", "All", None, None, org={"OrganisationBreakdown": "ICB", "OrgID": "QX2",
-                                            "OrgName": "SYNTHETIC ICB TWO"}),
+        _row(
+            "All", "All", 35, 12.3, org={"OrganisationBreakdown": "ICB", "OrgID": "QX1", "OrgName": "SYNTHETIC ICB ONE"}
+        ),
+        _row(
+            "All",
+            "All",
+            None,
+            None,
+            org={"OrganisationBreakdown": "ICB", "OrgID": "QX2", "OrgName": "SYNTHETIC ICB TWO"},
+        ),
     ]
     for label in mha.BREAKDOWN_ORDER["IMD"]:
         if label[:2].isdigit():
@@ -62,4 +88,5 @@ def write(path: Path) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         frame.to_excel(writer, sheet_name=SHEET, index=False)
         pd.DataFrame({"note": ["SYNTHETIC test data made by tests/synthetic; not NHS England figures"]}).to_excel(
-            writer, sheet_name="SYNTHETIC", index=False)
+            writer, sheet_name="SYNTHETIC", index=False
+        )

@@ -21,11 +21,17 @@ import pandas as pd
 
 from mhbook.sources import population
 
-AREAS = [("E92000001", "ENGLAND", "Country"), ("E12900001", "Synthetic Region 1", "Region"),
-         ("E06900001", "Synthetic Unitary Aa", "Unitary Authority"),
-         ("E07900001", "Synthetic District Aa", "Non-metropolitan District")]
-LSOAS = [("E01900001", "Synthetic Unitary Aa A"), ("E01900002", "Synthetic Unitary Aa B"),
-         ("W01900001", "Synthetic Welsh LSOA")]
+AREAS = [
+    ("E92000001", "ENGLAND", "Country"),
+    ("E12900001", "Synthetic Region 1", "Region"),
+    ("E06900001", "Synthetic Unitary Aa", "Unitary Authority"),
+    ("E07900001", "Synthetic District Aa", "Non-metropolitan District"),
+]
+LSOAS = [
+    ("E01900001", "Synthetic Unitary Aa A"),
+    ("E01900002", "Synthetic Unitary Aa B"),
+    ("W01900001", "Synthetic Welsh LSOA"),
+]
 AGES = list(range(91))
 
 
@@ -37,8 +43,11 @@ def write_mye2(path: Path) -> None:
     header = ["Code", "Name", "Geography1", "All ages", *[float(a) for a in range(90)], "90+"]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for sex, sheet in population.SEXES.items():
-            rows = [[f"MYE2: {sex} by single year of age (SYNTHETIC test data, not ONS estimates)"],
-                    ["This worksheet contains one table."], header]
+            rows = [
+                [f"MYE2: {sex} by single year of age (SYNTHETIC test data, not ONS estimates)"],
+                ["This worksheet contains one table."],
+                header,
+            ]
             rows += [[code, name, geo, sum(counts(sex)), *counts(sex)] for code, name, geo in AREAS]
             rows += [["Source: SYNTHETIC (tests/synthetic/population.py)"]]
             rows = [r + [None] * (len(header) - len(r)) for r in rows]
@@ -46,7 +55,9 @@ def write_mye2(path: Path) -> None:
 
 
 def write_lsoa(path: Path) -> None:
-    frame = pd.DataFrame([[name, code, sum(counts("persons")), *counts("persons")] for code, name in LSOAS],
-                         columns=["lsoa11_name", "lsoa11_code", "total_population", *map(str, range(90)), "90+"])
+    frame = pd.DataFrame(
+        [[name, code, sum(counts("persons")), *counts("persons")] for code, name in LSOAS],
+        columns=["lsoa11_name", "lsoa11_code", "total_population", *map(str, range(90)), "90+"],
+    )
     with gzip.open(path, "wt", encoding="utf-8") as fh:
         frame.to_csv(fh, index=False)
