@@ -19,7 +19,7 @@ from shapely.geometry import box
 
 matplotlib.use("Agg")
 
-from mhbook.errors import SchemaError, UnknownAreaError  # noqa: E402
+from mhbook.errors import SchemaError, UnknownAreaError, UsageError  # noqa: E402
 from mhbook.figures import (  # noqa: E402
     Figure,
     attrition_panels,
@@ -367,6 +367,17 @@ def test_publish_writes_files_and_markdown(tmp_path):
     assert re.search(r"\{download\}`Download the data behind this figure \(CSV\) <.*recovery-by-decile\.csv>`", md)
     with pytest.raises(ValueError, match="lowercase"):
         publish(tricky_figure(), "Bad Name", outdir=tmp_path)
+
+
+def test_a_chart_object_is_published_once(tmp_path, monkeypatch):
+    # publish re-lays a chart out for phones: published again, its phone layout would become
+    # the desktop rendering of the next area (as a cache of England's charts once did).
+    monkeypatch.setenv("MHBOOK_CACHE", str(tmp_path / "cache"))
+    chart = tricky_figure()
+    publish(chart, "once", outdir=tmp_path / "a")
+    with pytest.raises(UsageError, match="published before"):
+        publish(chart, "once", outdir=tmp_path / "b")
+    assert not (tmp_path / "b" / "once.png").exists()
 
 
 def test_publish_reuses_the_rendering_of_an_identical_chart(tmp_path, monkeypatch):

@@ -38,6 +38,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from mhbook.constants import ENGLAND_CODE, REFERENCE_DATASET_PREFIXES
+from mhbook.errors import UsageError
 from mhbook.fetch import cache_dir
 from mhbook.figures import phone, style
 from mhbook.figures.figure import Figure
@@ -404,6 +405,11 @@ def publish(
     come from the executing notebook (its ``area_code`` and the datasets it has read).
     """
     _check_name(name)
+    if getattr(figure.fig, "_mhbook_published", False):  # re-laid out for phones and closed
+        raise UsageError(
+            f"figure {name!r}: this chart object was published before (and then re-laid out for phones); "
+            "draw it again for each publication, e.g. not from a cache of Figure objects."
+        )
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     png, csv = outdir / f"{name}.png", outdir / f"{name}.csv"
@@ -426,6 +432,7 @@ def publish(
             scratch.unlink(missing_ok=True)
     _write_json(csv.with_suffix(".json"), {**meta, "renderings": renderings})
     plt.close(figure.fig)
+    figure.fig._mhbook_published = True
     log.info("published figure %s (%d data rows)", png, len(figure.data))
     fence = "````"
     text = "\n".join(
