@@ -22,11 +22,10 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 AREA = "E08000004"
-_SKIP = shutil.ignore_patterns(
+_ANYWHERE = shutil.ignore_patterns(
     ".git",
     ".venv",
     "_build",
-    "build",
     "node_modules",
     "*.egg-info",
     "__pycache__",
@@ -34,6 +33,17 @@ _SKIP = shutil.ignore_patterns(
     ".hypothesis",
     "*.ipynb",
 )
+#: setuptools' and pip's own output folders, at the top of the checkout only (the package's
+#: ``mhbook/build/`` is source).
+_AT_TOP = {"build", "dist"}
+
+
+def _skip(folder: str, names: list[str]) -> set[str]:
+    """What the copy of the checkout leaves out (``shutil.copytree``'s ``ignore``)."""
+    skipped = set(_ANYWHERE(folder, names))
+    if Path(folder) == ROOT:
+        skipped |= _AT_TOP & set(names)
+    return skipped
 
 
 def _run(cmd, **kwargs) -> subprocess.CompletedProcess:
@@ -47,7 +57,7 @@ def installed(tmp_path_factory) -> Path:
     """A fresh virtual environment with mhbook installed from a wheel; returns its bin folder."""
     tmp = tmp_path_factory.mktemp("wheel")
     source = tmp / "source"
-    shutil.copytree(ROOT, source, ignore=_SKIP, symlinks=True)
+    shutil.copytree(ROOT, source, ignore=_skip, symlinks=True)
     wheels = tmp / "wheels"
     _run(
         [
@@ -98,6 +108,9 @@ def test_the_wheel_carries_the_book_sources(installed, tmp_path):
     assert root.name == "_project" and str(installed.parent) in str(root)
     for name in ("_config.yml", "_toc.yml", "book/accessibility.md", "notebooks/summary.md"):
         assert (root / name).read_bytes() == (ROOT / name).read_bytes(), name
+    # Every module of the package travels too (the build/ subpackage included).
+    modules = {p.relative_to(ROOT / "mhbook") for p in (ROOT / "mhbook").rglob("*.py") if "_project" not in p.parts}
+    assert modules <= {p.relative_to(Path(package).parent) for p in Path(package).parent.rglob("*.py")}
 
 
 def test_refreshed_pins_never_go_into_site_packages(installed, tmp_path):
