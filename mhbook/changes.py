@@ -19,28 +19,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import os
-import tempfile
 from pathlib import Path
 
-from mhbook import catalogue
+from mhbook import catalogue, refresh
 from mhbook.build.reasons import Reason
 from mhbook.build.store import STATE_DIR
 
 PAGE = "changes.html"
 RECORD = "changes.json"
 _SEEN = "dataset-hashes.json"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _read_json(path: Path) -> dict:
@@ -52,7 +39,7 @@ def _read_json(path: Path) -> dict:
 
 def summarise(out: Path, reasons: dict[tuple[str, str], Reason], rendered: list[str]) -> dict:
     """What this build changed: datasets (old/new hash, periods), pages and areas re-run."""
-    from mhbook import areas, refresh
+    from mhbook import areas
 
     out = Path(out)
     current = {i: d.sha256 for i, d in catalogue.datasets().items()}
@@ -98,10 +85,10 @@ def write_page(out: Path, reasons: dict[tuple[str, str], Reason], rendered: list
     page = None
     if summary["datasets"] or summary["pages"] or summary["areas"]:
         record = {k: v for k, v in summary.items() if k != "hashes"}
-        _write_atomic(out / RECORD, json.dumps(record, indent=1))
+        refresh.write_text_atomic(out / RECORD, json.dumps(record, indent=1))
         page = out / PAGE
-        _write_atomic(page, render(record))
-    _write_atomic(out / STATE_DIR / _SEEN, json.dumps(summary["hashes"], indent=1, sort_keys=True))
+        refresh.write_text_atomic(page, render(record))
+    refresh.write_text_atomic(out / STATE_DIR / _SEEN, json.dumps(summary["hashes"], indent=1, sort_keys=True))
     return page
 
 

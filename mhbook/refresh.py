@@ -226,10 +226,11 @@ def check_parsers(staged: dict[str, tuple[Dataset, Path]], work: Path) -> dict[s
 def write_pins(path: Path, pins: dict[str, str]) -> None:
     """Write a SHA256SUMS-style registry atomically (sorted by file)."""
     text = "".join(f"{sha}  {file}\n" for file, sha in sorted(pins.items()))
-    _write_atomic(path, text)
+    write_text_atomic(path, text)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: a temporary file beside it, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -329,7 +330,7 @@ def _pin(staged: dict[str, tuple[Dataset, Path]], report: Report) -> None:
             for c in report.changed
         ],
     }
-    _write_atomic(report.pins.parent / RECORD, json.dumps(record, indent=1))
+    write_text_atomic(report.pins.parent / RECORD, json.dumps(record, indent=1))
 
 
 def last_changes() -> dict[str, dict]:
