@@ -1,9 +1,10 @@
-"""Tests of mhbook.measures.inequality against the real published data (mirror), and of its
-Mental Health Act ratios on the SYNTHETIC workbook of ``tests/synthetic/mha.py`` as well."""
+"""Tests of mhbook.measures.inequality (NHS Talking Therapies outcomes by group) against the
+real published data (mirror). Its words and display tables are tested in
+``test_pages_exploring_inequality.py``; the Mental Health Act ratios of the same chapter in
+``test_measures_detentions_by_ethnicity.py``."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -113,20 +114,6 @@ def test_suppressed_counts_are_missing_not_zero():
     row = _row(table, "sexual_orientation", "Gay/Lesbian")
     assert row["suppressed"] and pd.isna(row["numerator"]) and pd.isna(row["value"])
     assert row["status"] == "suppressed" and row["significance_95"] == "Not compared"
-    assert "1 of the 4 groups has a suppressed count" in inequality.suppression_sentence(
-        table[table["measure"] == "recovery"]
-    )
-    shown = inequality.breakdown_display(
-        inequality.IaptInequality(
-            "2024-25",
-            inequality.iapt_footprint(areas.get("E08000004"), "2024-25"),
-            inequality.all_breakdowns("2024-25"),
-            inequality.all_breakdowns("2024-25", "ICB", "QOP"),
-        ),
-        "sexual_orientation",
-    )
-    cell = shown.loc[shown["group"] == "Gay/Lesbian", "recovered"].iloc[0]
-    assert pd.isna(cell)
 
 
 @pytest.mark.mirror
@@ -151,81 +138,28 @@ def test_widest_gaps_are_significant_shortfalls():
 
 
 @pytest.mark.mirror
-def test_england_black_white_standardised_ratio():
-    ratios = inequality.detention_ratios()
-    black = ratios[(ratios["group"] == "Black or Black British") & (ratios["rate_type"] == "standardised")].iloc[0]
-    # NHS England 2023-24: 242.3 against 68.4 per 100,000, "about 3.5 times".
-    assert black["ratio"] == pytest.approx(242.3 / 68.4, rel=1e-9)
-    assert black["ratio"] == pytest.approx(3.5, abs=0.05)
-    assert black["lower_cl"] < black["ratio"] < black["upper_cl"] and black["significance"] == "Higher"
-
-
-@pytest.mark.mirror
-def test_crude_ratio_limits_are_poisson_on_published_counts():
-    ratios = inequality.detention_ratios()
-    black = ratios[(ratios["group"] == "Black or Black British") & (ratios["rate_type"] == "crude")].iloc[0]
-    assert black["ratio"] == pytest.approx(239.0 / 69.5)
-    se = np.sqrt(1 / 5693 + 1 / 31735)  # England detentions, Black and White
-    assert black["upper_cl"] == pytest.approx(black["ratio"] * np.exp(1.959964 * se), rel=1e-6)
-
-
-@pytest.mark.mirror
-def test_icb_ratios_match_the_area():
-    ratios = inequality.detention_ratios(areas.get("E08000004"))
-    icb = ratios[ratios["org_type"] == "ICB"]
-    assert set(icb["org_code"]) == {"QOP"} and "White" not in set(icb["group"])
-    assert (icb["rate_type"] == "crude").all()
-
-
-@pytest.mark.mirror
-def test_all_areas_run():
-    for area in areas.all_areas():
-        result = inequality.iapt_inequality(area)
-        gaps = inequality.widest_gaps(area)
-        ratios = inequality.detention_ratios(area)
-        values = inequality.headline_numbers(area, result, ratios, inequality.subicb_detentions(area))
-        assert result.local is not None, area.name
-        assert set(gaps.columns) == set(result.england.columns)
-        assert (ratios["org_type"] == "ICB").any(), area.name
-        assert all(v == v for v in values.values() if isinstance(v, float)), area.name
-
-
-@pytest.mark.mirror
 def test_last_ccg_year_beside_the_icb_where_the_ccg_fits_better():
-    # Blackpool is exactly CCG 00R in 2021-22 but 8% of its ICB: both are shown.
-    table, sentence = inequality.ccg_beside_icb(areas.get("E06000009"))
-    assert table is not None and "00R" in sentence and "2021-22" in sentence
-    assert any("2021-22" in c for c in table.columns) and any("2024-25" in c for c in table.columns)
-    assert set(table["breakdown"]) >= {"Ethnic group, broad", "Age group", "Gender"}
+    # Blackpool is exactly CCG 00R in 2021-22 but 8% of its ICB: both are given.
+    both = inequality.ccg_beside_icb(areas.get("E06000009"), "2024-25")
+    assert both.ccg.org_code == "00R" and both.icb.org_type == "ICB"
+    rec = both.recovery
+    assert set(zip(rec["period"], rec["org_code"])) == {("2021-22", "00R"), ("2024-25", both.icb.org_code)}
+    assert (rec["measure"] == "recovery").all()
+    assert set(rec["breakdown"]) == set(inequality.CCG_BREAKDOWNS)
+    # Within each breakdown the CCG's year comes first, as the page's columns do.
+    first = rec.groupby("breakdown", sort=False)["period"].first()
+    assert (first == "2021-22").all()
     # Hackney's 2021-22 CCG was already North East London's single Sub-ICB: no better fit.
-    table, sentence = inequality.ccg_beside_icb(areas.get("E09000012"))
-    assert table is None and "does not fit the area better" in sentence
+    assert inequality.ccg_beside_icb(areas.get("E09000012"), "2024-25").recovery is None
 
 
-# Twins on the SYNTHETIC MHA workbook: England Black 300 detentions (crude 239.0, standardised
-# 242.3 +/- 8.7), White 600 (crude 69.5, standardised 68.4 +/- 0.8).
-
-
-def test_synthetic_standardised_ratio_has_log_limits_from_both_half_widths(synthetic_mirror):
-    ratios = inequality.detention_ratios()
-    std = ratios[ratios["rate_type"] == "standardised"].set_index("group")
-    assert list(std.index) == ["Black or Black British"]  # White is the reference, not a row
-    black = std.loc["Black or Black British"]
-    ratio = 242.3 / 68.4  # 3.5424
-    # log standard error = sqrt((half-width / z / rate) ** 2 summed); z cancels in z * se
-    spread = np.sqrt((8.7 / 242.3) ** 2 + (0.8 / 68.4) ** 2)  # 0.03776
-    assert black["ratio"] == pytest.approx(ratio, rel=1e-12)
-    assert (black["lower_cl"], black["upper_cl"]) == pytest.approx((ratio * np.exp(-spread), ratio * np.exp(spread)))
-    assert (black["lower_cl"], black["upper_cl"]) == pytest.approx((3.4111, 3.6787), abs=1e-4)
-    assert black["significance"] == "Higher" and black["reference_rate"] == 68.4 and black["level"] == "broad"
-
-
-def test_synthetic_crude_ratio_limits_are_poisson_on_the_counts(synthetic_mirror):
-    ratios = inequality.detention_ratios()
-    black = ratios[ratios["rate_type"] == "crude"].set_index("group").loc["Black or Black British"]
-    ratio = 239.0 / 69.5  # 3.4388
-    se = np.sqrt(1 / 300 + 1 / 600)  # 0.070711
-    assert black["ratio"] == pytest.approx(ratio)
-    assert black["upper_cl"] == pytest.approx(ratio * np.exp(1.959964 * se), rel=1e-6)
-    assert black["lower_cl"] == pytest.approx(ratio * np.exp(-1.959964 * se), rel=1e-6)
-    assert black["count"] == 300 and black["count_status"] == "exact"
+@pytest.mark.mirror
+def test_tables_hold_numbers_and_codes_not_sentences(england):
+    """The measure's columns are numbers, flags and the data's own labels: no phrase made
+    for the reader (those are the page layer's, ``mhbook.pages.exploring_inequality``)."""
+    text = [c for c in england.columns if not pd.api.types.is_numeric_dtype(england[c])]
+    assert set(text) == {
+        "period", "org_type", "org_code", "org_name", "breakdown", "breakdown_title", "group",
+        "measure", "status", "value_source", "significance_95", "significance_998",
+    }  # fmt: skip
+    assert set(england["significance_95"]) <= {"Better", "Similar", "Worse", "Not compared"}

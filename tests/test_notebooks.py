@@ -55,3 +55,21 @@ def test_imports_only_in_the_first_code_cell(path):
     for i, cell in enumerate(_code_cells(path)[1:], start=1):
         imports = [n for n in ast.walk(ast.parse(cell.source)) if isinstance(n, (ast.Import, ast.ImportFrom))]
         assert not imports, f"{path.name} code cell {i} imports; imports go in the first code cell"
+
+
+PAGES = Path(__file__).parents[1] / "mhbook" / "pages"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if (PAGES / f"{p.stem}.py").is_file()], ids=lambda p: p.stem)
+def test_a_chapter_with_a_page_module_calls_only_it(path):
+    """A chapter moved to the page layer reaches its numbers through its page module, never a
+    measures module (so its words, tables and charts cannot drift back into the notebook)."""
+    tree = ast.parse(_code_cells(path)[0].source)
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    assert f"mhbook.pages.{path.stem}" in imported
+    assert not {m for m in imported if "measures" in m or m in ("mhbook.figures", "mhbook.stats")}, imported
