@@ -6,6 +6,7 @@ published data (mirror)."""
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -167,6 +168,48 @@ def test_icb_sentence_reads_the_black_ratio_or_says_it_is_suppressed():
     suppressed = ratios.assign(ratio=[3.5, np.nan])
     assert "cannot be computed (suppressed counts)" in page.icb_sentence(suppressed)
     assert page.icb_sentence(ratios.iloc[:1]) == "No ICB figures by ethnicity could be matched to this area."
+
+
+def _gender_table(org_type, org_name, values):
+    """SYNTHETIC ``breakdown_table`` rows for the gender breakdown, both measures: each group
+    (value %, at n = 1,000) against an overall value of 50%."""
+    rows = []
+    for measure in inequality.MEASURES:
+        for group, value in values.items():
+            x = value * 10
+            rows.append(
+                dict(
+                    period="2024-25", org_type=org_type, org_name=org_name, breakdown="gender",
+                    breakdown_title="Gender", group=group, unknown=False, referrals=2000.0, measure=measure,
+                    numerator=x, denominator=1000.0, suppressed=False, status="published", value=value,
+                    value_source="published", lower_cl=value - 3.1, upper_cl=value + 3.1, benchmark=50.0,
+                    significance_95="Worse" if value < 46.9 else "Similar", significance_998="Similar",
+                    gap=value - 50.0,
+                )
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_englands_chart_is_drawn_afresh_for_each_area(tmp_path, monkeypatch):
+    """``figures.publish`` re-lays a chart out for phones and closes it, so a chart object
+    must never be published twice: England's chart, published for a second area in the same
+    process with an empty rendering cache, keeps the size it had for the first."""
+    from PIL import Image
+
+    publishing = importlib.import_module("mhbook.figures.publish")  # the module, not the function
+    monkeypatch.setattr(publishing, "cache_dir", lambda: tmp_path / "cache")
+    england = _gender_table("England", "England", {"Female": 52.0, "Male": 45.0})
+    sizes = []
+    for name in ("first", "second"):
+        local = _gender_table("ICB", f"NHS Synthetic {name} ICB", {"Female": 51.0, "Male": 44.0})
+        fp = _footprint("2024-25", "ICB", "QXX", f"NHS Synthetic {name} ICB", 1.0, 0.2)
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        shown = page.publish_breakdown(inequality.IaptInequality("2024-25", fp, england, local), "gender")
+        assert "gender-recovery-england.png" in shown.data and "gender-table.csv" in shown.data
+        with Image.open(tmp_path / name / "_figures" / "gender-recovery-england.png") as image:
+            sizes.append(image.size)
+    assert sizes[0] == sizes[1], sizes
 
 
 @pytest.mark.parametrize("module", [inequality, detentions_by_ethnicity], ids=lambda m: m.__name__)

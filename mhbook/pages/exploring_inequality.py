@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from mhbook import figures, periods, reads, stats
+from mhbook import figures, periods, stats
 from mhbook.areas import Area
 from mhbook.figures import numbers
 from mhbook.measures.detentions_by_ethnicity import detention_ratios, subicb_detentions
@@ -33,7 +33,6 @@ from mhbook.measures.inequality import (
     NEW_BREAKDOWNS_FROM,
     CcgBesideIcb,
     IaptInequality,
-    all_breakdowns,
     breakdown_for,
     ccg_beside_icb,
     gaps_from,
@@ -201,12 +200,6 @@ def _forest(table: pd.DataFrame, name: str, period: str, key: str, measure: str)
     )
 
 
-@reads.cached(maxsize=32)
-def _england_forest(period: str, key: str, measure: str) -> figures.Figure:
-    # England's chart is the same in every area's book: drawn once per process.
-    return _forest(all_breakdowns(period), "England", period, key, measure)
-
-
 def chart_label(group: str) -> str:
     """A group name short enough for a chart axis: NHS's explanatory brackets dropped
     (the table keeps them) and long names wrapped onto two lines."""
@@ -225,11 +218,10 @@ def publish_breakdown(result: IaptInequality, key: str) -> Markdown:
         if which == "local" and result.local is None:
             continue
         for measure in MEASURES:
-            fig = (
-                _england_forest(result.period, key, measure)
-                if which == "england"
-                else forest_figure(result, key, measure, which)
-            )
+            # Drawn afresh for each area even for England: publish re-lays a chart out for
+            # phones and closes it, so a chart object is never published twice. England's
+            # renderings are still made once (publish keeps them by the chart's content).
+            fig = forest_figure(result, key, measure, which)
             blocks.append(figures.publish(fig, f"{slug}-{measure}-{which}").data)
     blocks.append(
         figures.publish_table(
