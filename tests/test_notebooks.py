@@ -73,3 +73,13 @@ def test_a_chapter_with_a_page_module_calls_only_it(path):
             imported |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
     assert f"mhbook.pages.{path.stem}" in imported
     assert not {m for m in imported if "measures" in m or m in ("mhbook.figures", "mhbook.stats")}, imported
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_what_a_cell_publishes_is_shown(path):
+    """Only a cell's last bare expression is shown: a table or chart published inside an
+    ``if`` or assigned to a name is written to disk but never appears on the page."""
+    for i, cell in enumerate(_code_cells(path)):
+        if "publish" in cell.source:
+            last = ast.parse(cell.source).body[-1]
+            assert isinstance(last, ast.Expr), f"{path.name} code cell {i}: ends in {type(last).__name__}"
