@@ -1,5 +1,7 @@
 """Area-level measures built from the tidy source tables and ``mhbook.stats``.
 
-These are what the notebooks call: each function returns a tidy table (or a small
-dataclass of headline numbers) ready to be shown, glued into prose, or drawn.
+Each function returns a tidy numeric table (or a small dataclass of numbers). Chapters
+moved to the page layer (``mhbook.pages``) take their words, display tables and charts
+from there, and their measures hold none; the other chapters' notebooks still call their
+measures module directly (see DEVELOPING.md, "The page layer").
 """

@@ -2,7 +2,7 @@
 
 Numbers come from ``mhbook.measures.inequality`` (NHS Talking Therapies outcomes by group)
 and ``mhbook.measures.detentions_by_ethnicity`` (Mental Health Act rate ratios); this
-module only words, rounds for display and draws them. ``notebooks/exploring_inequality.md``
+module puts them into words, rounds them for display and draws them, computing nothing new. ``notebooks/exploring_inequality.md``
 holds the chapter's fixed text and calls one function here per glued block, table or
 chart, so the notebook carries no logic of its own.
 
