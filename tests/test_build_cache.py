@@ -205,6 +205,57 @@ def test_a_failing_notebook_is_reported_and_keeps_the_old_site(project, tmp_path
     assert (out / AREAS[0] / "beta.html").exists()  # the previous site stays
 
 
+def _edit(project: Path, notebook: str, old: str, new: str) -> None:
+    source = project / "notebooks" / f"{notebook}.md"
+    text = source.read_text("utf-8")
+    assert old in text
+    source.write_text(text.replace(old, new), "utf-8")
+
+
+def test_one_area_runs_its_notebooks_on_every_worker(project, tmp_path):
+    # Each notebook writes the pid of the process it runs in; alpha waits (up to a minute)
+    # for beta's, so the two must run at the same time, in two workers, to finish at once.
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    get = 'entry = catalogue.get("{}")'
+    _edit(
+        project,
+        "beta",
+        get.format(READS["beta"]),
+        f"open('{pids}/beta', 'w').write(str(os.getpid()))\n" + get.format(READS["beta"]),
+    )
+    _edit(
+        project,
+        "alpha",
+        get.format(READS["alpha"]),
+        f"open('{pids}/alpha', 'w').write(str(os.getpid()))\n"
+        f"waited = 0\nwhile not os.path.exists('{pids}/beta') and waited < 300:\n    time.sleep(0.2); waited += 1\n"
+        + get.format(READS["alpha"]),
+    )
+    out = tmp_path / "site"
+    report = build.build_areas([AREAS[0]], out, jobs=2)
+    assert not report.failures, report.failures
+    [result] = report.results
+    assert result.executed == ["alpha", "beta"] and result.site == out / AREAS[0]
+    assert (pids / "alpha").read_text() != (pids / "beta").read_text()  # two worker processes
+    assert "Synthetic page for" in (out / AREAS[0] / "beta.html").read_text("utf-8")
+    assert result.seconds["execute"] > 0 < result.seconds["render"]
+    again = build.build_areas([AREAS[0]], out, jobs=2)
+    assert again.reasons == {} and again.up_to_date == 1
+
+
+def test_a_notebook_failing_ahead_of_its_area_fails_the_area(project, tmp_path):
+    out = tmp_path / "site"
+    _edit(project, "beta", f'entry = catalogue.get("{READS["beta"]}")', 'entry = catalogue.get("no-such-dataset")')
+    report = build.build_areas([AREAS[0]], out, jobs=2)
+    [failure] = report.failures
+    assert (failure.area, failure.notebook) == (AREAS[0], "beta") and "UnknownDatasetError" in failure.error
+    [result] = report.results
+    assert result.site is None and result.executed == ["alpha"]
+    assert not (out / AREAS[0]).exists()  # no half-made site
+    assert build.build_areas([AREAS[0]], out, jobs=2).reasons == {(AREAS[0], "beta"): Reason(Why.NEW)}
+
+
 def test_dask_local_cluster_builds_two_areas(project, tmp_path):
     distributed = pytest.importorskip("distributed")
     out = tmp_path / "site"

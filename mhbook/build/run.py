@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mhbook.areas import Area
@@ -148,9 +148,11 @@ def build_areas(
         if prepare and plan.jobs:
             prepare()
         by_code = {a.code: a for a in resolved}
+        workers = jobs or os.cpu_count() or 1
+        ahead = [] if scheduler else notebooks_ahead(plan.jobs, workers)
         with _stop_on_signals():
-            pool = executor(jobs or os.cpu_count() or 1, scheduler, len(plan.jobs))
-            report = _build(pool, out, plan, by_code, on_area)
+            pool = executor(workers, scheduler, max(len(plan.jobs), len(ahead)))
+            report = _build(pool, out, plan, by_code, on_area, ahead)
         write_json(Store(out).report_path(), report.to_json())
         return report
 
@@ -170,8 +172,28 @@ def _resolve(queries: list[str], on_note: Callable[[str], None] | None) -> list[
     return resolved
 
 
+def notebooks_ahead(area_jobs: list[AreaJob], workers: int) -> list[AreaJob]:
+    """Jobs of one notebook each, executed before their areas' jobs when there are fewer
+    areas than workers (a JSNA author building their own area): the notebooks of one
+    area then run on every worker at once instead of one after another on one, and the
+    area's job only renders the site. Empty when every worker has an area of its own."""
+    if len(area_jobs) >= workers:
+        return []
+    return [
+        replace(job, notebooks=[nb], execute={nb: why}, build_site=False)
+        for job in area_jobs
+        if len(job.execute) > 1
+        for nb, why in job.execute.items()
+    ]
+
+
 def _build(
-    pool, out: Path, plan: Plan, by_code: dict[str, Area], on_area: Callable[[AreaResult, int, int], None] | None
+    pool,
+    out: Path,
+    plan: Plan,
+    by_code: dict[str, Area],
+    on_area: Callable[[AreaResult, int, int], None] | None,
+    ahead: list[AreaJob] = (),
 ) -> BuildReport:
     # Workers leave each site staged; one thread here prints the PDFs (one browser for
     # the build, not one per worker) and moves the sites into place.
@@ -196,7 +218,7 @@ def _build(
                 on_area(result, len(results), len(plan.jobs))
 
     try:
-        _run(pool, finisher, plan.jobs, record)
+        _run(pool, finisher, plan.jobs, record, ahead)
     except BrokenProcessPool as exc:
         done = {r.area.code for r in results}
         left = [job.area_code for job in plan.jobs if job.area_code not in done]
@@ -245,16 +267,56 @@ class _stop_on_signals:
             signal.signal(sig, previous)
 
 
-def _run(pool, finisher: _Finisher, area_jobs: list[AreaJob], record: Callable[[AreaOutcome], None]) -> None:
-    """Every area job; a staged site goes to the finisher, an area without one is recorded now."""
-    futures = [pool.submit(run_area_job, job) for job in area_jobs]
-    for fut in pool.as_completed(futures):
+def _run(
+    pool,
+    finisher: _Finisher,
+    area_jobs: list[AreaJob],
+    record: Callable[[AreaOutcome], None],
+    ahead: list[AreaJob] = (),
+) -> None:
+    """Every area job; a staged site goes to the finisher, an area without one is recorded now.
+
+    The notebook jobs ``ahead`` (``notebooks_ahead``) run first, on all workers; then each
+    area's job executes what they did not (nothing, unless the stored output is unreadable)
+    and renders the site. An area whose notebook failed ahead gets no site, as when its
+    own job executes a failing notebook. Its outcome sums the workers' seconds."""
+    early: dict[str, list[AreaOutcome]] = {}
+    order = {job.area_code: job.notebooks for job in area_jobs}
+    for fut in pool.as_completed([pool.submit(run_area_job, job) for job in ahead]):
         outcome: AreaOutcome = fut.result()
+        early.setdefault(outcome.area_code, []).append(outcome)
+    futures = []
+    for job in area_jobs:
+        done = early.get(job.area_code, [])
+        if any(o.failures for o in done):
+            record(_merged(AreaOutcome(job.area_code), done))
+            continue
+        executed = {nb for o in done for nb in o.executed}
+        futures.append(
+            pool.submit(run_area_job, replace(job, execute={k: v for k, v in job.execute.items() if k not in executed}))
+        )
+    for fut in pool.as_completed(futures):
+        outcome = fut.result()
+        if outcome.area_code in early:
+            outcome = _merged(outcome, early[outcome.area_code])
+            outcome.executed.sort(key=order[outcome.area_code].index)
         if outcome.staged is not None:
             finisher.submit(outcome, record)
         else:
             record(outcome)
     finisher.wait()
+
+
+def _merged(outcome: AreaOutcome, ahead: list[AreaOutcome]) -> AreaOutcome:
+    """``outcome`` with what the area's notebook jobs run ahead did: executed notebooks,
+    failures and seconds (summed over workers)."""
+    for o in ahead:
+        outcome.executed += o.executed
+        outcome.damaged += o.damaged
+        outcome.failures += o.failures
+        for phase, s in o.seconds.items():
+            outcome.seconds[phase] = outcome.seconds.get(phase, 0.0) + s
+    return outcome
 
 
 class _Finisher:
