@@ -90,13 +90,28 @@ def synthetic_deciles(n_groups: int = 1) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def sii_inputs(data: pd.DataFrame, **spread: str) -> dict:
+    """The keyword arrays of st.sii taken from a synthetic decile table."""
+    spread = spread or {"se": "se"}
+    return dict(
+        quantile=data["decile"],
+        population=data["pop"],
+        value=data["value"],
+        **{arg: data[column] for arg, column in spread.items()},
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "kwargs", "message"),
     [
         (lambda d: d[d.decile <= 4], {}, "data has 4 quantiles: at least 5"),
-        (lambda d: d.assign(pop=d["pop"].where(d.decile != 3)), {}, "pop is missing in row 2"),
-        (lambda d: d.assign(pop=d["pop"].where(d.decile != 3, 0)), {}, "pop is 0 in row 2"),
-        (lambda d: pd.concat([d, d.iloc[[0]]]), {}, "quantile 1 appears more than once"),
+        (lambda d: d.assign(pop=d["pop"].where(d.decile != 3)), {}, "population is missing in row 2"),
+        (lambda d: d.assign(pop=d["pop"].where(d.decile != 3, 0)), {}, "population is 0 in row 2"),
+        (lambda d: d.assign(pop=d["pop"].where(d.decile != 3, -40)), {}, "population is -40 in row 2"),
+        (lambda d: pd.concat([d, d.iloc[[0]]]), {}, "quantile 1 appears more than once in data: .* by="),
+        (lambda d: d.assign(decile=d["decile"] - 1), {}, "quantile is 0 in row 0: quantiles are whole numbers from 1"),
+        (lambda d: d.assign(decile=d["decile"].where(d.decile != 10, 101)), {}, "quantile is 101 in row 9"),
+        (lambda d: d.assign(decile=d["decile"].where(d.decile != 5, 4.5)), {}, "quantile is 4.5 in row 4"),
         (lambda d: d, {"value_type": 3}, "value_type 3"),
         (lambda d: d, {"transform": True}, "transform=True needs value_type"),
         (lambda d: d, {"repetitions": 10}, "at least 1000"),
@@ -107,21 +122,64 @@ def synthetic_deciles(n_groups: int = 1) -> pd.DataFrame:
 def test_sii_input_errors(change, kwargs, message):
     data = change(synthetic_deciles())
     with pytest.raises(st.StatsInputError, match=message):
-        st.sii(data, "decile", "pop", "value", se="se", **{"repetitions": 1000, **kwargs})
+        st.sii(**sii_inputs(data), **{"repetitions": 1000, **kwargs})
 
 
-def test_sii_needs_se_or_both_limits_and_existing_columns():
+def test_sii_needs_se_or_both_limits():
     data = synthetic_deciles()
-    with pytest.raises(st.StatsInputError, match="either an se column"):
-        st.sii(data, "decile", "pop", "value", lower_cl="se")
-    with pytest.raises(st.StatsInputError, match="no column 'popn'"):
-        st.sii(data, "decile", "popn", "value", se="se")
+    with pytest.raises(st.StatsInputError, match="either se, or both lower_cl and upper_cl"):
+        st.sii(**sii_inputs(data, lower_cl="se"))
+
+
+def run_across_rows(func: str, data: pd.DataFrame, **changed) -> pd.DataFrame:
+    """Call st.sii or st.gradient on a synthetic decile table, some inputs changed."""
+    if func == "sii":
+        return st.sii(**{**sii_inputs(data), **changed}, repetitions=1000)
+    arrays = dict(quantile=data["decile"], numerator=data["pop"] // 10, denominator=data["pop"])
+    return st.gradient(**{**arrays, **changed})
+
+
+@pytest.mark.parametrize(
+    ("func", "changed", "sizes"),
+    [
+        ("sii", "population", "quantile has 10, population has 9, value has 10, se has 10"),
+        ("gradient", "denominator", "quantile has 10, numerator has 10, denominator has 9"),
+    ],
+)
+def test_arrays_of_different_lengths_are_refused_naming_each(func, changed, sizes):
+    data = synthetic_deciles()
+    with pytest.raises(st.StatsInputError, match=rf"different lengths \({sizes}\)"):
+        run_across_rows(func, data, **{changed: data["pop"].iloc[:9]})
+
+
+@pytest.mark.parametrize("func", ["sii", "gradient"])
+def test_by_must_give_every_row_a_key(func):
+    data = synthetic_deciles(2)
+    with pytest.raises(st.StatsInputError, match=r"by \('area'\) is missing in row 13: every row needs the key"):
+        run_across_rows(func, data, by=data["area"].where(data.index != 13))
+    with pytest.raises(st.StatsInputError, match="different lengths .* by has 19"):
+        run_across_rows(func, data, by=data["area"].iloc[:19])
+    with pytest.raises(st.StatsInputError, match="by must hold one group key per row"):
+        run_across_rows(func, data, by="A0")
 
 
 def test_sii_suppressed_value_gives_missing_group_and_warning():
     data = synthetic_deciles(2)
     data.loc[(data.area == "A1") & (data.decile == 4), "value"] = np.nan
     with pytest.warns(st.SuppressedInputWarning, match="1 of 20 rows .* 1 group"):
-        got = st.sii(data.groupby("area"), "decile", "pop", "value", se="se", repetitions=1000, random_state=1)
+        got = st.sii(**sii_inputs(data), by=data["area"], repetitions=1000, random_state=1)
     assert got["area"].tolist() == ["A0", "A1"]
     assert got["sii"].notna().tolist() == [True, False]
+
+
+def test_by_names_the_key_columns_of_the_result():
+    data = synthetic_deciles(2)
+    plain = st.sii(**sii_inputs(data), by=data["area"].to_numpy(), repetitions=1000, random_state=1)
+    assert plain.columns[0] == "by" and plain["by"].tolist() == ["A0", "A1"]
+    two = st.gradient(
+        quantile=data["decile"],
+        numerator=data["pop"] // 10,
+        denominator=data["pop"],
+        by=data[["area"]].assign(kind="synthetic"),
+    )
+    assert two[["area", "kind"]].values.tolist() == [["A0", "synthetic"], ["A1", "synthetic"]]

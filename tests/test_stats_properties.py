@@ -94,11 +94,15 @@ def decile_tables(draw):
 @settings(max_examples=20, deadline=None)
 @given(decile_tables(), hs.sampled_from([0, 2]), hs.randoms(use_true_random=False))
 def test_sii_order_free_nested_and_bracketing(table, value_type, rnd):
-    kwargs = dict(se="se", value_type=value_type, rii=True, repetitions=2000, confidence=(0.95, 0.998), random_state=7)
-    base = st.sii(table.groupby("area"), "q", "pop", "value", **kwargs)
+    kwargs = dict(value_type=value_type, rii=True, repetitions=2000, confidence=(0.95, 0.998), random_state=7)
+
+    def run(t):
+        return st.sii(quantile=t["q"], population=t["pop"], value=t["value"], se=t["se"], by=t["area"], **kwargs)
+
+    base = run(table)
     order = list(range(len(table)))
     rnd.shuffle(order)
-    shuffled = st.sii(table.iloc[order].groupby("area"), "q", "pop", "value", **kwargs)
+    shuffled = run(table.iloc[order])
     pd.testing.assert_frame_equal(shuffled, base, rtol=1e-12)
     assert (base["sii_lower_cl_99_8"] <= base["sii_lower_cl_95"]).all()
     assert (base["sii_upper_cl_95"] <= base["sii_upper_cl_99_8"]).all()
@@ -114,11 +118,10 @@ def test_same_seed_same_output_and_other_seed_differs():
 
     def run(seed):
         return st.sii(
-            table,
-            "q",
-            "pop",
-            "value",
-            se="se",
+            quantile=table["q"],
+            population=table["pop"],
+            value=table["value"],
+            se=table["se"],
             rii=True,
             repetitions=5000,
             random_state=seed,
@@ -141,7 +144,14 @@ def test_sii_default_repetitions_are_vectorised():
             "se": 0.5,
         }
     )
-    got = st.sii(table.groupby("area"), "q", "pop", "value", se="se", random_state=1)
+    got = st.sii(
+        quantile=table["q"],
+        population=table["pop"],
+        value=table["value"],
+        se=table["se"],
+        by=table["area"],
+        random_state=1,
+    )
     assert len(got) == 20 and (got["sii_lower_cl"] < got["sii_upper_cl"]).all()
 
 
@@ -150,6 +160,10 @@ def test_gradient_row_order_does_not_matter(family):
     rng = np.random.default_rng(3)
     table = pd.DataFrame({"q": range(1, 11), "n": rng.integers(1000, 5000, 10)})  # synthetic
     table["x"] = rng.binomial(table["n"], 0.3)
-    base = st.gradient(table, "q", "x", "n", family=family)
-    shuffled = st.gradient(table.sample(frac=1, random_state=5), "q", "x", "n", family=family)
+
+    def run(t):
+        return st.gradient(quantile=t["q"], numerator=t["x"], denominator=t["n"], family=family)
+
+    base = run(table)
+    shuffled = run(table.sample(frac=1, random_state=5))
     pd.testing.assert_frame_equal(shuffled, base, rtol=1e-9)

@@ -123,13 +123,16 @@ SII_CASES = [
 
 
 def _run_sii(rows: pd.DataFrame, kwargs: dict, source: str, levels: tuple, **extra) -> pd.DataFrame:
-    spread = {"se": "StandardError"} if source == "se" else {"lower_cl": "LowerCL", "upper_cl": "UpperCL"}
+    if source == "se":
+        spread = {"se": rows["StandardError"]}
+    else:
+        spread = {"lower_cl": rows["LowerCL"], "upper_cl": rows["UpperCL"]}
     return st.sii(
-        rows.groupby("Area"),
-        "Quantile",
-        "Population",
-        "Value",
+        quantile=rows["Quantile"],
+        population=rows["Population"],
+        value=rows["Value"],
         **spread,
+        by=rows["Area"],
         **kwargs,
         confidence=levels if len(levels) > 1 else levels[0],
         rii=True,
@@ -171,28 +174,27 @@ def test_sii_quintiles_sheet():
 
 def test_sii_sheet_error_rows():
     ref = sheet("testdata_SII.xlsx")
-    rows = lambda a, b: ref[ref["RecordNo"].between(a, b)]  # noqa: E731
-    with pytest.raises(st.StatsInputError, match="Population is -200 in row 151"):
-        st.sii(rows(151, 160), "Quantile", "Population", "Value", se="StandardError", random_state=SEED)
-    with pytest.raises(st.StatsInputError, match="StandardError is negative"):
-        st.sii(rows(161, 170), "Quantile", "Population", "Value", se="StandardError", random_state=SEED)
-    with pytest.raises(st.StatsInputError, match="LowerCL is 8 in row 176"):
-        st.sii(
-            rows(171, 180),
-            "Quantile",
-            "Population",
-            "Value",
-            lower_cl="LowerCL",
-            upper_cl="UpperCL",
-            value_type=2,
-            random_state=SEED,
+
+    def rows(a, b, **spread):
+        part = ref[ref["RecordNo"].between(a, b)]
+        spread = spread or {"se": "StandardError"}
+        return dict(
+            quantile=part["Quantile"],
+            population=part["Population"],
+            value=part["Value"],
+            **{arg: part[column] for arg, column in spread.items()},
         )
-    with pytest.raises(st.StatsInputError, match="Population is missing in row 204"):
-        st.sii(rows(201, 210), "Quantile", "Population", "Value", se="StandardError", random_state=SEED)
+
+    with pytest.raises(st.StatsInputError, match="population is -200 in row 151"):
+        st.sii(**rows(151, 160), random_state=SEED)
+    with pytest.raises(st.StatsInputError, match="se is negative"):
+        st.sii(**rows(161, 170), random_state=SEED)
+    with pytest.raises(st.StatsInputError, match="lower_cl is 8 in row 176"):
+        st.sii(**rows(171, 180, lower_cl="LowerCL", upper_cl="UpperCL"), value_type=2, random_state=SEED)
+    with pytest.raises(st.StatsInputError, match="population is missing in row 204"):
+        st.sii(**rows(201, 210), random_state=SEED)
     with pytest.warns(st.ManyQuantilesWarning, match="15 quantiles"):
-        st.sii(
-            rows(211, 225), "Quantile", "Population", "Value", se="StandardError", random_state=SEED, repetitions=1000
-        )
+        st.sii(**rows(211, 225), random_state=SEED, repetitions=1000)
 
 
 # ------------------------------------- reference cases copied from the sheets
@@ -291,9 +293,15 @@ SII_AREA2_RATE = pd.DataFrame(
 
 
 def test_sii_reference_case_life_expectancy():
-    got = st.sii(SII_AREA2_LE, "Quantile", "Population", "Value", se="StandardError", rii=True, random_state=SEED).iloc[
-        0
-    ]
+    t = SII_AREA2_LE
+    got = st.sii(
+        quantile=t["Quantile"],
+        population=t["Population"],
+        value=t["Value"],
+        se=t["StandardError"],
+        rii=True,
+        random_state=SEED,
+    ).iloc[0]
     close([got["sii"], got["rii"]], [12.547846636351798, 1.180885620848795], EXACT)
     close(
         [got["sii_lower_cl"], got["sii_upper_cl"], got["rii_lower_cl"], got["rii_upper_cl"]],
@@ -303,13 +311,13 @@ def test_sii_reference_case_life_expectancy():
 
 
 def test_sii_reference_case_transformed_rate_with_limits():
+    t = SII_AREA2_RATE
     got = st.sii(
-        SII_AREA2_RATE,
-        "Quantile",
-        "Population",
-        "Value",
-        lower_cl="LowerCL",
-        upper_cl="UpperCL",
+        quantile=t["Quantile"],
+        population=t["Population"],
+        value=t["Value"],
+        lower_cl=t["LowerCL"],
+        upper_cl=t["UpperCL"],
         value_type=1,
         transform=True,
         rii=True,

@@ -214,7 +214,13 @@ def deprivation_gradients(periods: list[str]) -> pd.DataFrame:
                     }
                 )
             else:
-                g = stats.gradient(table, "imd_decile", num, den, family=family, overdispersion=True).iloc[0]
+                g = stats.gradient(
+                    quantile=table["imd_decile"],
+                    numerator=table[num],
+                    denominator=table[den],
+                    family=family,
+                    overdispersion=True,
+                ).iloc[0]
             column = {"referrals": "referral_rate", "finished": "finished_pct", "recovery": "recovery_pct"}[part]
             rows.append(
                 {

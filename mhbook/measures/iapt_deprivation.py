@@ -20,6 +20,7 @@ from mhbook import figures, reads, stats
 from mhbook.areas import Area
 from mhbook.figures import numbers
 from mhbook.measures._quiet import quietly
+from mhbook.measures.deprivation_gradient import recovery_sii
 from mhbook.measures.footprints import Footprint
 from mhbook.sources import iapt, imd, lookups, population
 
@@ -295,25 +296,22 @@ def _gradient_by_year(org_type: str, org_code: str) -> pd.DataFrame:
         table = table.dropna(subset=["recovery", "caseness_finished"])
         if len(table) < 5:
             continue
-        frame = table.assign(
-            p=table["recovery_pct"] / 100, lo=table["recovery_pct_lower"] / 100, hi=table["recovery_pct_upper"] / 100
-        )
-        s = quietly(
-            stats.sii,
-            frame,
-            "imd_decile",
-            "caseness_finished",
-            "p",
-            lower_cl="lo",
-            upper_cl="hi",
-            value_type=2,
-            rii=True,
-            multiplier=100,
+        s = recovery_sii(
+            decile=table["imd_decile"],
+            at_caseness=table["caseness_finished"],
+            recovery_pct=table["recovery_pct"],
+            recovery_pct_lower=table["recovery_pct_lower"],
+            recovery_pct_upper=table["recovery_pct_upper"],
             repetitions=REPETITIONS,
             random_state=SEED,
         )
         g = quietly(
-            stats.gradient, table, "imd_decile", "recovery", "caseness_finished", family="binomial", overdispersion=True
+            stats.gradient,
+            quantile=table["imd_decile"],
+            numerator=table["recovery"],
+            denominator=table["caseness_finished"],
+            family="binomial",
+            overdispersion=True,
         )
         rows.append(
             {

@@ -70,6 +70,7 @@ from mhbook.figures import numbers
 from mhbook.figures.segments import segmented_trend_chart
 from mhbook.measures import iapt_deprivation
 from mhbook.measures._quiet import quietly
+from mhbook.measures.deprivation_gradient import recovery_sii
 from mhbook.measures.footprints import _title
 from mhbook.sources import ccg_lookups, iapt, imd
 
@@ -591,22 +592,12 @@ def _sii_by_year(area: Area) -> pd.DataFrame:
                 "rounding) reach 0% or 100%; the PHE method cannot simulate them"
             )
         else:
-            frame = usable.assign(
-                p=usable["recovery_pct"] / 100,
-                lo=usable["recovery_pct_lower"] / 100,
-                hi=usable["recovery_pct_upper"] / 100,
-            )
-            s = quietly(
-                stats.sii,
-                frame,
-                "imd_decile",
-                "at_caseness",
-                "p",
-                lower_cl="lo",
-                upper_cl="hi",
-                value_type=2,
-                rii=True,
-                multiplier=100,
+            s = recovery_sii(
+                decile=usable["imd_decile"],
+                at_caseness=usable["at_caseness"],
+                recovery_pct=usable["recovery_pct"],
+                recovery_pct_lower=usable["recovery_pct_lower"],
+                recovery_pct_upper=usable["recovery_pct_upper"],
                 repetitions=REPETITIONS,
                 random_state=SEED,
             )

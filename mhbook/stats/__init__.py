@@ -1,5 +1,9 @@
 """Pure statistics for mhbook (no I/O), validated against PHEindicatormethods.
 
+Inputs are arrays or Series of equal length, one entry per row. :func:`sii` and
+:func:`gradient`, which fit across quantile rows, take them by keyword and give one
+result per group of a ``by=`` array of keys.
+
 Every function checks its inputs first with one shared validator
 (:mod:`mhbook.stats._validate`): impossible input raises :class:`StatsInputError` (a
 ``ValueError``) naming the field and row; missing (suppressed) input gives missing

@@ -4,9 +4,10 @@ Every public function turns its inputs into aligned float arrays here, before an
 arithmetic, so that bad input stops with one plain sentence naming the field and the
 row, and suppressed (missing) input is handled the same way everywhere:
 
-* impossible input (a numerator above its denominator, a negative count, a missing or
-  non-positive population, a confidence level outside [0.9, 1), too few quantiles)
-  raises :class:`StatsInputError`, which is both an :class:`~mhbook.errors.MhbookError`
+* impossible input (inputs of different lengths, a numerator above its denominator, a
+  negative count, a missing or non-positive population, a quantile that is not a whole
+  number from 1 to 100, a missing group key, a confidence level outside [0.9, 1), too few
+  quantiles) raises :class:`StatsInputError`, which is both an :class:`~mhbook.errors.MhbookError`
   and a :class:`ValueError`;
 * missing input (``NaN``, ``None``, ``pd.NA``: usually a count suppressed by the
   publisher) is not an error: the row's outputs are left missing and the caller warns
@@ -27,16 +28,21 @@ from mhbook.errors import ManyQuantilesWarning, StatsInputError, SuppressedInput
 
 #: Confidence levels are fractions in [CONFIDENCE_MIN, 1); 0.9 is PHE's lowest level.
 CONFIDENCE_MIN = 0.9
+#: PHE's bounds on the number of quantiles an SII is fitted across; quantile numbers run
+#: from 1 (most deprived) to at most MAX_QUANTILES.
+MIN_QUANTILES, MAX_QUANTILES = 5, 100
 
 
 @dataclass(frozen=True)
 class Checked:
-    """Validated inputs: aligned float arrays, the index to label rows, a missing mask."""
+    """Validated inputs: aligned float arrays, the index to label rows, a missing mask,
+    and the group keys (one column per key, positions as rows) when some were given."""
 
     values: dict[str, np.ndarray]
     index: pd.Index
     scalar: bool
     missing: np.ndarray
+    keys: pd.DataFrame | None = None
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[name]
@@ -97,10 +103,12 @@ def check_multiplier(multiplier: float, *, allow_negative: bool = False) -> floa
 
 def check_quantile_count(n: int, where: str) -> None:
     """PHE's rule: at least 5 and at most 100 quantiles; warn above 10."""
-    if n < 5:
-        raise StatsInputError(f"{where} has {n} quantiles: at least 5 are needed (e.g. IMD quintiles or deciles).")
-    if n > 100:
-        raise StatsInputError(f"{where} has {n} quantiles: at most 100 are allowed.")
+    if n < MIN_QUANTILES:
+        raise StatsInputError(
+            f"{where} has {n} quantiles: at least {MIN_QUANTILES} are needed (e.g. IMD quintiles or deciles)."
+        )
+    if n > MAX_QUANTILES:
+        raise StatsInputError(f"{where} has {n} quantiles: at most {MAX_QUANTILES} are allowed.")
     if n > 10:
         warnings.warn(
             ManyQuantilesWarning(f"{where} has {n} quantiles: small quantile populations can make the SII unstable."),
@@ -142,6 +150,8 @@ def check_inputs(
     positive: Sequence[str] = (),
     open_unit: Sequence[str] = (),
     not_above: Sequence[tuple[str, str]] = (),
+    quantiles: Sequence[str] = (),
+    keys: tuple[str, object] | None = None,
     context: str = "",
 ) -> Checked:
     """Validate and align the numeric fields of one statistic.
@@ -160,6 +170,14 @@ def check_inputs(
         Fields that must lie strictly between 0 and 1 (proportions to be logit-ed).
     not_above:
         Pairs ``(a, b)`` where ``a <= b`` must hold (numerator and denominator).
+    quantiles:
+        Fields holding quantile numbers: whole numbers from 1 (most deprived) to
+        :data:`MAX_QUANTILES`.
+    keys:
+        ``(argument name, group keys)``, e.g. ``("by", table["area_code"])``: one key
+        per row of the fields, of any type (area codes, say), as an array or Series, or
+        a DataFrame of several key columns; no key may be missing. The keys' columns are
+        named after the Series (or the DataFrame's columns), else after the argument.
     context:
         Words added to messages to say what the check is for (e.g. "for a proportion").
 
@@ -167,14 +185,21 @@ def check_inputs(
     -------
     Checked
         Arrays keyed by field name, the row index (the first Series' index, else
-        positions), whether every input was a scalar, and a mask of rows with any
-        missing field. Missing values are never errors here (except ``required``).
+        positions), whether every input was a scalar, a mask of rows with any missing
+        field, and the group keys. Missing values are never errors here (except
+        ``required`` fields and keys).
     """
     scalar = all(np.ndim(v) == 0 for v in fields.values())
     arrays = {name: _as_float(name, values) for name, values in fields.items()}
-    lengths = {len(a) for a in arrays.values()} - {1}
+    sized = {name: len(a) for name, a in arrays.items()}
+    lengths = set(sized.values()) - {1}
+    key_frame = None
+    if keys is not None:  # keys do not broadcast: one per row
+        key_frame = _key_frame(*keys)
+        sized[keys[0]] = len(key_frame)
+        lengths.add(len(key_frame))
     if len(lengths) > 1:
-        sizes = ", ".join(f"{name} has {len(a)}" for name, a in arrays.items())
+        sizes = ", ".join(f"{name} has {size}" for name, size in sized.items())
         raise StatsInputError(f"inputs have different lengths ({sizes}): give one value per row for each.")
     n = lengths.pop() if lengths else 1
     arrays = {name: np.broadcast_to(a, n).copy() for name, a in arrays.items()}
@@ -208,6 +233,23 @@ def check_inputs(
                 f"{name} is {arrays[name][pos]:g} in {row_name(index, pos)}: "
                 f"it must lie strictly between 0 and 1{tail}."
             )
+    for name in quantiles:
+        q = arrays[name]
+        pos = first(~np.isnan(q) & ((q != np.round(q)) | (q < 1) | (q > MAX_QUANTILES)))
+        if pos is not None:
+            raise StatsInputError(
+                f"{name} is {q[pos]:g} in {row_name(index, pos)}: quantiles are whole numbers from 1 "
+                f"(most deprived) to at most {MAX_QUANTILES}{tail}."
+            )
+    if key_frame is not None:
+        absent = key_frame.isna().to_numpy()
+        pos = first(absent.any(axis=1))
+        if pos is not None:
+            column = key_frame.columns[int(np.flatnonzero(absent[pos])[0])]
+            which = keys[0] if column == keys[0] else f"{keys[0]} ({column!r})"
+            raise StatsInputError(
+                f"{which} is missing in {row_name(index, pos)}: every row needs the key of its group{tail}."
+            )
     for small, big in not_above:
         pos = first(arrays[small] > arrays[big])
         if pos is not None:
@@ -218,7 +260,35 @@ def check_inputs(
     missing = np.zeros(n, dtype=bool)
     for a in arrays.values():
         missing |= np.isnan(a)
-    return Checked(values=arrays, index=index, scalar=scalar, missing=missing)
+    return Checked(values=arrays, index=index, scalar=scalar, missing=missing, keys=key_frame)
+
+
+def _key_frame(name: str, values: object) -> pd.DataFrame:
+    """Group keys as a frame with positions for rows: a DataFrame keeps its columns, a
+    Series its name (or the argument's name when it has none), anything else is one key."""
+    if isinstance(values, pd.DataFrame):
+        frame = values
+    elif isinstance(values, pd.Series):
+        frame = values.to_frame(name if values.name is None else values.name)
+    elif np.ndim(values) == 1:
+        frame = pd.DataFrame({name: list(values) if not isinstance(values, np.ndarray) else values})
+    else:
+        raise StatsInputError(
+            f"{name} must hold one group key per row (an array, a Series or a DataFrame of key columns), "
+            f"not {type(values).__name__}."
+        )
+    if frame.shape[1] == 0:
+        raise StatsInputError(f"{name} has no key columns: give at least one.")
+    return frame.reset_index(drop=True)
+
+
+def group_positions(keys: pd.DataFrame | None, n: int, *, sort: bool) -> dict[object, np.ndarray]:
+    """Row positions of each group of checked keys (:attr:`Checked.keys`), by key; a key
+    is a tuple when there are several key columns. Without keys the ``n`` rows are one
+    group, keyed ``()``."""
+    if keys is None:
+        return {(): np.arange(n)}
+    return keys.groupby(list(keys.columns), sort=sort).indices
 
 
 def warn_missing(checked: Checked, fields: str, stacklevel: int = 3) -> None:

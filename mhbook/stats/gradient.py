@@ -50,7 +50,9 @@ from mhbook.stats._validate import (
     check_quantile_count,
     ci_label,
     confidence_levels,
+    group_positions,
 )
+from mhbook.stats.proportions import ArrayLike
 
 _STATISTIC = {"binomial": "odds ratio per quantile step", "poisson": "rate ratio per quantile step"}
 
@@ -78,74 +80,86 @@ def _fit_one(score, x, n, family, levels, overdispersion):
 
 
 def gradient(
-    data: pd.DataFrame,
-    quantile: str,
-    numerator: str,
-    denominator: str,
+    *,
+    quantile: ArrayLike,
+    numerator: ArrayLike,
+    denominator: ArrayLike,
+    by: ArrayLike | pd.DataFrame | None = None,
     family: Literal["binomial", "poisson"] = "binomial",
     confidence: float | Sequence[float] = 0.95,
-    by: str | Sequence[str] | None = None,
     overdispersion: bool = False,
 ) -> pd.DataFrame:
     """Odds ratio (binomial) or rate ratio (Poisson) per quantile step, with a trend test.
 
+    Every input is a keyword array (or Series) with one entry per quantile row, all of
+    the same length; rows may come in any order.
+
     Parameters
     ----------
-    data:
-        One row per quantile (per group when ``by`` is given).
     quantile, numerator, denominator:
-        Column names: the quantile number used as a linear score (1 = most deprived),
-        the successes or events, and the trials or population.
+        The quantile number used as a linear score (a whole number from 1 = most
+        deprived), the successes or events, and the trials or population (> 0).
+    by:
+        Group keys, one per row (e.g. ``table["area_code"]``), to fit one model per
+        group; a DataFrame of key columns groups by several. None: one model.
     family:
         ``"binomial"`` (numerator out of denominator) or ``"poisson"`` (events over
         population, numerators may exceed denominators).
     confidence:
         A level such as 0.95, or several.
-    by:
-        Column(s) to fit one model per group (e.g. ``"area_code"``).
     overdispersion:
         Multiply variances by Pearson χ²/df (quasi-likelihood).
 
     Returns
     -------
     pandas.DataFrame
-        One row per group: group columns, ``value`` (ratio per step), ``lower_cl``,
-        ``upper_cl``, ``p_trend``, ``dispersion``, ``n_quantiles``, ``confidence``,
-        ``statistic`` and ``method``. Rows with missing numerator or denominator are
-        dropped before fitting, with a :class:`SuppressedInputWarning`.
+        One row per group, in sorted key order: the group keys (a column named after
+        the ``by`` Series, ``by`` for a plain array, or the DataFrame's key columns),
+        ``value`` (ratio per step), ``lower_cl``, ``upper_cl``, ``p_trend``,
+        ``dispersion``, ``n_quantiles``, ``confidence``, ``statistic`` and ``method``.
+        Rows with missing numerator or denominator are dropped before fitting, with a
+        :class:`SuppressedInputWarning`.
+
+    Raises
+    ------
+    StatsInputError
+        Inputs of different lengths, a quantile that is not a whole number from 1 to
+        100 or is missing, a missing ``by`` key, a negative numerator, a denominator not
+        above zero (or, for the binomial, below its numerator), fewer than 5 quantiles
+        in a group, bad arguments. Each message names the argument (and row) at fault.
     """
     if family not in _STATISTIC:
         raise StatsInputError(f"family {family!r} should be 'binomial' or 'poisson'.")
     levels = confidence_levels(confidence)
-    keys = [by] if isinstance(by, str) else list(by or [])
-    absent = [c for c in (quantile, numerator, denominator, *keys) if c not in data.columns]
-    if absent:
-        raise StatsInputError(f"data has no column {absent[0]!r}; its columns are {list(data.columns)}.")
     checked = check_inputs(
-        {quantile: data[quantile], numerator: data[numerator], denominator: data[denominator]},
-        required=(quantile,),
-        nonnegative=(numerator,),
-        positive=(denominator,),
-        not_above=((numerator, denominator),) if family == "binomial" else (),
+        {"quantile": quantile, "numerator": numerator, "denominator": denominator},
+        required=("quantile",),
+        nonnegative=("numerator",),
+        positive=("denominator",),
+        not_above=(("numerator", "denominator"),) if family == "binomial" else (),
+        quantiles=("quantile",),
+        keys=("by", by) if by is not None else None,
         context=f"for a {family} model",
     )
     if checked.missing.any():
         warnings.warn(
             SuppressedInputWarning(
-                f"{int(checked.missing.sum())} of {checked.missing.size} rows have a missing {numerator} or "
-                f"{denominator} (suppressed?); they are left out of the fit."
+                f"{int(checked.missing.sum())} of {checked.missing.size} rows have a missing numerator or "
+                "denominator (suppressed?); they are left out of the fit."
             ),
             stacklevel=2,
         )
-    groups = data.groupby(keys, sort=True, dropna=False).indices if keys else {(): np.arange(len(data))}
+    keys = [] if checked.keys is None else list(checked.keys.columns)
     rows = []
-    for key, pos in groups.items():
+    for key, pos in group_positions(checked.keys, checked.missing.size, sort=True).items():
         where = "data" if not keys else f"group {key!r}"
         pos = pos[~checked.missing[pos]]
-        score = checked[quantile][pos]
+        score = checked["quantile"][pos]
         check_quantile_count(np.unique(score).size, where)
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
-        row.update(_fit_one(score, checked[numerator][pos], checked[denominator][pos], family, levels, overdispersion))
+        row.update(
+            _fit_one(score, checked["numerator"][pos], checked["denominator"][pos], family, levels, overdispersion)
+        )
         rows.append(row)
     out = pd.DataFrame(rows)
     out["confidence"] = ci_label(levels)

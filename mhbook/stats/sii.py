@@ -2,8 +2,8 @@
 
 Method
 ------
-For one area (or each group of a grouped table), with quantiles ordered from 1 = most
-deprived to k = least deprived:
+For one area (or each group of rows sharing a ``by`` key), with quantiles ordered from
+1 = most deprived to k = least deprived:
 
 1. Each quantile's share of the population is ``a_i = pop_i / Σ pop``; its relative
    rank ``x_i`` is the midpoint of its band of the cumulative share
@@ -47,7 +47,7 @@ References
 2. PHE. Technical guide: calculating the slope index of inequality and relative index of
    inequality (Fingertips).
 3. PHEindicatormethods (UKHSA), ``phe_sii``; validated against its test workbook
-   ``testdata_SII.xlsx`` in ``tests/test_stats_sii.py``.
+   ``testdata_SII.xlsx`` in ``tests/test_stats_reference.py``.
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from pandas.api.typing import DataFrameGroupBy
 
 from mhbook.stats._result import limit_columns
 from mhbook.stats._validate import (
@@ -68,8 +67,9 @@ from mhbook.stats._validate import (
     check_quantile_count,
     ci_label,
     confidence_levels,
+    group_positions,
 )
-from mhbook.stats.proportions import z_value
+from mhbook.stats.proportions import ArrayLike, z_value
 
 VALUE_TYPES = {0: "normal", 1: "rate", 2: "proportion"}
 MIN_REPETITIONS = 1000
@@ -91,31 +91,15 @@ def _expit(v: np.ndarray) -> np.ndarray:
 _SCALES = {0: (_identity, _identity), 1: (np.log, np.exp), 2: (_logit, _expit)}
 
 
-def _unpack(data: pd.DataFrame | DataFrameGroupBy) -> tuple[pd.DataFrame, list[str]]:
-    if isinstance(data, DataFrameGroupBy):
-        keys = data.keys
-        keys = [keys] if isinstance(keys, str) else keys
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise StatsInputError("group data by column names (data.groupby('area_code')) for sii.")
-        return data.obj, keys
-    if isinstance(data, pd.DataFrame):
-        return data, []
-    raise StatsInputError(f"data must be a DataFrame or a DataFrame grouped by columns, not {type(data).__name__}.")
-
-
-def _check_arguments(frame, quantile, population, value, se, lower_cl, upper_cl, value_type, transform, repetitions):
+def _check_arguments(se, lower_cl, upper_cl, value_type, transform, repetitions) -> None:
     if value_type not in VALUE_TYPES:
         raise StatsInputError(f"value_type {value_type!r} should be 0 (normal), 1 (rate) or 2 (proportion).")
     if transform and value_type == 0:
         raise StatsInputError("transform=True needs value_type 1 (rate, log scale) or 2 (proportion, logit scale).")
     if se is None and (lower_cl is None or upper_cl is None):
-        raise StatsInputError("sii needs either an se column, or both lower_cl and upper_cl columns.")
+        raise StatsInputError("sii needs either se, or both lower_cl and upper_cl: give one value per quantile row.")
     if isinstance(repetitions, bool) or not isinstance(repetitions, (int, np.integer)) or repetitions < MIN_REPETITIONS:
         raise StatsInputError(f"repetitions {repetitions!r} should be a whole number of at least {MIN_REPETITIONS}.")
-    columns = [c for c in (quantile, population, value, se, lower_cl, upper_cl) if c is not None]
-    absent = [c for c in columns if c not in frame.columns]
-    if absent:
-        raise StatsInputError(f"data has no column {absent[0]!r}; its columns are {list(frame.columns)}.")
 
 
 def _fit(s: np.ndarray, x: np.ndarray, y: np.ndarray, pinv: np.ndarray, back, transform: bool):
@@ -146,13 +130,14 @@ def _one_group(pop, y_value, se_t, levels, repetitions, value_type, transform, r
 
 
 def sii(
-    data: pd.DataFrame | DataFrameGroupBy,
-    quantile: str,
-    population: str,
-    value: str,
-    se: str | None = None,
-    lower_cl: str | None = None,
-    upper_cl: str | None = None,
+    *,
+    quantile: ArrayLike,
+    population: ArrayLike,
+    value: ArrayLike,
+    se: ArrayLike | None = None,
+    lower_cl: ArrayLike | None = None,
+    upper_cl: ArrayLike | None = None,
+    by: ArrayLike | pd.DataFrame | None = None,
     value_type: int = 0,
     transform: bool = False,
     confidence: float | Sequence[float] = 0.95,
@@ -163,17 +148,20 @@ def sii(
 ) -> pd.DataFrame:
     """Slope index of inequality (and optionally RII) with simulated confidence limits.
 
+    Every input is a keyword array (or Series) with one entry per quantile row, all of
+    the same length; rows may come in any order.
+
     Parameters
     ----------
-    data:
-        One row per quantile: a DataFrame for one SII, or a DataFrame grouped by
-        columns (``df.groupby("area_code")``) for one SII per group.
     quantile, population, value:
-        Column names: the quantile number (1 = most deprived), its population (> 0,
-        never missing) and the indicator value.
+        The quantile number (a whole number from 1 = most deprived), its population
+        (> 0, never missing) and the indicator value.
     se, lower_cl, upper_cl:
-        Column names of each quantile's standard error, or of its 95% limits (used to
-        derive it when ``se`` is None). See the module notes for the scale.
+        Each quantile's standard error, or its 95% limits (used to derive it when ``se``
+        is None). See the module notes for the scale.
+    by:
+        Group keys, one per row (e.g. ``table["area_code"]``), for one SII per group; a
+        DataFrame of key columns groups by several. None: all rows are one group.
     value_type:
         0 normal (e.g. life expectancy), 1 rate (log scale), 2 proportion of 1 (logit).
     transform:
@@ -194,17 +182,21 @@ def sii(
     Returns
     -------
     pandas.DataFrame
-        One row per group (group columns first): ``sii, sii_lower_cl, sii_upper_cl``
-        (PHE: ``sii, sii_lowercl, sii_uppercl``), then ``rii, rii_lower_cl,
-        rii_upper_cl`` when ``rii=True``, ``intercept``, ``confidence`` and ``method``.
-        Several levels suffix the limit columns (``sii_lower_cl_95``, ...).
+        One row per group: the group keys first (a column named after the ``by``
+        Series, ``by`` for a plain array, or the DataFrame's key columns), then ``sii,
+        sii_lower_cl, sii_upper_cl`` (PHE: ``sii, sii_lowercl, sii_uppercl``), then
+        ``rii, rii_lower_cl, rii_upper_cl`` when ``rii=True``, ``intercept``,
+        ``confidence`` and ``method``. Several levels suffix the limit columns
+        (``sii_lower_cl_95``, ...).
 
     Raises
     ------
     StatsInputError
-        Missing or non-positive populations, negative standard errors, values or
-        limits outside the range their value_type allows, fewer than 5 or more than
-        100 quantiles in a group, a quantile repeated in a group, bad arguments.
+        Inputs of different lengths, a quantile that is not a whole number from 1 to
+        100, missing or non-positive populations, a missing ``by`` key, negative
+        standard errors, values or limits outside the range their value_type allows,
+        fewer than 5 or more than 100 quantiles in a group, a quantile repeated in a
+        group, bad arguments. Each message names the argument (and row) at fault.
 
     Warns
     -----
@@ -213,40 +205,48 @@ def sii(
     ManyQuantilesWarning
         More than 10 quantiles in a group.
     """
-    frame, keys = _unpack(data)
-    _check_arguments(frame, quantile, population, value, se, lower_cl, upper_cl, value_type, transform, repetitions)
+    _check_arguments(se, lower_cl, upper_cl, value_type, transform, repetitions)
     levels = confidence_levels(confidence)
     m = check_multiplier(multiplier, allow_negative=True)
-    spread_cols = (se,) if se is not None else (lower_cl, upper_cl)
-    fields = {c: frame[c] for c in (quantile, population, value, *spread_cols)}
+    spread = {"se": se} if se is not None else {"lower_cl": lower_cl, "upper_cl": upper_cl}
     checked = check_inputs(
-        fields, required=(quantile, population), positive=(population,), nonnegative=(se,) if se else ()
+        {"quantile": quantile, "population": population, "value": value, **spread},
+        required=("quantile", "population"),
+        positive=("population",),
+        nonnegative=("se",) if se is not None else (),
+        quantiles=("quantile",),
+        keys=("by", by) if by is not None else None,
     )
     scale_rule = {1: "positive", 2: "open_unit"}.get(value_type)
     if scale_rule:
-        scaled = (value, *(() if se else spread_cols))
+        scaled = ("value", *(() if se is not None else spread))
+        given = {"value": value, **spread}
         check_inputs(
-            {c: frame[c] for c in scaled},
+            {name: given[name] for name in scaled},
             **{scale_rule: scaled},
             context=f"for value_type {value_type} ({VALUE_TYPES[value_type]}s are simulated on the "
             f"{'log' if value_type == 1 else 'logit'} scale)",
         )
     to_scale = _SCALES[value_type][0]
     if se is not None:
-        se_all = checked[se]
+        se_all = checked["se"]
     else:
-        se_all = (to_scale(checked[upper_cl]) - to_scale(checked[lower_cl])) / (2 * z_value(0.95))
+        se_all = (to_scale(checked["upper_cl"]) - to_scale(checked["lower_cl"])) / (2 * z_value(0.95))
     rng = np.random.default_rng(random_state)
 
-    groups = frame.groupby(keys, sort=False, dropna=False).indices if keys else {(): np.arange(len(frame))}
+    keys = [] if checked.keys is None else list(checked.keys.columns)
+    groups = group_positions(checked.keys, checked.missing.size, sort=False)
     rows, skipped_rows, skipped_groups = [], 0, []
     for key in sorted(groups, key=_sort_key):
         pos = groups[key]
         where = "data" if not keys else f"group {key!r}"
-        q = checked[quantile][pos]
+        q = checked["quantile"][pos]
         if np.unique(q).size != q.size:
             dup = pd.Series(q).value_counts().index[0]
-            raise StatsInputError(f"quantile {dup:g} appears more than once in {where}: give one row per quantile.")
+            hint = " (several groups? give their keys as by=)" if not keys else ""
+            raise StatsInputError(
+                f"quantile {dup:g} appears more than once in {where}: give one row per quantile{hint}."
+            )
         check_quantile_count(q.size, where)
         pos = pos[np.argsort(q, kind="stable")]
         result = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
@@ -256,8 +256,8 @@ def sii(
             rows.append(result)
             continue
         est_sii, est_rii, intercept, limits = _one_group(
-            checked[population][pos],
-            checked[value][pos],
+            checked["population"][pos],
+            checked["value"][pos],
             se_all[pos],
             levels,
             repetitions,
@@ -270,8 +270,8 @@ def sii(
     if skipped_rows:
         warnings.warn(
             SuppressedInputWarning(
-                f"{skipped_rows} of {len(frame)} rows have a missing {value} or "
-                f"{' or '.join(spread_cols)} (suppressed?); sii is left missing for "
+                f"{skipped_rows} of {checked.missing.size} rows have a missing value or "
+                f"{' or '.join(spread)} (suppressed?); sii is left missing for "
                 f"{len(skipped_groups)} group(s): {skipped_groups[:5]!r}."
             ),
             stacklevel=2,
@@ -283,7 +283,7 @@ def sii(
 
 
 def _sort_key(key):
-    # group keys may mix types or hold NaN; sort on their text for a stable order
+    # group keys may mix types; sort on their text for a stable order
     return tuple(str(k) for k in key) if isinstance(key, tuple) else str(key)
 
 
