@@ -129,7 +129,7 @@ class AreaMatch:
     note: str | None = None
 
 
-@reads.cached
+@reads.cached(stored=True)
 def _footprints_by_area(period: str) -> dict[str, pd.DataFrame]:
     """:meth:`Area.footprints` of every County & UA for ``period``, computed at once."""
     org_type = _footprint_type(period)
@@ -164,7 +164,7 @@ def _footprint_type(period: str) -> str:
     )
 
 
-@reads.cached
+@reads.cached(stored=True)
 def footprint_lsoas(period: str) -> pd.DataFrame:
     """Every LSOA (2011) of England with its NHS organisation in ``period`` and its
     current County & UA: columns ``lsoa11_code``, ``org_code`` (ODS), ``org_name``,

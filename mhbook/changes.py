@@ -21,7 +21,7 @@ import html
 import json
 from pathlib import Path
 
-from mhbook import catalogue, refresh
+from mhbook import atomic, catalogue, refresh
 from mhbook.build.reasons import Reason
 from mhbook.build.store import STATE_DIR
 
@@ -85,10 +85,10 @@ def write_page(out: Path, reasons: dict[tuple[str, str], Reason], rendered: list
     page = None
     if summary["datasets"] or summary["pages"] or summary["areas"]:
         record = {k: v for k, v in summary.items() if k != "hashes"}
-        refresh.write_text_atomic(out / RECORD, json.dumps(record, indent=1))
+        atomic.write_json(out / RECORD, record, indent=1)
         page = out / PAGE
-        refresh.write_text_atomic(page, render(record))
-    refresh.write_text_atomic(out / STATE_DIR / _SEEN, json.dumps(summary["hashes"], indent=1, sort_keys=True))
+        atomic.write_text(page, render(record))
+    atomic.write_json(out / STATE_DIR / _SEEN, summary["hashes"], indent=1, sort_keys=True)
     return page
 
 

@@ -48,7 +48,7 @@ import platformdirs
 import pooch
 import requests
 
-from mhbook import catalogue, reads
+from mhbook import atomic, catalogue, reads
 from mhbook.catalogue import Dataset
 from mhbook.errors import DataIntegrityError, FetchError, MhbookError
 from mhbook.sources import recipes
@@ -225,14 +225,7 @@ def _cache_ok(ds: Dataset, target: Path, *, rehash: bool) -> bool:
 
 
 def _write_marker(ds: Dataset, target: Path) -> None:
-    text = json.dumps(_identity(ds, target.stat()))
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, _marker_path(target))
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    atomic.write_json(_marker_path(target), _identity(ds, target.stat()))
 
 
 def _install(ds: Dataset, tmp: Path, target: Path) -> None:

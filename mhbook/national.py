@@ -21,11 +21,10 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 import re
 from pathlib import Path
 
-from mhbook.build.store import STATE_DIR
+from mhbook import atomic
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +65,7 @@ def map_shapes() -> tuple[dict[str, str], tuple[int, int]]:
     scale = MAP_WIDTH / (x1 - x0)
     size = (MAP_WIDTH, int((y1 - y0) * scale) + 1)
     paths = {code: _path_data(geom, x0, y1, scale) for code, geom in zip(gdf["code"], simple)}
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"paths": paths, "size": size}), "utf-8")
-    os.replace(tmp, cached)
+    atomic.write_json(cached, {"paths": paths, "size": size})
     return paths, size
 
 
@@ -264,9 +260,4 @@ def write_landing(out: Path) -> Path:
         n_all=len(everything),
         items=items,
     )
-    index = out / "index.html"
-    tmp = out / STATE_DIR / "index.html.tmp"
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(page, "utf-8")
-    os.replace(tmp, index)
-    return index
+    return atomic.write_text(out / "index.html", page)

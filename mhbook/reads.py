@@ -84,20 +84,31 @@ def forget() -> None:
         memory.cache_clear()
 
 
-def cached(func: Callable | None = None, *, maxsize: int | None = None) -> Callable:
+def cached(func: Callable | None = None, *, maxsize: int | None = None, stored: bool = False) -> Callable:
     """``functools.lru_cache`` (unbounded by default) that keeps the datasets behind each
     result and records them whenever the result is returned, first time or from memory.
 
     Use as ``@reads.cached`` or ``@reads.cached(maxsize=16)``. The wrapper has
-    ``cache_clear()`` and ``cache_info()`` like ``functools``' caches.
+    ``cache_clear()`` and ``cache_info()`` like ``functools``' caches. ``stored=True``
+    also keeps each result on disk for other processes (``mhbook.result_cache``: used
+    only while the code and the datasets it read are unchanged); for England-wide
+    results that are costly to compute and depend on nothing but their arguments.
     """
     if func is None:
-        return functools.partial(cached, maxsize=maxsize)
+        return functools.partial(cached, maxsize=maxsize, stored=stored)
 
     @functools.lru_cache(maxsize=maxsize)
     def compute(*args, **kwargs):
+        if stored:
+            from mhbook import result_cache  # reads is imported by the data layer: kept light
+
+            kept = result_cache.load(func, args, kwargs)
+            if kept is not None:
+                return kept
         with collecting() as seen:
             value = func(*args, **kwargs)
+        if stored:
+            result_cache.save(func, args, kwargs, value, frozenset(seen))
         return value, frozenset(seen)
 
     _MEMORIES.append(compute)

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mhbook import catalogue, fetch, project
+from mhbook import atomic, catalogue, fetch, project
 from mhbook.catalogue import Dataset
 from mhbook.errors import MhbookError, RefreshError, SchemaError
 
@@ -226,19 +226,7 @@ def check_parsers(staged: dict[str, tuple[Dataset, Path]], work: Path) -> dict[s
 def write_pins(path: Path, pins: dict[str, str]) -> None:
     """Write a SHA256SUMS-style registry atomically (sorted by file)."""
     text = "".join(f"{sha}  {file}\n" for file, sha in sorted(pins.items()))
-    write_text_atomic(path, text)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically: a temporary file beside it, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    atomic.write_text(path, text)
 
 
 def _old_summary(ds: Dataset) -> Summary | None:
@@ -330,7 +318,7 @@ def _pin(staged: dict[str, tuple[Dataset, Path]], report: Report) -> None:
             for c in report.changed
         ],
     }
-    write_text_atomic(report.pins.parent / RECORD, json.dumps(record, indent=1))
+    atomic.write_json(report.pins.parent / RECORD, record, indent=1)
 
 
 def last_changes() -> dict[str, dict]:

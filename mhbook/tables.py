@@ -24,8 +24,6 @@ import hashlib
 import inspect
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 import mhbook
-from mhbook import catalogue, reads
+from mhbook import atomic, catalogue, reads
 from mhbook.fetch import cache_dir
 
 log = logging.getLogger(__name__)
@@ -63,28 +61,9 @@ def _deps_path(path: Path) -> Path:
     return path.with_name(path.name + _DEPS)
 
 
-def _write_text_atomic(text: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _write_atomic(df: pd.DataFrame, path: Path, dataset_ids: tuple[str, ...] = ()) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_text_atomic(json.dumps({"datasets": sorted(dataset_ids)}), _deps_path(path))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        df.to_parquet(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic.write_json(_deps_path(path), {"datasets": sorted(dataset_ids)})
+    atomic.write_file(path, df.to_parquet)
 
 
 def _discard(path: Path) -> None:

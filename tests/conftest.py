@@ -21,6 +21,11 @@ import synthetic
 
 MIRROR = os.environ.get("MHBOOK_MIRROR")
 
+# Results are kept in memory only (mhbook.result_cache): tests replace data loaders in this
+# process and must not be answered from results kept on disk by another test or build.
+# tests/test_result_cache.py turns it on for its own tests.
+os.environ["MHBOOK_RESULT_CACHE"] = "off"
+
 
 def pytest_collection_modifyitems(config, items):
     if MIRROR and Path(MIRROR).is_dir():

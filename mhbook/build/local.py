@@ -14,6 +14,7 @@ import os
 import re
 from pathlib import Path
 
+from mhbook import atomic
 from mhbook.build.project import notebook_names, project_root
 from mhbook.errors import LocalTextWarning, MhbookError, UsageError
 
@@ -179,9 +180,4 @@ def insert_local(notebook: Path, text: str) -> None:
             where = i + 1
         break
     nb.cells.insert(where, nbformat.v4.new_markdown_cell(local_block(text), metadata={"tags": [LOCAL_CLASS]}))
-    tmp = notebook.with_name(f".{notebook.name}.{os.getpid()}.local")
-    try:
-        nbformat.write(nb, tmp)
-        os.replace(tmp, notebook)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.write_file(notebook, lambda tmp: nbformat.write(nb, tmp))

@@ -30,7 +30,7 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 
 import mhbook
-from mhbook import catalogue
+from mhbook import atomic, catalogue
 from mhbook.build.reasons import Reason, Why
 from mhbook.build.versions import notebook_code, sha256_hex
 
@@ -147,11 +147,8 @@ class Store:
 
 
 def write_json(path: Path, data) -> None:
-    """Write JSON atomically (temporary file beside it, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), "utf-8")
-    os.replace(tmp, path)
+    """Write JSON whole or not at all (``mhbook.atomic``), indented, keys sorted."""
+    atomic.write_json(path, data, indent=1, sort_keys=True)
 
 
 def replace_dir(new: Path, target: Path) -> None:

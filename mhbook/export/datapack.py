@@ -27,9 +27,7 @@ import datetime as dt
 import json
 import logging
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -37,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 import pandas as pd
 
-from mhbook import catalogue
+from mhbook import atomic, catalogue
 from mhbook.areas import Area
 from mhbook.constants import ENGLAND_CODE, REFERENCE_DATASET_PREFIXES
 from mhbook.export.document import page_order
@@ -424,19 +422,6 @@ def _about(items: list[Published], area: Area, built: dt.date) -> list[list]:
     return rows
 
 
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_xlsx(items: list[Published], area: Area, path: Path, built: dt.date | None = None) -> Path:
     """The workbook: "About" first, then one sheet per published CSV (written streaming)."""
     from openpyxl import Workbook
@@ -470,7 +455,7 @@ def write_xlsx(items: list[Published], area: Area, path: Path, built: dt.date | 
                     for v in values
                 ]
             )
-    _atomic(path, lambda tmp: wb.save(tmp))
+    atomic.write_file(path, lambda tmp: wb.save(tmp))
     return path
 
 
@@ -489,6 +474,6 @@ def write_datapack(
     xlsx = write_xlsx(items, area, Path(dest) / XLSX_NAME, built)
     frame = long_frame(items, area)
     csv = Path(dest) / CSV_NAME
-    _atomic(csv, lambda tmp: frame.to_csv(tmp, index=False))
+    atomic.write_file(csv, lambda tmp: frame.to_csv(tmp, index=False))
     log.info("wrote %s and %s (%d sheets, %d rows)", xlsx, csv, len(items), len(frame))
     return xlsx, csv

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+from mhbook import atomic
 from mhbook.errors import ConverterError
 from mhbook.export import browser
 from mhbook.export.document import ExportDocument
@@ -232,8 +233,4 @@ def print_page(page: Path, path: Path, label: str) -> Path:
             log.warning("Chromium failed to print %s (%s); printing it again with a new browser", label, exc)
     if not data.startswith(b"%PDF"):
         raise ConverterError(f"Chromium printed {label} but did not return a PDF")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
+    return atomic.write_bytes(path, data)

@@ -29,7 +29,6 @@ import os
 import re
 import shutil
 import string
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -37,6 +36,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown
 
+from mhbook import atomic
 from mhbook.constants import ENGLAND_CODE, REFERENCE_DATASET_PREFIXES
 from mhbook.errors import UsageError
 from mhbook.fetch import cache_dir
@@ -233,20 +233,8 @@ def _with_context(data: pd.DataFrame, area_code: str | None, period: str) -> pd.
     return data
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_json(path: Path, meta: dict) -> None:
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=1), "utf-8"))
+    atomic.write_json(path, meta, indent=1)
 
 
 def _write_csv(
@@ -264,7 +252,7 @@ def _write_csv(
     if period is None:
         period = _caption_period(caption) or _notebook_period() or _catalogue_period(ids)
     framed = _with_context(data, area_code, period)
-    _atomic_write(csv, lambda tmp: framed.to_csv(tmp, index=False))
+    atomic.write_file(csv, lambda tmp: framed.to_csv(tmp, index=False))
     meta = {
         "kind": kind,
         "name": csv.stem,
@@ -318,15 +306,7 @@ def _keep(files: list[tuple[Path, Path]]) -> None:
     ``.json`` goes last: a rendering counts as kept only when its ``.json`` is there."""
     try:
         for made, kept in files:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=kept.parent, suffix=".tmp")
-            os.close(fd)
-            try:
-                shutil.copyfile(made, tmp)
-                os.replace(tmp, kept)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic.write_file(kept, lambda tmp, made=made: shutil.copyfile(made, tmp))
     except OSError as exc:  # a read-only cache only costs speed
         log.warning("could not keep rendered figure %s: %s", files[0][1], exc)
 

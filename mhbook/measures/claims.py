@@ -557,7 +557,7 @@ def claims_table(period: str = "2018-19", latest_period: str | None = None) -> p
     return _claims_table(period, latest_period).copy()
 
 
-@reads.cached(maxsize=4)
+@reads.cached(maxsize=4, stored=True)
 def _claims_table(period: str, latest_period: str) -> pd.DataFrame:
     # England-level, the same on every area's page: checked once per process.
     rows = (

@@ -361,7 +361,7 @@ def _fingertips_rows(s: Spec) -> pd.DataFrame:
     )
 
 
-@reads.cached
+@reads.cached(stored=True)
 def _fingertips_panel(key: str) -> pd.DataFrame:
     s = spec(key)
     df = _fingertips_rows(s)

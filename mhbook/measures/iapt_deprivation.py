@@ -122,7 +122,7 @@ def decile_attrition(period: str, org_type: str = "England", org_code: str = "Al
     return _decile_attrition(period, org_type, org_code).copy(deep=False)  # copy-on-write
 
 
-@reads.cached(maxsize=64)  # each page asks for England's years again; the tables are small
+@reads.cached(maxsize=64, stored=True)  # each page asks for England's years again; the tables are small
 def _decile_attrition(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     raw = iapt.by_decile(period, org_type, org_code)
     df = raw.rename(
@@ -285,7 +285,7 @@ def gradient_by_year(org_type: str = "England", org_code: str = "All") -> pd.Dat
     return _gradient_by_year(org_type, org_code).copy(deep=False)  # copy-on-write
 
 
-@reads.cached(maxsize=8)  # simulated limits for every year: computed once per process
+@reads.cached(maxsize=8, stored=True)  # simulated limits for every year: computed once, kept on disk
 def _gradient_by_year(org_type: str, org_code: str) -> pd.DataFrame:
     rows = []
     for period in iapt.periods():

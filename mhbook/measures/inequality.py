@@ -258,7 +258,7 @@ def all_breakdowns(period: str | None = None, org_type: str = "England", org_cod
     return _all_breakdowns(period, org_type, org_code).copy()
 
 
-@reads.cached(maxsize=64)
+@reads.cached(maxsize=64, stored=True)
 def _all_breakdowns(period: str, org_type: str, org_code: str) -> pd.DataFrame:
     # Cached because many areas share an ICB; callers get a copy.
     parts = [breakdown_table(k, period, org_type, org_code) for k in BREAKDOWNS if published_in(k, period)]

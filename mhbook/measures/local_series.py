@@ -188,7 +188,7 @@ def _published(period: str, org_type: str) -> pd.DataFrame:
     return iapt.organisations(period, org_type)
 
 
-@reads.cached(maxsize=16)
+@reads.cached(maxsize=16, stored=True)
 def check_codes(period: str) -> None:
     """Every CCG/ICB code in the IAPT file for ``period`` is a hub or in that year's lookup;
     otherwise :class:`UnmappedOrganisationError` naming the code, year and lookup."""
@@ -204,7 +204,7 @@ def check_codes(period: str) -> None:
         )
 
 
-@reads.cached(maxsize=16)
+@reads.cached(maxsize=16, stored=True)
 def _org_totals(period: str) -> pd.Series:
     """Mid-2020 residents of each organisation of ``period`` (index: ODS code)."""
     table = footprint_lsoas(period)
@@ -317,7 +317,7 @@ def years() -> tuple[str, ...]:
     return periods.series("iapt", since=FIRST_YEAR)
 
 
-@reads.cached(maxsize=4)
+@reads.cached(maxsize=4, stored=True)
 def _footprints(area: Area) -> tuple[LocalFootprint, ...]:
     return tuple(footprint(area, p) for p in years())
 
@@ -353,7 +353,7 @@ def footprint_table(area: Area) -> pd.DataFrame:
 # --- counts -------------------------------------------------------------------------------
 
 
-@reads.cached(maxsize=16)
+@reads.cached(maxsize=16, stored=True)
 def _year_counts(period: str, org_type: str) -> pd.DataFrame:
     """Published counts of every organisation in ``period``: total (imd_decile 0) and by
     decile. Columns org_code, imd_decile, referrals, finished, at_caseness (finished
@@ -446,7 +446,7 @@ def _measures(counts: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([counts, pd.DataFrame(new, index=counts.index)], axis=1)
 
 
-@reads.cached(maxsize=16)
+@reads.cached(maxsize=16, stored=True)
 def _england(period: str) -> pd.DataFrame:
     counts = _summed(period, "England", ("All",))
     counts["population_16plus"] = _population(period, None).to_numpy()
@@ -467,7 +467,7 @@ def funnel(area: Area) -> pd.DataFrame:
     return _funnel(area).copy(deep=False)
 
 
-@reads.cached(maxsize=4)
+@reads.cached(maxsize=4, stored=True)
 def _funnel(area: Area) -> pd.DataFrame:
     parts = []
     for fp in footprints(area):

@@ -265,7 +265,7 @@ def _resolve_one(area: Area, key: str, pub: pd.DataFrame, period: str) -> dict:
     return out | {"match": "not available", "note": why.rstrip(".") + "."}
 
 
-@reads.cached
+@reads.cached(stored=True)
 def _resolved(key: str) -> pd.DataFrame:
     pub, _, period, _ = _published(key)
     rows = [_resolve_one(a, key, pub, period) for a in areas.all_areas()]

@@ -605,7 +605,7 @@ def _dimension(
     return groups, parts
 
 
-@reads.cached(maxsize=64)
+@reads.cached(maxsize=64, stored=True)
 def _barriers(org_type: str, org_code: str, period: str) -> pd.DataFrame:
     total = _iapt_total(org_type, org_code, period)
     groups, parts = {}, []
