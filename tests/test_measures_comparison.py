@@ -1,5 +1,6 @@
-"""The comparison chapter: statistical neighbours, indicators, overview figure, trends and
-key findings (mhbook.measures.comparison, mhbook.measures.key_findings)."""
+"""The comparison chapter's numbers: statistical neighbours, indicators, trends and key
+findings (mhbook.measures.comparison, mhbook.measures.key_findings). Its words, display
+tables and charts are tested in test_pages_comparison.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from mhbook import areas, figures
 from mhbook.figures.spine import spine_chart
 from mhbook.measures import comparison, key_findings
+from mhbook.pages import comparison as page
 
 #: County & UAs created in the 2019-2023 reorganisations.
 NEW_AREAS = [
@@ -40,18 +42,6 @@ def test_expected_periods_fill_missing_years():
     ]
     assert comparison._expected_periods(["2006", "2008"]) == ["2006", "2007", "2008"]
     assert comparison._expected_periods(["2022-23", "2024-25"]) == ["2022-23", "2023-24", "2024-25"]
-
-
-def test_values_and_limits_share_precision():
-    assert comparison.fmt(12.345, "%") == "12.3%"
-    assert comparison.fmt(1234.56, "per 100,000") == "1,234.6"
-    assert comparison.fmt(float("nan"), "%") == "no value"
-
-
-def test_comparison_words():
-    assert comparison.comparison_words("Worse", "Worse") == "worse than England at 99.8%"
-    assert comparison.comparison_words("Higher", "Similar") == "higher than England at 95%"
-    assert comparison.comparison_words("Not compared", "Not compared") == "not tested"
 
 
 def test_spine_chart_leaves_suppressed_neighbours_out_synthetic():
@@ -132,19 +122,6 @@ def test_every_indicator_has_a_value_or_its_reason(chapter):
 
 
 @pytest.mark.mirror
-def test_value_never_outside_its_displayed_limits(chapter):
-    _, table, _, _ = chapter
-    shown = comparison.display_table(table)
-    for r, text in zip(table.itertuples(), shown["95% limits"]):
-        if not isinstance(text, str):
-            assert pd.isna(r.lower_95)
-            continue
-        lo, hi = (float(x.rstrip("%").replace(",", "")) for x in text.split(" to "))
-        v = float(comparison.fmt(r.value, r.unit).rstrip("%").replace(",", ""))
-        assert lo <= v <= hi, (r.indicator, v, text)
-
-
-@pytest.mark.mirror
 def test_comparisons_use_polarity_words(chapter):
     _, table, _, _ = chapter
     for r in table.itertuples():
@@ -155,28 +132,13 @@ def test_comparisons_use_polarity_words(chapter):
 
 @pytest.mark.mirror
 def test_missing_neighbour_values_are_never_zero(chapter):
-    area, table, _, values = chapter
+    _, table, _, values = chapter
     missing = values[values["status"] != "value"]
     assert missing["value"].isna().all()
-    wide = comparison.neighbour_display(area, values)
-    for r in missing.itertuples():
-        assert wide.loc[wide["area"] == r.neighbour, r.label].iloc[0] == r.status
     # Ranks count only neighbours with a value.
     for r in table[table["rank"].notna()].itertuples():
         assert r.rank_of == r.neighbours_with_value + 1
         assert 1 <= r.rank <= r.rank_of
-
-
-@pytest.mark.mirror
-def test_overview_figure_has_alt_text_and_csv(chapter, tmp_path):
-    area, table, _, values = chapter
-    fig = comparison.overview_figure(area, table, values)
-    assert area.name in fig.alt and "13 indicators" in fig.alt
-    md = figures.publish(fig, "comparison-spine", outdir=tmp_path)
-    assert ':alt: "Spine chart' in md.data
-    csv = pd.read_csv(tmp_path / "comparison-spine.csv")
-    assert len(csv) == len(table)
-    assert (tmp_path / "comparison-spine.png").stat().st_size > 10_000
 
 
 @pytest.mark.mirror
@@ -199,7 +161,7 @@ def test_key_findings_numbers_equal_the_published_tables(chapter, tmp_path):
     found = key_findings.key_findings(area, table=table, trends=trends)
     assert 5 <= len(found) <= 8
     # Write the tables exactly as the chapters do, then read the CSVs back.
-    figures.publish_table(comparison.display_table(table), "comparison-indicators", caption="x", outdir=tmp_path)
+    figures.publish_table(page.display_table(table), "comparison-indicators", caption="x", outdir=tmp_path)
     figures.publish_table(
         summary.outcome_gaps(inequality.widest_gaps(area)), "widest-outcome-shortfalls", caption="x", outdir=tmp_path
     )

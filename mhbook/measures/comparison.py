@@ -45,6 +45,9 @@ Comparisons: Fingertips' test against England at 95% and 99.8%
 and "worse" only where the indicator has a polarity, "higher" and "lower" otherwise.
 Against the neighbours, the area's value is simply above or below their average (no
 test: the neighbours' values are not a sample).
+
+This module returns numbers (tables of values, limits, comparisons, ranks and trends); the
+chapter's sentences, display tables and charts are ``mhbook.pages.comparison``.
 """
 
 from __future__ import annotations
@@ -234,16 +237,9 @@ def spec(key: str) -> Spec:
 
 
 def decimals(unit: str) -> int:
-    """Decimals shown for a unit: values and their limits always share them."""
+    """Decimals shown for a unit: values and their limits always share them (the page's
+    ``fmt`` writes them; the comparison with the neighbours' average is made at them)."""
     return 1
-
-
-def fmt(value: float, unit: str = "") -> str:
-    """A value at the shown precision, with its unit sign ("12.3%", "1,234.5")."""
-    if value is None or pd.isna(value):
-        return "no value"
-    text = f"{value:,.{decimals(unit)}f}"
-    return text + "%" if unit == "%" else text
 
 
 # ------------------------------------------------------------------ placing values
@@ -320,7 +316,7 @@ def _place_county(area: Area, period: str, by_code: pd.DataFrame) -> dict:
             period,
             None,
             f"Not published for {area.name}; the former {pname} ({p}), which also covered other "
-            f"areas, had {fmt(r['value'], '')}.",
+            f"areas, had {r['value']:,.{decimals('')}f}.",
         )
     return _empty_row(area.code, period, None, f"No value for {area.name} or a former area covering it.")
 
@@ -551,20 +547,6 @@ def neighbours(code: str) -> Neighbours:
     return Neighbours(code, None, empty, f"{name} is in neither DfE model (2025 or 2021).")
 
 
-def neighbour_table(area: Area) -> pd.DataFrame:
-    """The neighbours as shown on the page."""
-    nb = neighbours(area.code)
-    t = nb.table
-    return pd.DataFrame(
-        {
-            "rank": t["rank"].astype(int),
-            "neighbour": t["neighbour_name"],
-            "code": [c if isinstance(c, str) else "could not be placed" for c in t["neighbour_code"]],
-            "closeness (DfE)": t["closeness"],
-        }
-    )
-
-
 # ------------------------------------------------------------------ the comparison
 
 
@@ -712,70 +694,6 @@ def neighbour_values(area: Area) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _limits_text(lo, hi, unit) -> str | None:
-    if pd.isna(lo) or pd.isna(hi):
-        return None
-    return f"{fmt(lo, unit)} to {fmt(hi, unit)}"
-
-
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The comparison as shown on the page: values and limits at the same precision."""
-
-    def v(x, u):
-        return None if pd.isna(x) else fmt(x, u)
-
-    return pd.DataFrame(
-        {
-            "barrier": table["barrier"],
-            "indicator": table["label"],
-            "period": table["period"],
-            "value": [v(x, u) for x, u in zip(table["value"], table["unit"])],
-            "95% limits": [
-                _limits_text(lo, hi, u) for lo, hi, u in zip(table["lower_95"], table["upper_95"], table["unit"])
-            ],
-            "England": [v(x, u) for x, u in zip(table["england"], table["unit"])],
-            "region": [v(x, u) for x, u in zip(table["region"], table["unit"])],
-            "neighbours (range)": [
-                None if pd.isna(lo) else f"{fmt(lo, u)} to {fmt(hi, u)}"
-                for lo, hi, u in zip(table["neighbours_min"], table["neighbours_max"], table["unit"])
-            ],
-            "rank among neighbours (1 = highest)": [
-                None if pd.isna(r) else f"{r} of {n} with a value" for r, n in zip(table["rank"], table["rank_of"])
-            ],
-            "vs neighbours' average": table["vs_neighbours"],
-            "vs England (95% / 99.8%)": table["vs_england_95"] + " / " + table["vs_england_99_8"],
-        }
-    )
-
-
-def notes_table(table: pd.DataFrame) -> pd.DataFrame:
-    """What each value describes and why any is missing."""
-    return pd.DataFrame(
-        {
-            "indicator": table["label"],
-            "value is for": table["describes"].fillna("no value"),
-            "region": table["region_note"],
-            "note": table["note"].replace("", None),
-            "source": table["source"],
-        }
-    )
-
-
-def neighbour_display(area: Area, values: pd.DataFrame) -> pd.DataFrame:
-    """Neighbours × indicators, each cell the value or "suppressed"/"no value", never zero."""
-    units = {s.key: s.unit for s in SPECS}
-    v = values.assign(
-        cell=[
-            fmt(x, units[k]) if st == "value" else st
-            for x, k, st in zip(values["value"], values["indicator"], values["status"])
-        ]
-    )
-    wide = v.pivot_table(index="neighbour", columns="label", values="cell", aggfunc="first", sort=False)
-    order = list(dict.fromkeys(values["neighbour"]))
-    wide = wide.reindex(index=order, columns=[s.label for s in SPECS])
-    return wide.reset_index().rename(columns={"neighbour": "area"})
-
-
 # ------------------------------------------------------------------ trends
 
 
@@ -920,140 +838,3 @@ def trend_table(area: Area, comparison: pd.DataFrame | None = None) -> pd.DataFr
             }
         )
     return pd.DataFrame(rows)
-
-
-def trend_display(trends: pd.DataFrame) -> pd.DataFrame:
-    def change(r):
-        if pd.isna(r.area_first):
-            return None
-        return f"{fmt(r.area_first, r.unit)} ({r.first_period}) to {fmt(r.area_last, r.unit)} ({r.last_period})"
-
-    return pd.DataFrame(
-        {
-            "indicator": trends["label"],
-            "area, first to last value": [change(r) for r in trends.itertuples()],
-            "recent trend (area)": [
-                t if t != stats.trend.CANNOT else f"{t}: {why}"
-                for t, why in zip(trends["trend"], trends["trend_reason"])
-            ],
-            "recent trend (England)": [
-                t if t != stats.trend.CANNOT else f"{t}: {why}"
-                for t, why in zip(trends["england_trend"], trends["england_trend_reason"])
-            ],
-            "worse than England and getting worse": trends["flag"].map({True: "yes", False: "no"}),
-        }
-    )
-
-
-# ------------------------------------------------------------------ prose
-
-
-def sentences(area: Area, table: pd.DataFrame, trends: pd.DataFrame) -> dict:
-    """Glue-ready text and numbers for the chapter."""
-    nb = neighbours(area.code)
-    have = table[table["value"].notna()]
-    out = {
-        "cmp_area_name": area.name,
-        "cmp_region_name": area.region_name,
-        "cmp_neighbour_note": nb.note,
-        "cmp_neighbour_names": ", ".join(nb.table["neighbour_name"]),
-        "cmp_n_indicators": int(len(table)),
-        "cmp_n_with_value": int(len(have)),
-        "cmp_n_tested": int((table["vs_england_95"] != NOT_COMPARED).sum()),
-        "cmp_n_trends": int(len(trends)),
-        "cmp_n_trend_tested": int((trends["trend"] != stats.trend.CANNOT).sum()) if len(trends) else 0,
-        "cmp_n_flagged": int(trends["flag"].sum()) if len(trends) else 0,
-    }
-    missing = table[table["value"].isna()]
-    out["cmp_missing_text"] = (
-        "Every indicator has a value for the area."
-        if missing.empty
-        else "No value for the area: "
-        + "; ".join(f"{r.label} ({r.note.rstrip('.')})" for r in missing.itertuples())
-        + "."
-    )
-    ranked = have[have["rank"].notna()]
-    parts = []
-    for r in ranked.itertuples():
-        parts.append(
-            f"{r.label}: {fmt(r.value, r.unit)}, rank {r.rank} of {r.rank_of} with a value "
-            f"({r.vs_neighbours.lower()} than the neighbours' average of {fmt(r.neighbours_mean, r.unit)})"
-        )
-    out["cmp_neighbour_text"] = ("; ".join(parts) + ".") if parts else "No indicator has values for the neighbours."
-    flagged = trends[trends["flag"]] if len(trends) else trends
-    out["cmp_flag_text"] = (
-        "No indicator is both worse than England and getting significantly worse"
-        + (
-            ", though for most the published extracts hold neither counts nor limits, so the trend cannot be tested."
-            if out["cmp_n_trend_tested"] < out["cmp_n_trends"]
-            else "."
-        )
-        if flagged.empty
-        else "Worse than England and getting worse: " + ", ".join(flagged["label"]) + "."
-    )
-    out["cmp_n_missing"] = int(len(missing))
-    return out
-
-
-# ------------------------------------------------------------------ overview figure
-
-
-def comparison_words(vs95: str, vs998: str) -> str:
-    """Fingertips' comparison with England in words ("worse than England at 99.8%")."""
-    if vs95 == NOT_COMPARED:
-        return "not tested"
-    if vs95 == "Similar":
-        return "similar to England"
-    level = "99.8%" if vs998 == vs95 else "95%"
-    return f"{vs95.lower()} than England at {level}"
-
-
-def overview_figure(area: Area, table: pd.DataFrame, values: pd.DataFrame):
-    """The spine chart of every indicator (see :func:`mhbook.figures.spine.spine_chart`)."""
-    from mhbook.figures.spine import spine_chart
-
-    rows = pd.DataFrame(
-        {
-            "label": table["label"],
-            "unit": table["unit"],
-            "value": table["value"],
-            "england": table["england"],
-            "region": table["region"],
-            "comparison": [comparison_words(a, b) for a, b in zip(table["vs_england_95"], table["vs_england_99_8"])],
-        }
-    )
-    nb = values[~values["is_area"]][["label", "value"]]
-    return spine_chart(rows, nb, area=area.name, region=area.region_name)
-
-
-def trend_figure(area: Area, key: str):
-    """The indicator over time: the area, its region and England; gaps where years are missing."""
-    from mhbook import figures
-
-    s = spec(key)
-    data = series(area, key)
-    has_limits = data["lower_95"].notna().any()
-    return figures.trend_chart(
-        data,
-        x="period",
-        value="value",
-        lower="lower_95" if has_limits else None,
-        upper="upper_95" if has_limits else None,
-        series="series",
-        measure=s.label,
-        unit=s.unit,
-        context=area.name,
-        area=area_series_name(area, key),
-    )
-
-
-def publish_trend_figures(area: Area, trends: pd.DataFrame):
-    """Publish one trend chart per indicator of ``trends``; the MyST of them all."""
-    from IPython.display import Markdown
-
-    from mhbook import figures
-
-    parts = [
-        figures.publish(trend_figure(area, key), "trend-" + key.replace("_", "-")).data for key in trends["indicator"]
-    ]
-    return Markdown("\n".join(parts))

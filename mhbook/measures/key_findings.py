@@ -29,6 +29,7 @@ import pandas as pd
 from mhbook import periods
 from mhbook.areas import Area
 from mhbook.measures import comparison
+from mhbook.pages import comparison as comparison_page
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def _neighbours(area: Area, table: pd.DataFrame) -> Finding:
     for word, rows in (("highest", highest), ("lowest", lowest)):
         for i, r in enumerate(rows.head(2).itertuples()):
             k = f"kf1_{word}{i + 1}"
-            shown = comparison.fmt(r.value, r.unit)
+            shown = comparison_page.fmt(r.value, r.unit)
             numbers[k] = _shown(r.value, r.unit)
             cells[k] = (CMP_CSV, "indicator", r.label, "value", shown)
             parts.append(f"the {word} value for {r.label} ({shown}, rank {r.rank} of {r.rank_of})")
@@ -109,7 +110,7 @@ def _against_england(area: Area, table: pd.DataFrame, word: str, key: str) -> Fi
     parts = []
     for i, r in enumerate(rows.head(3).itertuples()):
         k = f"{key}_{i + 1}"
-        shown, eng = comparison.fmt(r.value, r.unit), comparison.fmt(r.england, r.unit)
+        shown, eng = comparison_page.fmt(r.value, r.unit), comparison_page.fmt(r.england, r.unit)
         numbers[k], numbers[k + "_england"] = _shown(r.value, r.unit), _shown(r.england, r.unit)
         cells[k] = (CMP_CSV, "indicator", r.label, "value", shown)
         cells[k + "_england"] = (CMP_CSV, "indicator", r.label, "England", eng)
@@ -238,17 +239,17 @@ def _need(area: Area, table: pd.DataFrame) -> Finding:
         r = t.loc[key]
         if pd.isna(r["value"]):
             continue
-        shown = comparison.fmt(r["value"], r["unit"])
+        shown = comparison_page.fmt(r["value"], r["unit"])
         numbers[f"kf7_{key}"] = _shown(r["value"], r["unit"])
         cells[f"kf7_{key}"] = (CMP_CSV, "indicator", r["label"], "value", shown)
         if key == "imd_score":
-            eng = comparison.fmt(r["england"], r["unit"])
+            eng = comparison_page.fmt(r["england"], r["unit"])
             numbers["kf7_imd_england"] = _shown(r["england"], r["unit"])
             cells["kf7_imd_england"] = (CMP_CSV, "indicator", r["label"], "England", eng)
             word = word_hi if r["value"] > r["england"] else word_lo
             parts.append(f"{area.name} is {word} than England on average (IMD 2019 score {shown} against {eng})")
         else:
-            mean = comparison.fmt(r["neighbours_mean"], r["unit"])
+            mean = comparison_page.fmt(r["neighbours_mean"], r["unit"])
             numbers["kf7_cmd_neighbours"] = _shown(r["neighbours_mean"], r["unit"])
             parts.append(
                 f"an estimated {shown} of people aged 16+ have a common mental disorder "

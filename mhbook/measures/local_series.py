@@ -39,7 +39,7 @@ Rounding carried
     Suppressed counts (``*``) are missing, and so is any sum that includes one.
 
 Non-geographic commissioning hubs (13Q, 13R, 14A, 14E, 14R) and UNKNOWN serve no area
-and are left out (:data:`HUBS`; :func:`hub_note` says how many referrals they hold). A
+and are left out (:data:`HUBS`; :func:`hub_referrals` counts the referrals they hold). A
 CCG or ICB code in the IAPT file that is neither a hub nor in that year's lookup raises
 :class:`~mhbook.errors.UnmappedOrganisationError`.
 
@@ -53,6 +53,9 @@ finished. Decile counts are NHS England's breakdown of the organisation's referr
 the IMD 2019 decile of the patient's neighbourhood: they are for the organisation(s),
 not for the area's LSOAs; the decile populations are the mid-2020 16+ residents of the
 footprint's LSOAs in each decile.
+
+This module returns numbers (footprints, counts, measures with limits, gaps, SII); the
+chapter's sentences, display tables and charts are ``mhbook.pages.local_series``.
 """
 
 from __future__ import annotations
@@ -61,14 +64,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown
 
-from mhbook import figures, periods, reads, stats
+from mhbook import periods, reads, stats
 from mhbook.areas import Area, footprint_lsoas
 from mhbook.errors import UnmappedOrganisationError
-from mhbook.figures import numbers
-from mhbook.figures.segments import segmented_trend_chart
-from mhbook.measures import iapt_deprivation
 from mhbook.measures._quiet import quietly
 from mhbook.measures.deprivation_gradient import recovery_sii
 from mhbook.measures.footprints import _title
@@ -89,7 +88,6 @@ SEED = 2020
 REPETITIONS = 20_000
 #: Fewest deciles with published recovery counts for an SII (as the England chapter).
 MIN_DECILES = 5
-POPULATION_LABEL = "mid-2020 population aged 16+"
 
 MEASURES = {  # name: (numerator, denominator, label, unit)
     "referral_rate": ("referrals", "population_16plus", "referral rate, aged 16+ (mid-2020 population)", "per 100,000"),
@@ -279,39 +277,6 @@ def footprint(area: Area, period: str) -> LocalFootprint:
     )
 
 
-def describe(fp: LocalFootprint) -> str:
-    """A plain sentence: organisation, fit, shares and year."""
-    if not fp.available:
-        return fp.note
-    kind = {"CCG": "Clinical Commissioning Group", "ICB": "Integrated Care Board"}[fp.org_type]
-    if fp.method == "own" and len(fp.orgs) > 1:
-        what = (
-            f"the {len(fp.orgs)} {kind}s lying inside it, added together ({'; '.join(f'{n}, {c}' for c, n in fp.orgs)})"
-        )
-    elif fp.method == "own":
-        what = f"{fp.orgs[0][1]} ({fp.orgs[0][0]})"
-    else:
-        what = f"{fp.orgs[0][1]} ({fp.orgs[0][0]}), which straddles the area's boundary"
-    it, its = ("them", "their") if len(fp.orgs) > 1 else ("it", "its")
-    text = (
-        f"In {fp.period} {fp.area_name} is represented by {what}: {_pct(fp.coverage)} of the "
-        f"area's residents live in {it} and {_pct(fp.purity)} of {its} residents live in the area "
-        f"(fit: {fp.grade})."
-    )
-    shown = [o for o in fp.others if o[2] >= 0.01]
-    if shown:
-        text += (
-            " Not included: "
-            + "; ".join(
-                f"{name} ({code}), home to {_pct(share)} of the area's residents, {_pct(inside)} of its own "
-                f"living in the area"
-                for code, name, share, inside in shown
-            )
-            + "."
-        )
-    return text
-
-
 def years() -> tuple[str, ...]:
     """The NHS Talking Therapies years of the series: 2017-18 to the latest in the data."""
     return periods.series("iapt", since=FIRST_YEAR)
@@ -325,29 +290,6 @@ def _footprints(area: Area) -> tuple[LocalFootprint, ...]:
 def footprints(area: Area) -> list[LocalFootprint]:
     """The area's footprint in every year of ``years()``."""
     return list(_footprints(area))
-
-
-def footprint_table(area: Area) -> pd.DataFrame:
-    """One row per year: organisation(s), type, method, coverage, purity, fit, note."""
-    rows = []
-    for fp in footprints(area):
-        rows.append(
-            {
-                "year": fp.period,
-                "organisation type": fp.org_type,
-                "organisation(s)": fp.label if fp.available else "none usable",
-                "how chosen": {
-                    "own": "own organisation(s), counts added" if len(fp.orgs) > 1 else "own organisation",
-                    "straddling": "straddles the boundary",
-                    None: "-",
-                }[fp.method],
-                "area residents in footprint (%)": round(100 * fp.coverage, 1) if fp.available else np.nan,
-                "footprint residents in area (%)": round(100 * fp.purity, 1) if fp.available else np.nan,
-                "fit": fp.grade or "none",
-                "note": "" if fp.available else fp.note,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 # --- counts -------------------------------------------------------------------------------
@@ -613,200 +555,6 @@ def _sii_by_year(area: Area) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# --- tables and figures -----------------------------------------------------------------------
-
-
-def _bounded(count: pd.Series, bound: pd.Series) -> pd.Series:
-    text = count.map(lambda v: f"{v:,.0f}") + " ± " + bound.map(lambda v: f"{v:g}")
-    return text.where(count.notna())
-
-
-def funnel_table(area: Area) -> pd.DataFrame:
-    """Totals per year, footprint and England, readable (for the page and its CSV): each
-    value at the precision of its limits, limits rounded outwards; counts whole."""
-    df = funnel(area)
-    df = df[df["imd_decile"] == 0]
-    return pd.DataFrame(
-        {
-            "year": df["period"],
-            "organisation": df["organisation"],
-            "fit": df["fit"],
-            "referrals (± rounding)": _bounded(df["referrals"], df["referrals_bound"]),
-            f"{POPULATION_LABEL}": numbers.counts_series(df["population_16plus"]),
-            "referrals per 100,000 aged 16+": numbers.numbers_series(df["referral_rate"], 0),
-            "referral rate 95% limits": numbers.limits_series(df["referral_rate_lower"], df["referral_rate_upper"], 0),
-            "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(df["finished_pct"], 1),
-            "recovery (%)": numbers.numbers_series(df["recovery_pct"], 1),
-            "recovery 95% limits": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
-            "reliable improvement (%)": numbers.numbers_series(df["improvement_pct"], 1),
-        }
-    ).reset_index(drop=True)
-
-
-def decile_table(area: Area, period: str) -> pd.DataFrame | None:
-    """The footprint's funnel by decile in one year, or None without a footprint."""
-    df = funnel(area)
-    df = df[(df["period"] == period) & (df["series"] == "footprint") & (df["imd_decile"] > 0)]
-    if df.empty:
-        return None
-    return pd.DataFrame(
-        {
-            "IMD decile (1 = most deprived)": df["imd_decile"],
-            "referrals (± rounding)": _bounded(df["referrals"], df["referrals_bound"]),
-            f"{POPULATION_LABEL}": numbers.counts_series(df["population_16plus"]),
-            "referrals per 100,000 aged 16+": numbers.numbers_series(df["referral_rate"], 0),
-            "finished (% of referrals, no test: different cohorts)": numbers.numbers_series(df["finished_pct"], 1),
-            "finished at caseness": numbers.counts_series(df["at_caseness"]),
-            "recovered": numbers.counts_series(df["recovery"]),
-            "recovery (%)": numbers.numbers_series(df["recovery_pct"], 1),
-            "recovery 95% limits": numbers.limits_series(df["recovery_pct_lower"], df["recovery_pct_upper"], 1),
-            "reliable improvement (%)": numbers.numbers_series(df["improvement_pct"], 1),
-        }
-    ).reset_index(drop=True)
-
-
-def publish_decile_tables(area: Area) -> Markdown:
-    """One captioned table (with CSV) per year; a sentence for a year without a footprint."""
-    parts = []
-    for fp in footprints(area):
-        table = decile_table(area, fp.period)
-        if table is None:
-            parts.append(f"**{fp.period}.** {fp.note}\n")
-            continue
-        caption = (
-            f"NHS Talking Therapies by {iapt_deprivation.imd_label(fp.period)}, {fp.label}, {fp.period} "
-            f"(fit: {fp.grade}). "
-            "Deciles are NHS England's breakdown of the organisation's referrals by the "
-            "deprivation of the patient's neighbourhood, not of the area's neighbourhoods only. "
-            f"Rates use the {POPULATION_LABEL} of the organisation's LSOAs in each decile."
-        )
-        parts.append(figures.publish_table(table, f"local-deciles-{fp.period}", caption=caption).data)
-    return Markdown("\n".join(parts))
-
-
-def gap_table(area: Area) -> pd.DataFrame:
-    """Recovery in deciles 1 and 10 and the gap per year, readable, with reasons."""
-    g = gaps(area)
-    return pd.DataFrame(
-        {
-            "year": g["period"],
-            "organisation": g["organisation"],
-            "fit": g["fit"],
-            "recovery, most deprived decile (%)": numbers.numbers_series(g["recovery_most_deprived"], 1),
-            "recovery, least deprived decile (%)": numbers.numbers_series(g["recovery_least_deprived"], 1),
-            "gap (percentage points)": numbers.numbers_series(g["gap"], 1),
-            "gap 95% limits": numbers.limits_series(g["gap_lower"], g["gap_upper"], 1),
-            "why no gap": g["reason"],
-        }
-    )
-
-
-def sii_table(area: Area) -> pd.DataFrame:
-    """SII/RII per year and series, readable, with the reason where none is computed."""
-    s = sii_by_year(area)
-    return pd.DataFrame(
-        {
-            "year": s["period"],
-            "organisation": s["organisation"],
-            "fit": s["fit"],
-            "deciles used": s["deciles"],
-            "SII (percentage points)": numbers.numbers_series(s["sii"], 1),
-            "SII 95% limits": numbers.limits_series(s["sii_lower"], s["sii_upper"], 1),
-            "RII": numbers.numbers_series(s["rii"], 2),
-            "RII 95% limits": numbers.limits_series(s["rii_lower"], s["rii_upper"], 2),
-            "why no SII": s["reason"],
-        }
-    )
-
-
-def _series_frame(area: Area, column: str) -> pd.DataFrame:
-    df = funnel(area)
-    df = df[df["imd_decile"] == 0]
-    return _trend_frame(area, df, column)
-
-
-def _trend_frame(area: Area, df: pd.DataFrame, column: str) -> pd.DataFrame:
-    own = f"{area.name}'s NHS footprint"
-    out = pd.DataFrame(
-        {
-            "period": df["period"].to_numpy(),
-            "series": np.where(df["series"] == "England", "England", own),
-            "segment": np.where(
-                df["series"] == "England",
-                "England",
-                df["organisation"] + np.where(df["fit"] != "", " (fit: " + df["fit"] + ")", ""),
-            ),
-            "kind": df["org_type"].to_numpy(),
-            "value": df[column].to_numpy(),
-            "lower_cl": df[f"{column}_lower"].to_numpy(),
-            "upper_cl": df[f"{column}_upper"].to_numpy(),
-        }
-    )
-    return out
-
-
-def _who(area: Area) -> str:
-    """Which organisations the footprint line describes, year by year, compactly."""
-    runs: list[tuple[str, str, str]] = []
-    for fp in footprints(area):
-        what = f"{fp.short_label}, fit {fp.grade}" if fp.available else "no footprint"
-        if runs and runs[-1][2] == what:
-            runs[-1] = (runs[-1][0], fp.period, what)
-        else:
-            runs.append((fp.period, fp.period, what))
-    return "; ".join(f"{a}{'' if a == b else ' to ' + b}: {w}" for a, b, w in runs)
-
-
-def trend_figure(area: Area, measure: str) -> figures.Figure:
-    """One measure, every year of ``years()``, the area's footprint against England."""
-    _, _, label, unit = MEASURES[measure]
-    data = _series_frame(area, measure)
-    return segmented_trend_chart(
-        data,
-        years(),
-        measure=label,
-        unit=unit,
-        context=f"{area.name}'s NHS footprint and England",
-        area=f"{area.name}'s NHS footprint",
-        caption=(
-            f"{label[:1].upper() + label[1:]}, {area.name}'s NHS footprint against England, "
-            f"{years()[0]} to {years()[-1]}, with 95% limits widened for rounding. Footprint by year: "
-            f"{_who(area)}. Referral rates use the {POPULATION_LABEL}."
-        ),
-    )
-
-
-def gap_figure(area: Area) -> figures.Figure:
-    """The recovery gap (least minus most deprived decile) over time, footprint and England."""
-    g = gaps(area)
-    own = f"{area.name}'s NHS footprint"
-    data = pd.DataFrame(
-        {
-            "period": g["period"],
-            "series": np.where(g["series"] == "England", "England", own),
-            "segment": np.where(g["series"] == "England", "England", g["organisation"] + " (fit: " + g["fit"] + ")"),
-            "kind": g["org_type"],
-            "value": g["gap"],
-            "lower_cl": g["gap_lower"],
-            "upper_cl": g["gap_upper"],
-        }
-    )
-    return segmented_trend_chart(
-        data,
-        years(),
-        measure="recovery gap (decile 10 minus 1)",
-        unit="percentage points",
-        context=f"{area.name}'s NHS footprint and England",
-        area=own,
-        caption=(
-            f"Recovery in the least deprived decile minus the most deprived decile, {own} against "
-            f"England, {years()[0]} to {years()[-1]}, with 95% limits (Newcombe, widened for rounding). "
-            f"Above zero: recovery is higher in the least deprived neighbourhoods. Footprint by "
-            f"year: {_who(area)}."
-        ),
-    )
-
-
 def latest_by_type(area: Area) -> dict[str, LocalFootprint]:
     """The latest usable CCG year and the latest usable ICB year."""
     out: dict[str, LocalFootprint] = {}
@@ -816,199 +564,23 @@ def latest_by_type(area: Area) -> dict[str, LocalFootprint]:
     return out
 
 
-def attrition_figure(area: Area, org_type: str) -> figures.Figure | Markdown:
-    """The Commission's "goes into reverse" graph for the latest CCG or ICB year."""
-    fp = latest_by_type(area).get(org_type)
-    if fp is None:
-        return Markdown(
-            f"{area.name} has no usable {org_type} footprint in any year, so there is no {org_type} graph by decile."
-        )
-    df = funnel(area)
-    df = df[(df["period"] == fp.period) & (df["imd_decile"] > 0)]
-    own = f"{fp.short_label} (fit: {fp.grade})"
-    parts = []
-    for name, (_, _, label, _) in MEASURES.items():
-        parts.append(
-            pd.DataFrame(
-                {
-                    "measure": label,
-                    "imd_decile": df["imd_decile"],
-                    "value": df[name],
-                    "lower_cl": df[f"{name}_lower"],
-                    "upper_cl": df[f"{name}_upper"],
-                    "series": np.where(df["series"] == "England", "England", own),
-                }
-            )
-        )
-    long = pd.concat(parts, ignore_index=True)
-    return figures.attrition_panels(
-        long,
-        series="series",
-        order=[m[2] for m in MEASURES.values()],
-        units={m[2]: m[3] for m in MEASURES.values()},
-        ncols=2,
-        area=own,
-        context=f"{fp.label} and England, {fp.period}",
-        caption=(
-            f"NHS Talking Therapies by deprivation decile as published (1 = most deprived), {fp.label} (fit: "
-            f"{fp.grade}) against England, {fp.period}, with 95% limits widened for rounding. "
-            "Suppressed deciles are left blank."
-        ),
-    )
+@dataclass(frozen=True)
+class HubReferrals:
+    """Referrals of one CCG year recorded against non-geographic hubs or UNKNOWN (:data:`HUBS`)."""
+
+    period: str
+    referrals: float  # referrals received by the hubs and UNKNOWN together
+    england_referrals: float  # England's referrals received
+    codes: tuple[str, ...]  # the hub codes published that year, sorted
 
 
-def publish_attrition(area: Area, org_type: str) -> Markdown:
-    """The "goes into reverse" graph for the latest ``org_type`` year, published, or the
-    sentence saying why there is none."""
-    fig = attrition_figure(area, org_type)
-    if isinstance(fig, Markdown):
-        return fig
-    return figures.publish(fig, f"local-attrition-{org_type.lower()}")
-
-
-def hub_note(period: str) -> str:
-    """How many referrals in ``period`` sit with hubs or UNKNOWN, left out of every area."""
+def hub_referrals(period: str) -> HubReferrals | None:
+    """The referrals in ``period`` that belong to no area's footprint; None from 2022-23,
+    when figures are published for ICBs, which have no hubs."""
     if period >= "2022-23":
-        return ""
+        return None
     counts = _year_counts(period, "CCG")
     total = counts[counts["imd_decile"] == 0]
     hubs = total[total["org_code"].isin(HUBS)]
     eng = _england(period).loc[lambda d: d["imd_decile"] == 0, "referrals"].iloc[0]
-    n = hubs["referrals"].sum()
-    return (
-        f"In {period}, {n:,.0f} of England's {eng:,.0f} referrals ({100 * n / eng:.1f}%) were recorded "
-        f"against non-geographic commissioning hubs or an unknown CCG "
-        f"({', '.join(sorted(hubs['org_code']))}) and belong to no area's footprint."
-    )
-
-
-# --- prose ---------------------------------------------------------------------------------------
-
-
-def _first_last(area: Area, series: str = "footprint") -> tuple[pd.Series | None, pd.Series | None]:
-    df = funnel(area)
-    df = df[(df["imd_decile"] == 0) & (df["series"] == series)].dropna(subset=["recovery_pct"])
-    if df.empty:
-        return None, None
-    return df.iloc[0], df.iloc[-1]
-
-
-def _gap_sentence(area: Area) -> str:
-    every = gaps(area)
-    every = every[every["series"] == "footprint"]
-    g = every.dropna(subset=["gap"])
-    without = every[every["gap"].isna()]
-    reasons = "; ".join(
-        f"{', '.join(part['period'])}: {reason}" for reason, part in without.groupby("reason", sort=False)
-    )
-    missing = f" There is no gap for {reasons}." if len(without) else ""
-    if len(g) < 2:
-        return (
-            f"There are too few years with published recovery for both the most and least deprived "
-            f"deciles in {area.name}'s footprint to say whether the gap changed.{missing}"
-        )
-    a, b = g.iloc[0], g.iloc[-1]
-    change = b["gap"] - a["gap"]
-    overlap = not (a["gap_upper"] < b["gap_lower"] or b["gap_upper"] < a["gap_lower"])
-    if abs(change) < 0.05:
-        verb = "was unchanged"
-    else:
-        verb = "narrowed" if abs(b["gap"]) < abs(a["gap"]) else "widened"
-    caveat = (
-        " Their 95% limits overlap, so the change may be chance." if overlap else " Their 95% limits do not overlap."
-    )
-    same = (
-        " The two years describe different organisations, so part of the change may come from the change of footprint."
-        if a["organisation"] != b["organisation"]
-        else ""
-    )
-    return (
-        f"The recovery gap between the least and most deprived deciles in {area.name}'s footprint {verb}: "
-        f"{a['gap']:.1f} percentage points in {a['period']} ({a['organisation']}, fit {a['fit']}) and "
-        f"{b['gap']:.1f} in {b['period']} ({b['organisation']}, fit {b['fit']}).{caveat}{same}{missing}"
-    )
-
-
-def summary_sentences(area: Area) -> dict[str, str]:
-    """Glue-ready sentences for the summary page (keys ``local_series_*``).
-
-    ``local_series_recovery``: recovery in the area's own footprint in the first and latest
-    years with data, naming each organisation and fit; ``local_series_gap``: whether the
-    gap between most and least deprived deciles narrowed; ``local_series_footprints``:
-    which organisation each year's numbers describe; ``local_series_england``: England's
-    recovery the same two years.
-    """
-    a, b = _first_last(area)
-    if a is None:
-        recovery = (
-            f"No year from {years()[0]} to {years()[-1]} has a usable NHS footprint with published "
-            f"recovery for {area.name}."
-        )
-        england = ""
-    else:
-        recovery = (
-            f"Recovery in {area.name}'s own NHS footprint was {a['recovery_pct']:.1f}% in {a['period']} "
-            f"({a['organisation']}, fit {a['fit']}) and {b['recovery_pct']:.1f}% in {b['period']} "
-            f"({b['organisation']}, fit {b['fit']})."
-        )
-        eng = funnel(area)
-        eng = eng[(eng["series"] == "England") & (eng["imd_decile"] == 0)].set_index("period")["recovery_pct"]
-        england = (
-            f"In England it was {eng[a['period']]:.1f}% in {a['period']} and {eng[b['period']]:.1f}% in {b['period']}."
-        )
-    return {
-        "local_series_recovery": recovery,
-        "local_series_england": england,
-        "local_series_gap": _gap_sentence(area),
-        "local_series_footprints": f"Footprint by year: {_who(area)}.",
-    }
-
-
-def _describe_runs(fps: list[LocalFootprint]) -> str:
-    """:func:`describe` once per run of years with the same footprint, naming the years."""
-    out, i = [], 0
-    while i < len(fps):
-        j = i
-        while j + 1 < len(fps) and describe(fps[j + 1]).replace(fps[j + 1].period, "") == describe(fps[i]).replace(
-            fps[i].period, ""
-        ):
-            j += 1
-        text = describe(fps[i])
-        if j > i:
-            text = text.replace(f"In {fps[i].period} ", f"From {fps[i].period} to {fps[j].period} ", 1)
-            text = text.replace(f"in {fps[i].period}:", f"from {fps[i].period} to {fps[j].period}:", 1)
-        out.append(text)
-        i = j + 1
-    return " ".join(out)
-
-
-def headline_numbers(area: Area) -> dict[str, object]:
-    """Values and sentences glued into the chapter's prose."""
-    fps = footprints(area)
-    usable = [fp for fp in fps if fp.available]
-    values: dict[str, object] = {
-        "area_name": area.name,
-        "first_year": years()[0],
-        "last_year": years()[-1],
-        "n_usable": len(usable),
-        "n_years": len(years()),
-        "footprint_sentences": _describe_runs(fps),
-        "hub_notes": " ".join(filter(None, (hub_note(p) for p in years()))),
-        "inside_pct": f"{100 * INSIDE:.0f}%",
-        "grades_text": (
-            "exact: at least 99% of the area's residents live in the footprint and at least 99% "
-            "of the footprint's residents live in the area; close: both at least 90%; partial: "
-            "both at least 50%; poor: either below 50%"
-        ),
-    }
-    values.update(summary_sentences(area))
-    s = sii_by_year(area)
-    s = s[s["series"] == "footprint"]
-    ok = s.dropna(subset=["sii"])
-    values["sii_sentence"] = (
-        f"An SII could be computed for {len(ok)} of the {len(s)} years with a footprint"
-        + (f" ({', '.join(ok['period'])})" if len(ok) else "")
-        + "."
-        + ("" if len(ok) == len(s) else " In the other years NHS England suppressed small decile counts.")
-    )
-    return values
+    return HubReferrals(period, float(hubs["referrals"].sum()), float(eng), tuple(sorted(hubs["org_code"])))

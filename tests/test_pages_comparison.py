@@ -1,0 +1,206 @@
+"""Tests of mhbook.pages.comparison: the Compared with similar areas chapter's sentences,
+display tables and captions. The first tests feed it SYNTHETIC tidy tables made here in
+the columns of ``comparison_table``, ``neighbour_values`` and ``trend_table`` (numbers
+chosen so each expected word can be worked out by hand; no mirror needed); the last ones
+run it on the real published data (mirror)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mhbook import areas, figures
+from mhbook.measures import comparison
+from mhbook.pages import comparison as page
+
+LONDON_BOROUGH, SHIRE_COUNTY = "E09000002", "E10000014"
+
+
+def _table(rows):
+    """SYNTHETIC rows of ``comparison_table``: (label, unit, value, lower_95, upper_95,
+    england, neighbours_mean, rank, rank_of, vs_neighbours, vs_england_95, vs_england_99_8, note)."""
+    t = pd.DataFrame(
+        rows,
+        columns=[
+            "label", "unit", "value", "lower_95", "upper_95", "england", "neighbours_mean", "rank", "rank_of",
+            "vs_neighbours", "vs_england_95", "vs_england_99_8", "note",
+        ],
+    )  # fmt: skip
+    return t.assign(
+        barrier="need",
+        indicator=[f"ind{i}" for i in range(len(t))],
+        period="2024",
+        region=np.nan,
+        neighbours_min=t["neighbours_mean"] - 1,
+        neighbours_max=t["neighbours_mean"] + 1,
+        describes="Synthetic area",
+        region_note="synthetic",
+        source="synthetic",
+        lower_99_8=np.nan,
+        upper_99_8=np.nan,
+    )
+
+
+def _trends(rows):
+    """SYNTHETIC rows of ``trend_table``: (label, unit, area_first, area_last, trend, reason, flag)."""
+    t = pd.DataFrame(rows, columns=["label", "unit", "area_first", "area_last", "trend", "trend_reason", "flag"])
+    return t.assign(
+        first_period="2019",
+        last_period="2023",
+        england_trend="Decreasing",
+        england_trend_reason="",
+        indicator=[f"ind{i}" for i in range(len(t))],
+    )
+
+
+def _cells(column: pd.Series) -> list:
+    """A display column's cells, each missing one as None (left for the table's missing label)."""
+    return [None if pd.isna(x) else x for x in column]
+
+
+class _Neighbours:
+    note = "Synthetic neighbours note."
+    table = pd.DataFrame({"neighbour_name": ["North", "South"]})
+
+
+@pytest.fixture
+def synthetic_area(monkeypatch):
+    monkeypatch.setattr(page, "neighbours", lambda code: _Neighbours())
+    return type("SyntheticArea", (), {"code": "E06999999", "name": "Synthetic area", "region_name": "Synthetic"})()
+
+
+def test_values_and_limits_share_precision():
+    assert page.fmt(12.345, "%") == "12.3%"
+    assert page.fmt(1234.56, "per 100,000") == "1,234.6"
+    assert page.fmt(float("nan"), "%") == "no value"
+
+
+def test_comparison_words():
+    assert page.comparison_words("Worse", "Worse") == "worse than England at 99.8%"
+    assert page.comparison_words("Higher", "Similar") == "higher than England at 95%"
+    assert page.comparison_words("Similar", "Similar") == "similar to England"
+    assert page.comparison_words("Not compared", "Not compared") == "not tested"
+
+
+def test_sentences_count_and_name_what_the_tables_hold_synthetic(synthetic_area):
+    table = _table(
+        [
+            ("depression", "%", 12.34, 11.0, 13.0, 12.0, 11.0, 2, 3, "Higher", "Similar", "Similar", ""),
+            ("self-harm", "per 100,000", np.nan, np.nan, np.nan, 150.0, np.nan, pd.NA, pd.NA,
+             "Not compared", "Not compared", "Not compared", "Suppressed or not published."),
+        ]
+    )  # fmt: skip
+    trends = _trends(
+        [
+            ("depression", "%", 10.0, 12.34, "Increasing", "", False),
+            ("self-harm", "per 100,000", np.nan, np.nan, "Cannot be calculated", "fewer than 5 points (3)", False),
+        ]
+    )
+    out = page.sentences(synthetic_area, table, trends)
+    assert out["cmp_neighbour_names"] == "North, South" and out["cmp_neighbour_note"] == "Synthetic neighbours note."
+    assert (out["cmp_n_indicators"], out["cmp_n_with_value"], out["cmp_n_tested"], out["cmp_n_missing"]) == (2, 1, 1, 1)
+    assert (out["cmp_n_trends"], out["cmp_n_trend_tested"], out["cmp_n_flagged"]) == (2, 1, 0)
+    assert out["cmp_missing_text"] == "No value for the area: self-harm (Suppressed or not published)."
+    assert out["cmp_neighbour_text"] == (
+        "depression: 12.3%, rank 2 of 3 with a value (higher than the neighbours' average of 11.0%)."
+    )
+    assert out["cmp_flag_text"] == (
+        "No indicator is both worse than England and getting significantly worse, though for most the published "
+        "extracts hold neither counts nor limits, so the trend cannot be tested."
+    )
+    flagged = trends.assign(flag=[True, False])
+    assert page.sentences(synthetic_area, table, flagged)["cmp_flag_text"] == (
+        "Worse than England and getting worse: depression."
+    )
+
+
+def test_display_tables_write_missing_as_missing_never_zero_synthetic():
+    table = _table(
+        [
+            ("depression", "%", 12.35, 11.04, 13.66, 12.0, 11.0, 2, 3, "Higher", "Better", "Similar", ""),
+            ("self-harm", "per 100,000", np.nan, np.nan, np.nan, 1500.0, np.nan, pd.NA, pd.NA,
+             "Not compared", "Not compared", "Not compared", ""),
+        ]
+    )  # fmt: skip
+    shown = page.display_table(table)
+    assert _cells(shown["95% limits"]) == ["11.0% to 13.7%", None]
+    assert list(shown["England"]) == ["12.0%", "1,500.0"]
+    assert pd.isna(shown.loc[1, "value"]) and pd.isna(shown.loc[1, "rank among neighbours (1 = highest)"])
+    assert shown.loc[0, "rank among neighbours (1 = highest)"] == "2 of 3 with a value"
+    assert shown.loc[0, "vs England (95% / 99.8%)"] == "Better / Similar"
+    assert page.notes_table(table)["note"].isna().all()  # an empty note is shown as missing, not as ""
+    values = pd.DataFrame(
+        {
+            "indicator": ["cmd_prevalence", "cmd_prevalence", "suicide", "suicide"],
+            "label": [comparison.SPEC["cmd_prevalence"].label] * 2 + [comparison.SPEC["suicide"].label] * 2,
+            "neighbour": ["North", "South", "North", "South"],
+            "value": [20.04, np.nan, 10.0, np.nan],
+            "status": ["value", "suppressed", "value", "no value"],
+        }
+    )
+    wide = page.neighbour_display(None, values)
+    assert list(wide["area"]) == ["North", "South"]
+    assert list(wide[comparison.SPEC["cmd_prevalence"].label]) == ["20.0%", "suppressed"]
+    assert list(wide[comparison.SPEC["suicide"].label]) == ["10.0", "no value"]
+    assert wide[comparison.SPEC["depression"].label].isna().all()  # no rows: left for the missing label
+
+
+def test_trend_display_gives_the_reason_a_trend_is_not_tested_synthetic():
+    trends = _trends(
+        [
+            ("depression", "%", 10.0, 12.34, "Increasing", "", True),
+            ("self-harm", "per 100,000", np.nan, np.nan, "Cannot be calculated", "fewer than 5 points (3)", False),
+        ]
+    )
+    shown = page.trend_display(trends)
+    assert _cells(shown["area, first to last value"]) == ["10.0% (2019) to 12.3% (2023)", None]
+    assert list(shown["recent trend (area)"]) == ["Increasing", "Cannot be calculated: fewer than 5 points (3)"]
+    assert list(shown["worse than England and getting worse"]) == ["yes", "no"]
+
+
+# --- on the real published data ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=[LONDON_BOROUGH, SHIRE_COUNTY])
+def chapter(request):
+    return page.chapter_numbers(areas.get(request.param))
+
+
+@pytest.mark.mirror
+def test_value_never_outside_its_displayed_limits(chapter):
+    shown = page.display_table(chapter.table)
+    for r, text in zip(chapter.table.itertuples(), shown["95% limits"]):
+        if not isinstance(text, str):
+            assert pd.isna(r.lower_95)
+            continue
+        lo, hi = (float(x.rstrip("%").replace(",", "")) for x in text.split(" to "))
+        v = float(page.fmt(r.value, r.unit).rstrip("%").replace(",", ""))
+        assert lo <= v <= hi, (r.indicator, v, text)
+
+
+@pytest.mark.mirror
+def test_missing_neighbour_values_are_shown_as_such(chapter):
+    missing = chapter.values[chapter.values["status"] != "value"]
+    wide = page.neighbour_display(chapter.area, chapter.values)
+    for r in missing.itertuples():
+        assert wide.loc[wide["area"] == r.neighbour, r.label].iloc[0] == r.status
+
+
+@pytest.mark.mirror
+def test_overview_figure_has_alt_text_and_csv(chapter, tmp_path):
+    fig = page.overview_figure(chapter.area, chapter.table, chapter.values)
+    assert chapter.area.name in fig.alt and "13 indicators" in fig.alt
+    md = figures.publish(fig, "comparison-spine", outdir=tmp_path)
+    assert ':alt: "Spine chart' in md.data
+    csv = pd.read_csv(tmp_path / "comparison-spine.csv")
+    assert len(csv) == len(chapter.table)
+    assert (tmp_path / "comparison-spine.png").stat().st_size > 10_000
+
+
+@pytest.mark.mirror
+def test_glued_values_are_all_filled(chapter):
+    values = page.glued_values(chapter)
+    assert values["cmp_area_name"] == chapter.area.name
+    assert values["cmp_n_indicators"] == len(comparison.SPECS)
+    assert all(isinstance(values[k], str) and values[k] for k in ("cmp_missing_text", "cmp_neighbour_text"))
