@@ -1,5 +1,5 @@
 """The comparison chapter: statistical neighbours, indicators, overview figure, trends and
-key findings (mhbook.measures.comparison, mhbook.measures.key_findings)."""
+key findings (mhbook.measures.comparison, worded by mhbook.pages.summary)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from mhbook import areas, figures
 from mhbook.figures.spine import spine_chart
-from mhbook.measures import comparison, key_findings
+from mhbook.measures import comparison
 
 #: County & UAs created in the 2019-2023 reorganisations.
 NEW_AREAS = [
@@ -193,10 +193,11 @@ def test_trends_cover_every_series_with_three_periods(chapter):
 
 @pytest.mark.mirror
 def test_key_findings_numbers_equal_the_published_tables(chapter, tmp_path):
-    from mhbook.measures import inequality, summary
+    from mhbook.measures import inequality
+    from mhbook.pages import summary
 
     area, table, trends, _ = chapter
-    found = key_findings.key_findings(area, table=table, trends=trends)
+    found = summary.key_findings(area, table=table, trends=trends)
     assert 5 <= len(found) <= 8
     # Write the tables exactly as the chapters do, then read the CSVs back.
     figures.publish_table(comparison.display_table(table), "comparison-indicators", caption="x", outdir=tmp_path)
@@ -217,7 +218,7 @@ def test_key_findings_numbers_equal_the_published_tables(chapter, tmp_path):
             assert str(shown).lstrip("-") in f.text, (key, shown, f.text)
             checked += 1
     assert checked >= 4
-    glued = key_findings.glue_values(found)
+    glued = summary.glue_values(found)
     assert glued["key_findings_md"].count("\n- ") == len(found) - 1
 
 
