@@ -4,7 +4,8 @@ against England in words and tables, and the chapters' headline tables.
 Numbers come from ``mhbook.measures.summary`` (``barrier_table``: need, access, outcomes
 and coercion against England), ``mhbook.measures.key_findings`` (the rows each finding
 rests on), ``mhbook.measures.claims`` (verdict counts), ``mhbook.measures.triple_barrier``
-(headline ratios) and ``mhbook.measures.inequality`` (the widest gaps); this module puts
+(headline ratios, read where their table is published) and ``mhbook.measures.inequality``
+(the widest gaps); this module puts
 them into words, rounds them for display and publishes them, computing nothing new.
 ``notebooks/summary.md`` holds the chapter's fixed text and calls one function here per
 glued block, table or chart.
@@ -54,7 +55,6 @@ class ChapterNumbers:
     table: pd.DataFrame  # summary.barrier_table(area, footprint)
     verdicts: pd.Series  # claims.verdict_counts(): the Commission's claims by verdict
     findings: FindingNumbers  # kf_measures.finding_numbers(area, period)
-    ratios: pd.DataFrame  # triple_barrier.summary_rows(area, period)
 
 
 def chapter_numbers(area: Area, period: str) -> ChapterNumbers:
@@ -67,7 +67,6 @@ def chapter_numbers(area: Area, period: str) -> ChapterNumbers:
         summary.barrier_table(area, footprint),
         claims.verdict_counts(),
         kf_measures.finding_numbers(area, period),
-        triple_barrier.summary_rows(area, period),
     )
 
 
@@ -291,10 +290,12 @@ def publish_outcome_gaps(gaps: pd.DataFrame) -> Markdown:
     )
 
 
-def publish_gap_table(rows: pd.DataFrame) -> Markdown:
-    """``gap_table`` of ``triple_barrier.summary_rows``, as published."""
+def publish_gap_table(area: Area, period: str) -> Markdown:
+    """``gap_table`` of ``triple_barrier.summary_rows``, as published. The ratios are read
+    here, not in ``chapter_numbers``: a published table lists the datasets read before it,
+    so the tables above this one do not list the triple barrier's."""
     return figures.publish_table(
-        gap_table(rows),
+        gap_table(triple_barrier.summary_rows(area, period)),
         "group-ratios",
         caption="Headline ratios from the triple barrier chapter: the most deprived tenth of "
         "neighbourhoods and Black or Black British people against the whole population.",
