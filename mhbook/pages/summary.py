@@ -25,7 +25,7 @@ from IPython.display import Markdown
 from mhbook import figures, stats
 from mhbook.areas import Area
 from mhbook.figures import numbers
-from mhbook.measures import claims, comparison, footprints, local_series, summary, triple_barrier
+from mhbook.measures import claims, comparison, footprints, inequality, local_series, summary, triple_barrier
 from mhbook.measures import key_findings as kf_measures
 from mhbook.measures.footprints import Footprint
 from mhbook.measures.key_findings import FindingNumbers
@@ -279,10 +279,12 @@ def outcome_gaps(gaps: pd.DataFrame, top: int = 6) -> pd.DataFrame:
     )
 
 
-def publish_outcome_gaps(gaps: pd.DataFrame) -> Markdown:
-    """``outcome_gaps`` of the strict gaps, as published."""
+def publish_outcome_gaps(area: Area, period: str) -> Markdown:
+    """``outcome_gaps`` of ``inequality.widest_gaps``, as published. Like the ratios below,
+    the gaps are read where their table is published, so that the table lists the
+    datasets they come from (a published table lists those read since the one before it)."""
     return figures.publish_table(
-        outcome_gaps(gaps),
+        outcome_gaps(inequality.widest_gaps(area, period)),
         "widest-outcome-shortfalls",
         caption="Groups with the widest significant shortfall in outcomes against the footprint's "
         "overall value (99.8% limits), NHS Talking Therapies.",
@@ -292,8 +294,8 @@ def publish_outcome_gaps(gaps: pd.DataFrame) -> Markdown:
 
 def publish_gap_table(area: Area, period: str) -> Markdown:
     """``gap_table`` of ``triple_barrier.summary_rows``, as published. The ratios are read
-    here, not in ``chapter_numbers``: a published table lists the datasets read before it,
-    so the tables above this one do not list the triple barrier's."""
+    here, not in ``chapter_numbers``: a published table lists the datasets read since the
+    one before it, so the ratios' datasets belong to this table and to no earlier one."""
     return figures.publish_table(
         gap_table(triple_barrier.summary_rows(area, period)),
         "group-ratios",
