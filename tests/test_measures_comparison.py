@@ -1,6 +1,7 @@
 """The comparison chapter's numbers: statistical neighbours, indicators, trends and key
 findings (mhbook.measures.comparison, mhbook.measures.key_findings). Its words, display
-tables and charts are tested in test_pages_comparison.py."""
+tables and charts are tested in test_pages_comparison.py; the key findings' words are
+made by mhbook.pages.summary."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from mhbook import areas, figures
 from mhbook.figures.spine import spine_chart
-from mhbook.measures import comparison, key_findings
+from mhbook.measures import comparison
 from mhbook.pages import comparison as page
 
 #: County & UAs created in the 2019-2023 reorganisations.
@@ -155,10 +156,11 @@ def test_trends_cover_every_series_with_three_periods(chapter):
 
 @pytest.mark.mirror
 def test_key_findings_numbers_equal_the_published_tables(chapter, tmp_path):
-    from mhbook.measures import inequality, summary
+    from mhbook.measures import inequality
+    from mhbook.pages import summary
 
     area, table, trends, _ = chapter
-    found = key_findings.key_findings(area, table=table, trends=trends)
+    found = summary.key_findings(area, table=table, trends=trends)
     assert 5 <= len(found) <= 8
     # Write the tables exactly as the chapters do, then read the CSVs back.
     figures.publish_table(page.display_table(table), "comparison-indicators", caption="x", outdir=tmp_path)
@@ -179,7 +181,7 @@ def test_key_findings_numbers_equal_the_published_tables(chapter, tmp_path):
             assert str(shown).lstrip("-") in f.text, (key, shown, f.text)
             checked += 1
     assert checked >= 4
-    glued = key_findings.glue_values(found)
+    glued = summary.glue_values(found)
     assert glued["key_findings_md"].count("\n- ") == len(found) - 1
 
 

@@ -1,5 +1,5 @@
-"""The summary's barrier table: finest footprint, like-for-like benchmark, wording and
-precision (real data from the mirror)."""
+"""The summary's barrier table: finest footprint, like-for-like benchmark, and the precision
+it is shown at (real data from the mirror; its words: tests/test_pages_summary.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from mhbook import areas
 from mhbook.figures import numbers
 from mhbook.measures import coercion, footprints, summary
+from mhbook.pages import summary as page
 from mhbook.sources import mha
 
 pytestmark = pytest.mark.mirror
@@ -66,7 +67,7 @@ def test_no_better_or_worse_without_polarity_and_values_inside_their_limits(code
     rates = table[table["unit"] == "per 100,000"]
     words = set(rates["vs_england_95"]) | set(rates["vs_england_99_8"])
     assert not words & {"Better", "Worse"}, words
-    shown = summary.display_table(table)
+    shown = page.display_table(table)
     for value, limits in zip(shown["value"], shown["95% limits"]):
         if value is None or limits is None:
             continue
@@ -87,7 +88,7 @@ def test_every_area_summary_shows_values_inside_their_limits():
     bad = []
     for area in areas.all_areas():
         table = summary.barrier_table(area, footprints.iapt_footprint(area, "2024-25"))
-        shown = summary.display_table(table)
+        shown = page.display_table(table)
         for value, limits in zip(shown["value"], shown["95% limits"]):
             if value is None or limits is None:
                 continue

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from mhbook import areas
-from mhbook.measures import comparison, detentions_by_ethnicity, inequality, local_series
+from mhbook.measures import claims, comparison, detentions_by_ethnicity, inequality, key_findings, local_series, summary
 from mhbook.measures.footprints import Footprint
 from mhbook.pages import exploring_inequality as page
 
@@ -213,7 +213,9 @@ def test_englands_chart_is_drawn_afresh_for_each_area(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "module", [inequality, detentions_by_ethnicity, comparison, local_series], ids=lambda m: m.__name__
+    "module",
+    [inequality, detentions_by_ethnicity, comparison, local_series, claims, summary, key_findings],
+    ids=lambda m: m.__name__,
 )
 def test_the_chapters_measures_import_no_figures_or_display(module):
     """Measures hold numbers: drawing and display are the page layer's."""

@@ -16,7 +16,7 @@ import pytest
 from mhbook import catalogue, fetch, reads
 from mhbook.build.reasons import Reason, Why
 from mhbook.build.store import OutputKey, Store
-from mhbook.measures import sources
+from mhbook.pages import sources_methods
 from mhbook.tables import tidy_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -143,9 +143,9 @@ def test_the_sources_page_runs_again_after_a_dataset_is_re_pinned(tmp_path, monk
     """Sources and methods lists every dataset's sha256: its recorded reads name them all, so a
     re-pinned hash makes the page stale and the page shows the new hash."""
     notebook = REPO / "notebooks" / "sources_methods.md"
-    assert "sources.dataset_table()" in notebook.read_text("utf-8")  # what the page calls, below
+    assert "page.dataset_table()" in notebook.read_text("utf-8")  # what the page calls, below
     with reads.collecting() as seen:
-        before = sources.dataset_table()
+        before = sources_methods.dataset_table()
     store = Store(tmp_path / "site")
     key = OutputKey.for_notebook("E06000001", "sources_methods", notebook, {"area_code": "E06000001"})
     _commit(store, key, tmp_path, sorted(seen))
@@ -155,7 +155,7 @@ def test_the_sources_page_runs_again_after_a_dataset_is_re_pinned(tmp_path, monk
     repinned["qof-ccg-1920"] = replace(repinned["qof-ccg-1920"], sha256="d" * 64)  # synthetic: as a refresh would
     monkeypatch.setattr(catalogue, "datasets", lambda: repinned)
     assert store.stale_reason(key) == Reason(Why.DATASETS_CHANGED, ("qof-ccg-1920",))
-    after = sources.dataset_table().set_index("id")["sha256"]
+    after = sources_methods.dataset_table().set_index("id")["sha256"]
     assert after["qof-ccg-1920"] == "d" * 64 != before.set_index("id")["sha256"]["qof-ccg-1920"]
 
 

@@ -382,356 +382,123 @@ def detention_ratio(measure: str = "All detentions") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _ci(value: float, lower: float, upper: float, digits: int = 1, unit: str = "") -> str:
-    return f"{value:.{digits}f}{unit} ({lower:.{digits}f} to {upper:.{digits}f})"
+#: Status of a check: the data hold it and it was checked; the breakdown or year is not
+#: published in the files held (the years that are held name it on the page); the year is
+#: not in the files; the claim is about households, which area data cannot test.
+CHECKED, NOT_PUBLISHED, NOT_HELD, NOT_AREA_DATA = "checked", "not published", "not held", "not area data"
 
 
-def _range(lower: pd.Series, upper: pd.Series, digits: int) -> pd.Series:
-    """Limits as "lower to upper" text with a fixed number of decimals."""
-    return pd.Series([f"{lo:.{digits}f} to {hi:.{digits}f}" for lo, hi in zip(lower, upper)], index=lower.index)
-
-
-def held_years(periods: list[str]) -> str:
-    """Runs of consecutive financial years as text: "2014-15 to 2016-17 and 2020-21 to 2024-25"."""
-    starts = sorted(periods)
-    runs: list[list[str]] = []
-    for p in starts:
-        if runs and int(p[:4]) == int(runs[-1][-1][:4]) + 1:
-            runs[-1].append(p)
-        else:
-            runs.append([p])
-    return " and ".join(r[0] if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
-
-
-def _row(claim: str, measure: str, period: str, result: str, verdict: str) -> dict:
-    return {
-        "claim_id": claim,
-        "claim": f"“{CLAIMS[claim]}”",
-        "measure": measure,
-        "period": period,
-        "result": result,
-        "verdict": verdict,
-        "source": _source(claim),
-    }
-
-
-def _source(claim: str) -> str:
-    """The dataset ids behind ``claim``, the Mental Health Act file of the latest year by name."""
+def dataset_ids(claim: str) -> str:
+    """The dataset ids behind ``claim`` (``SOURCES``), the Mental Health Act file of the latest year by id."""
     return mha.dataset() if SOURCES[claim] == "mha" else SOURCES[claim]
 
 
-def _deprivation_rows(period: str, latest_period: str) -> list[dict]:
+def _check(claim: str, period: str, verdict: str, status: str = CHECKED, rate_type: str | None = None) -> dict:
+    return {"claim_id": claim, "period": period, "rate_type": rate_type, "status": status, "verdict": verdict}
+
+
+def _deprivation_checks(period: str, latest_period: str) -> list[dict]:
     grads = deprivation_gradients([period, latest_period])
-    measure = (
-        "Ratio per IMD decile step towards less deprived areas (95% limits): referrals per person "
-        "aged 16+ (Poisson; claim: below 1) and recovery (binomial odds ratio; claim: above 1); finished "
-        "treatment per referral shown without a test, as referrals and finished treatments are different "
-        "cohorts"
-    )
-    rows = []
-    for p, parts in grads.groupby("period", sort=False):
-        result = "; ".join(
-            f"{r.part} {_ci(r.value, r.lower_cl, r.upper_cl, 3)}"
-            if pd.notna(r.value)
-            else f"{r.part} {r.most_deprived:.1f}% most deprived against {r.least_deprived:.1f}% least "
-            "deprived (not tested: different cohorts)"
-            for r in parts.itertuples()
-        )
-        rows.append(_row("deprivation", measure, p, result, gradient_verdict(parts)))
-    return rows
+    return [_check("deprivation", p, gradient_verdict(parts)) for p, parts in grads.groupby("period", sort=False)]
 
 
-def _sexual_orientation_rows(period: str, latest_period: str) -> list[dict]:
+def _sexual_orientation_checks(period: str, latest_period: str) -> list[dict]:
     rec = recovery_by_sexual_orientation()
-    measure = "Recovery, % of those at caseness who finished treatment (95% Wilson limits)"
-    rows = []
     years = rec["period"].unique().tolist()
+    rows = []
     if period not in years:
-        rows.append(
-            _row(
-                "sexual_orientation",
-                measure,
-                period,
-                f"Not published by sexual orientation in these files for {period} (held: {held_years(years)})",
-                decide(None),
-            )
-        )
+        rows.append(_check("sexual_orientation", period, decide(None), NOT_PUBLISHED))
     for p in dict.fromkeys([years[0], latest_period]):
         year = rec[rec["period"] == p]
         if year.empty:
-            rows.append(_row("sexual_orientation", measure, p, "not in these files", decide(None)))
+            rows.append(_check("sexual_orientation", p, decide(None), NOT_HELD))
             continue
-        result = "; ".join(f"{r.label} {_ci(r.value, r.lower_cl, r.upper_cl, unit='%')}" for r in year.itertuples())
         matched = None if year["matched"].isna().any() else bool(year["matched"].all())
-        rows.append(_row("sexual_orientation", measure, p, result, decide(ordering_shown(year), matched)))
+        rows.append(_check("sexual_orientation", p, decide(ordering_shown(year), matched)))
     return rows
 
 
-def _older_rows(period: str, latest_period: str) -> list[dict]:
+def _older_checks(period: str, latest_period: str) -> list[dict]:
     share = older_adult_share().set_index("period")
-    measure = (
-        "Referrals received aged 65+, % of all referrals (95% Wilson limits), beside the 65+ share of "
-        "England's population aged 16+ (claim's substance: below it)"
-    )
     rows = []
     for p in dict.fromkeys([period, latest_period]):
         if p not in share.index:
-            rows.append(_row("older_adults", measure, p, "not in these files", decide(None)))
+            rows.append(_check("older_adults", p, decide(None), NOT_HELD))
             continue
         s, pop = share.loc[p], older_population_share(p)
-        result = (
-            f"{_ci(s['value'], s['lower_cl'], s['upper_cl'], 2, '%')} of referrals (bands summed: "
-            f"{s['bands']}); 65+ are {pop['value']:.1f}% of people aged 16+ ({pop['year']})"
-        )
         under = shown(s["lower_cl"] / pop["value"], s["upper_cl"] / pop["value"], "below 1")
         rows.append(
-            _row(
-                "older_adults",
-                measure,
-                p,
-                result,
-                decide(under, matches(CLAIMED_OLDER_SHARE, s["lower_cl"], s["upper_cl"])),
-            )
+            _check("older_adults", p, decide(under, matches(CLAIMED_OLDER_SHARE, s["lower_cl"], s["upper_cl"])))
         )
     return rows
 
 
-def _mha_rows(claim: str, period: str) -> list[dict]:
-    measure_name = MHA_MEASURES[claim]
+def _mha_checks(claim: str, period: str) -> list[dict]:
     claimed = CLAIMED_DETENTION_RATIO if claim == "detention" else CLAIMED_CTO_RATIO
-    what = "detentions" if claim == "detention" else "uses of Community Treatment Orders"
-    ratio = detention_ratio(measure_name)
+    ratio = detention_ratio(MHA_MEASURES[claim])
     rows = []
     if period not in set(ratio["period"]):
-        rows.append(
-            _row(
-                claim,
-                f"Black / White rate ratio of {what}",
-                period,
-                f"Mental Health Act statistics for {period} are not in these files "
-                f"(held: {', '.join(sorted(set(ratio['period'])))})",
-                decide(None),
-            )
-        )
+        rows.append(_check(claim, period, decide(None), NOT_PUBLISHED))
     for r in ratio.itertuples():
-        result = (
-            f"{_ci(r.value, r.lower_cl, r.upper_cl, 2)} times ({r.black_rate:.1f} against "
-            f"{r.white_rate:.1f} per 100,000)"
-        )
-        rows.append(
-            _row(
-                claim,
-                f"Black / White rate ratio of {what}, {r.rate_type} rates (95% limits; {r.method})",
-                r.period,
-                result,
-                decide(shown(r.lower_cl, r.upper_cl, "above 1"), matches(claimed, r.lower_cl, r.upper_cl)),
-            )
-        )
+        verdict = decide(shown(r.lower_cl, r.upper_cl, "above 1"), matches(claimed, r.lower_cl, r.upper_cl))
+        rows.append(_check(claim, r.period, verdict, rate_type=r.rate_type))
     return rows
 
 
-def _child_poverty_rows() -> list[dict]:
-    return [
-        _row(
-            "child_poverty",
-            "Serious mental health difficulties by household income at age 11",
-            "–",
-            "A claim about households followed from birth (Millennium Cohort Study); area data cannot test "
-            "it. The chapter on deprivation and prevalence shows the area-level association only.",
-            decide(None),
-        )
-    ]
-
-
-def claims_table(period: str = "2018-19", latest_period: str | None = None) -> pd.DataFrame:
-    """One row per claim × period checked, in the order of ``CLAIMS``.
+def claim_checks(period: str = "2018-19", latest_period: str | None = None) -> pd.DataFrame:
+    """One row per claim × period checked (× rate type for the Mental Health Act claims), in
+    the order of ``CLAIMS``.
 
     ``period``: the year the Commission drew on; ``latest_period``: the latest IAPT year.
-    Columns: ``claim_id``, ``claim`` (as the report stated it), ``measure`` (what is
-    computed, with the method), ``period``, ``result`` (values with 95% limits, as
-    text), ``verdict`` (one of ``VERDICTS``, by ``decide``), ``source`` (dataset ids).
-    Mental Health Act figures are for the latest year only; sexual orientation is not
-    published for 2017-18 to 2019-20, so the earliest year held is shown instead.
+    Columns: ``claim_id``, ``period`` ("–" for the household claim), ``rate_type`` (crude /
+    standardised for the Mental Health Act claims, else None), ``status`` (``CHECKED``,
+    ``NOT_PUBLISHED``, ``NOT_HELD``, ``NOT_AREA_DATA``) and ``verdict`` (one of ``VERDICTS``,
+    by ``decide``). Mental Health Act figures are for the latest year only; sexual
+    orientation is not published for 2017-18 to 2019-20, so the earliest year held is
+    checked instead. The numbers behind each row are ``deprivation_gradients``,
+    ``recovery_by_sexual_orientation``, ``older_adult_share`` / ``older_population_share``
+    and ``detention_ratio``.
     """
     latest_period = latest_period or periods.latest("iapt")
-    return _claims_table(period, latest_period).copy()
+    return _claim_checks(period, latest_period).copy()
 
 
 @reads.cached(maxsize=4, stored=True)
-def _claims_table(period: str, latest_period: str) -> pd.DataFrame:
+def _claim_checks(period: str, latest_period: str) -> pd.DataFrame:
     # England-level, the same on every area's page: checked once per process.
     rows = (
-        _deprivation_rows(period, latest_period)
-        + _sexual_orientation_rows(period, latest_period)
-        + _older_rows(period, latest_period)
-        + _mha_rows("detention", period)
-        + _mha_rows("cto", period)
-        + _child_poverty_rows()
+        _deprivation_checks(period, latest_period)
+        + _sexual_orientation_checks(period, latest_period)
+        + _older_checks(period, latest_period)
+        + _mha_checks("detention", period)
+        + _mha_checks("cto", period)
+        + [_check("child_poverty", "–", decide(None), NOT_AREA_DATA)]
     )
     log.info("claims re-checked: %d rows for %s and %s", len(rows), period, latest_period)
     return pd.DataFrame(rows)
 
 
-def claim_verdicts(table: pd.DataFrame | None = None) -> pd.DataFrame:
+def latest_verdicts(checks: pd.DataFrame | None = None) -> pd.DataFrame:
     """One verdict per claim: that of the most recent year the data can test (what holds
-    today), else "cannot be tested". Columns ``claim_id``, ``claim``, ``verdict``,
-    ``period`` (the year the verdict rests on), ``years`` (every year checked, with its
-    verdict, as text)."""
-    table = claims_table() if table is None else table
+    today), else "cannot be tested"; where the crude and standardised Mental Health Act
+    rows share that year, the standardised one decides. ``checks``: rows with
+    ``claim_id``, ``period``, ``rate_type`` and ``verdict`` (default ``claim_checks()``).
+    Columns ``claim_id``, ``verdict``, ``period`` (the year the verdict rests on)."""
+    checks = claim_checks() if checks is None else checks
     rows = []
-    for claim_id, part in table.groupby("claim_id", sort=False):
+    for claim_id, part in checks.groupby("claim_id", sort=False):
         testable = part[part["verdict"] != UNTESTABLE]
         latest = testable.sort_values("period").iloc[-1] if len(testable) else part.iloc[-1]
-        # the crude and standardised MHA rows share a year: the standardised one decides
         if len(testable) and (testable["period"] == latest["period"]).sum() > 1:
             same = testable[testable["period"] == latest["period"]]
-            latest = (
-                same[same["measure"].str.contains("standardised")].iloc[0]
-                if same["measure"].str.contains("standardised").any()
-                else same.iloc[-1]
-            )
-        years = "; ".join(f"{r.period}: {r.verdict}" for r in part.itertuples())
-        rows.append(
-            {
-                "claim_id": claim_id,
-                "claim": part["claim"].iloc[0],
-                "verdict": latest["verdict"],
-                "period": latest["period"],
-                "years": years,
-            }
-        )
+            standardised = same["rate_type"] == "standardised"
+            latest = same[standardised].iloc[0] if standardised.any() else same.iloc[-1]
+        rows.append({"claim_id": claim_id, "verdict": latest["verdict"], "period": latest["period"]})
     return pd.DataFrame(rows)
 
 
 def verdict_counts(table: pd.DataFrame | None = None) -> pd.Series:
-    """Number of claims with each verdict (:func:`claim_verdicts`; every verdict listed, 0 if none)."""
-    verdicts = claim_verdicts(table)
+    """Number of claims with each verdict (:func:`latest_verdicts` of ``table``, default
+    ``claim_checks()``; every verdict listed, 0 if none)."""
+    verdicts = latest_verdicts(table)
     return verdicts["verdict"].value_counts().reindex(list(VERDICTS), fill_value=0).rename("claims")
-
-
-def verdicts_display(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """``claim_verdicts`` for the page: the quotation, today's verdict, the years beneath."""
-    return pd.DataFrame(
-        {
-            "the Commission's words (2020)": verdicts["claim"],
-            "verdict today": verdicts["verdict"],
-            "year it rests on": verdicts["period"],
-            "every year checked": verdicts["years"],
-        }
-    )
-
-
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """``claims_table`` with reader-facing column names for the page."""
-    return table[["claim", "measure", "period", "result", "verdict", "source"]].rename(
-        columns={
-            "claim": "the Commission's words (2020)",
-            "period": "period checked",
-            "result": "what the data show (95% limits)",
-            "source": "dataset",
-        }
-    )
-
-
-def gradient_table(gradients: pd.DataFrame) -> pd.DataFrame:
-    """``deprivation_gradients`` for the page: one row per year and part of the claim."""
-    return pd.DataFrame(
-        {
-            "year": gradients["period"],
-            "measure": gradients["label"],
-            "most deprived decile": gradients["most_deprived"].round(1),
-            "least deprived decile": gradients["least_deprived"].round(1),
-            "ratio per decile step": gradients["value"].map(lambda v: "not tested" if pd.isna(v) else f"{v:.3f}"),
-            "95% limits": _range(gradients["lower_cl"], gradients["upper_cl"], 3).where(gradients["value"].notna()),
-            "claimed direction": gradients["direction"],
-            "shown": gradients["shown"],
-        }
-    )
-
-
-def orientation_table(rec: pd.DataFrame) -> pd.DataFrame:
-    """``recovery_by_sexual_orientation`` for the page: one row per year and group."""
-    return pd.DataFrame(
-        {
-            "year": rec["period"],
-            "sexual orientation": rec["label"],
-            "recovered": rec["recovered"],
-            "at caseness": rec["at_caseness"],
-            "recovery (%)": rec["value"].round(1),
-            "95% limits": _range(rec["lower_cl"], rec["upper_cl"], 1),
-            "published by NHS (%)": rec["published_pct"],
-            "claimed (%)": rec["claimed"],
-            "claim within limits": rec["matched"],
-        }
-    )
-
-
-def older_table(share: pd.DataFrame) -> pd.DataFrame:
-    """``older_adult_share`` for the page: one row per year, naming the bands summed."""
-    return pd.DataFrame(
-        {
-            "year": share["period"],
-            "age bands summed": share["bands"],
-            "referrals aged 65+": share["older"],
-            "all referrals": share["referrals"],
-            "share aged 65+ (%)": share["value"].map("{:.2f}".format),
-            "95% limits": _range(share["lower_cl"], share["upper_cl"], 2),
-        }
-    )
-
-
-def headline_numbers(
-    table: pd.DataFrame,
-    gradients: pd.DataFrame,
-    orientation: pd.DataFrame,
-    older: pd.DataFrame,
-    detention: pd.DataFrame,
-    period: str,
-    latest_period: str,
-) -> dict:
-    """Numbers glued into the chapter's prose."""
-    counts = verdict_counts(table)
-    cto = detention_ratio(MHA_MEASURES["cto"]).set_index("rate_type")
-    rec = gradients.set_index(["period", "part"])
-    so_first, so_last = orientation["period"].iloc[0], orientation["period"].iloc[-1]
-    so = orientation.set_index(["period", "group"])
-    old = older.set_index("period")
-    det = detention.set_index("rate_type")
-    values = {
-        "period": period,
-        "latest_period": latest_period,
-        "n_rows": len(table),
-        "n_still": counts[STILL],
-        "n_partly": counts[PARTLY],
-        "n_no_longer": counts[NO_LONGER],
-        "n_untestable": counts[UNTESTABLE],
-        "rec_d1": rec.loc[(period, "recovery"), "most_deprived"],
-        "rec_d10": rec.loc[(period, "recovery"), "least_deprived"],
-        "rec_d1_latest": rec.loc[(latest_period, "recovery"), "most_deprived"],
-        "rec_d10_latest": rec.loc[(latest_period, "recovery"), "least_deprived"],
-        "ref_d1": rec.loc[(period, "referrals"), "most_deprived"],
-        "ref_d10": rec.loc[(period, "referrals"), "least_deprived"],
-        "so_first_period": so_first,
-        "so_last_period": so_last,
-        "older_share": old.loc[period, "value"],
-        "older_share_latest": old.loc[latest_period, "value"],
-        "older_bands_latest": old.loc[latest_period, "bands"],
-        "older_bands_first": old["bands"].iloc[0],
-        "older_change_period": old.index[old["bands"] != old["bands"].iloc[0]][0],
-        "so_max_gap": (orientation["value"] - orientation["published_pct"]).abs().max(),
-        "so_held": held_years(orientation["period"].unique().tolist()),
-        "mha_period": det.loc["crude", "period"],
-        "mha_crude": det.loc["crude", "value"],
-        "mha_std": det.loc["standardised", "value"],
-        "mha_std_lower": det.loc["standardised", "lower_cl"],
-        "mha_std_upper": det.loc["standardised", "upper_cl"],
-        "cto_std": cto.loc["standardised", "value"],
-        "cto_std_lower": cto.loc["standardised", "lower_cl"],
-        "cto_std_upper": cto.loc["standardised", "upper_cl"],
-        "n_claims": int(counts.sum()),
-        "report": REPORT,
-    }
-    for group, key in (("Bi-sexual", "bi"), ("Gay/Lesbian", "gay"), ("Heterosexual", "het")):
-        values[f"so_{key}_first"] = so.loc[(so_first, group), "value"]
-        values[f"so_{key}_latest"] = so.loc[(so_last, group), "value"]
-    return values
