@@ -68,9 +68,9 @@ from mhbook.areas import Area, footprint_lsoas
 from mhbook.errors import UnmappedOrganisationError
 from mhbook.figures import numbers
 from mhbook.figures.segments import segmented_trend_chart
-from mhbook.measures import iapt_deprivation
 from mhbook.measures._quiet import quietly
 from mhbook.measures.footprints import _title
+from mhbook.pages import iapt_deprivation  # imd_label: moves with local_series's own page
 from mhbook.sources import ccg_lookups, iapt, imd
 
 #: The first year NHS footprints below England are mapped to areas (CCG lookups exist from April 2017).
