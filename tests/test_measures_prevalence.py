@@ -1,12 +1,12 @@
 """Tests of mhbook.measures.prevalence (the "Deprivation and prevalence" chapter).
 
-Most tests read the real extracts through the mirror; published reference values are
-quoted with their source. The last test uses a synthetic list of periods.
+The tests read the real extracts through the mirror; published reference values are
+quoted with their source. The chapter's words and charts are tested in
+``test_pages_deprivation_prevalence.py``.
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
@@ -36,9 +36,6 @@ def test_every_area_gets_a_value_or_a_note_for_every_indicator():
             # A value taken from another geography always says so.
             if has_value and row.value_from != area.code:
                 assert row.value_from in row.note, f"{area.code} {row.indicator}: note does not name the source"
-        numbers = prevalence.headline_numbers(area)
-        assert all(isinstance(numbers[f"{k}_sentence"], str) for k in prevalence.INDICATORS)
-        assert "nan" not in " ".join(str(v) for v in numbers.values()).split()
         deciles = prevalence.lsoa_deciles(area)
         assert deciles["lsoas_2019"].sum() == len(area.lsoa11())
         assert deciles["lsoas_2025"].sum() == len(area.lsoa21())
@@ -149,8 +146,6 @@ def test_single_district_areas_missed_by_the_loader_get_their_value():
 def test_london_children_have_no_value_and_say_why():
     row = _row("emotional_disorders", "E09000033")  # Westminster
     assert pd.isna(row["value"]) and "London file" in row["note"]
-    sentence = prevalence.headline_numbers(areas.get("E09000033"))["emotional_disorders_sentence"]
-    assert "London file" in sentence and "England: 3.6%" in sentence
 
 
 @mirror
@@ -172,39 +167,3 @@ def test_unitary_depression_trend_is_published_values():
     oldham = dep[dep["area_code"] == "E08000004"].set_index("period")["value"]
     mine = trend[trend["series"] == "Oldham"].set_index("period")["value"]
     assert mine.to_dict() == {str(k): v for k, v in oldham.items()}
-
-
-def _one_area_per_situation() -> list[tuple[str, str]]:
-    """(indicator, area code): the first area in each kind of match, per indicator."""
-    out = []
-    for key in prevalence.INDICATORS:
-        t = prevalence.indicator_table(key)
-        out += [(key, codes.iloc[0]) for _, codes in t.groupby("match")["area_code"]]
-    return out
-
-
-@mirror
-def test_figures_for_each_kind_of_match():
-    for key, code in _one_area_per_situation():
-        area = areas.get(code)
-        note = _row(key, code)["note"]
-        shown = [prevalence.map_figure(key, area)]
-        if key in prevalence.PREVALENCES:
-            shown.append(prevalence.scatter_figure(key, area))
-        for fig in shown:
-            assert note in fig.caption, f"{key} {code}: caption lacks the area's note"
-            plt.close(fig.fig)
-    for code in ("E10000014", "E08000004"):
-        area = areas.get(code)
-        for fig in (
-            prevalence.depression_figure(area, prevalence.depression_trend(area)),
-            prevalence.lsoa_decile_figure(area, prevalence.lsoa_deciles(area)),
-        ):
-            assert area.name in fig.caption
-            plt.close(fig.fig)
-
-
-def test_missing_years_between_financial_years():
-    # Synthetic periods, not from data.
-    assert prevalence._missing_years(["2021/22", "2022/23", "2024/25"]) == ["2023/24"]
-    assert prevalence._missing_years(["2014/15", "2015/16"]) == []
