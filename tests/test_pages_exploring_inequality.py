@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from mhbook import areas
-from mhbook.measures import detentions_by_ethnicity, iapt_deprivation, inequality
+from mhbook.measures import detentions_by_ethnicity, iapt_deprivation, inequality, triple_barrier
 from mhbook.measures.footprints import Footprint
 from mhbook.pages import exploring_inequality as page
 
@@ -212,7 +212,9 @@ def test_englands_chart_is_drawn_afresh_for_each_area(tmp_path, monkeypatch):
     assert sizes[0] == sizes[1], sizes
 
 
-@pytest.mark.parametrize("module", [inequality, detentions_by_ethnicity, iapt_deprivation], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [inequality, detentions_by_ethnicity, iapt_deprivation, triple_barrier], ids=lambda m: m.__name__
+)
 def test_the_chapters_measures_import_no_figures_or_display(module):
     """Measures hold numbers: drawing and display are the page layer's."""
     tree = ast.parse(Path(module.__file__).read_text("utf-8"))
