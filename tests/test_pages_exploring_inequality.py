@@ -22,7 +22,7 @@ ROOT = Path(__file__).parents[1]
 
 
 def _footprint(period, org_type, code, name, population_share, footprint_share):
-    return Footprint(period, org_type, code, name, population_share, footprint_share, note="synthetic")
+    return Footprint(period, "Synthetic Area", org_type, code, name, population_share, footprint_share)
 
 
 def _recovery_rows(period, org_type, org_code, rows):

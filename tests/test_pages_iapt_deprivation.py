@@ -76,8 +76,9 @@ def _trend(periods, sii, p_trend):
     )
 
 
-def _footprint(note="SYNTHETIC footprint note."):
-    return Footprint("2024-25", "ICB", "QXX", "NHS Synthetic ICB", 1.0, 0.25, note=note)
+def _footprint():
+    """SYNTHETIC: the whole area in one ICB, a quarter of the ICB's residents."""
+    return Footprint("2024-25", "Synthetic Area", "ICB", "QXX", "NHS Synthetic ICB", 1.0, 0.25)
 
 
 def test_the_imd_edition_is_named_as_far_as_the_year_allows():
@@ -140,14 +141,21 @@ def test_glued_values_come_from_the_tables_they_describe():
     assert (values["first_trend_period"], values["last_trend_period"]) == ("2015-16", "2024-25")
     assert values["population_year"] == "mid-2015" and values["population_year_latest"] == "mid-2020"
     assert values["local_name"] == "NHS Synthetic ICB"
-    assert values["local_note"].startswith("SYNTHETIC footprint note. No decile figures are suppressed")
+    assert values["local_note"].endswith(
+        "of that Integrated Care Board's population. Figures for QXX describe the whole Integrated Care Board, "
+        "most of whose residents live outside Synthetic Area. No decile figures are suppressed for this footprint; "
+        "counts are rounded to the nearest 5."
+    )
     assert "Deciles up to 2018-19" in values["imd_switch_note"]
 
 
 def test_a_footprint_without_a_code_is_named_as_not_available():
-    fp = Footprint("2016-17", None, None, None, 0.0, 0.0, note="SYNTHETIC: cannot be mapped.")
+    fp = Footprint("2016-17", "Synthetic Area", None, None, None, 0.0, 0.0, unmapped="SYNTHETIC lookup message.")
     area = areas.Area("E06999999", "Synthetic Area", "E12999999", "Synthetic Region", ())
     trend = _trend(["2024-25"], [7.5], [0.01])
     values = page.headline_numbers(_deciles("2018-19"), _deciles("2024-25"), trend, fp, None, area)
     assert values["local_name"] == "not available"
-    assert values["local_note"] == "SYNTHETIC: cannot be mapped. No decile figures are published for this footprint."
+    assert values["local_note"] == (
+        "NHS footprints for 2016-17 cannot be mapped to Synthetic Area: SYNTHETIC lookup message. "
+        "No decile figures are published for this footprint."
+    )

@@ -76,11 +76,13 @@ def test_the_wide_table_has_one_row_per_group_and_blank_cells_without_data():
 
 
 def test_glued_values_without_a_footprint_say_so():
-    fp = footprints.Footprint(PERIOD, None, None, None, 0.0, 0.0, note="SYNTHETIC: not mapped.")
+    fp = footprints.Footprint(PERIOD, "Synthetic Town", None, None, None, 0.0, 0.0, unmapped="SYNTHETIC.")
     area = areas.Area("E06999999", "Synthetic Town", "E12999999", "Synthetic Region", ())
     chapter = page.ChapterNumbers(area, PERIOD, fp, _synthetic(), None)
     values = page.glued_values(chapter)
-    assert values["local_name"] == "no NHS footprint" and values["local_note"] == "SYNTHETIC: not mapped."
+    assert values["local_name"] == "no NHS footprint" and values["local_note"] == (
+        f"NHS footprints for {PERIOD} cannot be mapped to Synthetic Town: SYNTHETIC."
+    )
     assert values["local_ethnicity"] == "No footprint figures."
     assert values["eng_ethnicity"].startswith('Recovery is lowest for "Black"')
     assert values["need_period"] == tb.NEED_PERIOD

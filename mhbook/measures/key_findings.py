@@ -29,6 +29,7 @@ import pandas as pd
 from mhbook import periods
 from mhbook.areas import Area
 from mhbook.measures import comparison
+from mhbook.pages.footprint_notes import footprint_note  # the sentence: moves with this chapter's page
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ def _deprivation_gap(area: Area, period: str) -> Finding:
     doc, title = "iapt_deprivation", "Talking therapies by deprivation"
     fp = comparison.footprint(area.code, period)
     if not fp.available:
-        return Finding("kf6", f"The recovery gap by deprivation cannot be shown: {fp.note}", doc, title)
+        return Finding("kf6", f"The recovery gap by deprivation cannot be shown: {footprint_note(fp)}", doc, title)
     g = iapt_deprivation.gradient_by_year(fp.org_type, fp.org_code)
     g = g[g["period"] >= "2022-23"].dropna(subset=["sii"])  # ICB years only
     if len(g) < 2:

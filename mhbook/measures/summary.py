@@ -23,6 +23,7 @@ from mhbook.figures import numbers
 from mhbook.measures import coercion, prevalence, talking_therapies
 from mhbook.measures.footprints import Footprint
 from mhbook.measures.iapt_deprivation import population_year
+from mhbook.pages.footprint_notes import footprint_note  # the sentence: moves with this chapter's page
 
 LEVELS = (0.95, 0.998)
 
@@ -244,7 +245,7 @@ def sentences(area: Area, footprint: Footprint, table: pd.DataFrame) -> dict:
     out = {
         "area_name": area.name,
         "region_name": area.region_name,
-        "footprint_note": footprint.note,
+        "footprint_note": footprint_note(footprint),
         "n_districts": len(area.districts),
     }
     for barrier in ("access", "outcome", "coercion"):

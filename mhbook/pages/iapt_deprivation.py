@@ -29,6 +29,7 @@ from mhbook.measures.iapt_deprivation import (
     gradient_by_year,
     population_year,
 )
+from mhbook.pages.footprint_notes import footprint_note
 
 #: Axis and panel label of each stage (``MEASURES`` of the measures module), in order.
 MEASURE_LABELS = {
@@ -339,7 +340,7 @@ def headline_numbers(
         "sii_last": trend["sii"].iloc[-1],
         "imd_switch_note": imd_switch_note(list(trend["period"])),
         "local_name": footprint.org_name or "not available",
-        "local_note": footprint.note + " " + suppression_note(local),
+        "local_note": footprint_note(footprint) + " " + suppression_note(local),
     }
     return values | _ends(england, "") | _ends(latest, "_latest")
 

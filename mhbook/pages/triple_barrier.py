@@ -32,6 +32,7 @@ from mhbook.measures.triple_barrier import (
     headline,
     local_table,
 )
+from mhbook.pages.footprint_notes import footprint_note
 
 #: The chapter's two charts per place: the dimensions with a population count, then the rest.
 MAIN = ("deprivation", "ethnicity", "age", "gender")
@@ -247,7 +248,7 @@ def headline_numbers(
         "period": period,
         "need_period": NEED_PERIOD,
         "mha_period": periods.latest("mha"),
-        "local_note": footprint.note,
+        "local_note": footprint_note(footprint),
         "local_name": footprint.org_name or "no NHS footprint",
     }
     values |= {f"eng_{k}": v for k, v in dimension_sentences(england, "England").items()}
