@@ -61,9 +61,55 @@ def _values(**row):
     base = dict(
         indicator="cmd_prevalence", label="x", unit="%", period="2017", value=20.04, england=17.26,
         rank=3, ranked=120, value_from="E06999999", value_from_name="Synthetic Town", match="published",
-        compared=None, note="", england_note="",
+        compared=None, england_middle=float("nan"), value_note=None, changed_on=None, also_covered=(),
+        former=(), district_range=None,
     )  # fmt: skip
     return pd.DataFrame([base | row])
+
+
+def _row(match, **detail):
+    """SYNTHETIC row of ``indicator_table``: where a value of 20.0% comes from."""
+    return _values(match=match, **detail).iloc[0]
+
+
+def test_each_match_says_where_the_value_comes_from():
+    name = "Synthetic Town"
+    assert page.value_note(name, "cmd_prevalence", _row("published", value_note="A publisher note")) == ""
+    remapped = _row("re-mapped", value_note="Unweighted mean of A and B (re-mapped by uploader)")
+    assert page.value_note(name, "cmd_prevalence", remapped) == (
+        "Caution: in the extract this is the unweighted mean of A and B (re-mapped by uploader)."
+    )
+    same = _row("former code", value_from="E10999999", value_from_name="Old Shire", changed_on="1 April 2023")
+    assert page.value_note(name, "cmd_prevalence", same) == (
+        "Published as Old Shire (E10999999), the code used for the same area until 1 April 2023."
+    )
+    part = _row(
+        "predecessor", value_from="E10999999", value_from_name="Old Shire", also_covered=("Other Town", "Third")
+    )
+    assert page.value_note(name, "cmd_prevalence", part) == (
+        "Not published for Synthetic Town, which was created on a later date. The value shown is for the former "
+        "Old Shire (E10999999), which also covered Other Town, Third."
+    )
+    several = _row("predecessors", former=(("A", "E06999991", 12.34), ("B", "E06999992", 15.0)))
+    assert "their 2017 values are: A (E06999991) 12.3%; B (E06999992) 15.0%. None is used" in page.value_note(
+        name, "cmd_prevalence", several
+    )
+    districts = _row("districts only", district_range=(3, "Low", 6.04, "High", 18.46))
+    assert page.value_note(name, "cmd_prevalence", districts).endswith(
+        "Its 3 districts range from 6.0% (Low) to 18.5% (High)."
+    )
+    assert page.value_note(name, "cmd_prevalence", _row("not available", value_note="Not in the file.")) == (
+        "Not in the file."
+    )
+    assert page.value_note(name, "cmd_prevalence", _row("not available")).startswith(
+        "No value for Synthetic Town or a former area covering it"
+    )
+
+
+def test_englands_note_says_how_it_is_made_or_what_stands_in():
+    assert page.england_note("imd_score", float("nan")) == "population-weighted mean of all Counties & UAs"
+    assert page.england_note("emotional_disorders", float("nan")) == ""
+    assert page.england_note("cmd_prevalence", 17.46).endswith("the middle County & UA has 17.5%")
 
 
 def test_the_area_sentence_gives_its_value_englands_and_its_rank():
@@ -74,12 +120,17 @@ def test_the_area_sentence_gives_its_value_englands_and_its_rank():
 
 
 def test_a_borrowed_value_names_the_former_area_and_a_missing_one_says_why():
-    borrowed = _values(match="predecessor", value_from="E10999999", value_from_name="Old Shire", note="SYNTHETIC.")
+    borrowed = _values(
+        match="predecessor", value_from="E10999999", value_from_name="Old Shire", also_covered=("Elsewhere",)
+    )
     assert "in the former Old Shire had" in page._sentence("cmd_prevalence", SYNTHETIC, borrowed)
-    assert page._sentence("cmd_prevalence", SYNTHETIC, borrowed).endswith("SYNTHETIC.")
-    missing = _values(value=float("nan"), england=float("nan"), england_note="no England value", note="Why.")
+    assert page._sentence("cmd_prevalence", SYNTHETIC, borrowed).endswith("which also covered Elsewhere.")
+    missing = _values(
+        value=float("nan"), england=float("nan"), england_middle=17.0, match="not available", value_note="Why."
+    )
     assert page._sentence("cmd_prevalence", SYNTHETIC, missing) == (
-        "There is no 2017 value for Synthetic Town. Why. (no England value.)"
+        "There is no 2017 value for Synthetic Town. Why. (England's value is not in the data this book was built "
+        "from (OHID publishes one on Fingertips); the middle County & UA has 17.0%.)"
     )
 
 
@@ -130,6 +181,19 @@ def test_every_area_gets_its_sentences():
 
 
 @mirror
+def test_new_areas_name_their_predecessor_and_counties_their_districts():
+    cumberland = prevalence.area_match("cmd_prevalence", areas.get("E06000063"))
+    note = page.value_note("Cumberland", "cmd_prevalence", cumberland)
+    assert "Cumbria" in note and "1 April 2023" in note and "Westmorland and Furness" in note
+    bcp = prevalence.area_match("emotional_disorders", areas.get("E06000058"))
+    assert all(c in page.value_note("BCP", "emotional_disorders", bcp) for c in ("E06000028", "E06000029", "E10000009"))
+    hampshire = page.value_note(
+        "Hampshire", "children_low_income", prevalence.area_match("children_low_income", areas.get("E10000014"))
+    )
+    assert "Its 11 districts range from" in hampshire
+
+
+@mirror
 def test_london_childrens_sentence_says_why_there_is_no_value():
     sentence = page.headline_numbers(areas.get("E09000033"))["emotional_disorders_sentence"]  # Westminster
     assert "London file" in sentence and "England: 3.6%" in sentence
@@ -148,7 +212,7 @@ def _one_area_per_situation() -> list[tuple[str, str]]:
 def test_figures_for_each_kind_of_match():
     for key, code in _one_area_per_situation():
         area = areas.get(code)
-        note = prevalence.indicator_table(key).set_index("area_code").loc[code, "note"]
+        note = page.value_note(area.name, key, prevalence.area_match(key, area))
         shown = [page.map_figure(key, area)]
         if key in prevalence.PREVALENCES:
             shown.append(page.scatter_figure(key, area))

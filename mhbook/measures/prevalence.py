@@ -97,7 +97,6 @@ INDICATORS: dict[str, Indicator] = {
         "Counties & UAs of December 2023",
     ),
 }
-UNITS = {"emotional_disorders": "%", "children_low_income": "%", "cmd_prevalence": "%", "imd_score": ""}
 PREVALENCES = ("emotional_disorders", "children_low_income", "cmd_prevalence")
 #: Matches whose value stands for the area itself and may enter a fit.
 FIT_MATCHES = ("published", "former code")
@@ -109,17 +108,14 @@ def indicator(key: str) -> Indicator:
     return INDICATORS[key]
 
 
-def _fmt(value: float, unit: str, decimals: int = 1) -> str:
-    return figures.alttext.format_value(value, unit, decimals) if pd.notna(value) else "no value"
-
-
 def _latest(periods: pd.Series) -> str:
     return str(sorted(periods.astype(str).unique())[-1])
 
 
 @reads.cached
-def _published(key: str) -> tuple[pd.DataFrame, float, str, str]:
-    """(County & UA rows on the data's own codes, England value, period, England note).
+def _published(key: str) -> tuple[pd.DataFrame, float, str, float]:
+    """(County & UA rows on the data's own codes, England value, period, middle County & UA
+    value where the extract has no England value, else NaN).
 
     The rows have ``area_code``, ``area_name``, ``value`` and ``value_note``.
     """
@@ -129,7 +125,7 @@ def _published(key: str) -> tuple[pd.DataFrame, float, str, str]:
         # England's average score is, by MHCLG's method, the population-weighted mean.
         england = float(np.average(s["imd_score"], weights=s["population"]))
         rows = s.assign(value=s["imd_score"], value_note=None, compared=None)[cols + ["compared"]]
-        return rows, england, "2019", "population-weighted mean of all Counties & UAs"
+        return rows, england, "2019", np.nan
     name = {
         "emotional_disorders": "emotional_disorders_5_16",
         "children_low_income": "children_low_income",
@@ -140,21 +136,14 @@ def _published(key: str) -> tuple[pd.DataFrame, float, str, str]:
     df = df[df["period"].astype(str) == period]
     eng = df.loc[df["area_type"] == "England", "value"]
     england = float(eng.iloc[0]) if len(eng) else np.nan
-    note = ""
-    if not len(eng):
-        middle = df.loc[df["area_type"] == "County & UA", "value"].median()
-        note = (
-            f"England's value is not in the data this book was built from (OHID publishes one on Fingertips); "
-            f"the middle County & UA has "
-            f"{figures.alttext.format_value(middle, UNITS.get(key, ''))}"
-        )
+    middle = np.nan if len(eng) else float(df.loc[df["area_type"] == "County & UA", "value"].median())
     rows = df.loc[df["area_type"] == "County & UA", cols].astype({"area_code": str, "area_name": str})
     rows["value_note"] = rows["value_note"].astype(object).where(rows["value_note"].notna(), None)
     # Fingertips' own comparison with England, where the file carries one (it is made
     # from limits the extract does not hold).
     compared = df.loc[df["area_type"] == "County & UA", "compared_to_england"].astype(object)
     rows["compared"] = compared.where(compared.isin(["Better", "Similar", "Worse", "Higher", "Lower"]), None).to_numpy()
-    return rows.reset_index(drop=True), england, period, note
+    return rows.reset_index(drop=True), england, period, middle
 
 
 @reads.cached
@@ -173,84 +162,68 @@ def _district_values(key: str) -> pd.DataFrame:
     return df.merge(codes, left_on="area_code", right_on="lad_code_any", how="left").drop(columns="lad_code_any")
 
 
-def _districts_note(area: Area, key: str, period: str) -> str | None:
+def _district_range(area: Area, key: str) -> tuple[int, str, float, str, float] | None:
+    """(districts with a value, lowest district's name and value, highest's), or None."""
     d = _district_values(key)
     d = d[(d["utla_code"] == area.code) & d["value"].notna()]
     if d.empty:
         return None
-    unit = indicator(key).unit
     lo, hi = d.loc[d["value"].idxmin()], d.loc[d["value"].idxmax()]
-    return (
-        f"Published in {period} only for districts, without counts, so no figure for {area.name} as a whole "
-        f"can be made from them. Its {len(d)} districts range from {_fmt(lo['value'], unit)} "
-        f"({lo['area_name']}) to {_fmt(hi['value'], unit)} ({hi['area_name']})."
-    )
+    return len(d), str(lo["area_name"]), float(lo["value"]), str(hi["area_name"]), float(hi["value"])
 
 
 def _successor_names(code: str) -> list[str]:
     return [a.name for a in areas.find(code).areas]
 
 
+#: Columns of ``_resolve_one`` that say where a value comes from (see ``indicator_table``).
+SOURCE_COLUMNS = ("value_note", "changed_on", "also_covered", "former", "district_range")
+
+
 def _resolve_one(area: Area, key: str, pub: pd.DataFrame, period: str) -> dict:
     """The value for ``area`` and where it comes from (see the module docstring)."""
-    unit = indicator(key).unit
     by_code = pub.set_index("area_code")
-    out = {"area_code": area.code, "value": np.nan, "value_from": None, "value_from_name": None, "compared": None}
+    out = {
+        "area_code": area.code,
+        "value": np.nan,
+        "value_from": None,
+        "value_from_name": None,
+        "compared": None,
+        "value_note": None,
+        "changed_on": None,
+        "also_covered": (),
+        "former": (),
+        "district_range": None,
+    }
     own = by_code.loc[area.code] if area.code in by_code.index else None
+    if own is not None and own["value_note"] is not None:
+        out["value_note"] = str(own["value_note"])
     if own is not None and pd.notna(own["value"]):
         remapped = own["value_note"] is not None and "re-mapped" in str(own["value_note"])
-        text = str(own["value_note"])
-        note = f"Caution: in the extract this is the {text[:1].lower() + text[1:]}." if remapped else ""
         return out | {
             "value": own["value"],
             "value_from": area.code,
             "value_from_name": area.name,
             "match": "re-mapped" if remapped else "published",
-            "note": note,
             "compared": None if remapped else own["compared"],
         }
     preds = [p for p in area.predecessors if p in by_code.index and pd.notna(by_code.loc[p, "value"])]
     if len(preds) == 1:
         p = preds[0]
         pname = str(by_code.loc[p, "area_name"])
-        date = areas.REORGANISATIONS[p].date if p in areas.REORGANISATIONS else "a later date"
+        date = areas.REORGANISATIONS[p].date if p in areas.REORGANISATIONS else None
         succ = _successor_names(p)
-        base = out | {"value": by_code.loc[p, "value"], "value_from": p, "value_from_name": pname}
+        base = out | {"value": by_code.loc[p, "value"], "value_from": p, "value_from_name": pname, "changed_on": date}
         if succ == [area.name]:
-            return base | {
-                "match": "former code",
-                "compared": by_code.loc[p, "compared"],
-                "note": (f"Published as {pname} ({p}), the code used for the same area until {date}."),
-            }
-        others = ", ".join(n for n in succ if n != area.name)
-        return base | {
-            "match": "predecessor",
-            "note": (
-                f"Not published for {area.name}, which was created on {date}. The value shown is for the former "
-                f"{pname} ({p}), which also covered {others}."
-            ),
-        }
+            return base | {"match": "former code", "compared": by_code.loc[p, "compared"]}
+        return base | {"match": "predecessor", "also_covered": tuple(n for n in succ if n != area.name)}
     if len(preds) > 1:
-        listed = "; ".join(f"{by_code.loc[p, 'area_name']} ({p}) {_fmt(by_code.loc[p, 'value'], unit)}" for p in preds)
-        return out | {
-            "match": "predecessors",
-            "note": (
-                f"Not published for {area.name}, which was formed from several former areas, some only in part; "
-                f"their {period} values are: {listed}. None is used on the map or in the fit."
-            ),
-        }
-    districts = _districts_note(area, key, period)
+        former = tuple((str(by_code.loc[p, "area_name"]), p, float(by_code.loc[p, "value"])) for p in preds)
+        return out | {"match": "predecessors", "former": former}
+    districts = _district_range(area, key)
     if districts:
-        return out | {"match": "districts only", "note": districts}
-    why = (
-        str(own["value_note"])
-        if own is not None and own["value_note"] is not None
-        else (
-            f"No value for {area.name} or a former area covering it is in the data this book was built from (the "
-            "publisher may hold one: see its source)"
-        )
-    )
-    return out | {"match": "not available", "note": why.rstrip(".") + "."}
+        return out | {"match": "districts only", "district_range": districts}
+    return out | {"match": "not available"}
 
 
 @reads.cached
@@ -269,8 +242,15 @@ def indicator_table(key: str) -> pd.DataFrame:
     Columns: ``area_code``, ``area_name``, ``value`` (in the indicator's unit; NaN when no
     value can honestly be given), ``period``, ``value_from`` / ``value_from_name`` (code
     and name of the geography the value was published for), ``match`` (see the module
-    docstring), ``note`` (plain English; empty when the value is published for the area
-    itself), ``in_fit`` (used in the line against IMD score).
+    docstring), ``in_fit`` (used in the line against IMD score), ``compared``
+    (Fingertips' comparison with England, where the file has one), and what says where
+    the value comes from (``SOURCE_COLUMNS``; ``mhbook.pages.deprivation_prevalence.value_note``
+    puts them into words): ``value_note`` (the extract's own note for the area, or None),
+    ``changed_on`` (the date a former code stopped being used, for ``former code`` and
+    ``predecessor``), ``also_covered`` (the other current areas a ``predecessor`` covered),
+    ``former`` ((name, code, value) of each of the ``predecessors``), ``district_range``
+    ((districts with a value, lowest district's name, its value, highest's name, its
+    value) for ``districts only``).
     """
     indicator(key)
     names = {a.code: a.name for a in areas.all_areas()}
@@ -292,14 +272,13 @@ def _indicators() -> gpd.GeoDataFrame:
         {"area_code": [a.code for a in areas.all_areas()], "area_name": [a.name for a in areas.all_areas()]}
     )
     for key in INDICATORS:
-        t = _resolved(key).drop(columns=["value_from_name"])
+        t = _resolved(key).drop(columns=["value_from_name", *SOURCE_COLUMNS])
         t = t.rename(
             columns={
                 "value": key,
                 "period": f"{key}_period",
                 "value_from": f"{key}_from",
                 "match": f"{key}_match",
-                "note": f"{key}_note",
                 "in_fit": f"{key}_in_fit",
                 "compared": f"{key}_compared",
             }
@@ -316,16 +295,18 @@ def county_ua_indicators() -> gpd.GeoDataFrame:
 
     Columns: ``area_code``, ``area_name``; for each key of :data:`INDICATORS` the value
     (column named by the key), ``<key>_period``, ``<key>_from`` (code the value was
-    published for), ``<key>_match``, ``<key>_note`` and ``<key>_in_fit``; and
+    published for), ``<key>_match``, ``<key>_in_fit`` and ``<key>_compared``; and
     ``geometry`` (British National Grid, simplified to 250 m for maps).
     """
     return _indicators().copy()
 
 
-def england_value(key: str) -> tuple[float, str]:
-    """England's value (NaN if the extract has none) and a note on where it comes from."""
-    _, england, _, note = _published(indicator(key).key)
-    return england, note
+def england_value(key: str) -> tuple[float, float]:
+    """England's value (NaN if the extract has none) and, when it has none, the middle
+    (median) County & UA value (else NaN). England's IMD score is the population-weighted
+    mean of all Counties & UAs, by MHCLG's method."""
+    _, england, _, middle = _published(indicator(key).key)
+    return england, middle
 
 
 def area_values(area: Area) -> pd.DataFrame:
@@ -335,7 +316,9 @@ def area_values(area: Area) -> pd.DataFrame:
     ``england``, ``rank`` (1 = highest among County & UAs with a value of their own),
     ``ranked`` (how many have one), ``value_from``, ``value_from_name``, ``match``,
     ``compared`` (Fingertips' published comparison with England, where the file has one),
-    ``note`` (about the area's value), ``england_note`` (about England's).
+    ``england_middle`` (the middle County & UA where England has no value: ``england_value``)
+    and the columns saying where the area's value comes from (``SOURCE_COLUMNS``, see
+    ``indicator_table``).
 
     A value borrowed from a predecessor that also covered other areas is shown but never
     ranked: only values that stand for the area itself (``in_fit``) are counted, so no
@@ -347,7 +330,7 @@ def area_values(area: Area) -> pd.DataFrame:
         row = t[t["area_code"] == area.code].iloc[0]
         have = t.loc[t["in_fit"], "value"]
         rank = int((have > row["value"]).sum()) + 1 if row["in_fit"] else pd.NA
-        england, england_note = england_value(key)
+        england, middle = england_value(key)
         rows.append(
             {
                 "indicator": key,
@@ -362,8 +345,8 @@ def area_values(area: Area) -> pd.DataFrame:
                 "value_from_name": row["value_from_name"],
                 "match": row["match"],
                 "compared": row["compared"],
-                "note": row["note"],
-                "england_note": england_note,
+                "england_middle": middle,
+                **{c: row[c] for c in SOURCE_COLUMNS},
             }
         )
     out = pd.DataFrame(rows)
@@ -384,10 +367,9 @@ def fit(key: str) -> tuple[stats.LinearFit, stats.Estimate]:
     return stats.linear_fit(df["imd_score"], df[key]), stats.correlation(df["imd_score"], df[key])
 
 
-def area_match(key: str, area: Area) -> tuple[str, str]:
-    """The area's ``match`` for one indicator and the note on where its value comes from."""
-    row = _resolved(key).set_index("area_code").loc[area.code]
-    return row["match"], row["note"]
+def area_match(key: str, area: Area) -> pd.Series:
+    """The area's row of ``indicator_table(key)``: its ``match`` and where its value comes from."""
+    return _resolved(key).set_index("area_code").loc[area.code]
 
 
 def figure5_table() -> gpd.GeoDataFrame:

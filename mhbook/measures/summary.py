@@ -23,6 +23,7 @@ from mhbook.figures import numbers
 from mhbook.measures import coercion, prevalence, talking_therapies
 from mhbook.measures.footprints import Footprint
 from mhbook.measures.iapt_deprivation import population_year
+from mhbook.pages.deprivation_prevalence import england_note, value_note  # moves with this chapter's page
 from mhbook.pages.footprint_notes import footprint_note  # the sentence: moves with this chapter's page
 
 LEVELS = (0.95, 0.998)
@@ -94,7 +95,7 @@ def _need_rows(area: Area) -> list[dict]:
             if compared
             else "Modelled estimate published without confidence limits, so it is not tested against England."
         )
-        notes = [r.note, r.england_note, test]
+        notes = [value_note(area.name, r.indicator, r._asdict()), england_note(r.indicator, r.england_middle), test]
         note = " ".join(n.rstrip(".") + "." for n in notes if isinstance(n, str) and n)
         row = _row("need", r.label, r.unit, r.period, area.name, r.value, r.england, note=note)
         if compared:

@@ -63,13 +63,15 @@ class ChapterNumbers:
 
     area: Area
     deciles: pd.DataFrame  # lsoa_deciles(area)
-    trend: pd.DataFrame  # depression_trend(area)
     imd2015: dict  # figure5_numbers(area)
 
 
 def chapter_numbers(area: Area) -> ChapterNumbers:
-    """The chapter's measures for ``area``."""
-    return ChapterNumbers(area, lsoa_deciles(area), depression_trend(area), figure5_numbers(area))
+    """The chapter's measures for ``area``. The depression trend and the chart of deciles
+    read their data when they are published (``publish_depression_trend``,
+    ``publish_lsoa_deciles``), so that each chart's CSV names the datasets it was made
+    from: ``figures.publish`` records those read since the previous publish."""
+    return ChapterNumbers(area, lsoa_deciles(area), figure5_numbers(area))
 
 
 def glued_values(n: ChapterNumbers) -> dict:
@@ -79,6 +81,67 @@ def glued_values(n: ChapterNumbers) -> dict:
 
 def _fmt(value: float, unit: str, decimals: int = 1) -> str:
     return figures.alttext.format_value(value, unit, decimals) if pd.notna(value) else "no value"
+
+
+# --- where a value comes from ----------------------------------------------------------------
+
+
+def value_note(area_name: str, key: str, row) -> str:
+    """Where the area's value of indicator ``key`` comes from, in plain English; empty when
+    it is published for the area itself. ``row``: the area's row of ``indicator_table(key)``
+    or ``area_values(area)`` (a mapping with ``match``, ``period``, ``value_from``,
+    ``value_from_name`` and the ``SOURCE_COLUMNS``)."""
+    unit = INDICATORS[key].unit
+    match = row["match"]
+    if match == "published":
+        return ""
+    if match == "re-mapped":
+        text = str(row["value_note"])
+        return f"Caution: in the extract this is the {text[:1].lower() + text[1:]}."
+    date = row["changed_on"] if isinstance(row["changed_on"], str) else "a later date"
+    former = f"{row['value_from_name']} ({row['value_from']})"
+    if match == "former code":
+        return f"Published as {former}, the code used for the same area until {date}."
+    if match == "predecessor":
+        return (
+            f"Not published for {area_name}, which was created on {date}. The value shown is for the former "
+            f"{former}, which also covered {', '.join(row['also_covered'])}."
+        )
+    if match == "predecessors":
+        listed = "; ".join(f"{name} ({code}) {_fmt(value, unit)}" for name, code, value in row["former"])
+        return (
+            f"Not published for {area_name}, which was formed from several former areas, some only in part; "
+            f"their {row['period']} values are: {listed}. None is used on the map or in the fit."
+        )
+    if match == "districts only":
+        n, low_name, low, high_name, high = row["district_range"]
+        return (
+            f"Published in {row['period']} only for districts, without counts, so no figure for {area_name} as a "
+            f"whole can be made from them. Its {n} districts range from {_fmt(low, unit)} ({low_name}) to "
+            f"{_fmt(high, unit)} ({high_name})."
+        )
+    why = (
+        row["value_note"]
+        if isinstance(row["value_note"], str)
+        else (
+            f"No value for {area_name} or a former area covering it is in the data this book was built from (the "
+            "publisher may hold one: see its source)"
+        )
+    )
+    return why.rstrip(".") + "."
+
+
+def england_note(key: str, middle: float) -> str:
+    """Where England's value of ``key`` comes from, when that needs saying: the IMD score's
+    method, or (``middle`` not NaN) that the extract has none and what the middle County & UA has."""
+    if key == "imd_score":
+        return "population-weighted mean of all Counties & UAs"
+    if pd.isna(middle):
+        return ""
+    return (
+        "England's value is not in the data this book was built from (OHID publishes one on Fingertips); "
+        f"the middle County & UA has {figures.alttext.format_value(middle, INDICATORS[key].unit)}"
+    )
 
 
 # --- tables and charts as published ----------------------------------------------------------
@@ -112,8 +175,8 @@ def publish_figure5_map(n: ChapterNumbers) -> Markdown:
 
 
 def publish_lsoa_deciles(n: ChapterNumbers) -> Markdown:
-    """The area's neighbourhoods by IMD 2019 decile, as a chart."""
-    return figures.publish(lsoa_decile_figure(n.area, n.deciles), "lsoa-deciles")
+    """The area's neighbourhoods by IMD 2019 decile, as a chart (read here: see ``chapter_numbers``)."""
+    return figures.publish(lsoa_decile_figure(n.area, lsoa_deciles(n.area)), "lsoa-deciles")
 
 
 def publish_lsoa_decile_table(n: ChapterNumbers) -> Markdown:
@@ -127,8 +190,9 @@ def publish_lsoa_decile_table(n: ChapterNumbers) -> Markdown:
 
 
 def publish_depression_trend(n: ChapterNumbers) -> Markdown:
-    """Depression recorded by GPs over time, the area (or its districts) and England."""
-    return figures.publish(depression_figure(n.area, n.trend), "depression-trend")
+    """Depression recorded by GPs over time, the area (or its districts) and England (read
+    here: see ``chapter_numbers``)."""
+    return figures.publish(depression_figure(n.area, depression_trend(n.area)), "depression-trend")
 
 
 # --- display tables, charts and sentences ---------------------------------------------------
@@ -173,7 +237,7 @@ def map_figure(key: str, area: Area) -> figures.Figure:
     ind = indicator(key)
     df = county_ua_indicators()
     period = df[f"{key}_period"].iloc[0]
-    _, note = area_match(key, area)
+    note = value_note(area.name, key, area_match(key, area))
     caption = (
         f"{ind.label[:1].upper() + ind.label[1:]} by County & UA, {period}; darker means higher. "
         f"Source: {ind.source}, published for {ind.geography}. {area.name} is outlined. {note}"
@@ -231,7 +295,8 @@ def scatter_figure(key: str, area: Area) -> figures.Figure:
     # The area is always passed (even without a value) so the chart can say it is missing.
     shown = df[df[f"{key}_in_fit"] | (df["area_code"] == area.code)]
     period = df[f"{key}_period"].iloc[0]
-    match, note = area_match(key, area)
+    row = area_match(key, area)
+    match, note = row["match"], value_note(area.name, key, row)
     if match in FIT_MATCHES:
         where = f" {note}" if note else ""
     elif pd.notna(shown.loc[shown["area_code"] == area.code, key]).any():
@@ -340,9 +405,14 @@ def _sentence(key: str, area: Area, values: pd.DataFrame) -> str:
     """Plain English: the area's value, England's, the rank and any note."""
     ind = INDICATORS[key]
     row = values.set_index("indicator").loc[key]
-    eng = f"England: {_fmt(row['england'], ind.unit)}" if pd.notna(row["england"]) else row["england_note"]
+    note = value_note(area.name, key, row)
+    eng = (
+        f"England: {_fmt(row['england'], ind.unit)}"
+        if pd.notna(row["england"])
+        else england_note(key, row["england_middle"])
+    )
     if pd.isna(row["value"]):
-        return f"There is no {row['period']} value for {area.name}. {row['note']} ({eng}.)"
+        return f"There is no {row['period']} value for {area.name}. {note} ({eng}.)"
     own = row["match"] in ("published", "re-mapped", "former code")
     whose = area.name if own else f"the former {row['value_from_name']}"
     order = "most deprived" if key == "imd_score" else "highest"
@@ -350,7 +420,7 @@ def _sentence(key: str, area: Area, values: pd.DataFrame) -> str:
         PHRASES[key].format(period=row["period"], value=_fmt(row["value"], ind.unit), place=whose)
         + f" ({eng}). That ranks {row['rank']} of the {row['ranked']} County & UAs with a value, from the {order}."
     )
-    return f"{text} {row['note']}".strip()
+    return f"{text} {note}".strip()
 
 
 def _fit_sentence(key: str) -> str:
