@@ -125,6 +125,10 @@ def test_a_borrowed_value_names_the_former_area_and_a_missing_one_says_why():
     )
     assert "in the former Old Shire had" in page._sentence("cmd_prevalence", SYNTHETIC, borrowed)
     assert page._sentence("cmd_prevalence", SYNTHETIC, borrowed).endswith("which also covered Elsewhere.")
+    # a borrowed value has no rank (<NA>): the sentence says why rather than printing it
+    unranked = page._sentence("cmd_prevalence", SYNTHETIC, borrowed.assign(rank=pd.array([pd.NA], dtype="Int64")))
+    assert "<NA>" not in unranked
+    assert "It is not ranked among the 120 County & UAs with a value of their own" in unranked
     missing = _values(
         value=float("nan"), england=float("nan"), england_middle=17.0, match="not available", value_note="Why."
     )
@@ -177,7 +181,8 @@ def test_every_area_gets_its_sentences():
     for area in areas.all_areas():
         values = page.headline_numbers(area)
         assert all(isinstance(values[f"{k}_sentence"], str) for k in prevalence.INDICATORS)
-        assert "nan" not in " ".join(str(v) for v in values.values()).split()
+        text = " ".join(str(v) for v in values.values())
+        assert "nan" not in text.split() and "<NA>" not in text, area.code
 
 
 @mirror

@@ -402,7 +402,8 @@ def _missing_years(periods: list[str]) -> list[str]:
 
 
 def _sentence(key: str, area: Area, values: pd.DataFrame) -> str:
-    """Plain English: the area's value, England's, the rank and any note."""
+    """Plain English: the area's value, England's, its rank (or why it has none: a value
+    borrowed from a former area or re-mapped in the extract is not ranked) and any note."""
     ind = INDICATORS[key]
     row = values.set_index("indicator").loc[key]
     note = value_note(area.name, key, row)
@@ -416,11 +417,14 @@ def _sentence(key: str, area: Area, values: pd.DataFrame) -> str:
     own = row["match"] in ("published", "re-mapped", "former code")
     whose = area.name if own else f"the former {row['value_from_name']}"
     order = "most deprived" if key == "imd_score" else "highest"
-    text = (
-        PHRASES[key].format(period=row["period"], value=_fmt(row["value"], ind.unit), place=whose)
-        + f" ({eng}). That ranks {row['rank']} of the {row['ranked']} County & UAs with a value, from the {order}."
+    rank = (
+        f"That ranks {row['rank']} of the {row['ranked']} County & UAs with a value, from the {order}."
+        if pd.notna(row["rank"])
+        else f"It is not ranked among the {row['ranked']} County & UAs with a value of their own, as this one "
+        f"does not stand for {area.name} alone."
     )
-    return f"{text} {note}".strip()
+    text = PHRASES[key].format(period=row["period"], value=_fmt(row["value"], ind.unit), place=whose)
+    return f"{text} ({eng}). {rank} {note}".strip()
 
 
 def _fit_sentence(key: str) -> str:
