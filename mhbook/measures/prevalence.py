@@ -15,7 +15,7 @@ with a least-squares line and Pearson's r (Fisher-z 95% limits):
   ``imd.utla_scores(vintage=2019, geography=2023)``; no unit, higher = more deprived).
 
 Every dataset is on its own geography, so each value is placed on the 2023 code by one
-rule, recorded per area in ``match`` with a plain-English ``note``:
+rule, recorded per area in ``match`` with the facts behind it (``SOURCE_COLUMNS``):
 
 * ``published``: the dataset has this code;
 * ``re-mapped``: the code is in the file but its value was re-mapped from older areas by
@@ -34,6 +34,9 @@ Fits use only ``published`` and ``former code`` values, so that no area is count
 and no borrowed value enters the line. Depression (QOF recorded prevalence 18+, Fingertips
 848, District & UA on 2023 codes) is shown over time against England; for a county the
 extract has no county row, so the middle, lowest and highest of its districts are shown.
+
+This module returns numbers and the facts about where they come from; the chapter's
+words, tables, maps and charts are in ``mhbook.pages.deprivation_prevalence``.
 """
 
 from __future__ import annotations

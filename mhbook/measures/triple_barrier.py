@@ -39,7 +39,8 @@ For MHA rates the file gives no population, so each population is implied as
 count ÷ rate × 100,000 (approximate where counts are rounded to 5).
 
 Missing values are never zero: every (group, barrier) cell without data has a row
-with ``value`` missing and a ``note`` saying why.
+with ``value`` missing and a ``note`` saying why. The chapter's sentences, table and
+charts are in ``mhbook.pages.triple_barrier``.
 """
 
 from __future__ import annotations

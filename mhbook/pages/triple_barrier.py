@@ -37,6 +37,8 @@ from mhbook.pages.footprint_notes import footprint_note
 #: The chapter's two charts per place: the dimensions with a population count, then the rest.
 MAIN = ("deprivation", "ethnicity", "age", "gender")
 OTHER = ("sexual orientation", "disability")
+#: Number formats for ``wide_table`` in the page: values to one decimal, ratios to two.
+TABLE_FORMATS = {f"{b}: {k}": ("{:,.1f}" if k == "value" else "{:.2f}") for b in BARRIERS for k in ("value", "ratio")}
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,3 @@ def headline_numbers(
     else:
         values |= {f"local_{d.replace(' ', '_')}": "No footprint figures." for d in DIMENSIONS}
     return values
-
-
-#: Number formats for ``wide_table`` in the page: values to one decimal, ratios to two.
-TABLE_FORMATS = {f"{b}: {k}": ("{:,.1f}" if k == "value" else "{:.2f}") for b in BARRIERS for k in ("value", "ratio")}
