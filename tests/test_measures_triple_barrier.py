@@ -1,4 +1,5 @@
-"""Tests of mhbook.measures.triple_barrier on the real published data (mirror)."""
+"""Tests of mhbook.measures.triple_barrier on the real published data (mirror); its chart
+and words are tested in ``test_pages_triple_barrier.py``."""
 
 from __future__ import annotations
 
@@ -139,28 +140,11 @@ def test_footprint_uses_its_own_total(oldham_icb):
     assert det["ratio"] == pytest.approx(212.5 / known, rel=2e-3)
 
 
-def test_chart_leaves_out_missing_and_says_why(england):
-    fig = tb.figure(england, "England", ("deprivation", "ethnicity"))
-    drawn = fig.data.dropna(subset=["ratio_to_population"])
-    assert len(drawn) == len(
-        tb.headline(england).query("dimension in ['deprivation', 'ethnicity']").dropna(subset=["ratio"])
-    )
-    assert "no population denominator" in fig.caption
-    assert "suppressed (small numbers)" not in fig.caption
-
-
 def test_summary_rows():
     rows = tb.summary_rows("E08000004", PERIOD)
     assert set(rows["geography"]) == {"England", "NHS Greater Manchester Integrated Care Board"}
     eng = rows[(rows["geography"] == "England") & (rows["group"] == tb.decile_label(1))]
     assert list(eng["barrier"]) == list(tb.BARRIERS)
-
-
-def test_sentences_name_the_groups(england):
-    words = tb.dimension_sentences(england, "England")
-    assert set(words) == {d.replace(" ", "_") for d in tb.DIMENSIONS}
-    assert "IMD decile 1 (most deprived)" in words["deprivation"]
-    assert '"Black or Black British"' in words["ethnicity"]
 
 
 def test_every_area_runs():
@@ -170,7 +154,5 @@ def test_every_area_runs():
         local = tb.local_table(fp)
         assert local is not None, area.code
         assert set(local["barrier"]) == set(tb.BARRIERS)
-        tb.figure(local, fp.org_name, ("deprivation", "ethnicity", "age", "gender"))
-        tb.dimension_sentences(local, "the footprint")
         done += 1
     assert done == 153

@@ -16,7 +16,7 @@ from mhbook.measures.footprints import Footprint
 from mhbook.pages import summary as page
 
 AREA = Area("E06999999", "Synthetic Shire", "E12999999", "Synthetic Region", (("E07999999", "Synthetic"),))
-FOOTPRINT = Footprint("2030-31", "ICB", "QXX", "NHS Synthetic ICB", 1.0, 0.25, note="synthetic note.")
+FOOTPRINT = Footprint("2030-31", "Synthetic Shire", "ICB", "QXX", "NHS Synthetic ICB", 1.0, 0.25)
 
 
 def _barrier_rows() -> pd.DataFrame:
@@ -41,8 +41,19 @@ def _barrier_rows() -> pd.DataFrame:
                 "value": np.nan,
                 "england": 17.0,
                 "published_comparison": False,
-                "area_note": "No value for this area's predecessor",
-                "england_note": None,
+                "indicator": "emotional_disorders",
+                "value_source": {
+                    "match": "not available",
+                    "period": "2017",
+                    "value_from": None,
+                    "value_from_name": None,
+                    "value_note": "No value for this area's predecessor",
+                    "changed_on": None,
+                    "also_covered": None,
+                    "former": None,
+                    "district_range": None,
+                },
+                "england_middle": np.nan,
             },
             base
             | {

@@ -63,6 +63,7 @@ from mhbook.constants import ENGLAND_CODE
 from mhbook.errors import InsufficientDataError, UnknownAreaError
 from mhbook.measures import coercion, talking_therapies
 from mhbook.measures.footprints import Footprint, iapt_footprint
+from mhbook.pages.footprint_notes import footprint_note  # the sentence: moves with this chapter's page
 from mhbook.sources import comparators, fingertips, iapt, imd
 
 LEVELS = (0.95, 0.998)
@@ -432,7 +433,7 @@ def _iapt_row(key: str, code: str, period: str) -> dict:
     """One area's Talking Therapies value: that of its main ICB in ``period``."""
     fp = footprint(code, period) if code != ENGLAND_CODE else None
     if code != ENGLAND_CODE and not fp.available:
-        return _empty_row(code, period, None, fp.note)
+        return _empty_row(code, period, None, footprint_note(fp))
     org_type, org_code = ("England", "All") if code == ENGLAND_CODE else (fp.org_type, fp.org_code)
     try:
         est = talking_therapies.headline(period, org_type, org_code).loc[key]

@@ -25,26 +25,25 @@ class Footprint:
 
     ``population_share``: share of the area's residents living in the organisation's
     footprint (0-1); ``footprint_share``: share of the organisation's residents who live
-    in the area (0-1).
+    in the area (0-1); ``others``: (name, population share) of every other organisation
+    serving part of the area, largest first; ``unmapped``: why the year cannot be mapped
+    (the lookup's message), empty when it can. ``mhbook.pages.footprint_notes`` says all
+    this in a sentence.
     """
 
     period: str
+    area_name: str
     org_type: str | None
     org_code: str | None
     org_name: str | None
     population_share: float
     footprint_share: float
-    note: str
+    others: tuple[tuple[str, float], ...] = ()
+    unmapped: str = ""
 
     @property
     def available(self) -> bool:
         return self.org_code is not None
-
-
-def _pct(x: float) -> str:
-    if 0 < x < 0.005:
-        return "less than 1%"
-    return f"{100 * x:.0f}%"
 
 
 def _published_name(period: str, org_type: str, org_code: str) -> str | None:
@@ -61,36 +60,22 @@ def _title(name: str) -> str:
 
 
 def iapt_footprint(area: Area, period: str) -> Footprint:
-    """The footprint of ``area`` for an IAPT ``period`` ("2024-25"), with a note in plain
-    English saying what it covers; ``org_code`` is None where the year cannot be mapped."""
+    """The footprint of ``area`` for an IAPT ``period`` ("2024-25"); ``org_code`` is None
+    (and ``unmapped`` says why) where the year cannot be mapped."""
     try:
         fp = area.footprints(period)
     except InsufficientDataError as exc:
-        return Footprint(
-            period, None, None, None, 0.0, 0.0, f"NHS footprints for {period} cannot be mapped to {area.name}: {exc}"
-        )
+        return Footprint(period, area.name, None, None, None, 0.0, 0.0, unmapped=str(exc))
     fp = fp.sort_values("population_share", ascending=False).reset_index(drop=True)
     main = fp.iloc[0]
-    kind = {"ICB": "Integrated Care Board", "CCG": "Clinical Commissioning Group"}[main.org_type]
     name = _published_name(period, str(main.org_type), str(main.org_code)) or str(main.org_name).strip()
-    note = (
-        f"In {period} {area.name} is served by {name} (code {main.org_code}), "
-        f"where {_pct(main.population_share)} of the area's residents live; the area makes up "
-        f"{_pct(main.footprint_share)} of that {kind}'s population."
-    )
-    if len(fp) > 1:
-        others = ", ".join(f"{r.org_name.strip()} ({_pct(r.population_share)})" for r in fp.iloc[1:].itertuples())
-        note += f" Other parts of the area are served by {others}."
-    if main.footprint_share < 0.5:
-        note += (
-            f" Figures for {main.org_code} describe the whole {kind}, most of whose residents live outside {area.name}."
-        )
     return Footprint(
         period,
+        area.name,
         str(main.org_type),
         str(main.org_code),
         name,
         float(main.population_share),
         float(main.footprint_share),
-        note,
+        tuple((r.org_name.strip(), float(r.population_share)) for r in fp.iloc[1:].itertuples()),
     )

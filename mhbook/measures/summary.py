@@ -67,6 +67,10 @@ def _row(
     return row
 
 
+#: The fields of ``prevalence.area_values`` that say where a need value comes from.
+NEED_SOURCE = ("match", "period", "value_from", "value_from_name", *prevalence.SOURCE_COLUMNS)
+
+
 def _need_rows(area: Area) -> list[dict]:
     rows = []
     values = prevalence.area_values(area)
@@ -83,8 +87,9 @@ def _need_rows(area: Area) -> list[dict]:
             r.value,
             r.england,
             published_comparison=compared is not None,
-            area_note=r.note,
-            england_note=r.england_note,
+            indicator=r.indicator,
+            value_source={k: getattr(r, k) for k in NEED_SOURCE},
+            england_middle=r.england_middle,
         )
         if compared:
             row["vs_england_95"] = compared
@@ -170,7 +175,9 @@ def barrier_table(area: Area, footprint: Footprint) -> pd.DataFrame:
 
     What the page's notes on each row are written from (``mhbook.pages.summary.barrier_note``):
     need: ``published_comparison`` (whether Fingertips published a comparison with
-    England), ``area_note`` and ``england_note`` (from ``prevalence.area_values``);
+    England), ``indicator``, ``value_source`` (where the value comes from: the
+    ``NEED_SOURCE`` fields of ``prevalence.area_values``) and ``england_middle`` (the middle
+    County & UA's value where the extract has no England value);
     access: ``population_year`` (the population the referral rate is over); outcomes:
     ``value_source``; coercion: ``footprint``, ``org_type``, ``fit_text``, ``area_note``
     (why there is no value, if none) and ``england_all_sources`` (England's rate over every

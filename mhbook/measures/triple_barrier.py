@@ -39,7 +39,8 @@ For MHA rates the file gives no population, so each population is implied as
 count ÷ rate × 100,000 (approximate where counts are rounded to 5).
 
 Missing values are never zero: every (group, barrier) cell without data has a row
-with ``value`` missing and a ``note`` saying why.
+with ``value`` missing and a ``note`` saying why. The chapter's sentences, table and
+charts are in ``mhbook.pages.triple_barrier``.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from mhbook import areas, figures, periods, reads, stats
+from mhbook import areas, periods, reads, stats
 from mhbook.areas import Area
 from mhbook.constants import BROAD_ETHNIC_GROUPS, ENGLAND_CODE, NHS_CODE_PREFIX, UNKNOWN_GROUP
 from mhbook.errors import InsufficientDataError
@@ -653,168 +654,13 @@ def barriers(org_type: str = "England", org_code: str = "All", period: str | Non
     return _barriers(org_type, org_code, period).copy()
 
 
-# --- chart, tables and words -----------------------------------------------------------
+# --- the charted cells ----------------------------------------------------------------------
 
 
 def headline(table: pd.DataFrame) -> pd.DataFrame:
     """One row per (group, barrier): the charted measure, or the empty cell's note."""
     best = table[table["measure"].isin(HEADLINE) | (table["measure"] == "")]
     return best.drop_duplicates(["dimension", "group", "barrier"]).reset_index(drop=True)
-
-
-def left_out(table: pd.DataFrame, dimensions=DIMENSIONS) -> str:
-    """Sentence(s) saying which cells the chart leaves out and why."""
-    cells = headline(table)
-    cells = cells[cells["dimension"].isin(dimensions) & cells["ratio"].isna()]
-    if cells.empty:
-        return "Every group has all four barriers."
-    parts = []
-    for note, rows in cells.groupby("note", sort=False):
-        what = []
-        for barrier, by_barrier in rows.groupby("barrier", sort=False):
-            whole, some = [], []
-            for dim, sub in by_barrier.groupby("dimension", sort=False):
-                if len(sub) == table.loc[table["dimension"] == dim, "group"].nunique():
-                    whole.append(dim)
-                else:
-                    some += list(sub["group"])
-            what += [f"{barrier} by {', '.join(whole)}"] if whole else []
-            what += [f"{barrier} for {', '.join(some)}"] if some else []
-        parts.append(f"{'; '.join(what)} ({note.split(':')[0]})")
-    return "Not shown: " + "; ".join(parts) + "."
-
-
-def figure(table: pd.DataFrame, place: str, dimensions=DIMENSIONS) -> figures.Figure:
-    """The triple-barrier chart of ``table`` for some dimensions; cells without a ratio
-    are left out and the caption says which and why."""
-    cells = headline(table)
-    cells = cells[cells["dimension"].isin(dimensions) & cells["ratio"].notna()]
-    if cells.empty:
-        raise InsufficientDataError(f"triple_barrier: no ratios to draw for {place} ({', '.join(dimensions)})")
-    periods = "; ".join(
-        f"{b} {' and '.join(dict.fromkeys(rows['period']))}" for b, rows in cells.groupby("barrier", sort=False)
-    )
-    caption = (
-        f"Need, access, outcome and coercion relative to the whole population, {place}, by "
-        f"{', '.join(dimensions)} (1 = same as everyone; log scale). Need: modelled depression "
-        f"prevalence; access: referrals per head; outcome: recovery; coercion: Mental Health Act "
-        f"detentions. Periods: {periods}. Whiskers are 95% confidence intervals (conservative; "
-        f"none for modelled prevalence). " + left_out(table, dimensions)
-    )
-    return figures.triple_barrier_chart(
-        cells, ratio="ratio", lower="ratio_lower", upper="ratio_upper", context=place, caption=caption
-    )
-
-
-def wide_table(table: pd.DataFrame) -> pd.DataFrame:
-    """A readable table: per group, each barrier's headline value and ratio (missing
-    where there is no data; ``note`` in ``barriers`` says why)."""
-    cells = headline(table)
-    out = cells[["dimension", "group"]].drop_duplicates().reset_index(drop=True)
-    for barrier in BARRIERS:
-        part = cells[cells["barrier"] == barrier].set_index(["dimension", "group"])
-        key = pd.MultiIndex.from_frame(out[["dimension", "group"]])
-        out[f"{barrier}: value"] = part["value"].reindex(key).to_numpy()
-        out[f"{barrier}: ratio"] = part["ratio"].reindex(key).to_numpy()
-    return out
-
-
-def _times(x: float) -> str:
-    return f"{x:.2f} times"
-
-
-def _cells(table: pd.DataFrame, dimension: str, barrier: str) -> pd.DataFrame:
-    cells = headline(table)
-    return cells[(cells["dimension"] == dimension) & (cells["barrier"] == barrier)].dropna(subset=["ratio"])
-
-
-def _year(period: str) -> str:
-    return period.split(" (")[0]
-
-
-def group_sentence(table: pd.DataFrame, dimension: str, group: str, whole: str) -> str:
-    """One sentence giving a group's headline ratios, barrier by barrier."""
-    cells = headline(table)
-    cells = cells[(cells["dimension"] == dimension) & (cells["group"] == group)].set_index("barrier")
-    words = {
-        "need": "modelled depression prevalence ({p}) is {r} {w}'s",
-        "access": "referrals per head ({p}) are {r} {w}'s rate",
-        "outcome": "recovery ({p}) is {r} {w}'s",
-        "coercion": "Mental Health Act detentions ({p}) are {r} {w}'s rate",
-    }
-    said = [
-        text.format(p=_year(cells.at[b, "period"]), r=_times(cells.at[b, "ratio"]), w=whole)
-        for b, text in words.items()
-        if b in cells.index and pd.notna(cells.at[b, "ratio"])
-    ]
-    if not said:
-        return f'There are no figures to compare for "{group}".'
-    body = ", ".join(said[:-1]) + (" and " if len(said) > 1 else "") + said[-1]
-    return f"In {group}, {body}." if dimension == "deprivation" else f'For "{group}", {body}.'
-
-
-def _extreme(table: pd.DataFrame, dimension: str, barrier: str, lowest: bool) -> pd.Series | None:
-    rows = _cells(table, dimension, barrier)
-    if rows.empty:
-        return None
-    return rows.loc[rows["ratio"].idxmin() if lowest else rows["ratio"].idxmax()]
-
-
-def dimension_sentence(table: pd.DataFrame, dimension: str, whole: str) -> str:
-    """Plain-English summary of one dimension: for deprivation the two ends; otherwise
-    the group with the lowest recovery, the lowest referral rate and the highest
-    detention rate (each only where the data have it)."""
-    if dimension == "deprivation":
-        return " ".join(group_sentence(table, dimension, decile_label(d), whole) for d in (1, 10))
-    said = []
-    rec = _extreme(table, dimension, "outcome", lowest=True)
-    if rec is not None:
-        said.append(
-            f'Recovery is lowest for "{rec["group"]}": {_times(rec["ratio"])} {whole}\'s ({_year(rec["period"])}).'
-        )
-    acc = _extreme(table, dimension, "access", lowest=True)
-    if acc is not None:
-        said.append(
-            f'Referrals per head are lowest for "{acc["group"]}": {_times(acc["ratio"])} the rate for '
-            f"everyone ({_year(acc['period'])})."
-        )
-    elif not _cells(headline(table).assign(ratio=headline(table)["value"]), dimension, "access").empty:
-        said.append(
-            "There is no population figure by " + dimension + " in the data, so access is shown only "
-            "as each group's share of referrals, not as a rate."
-        )
-    det = _extreme(table, dimension, "coercion", lowest=False)
-    if det is not None:
-        said.append(
-            f'Mental Health Act detentions are highest for "{det["group"]}": {_times(det["ratio"])} '
-            f"{whole}'s rate ({_year(det['period'])})."
-        )
-    return " ".join(said) if said else f"No figures by {dimension} are published for {whole}."
-
-
-def dimension_sentences(table: pd.DataFrame, whole: str) -> dict[str, str]:
-    """``dimension_sentence`` for every dimension, keyed with underscores for spaces."""
-    return {d.replace(" ", "_"): dimension_sentence(table, d, whole) for d in DIMENSIONS}
-
-
-def headline_numbers(
-    england: pd.DataFrame, local: pd.DataFrame | None, footprint: Footprint, area: Area, period: str
-) -> dict:
-    """Values glued into the chapter's prose."""
-    values = {
-        "area_name": area.name,
-        "period": period,
-        "need_period": NEED_PERIOD,
-        "mha_period": periods.latest("mha"),
-        "local_note": footprint.note,
-        "local_name": footprint.org_name or "no NHS footprint",
-    }
-    values |= {f"eng_{k}": v for k, v in dimension_sentences(england, "England").items()}
-    if local is not None:
-        values |= {f"local_{k}": v for k, v in dimension_sentences(local, "the footprint").items()}
-    else:
-        values |= {f"local_{d.replace(' ', '_')}": "No footprint figures." for d in DIMENSIONS}
-    return values
 
 
 def local_table(footprint: Footprint) -> pd.DataFrame | None:
@@ -864,7 +710,3 @@ def summary_rows(area: Area | str, period: str | None = None) -> pd.DataFrame:
             "note",
         ]
     ]
-
-
-#: Number formats for ``wide_table`` in the page: values to one decimal, ratios to two.
-TABLE_FORMATS = {f"{b}: {k}": ("{:,.1f}" if k == "value" else "{:.2f}") for b in BARRIERS for k in ("value", "ratio")}

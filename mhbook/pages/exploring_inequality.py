@@ -39,6 +39,7 @@ from mhbook.measures.inequality import (
     iapt_inequality,
     published_in,
 )
+from mhbook.pages.footprint_notes import footprint_note
 
 #: Axis and table label of each measure (``MEASURES`` of the measures module).
 MEASURE_LABELS = {
@@ -384,7 +385,7 @@ def headline_numbers(area: Area, result: IaptInequality, ratios: pd.DataFrame, s
         "period": result.period,
         "mha_period": periods.latest("mha"),
         "local_name": fp.org_name or "no NHS footprint",
-        "footprint_note": fp.note,
+        "footprint_note": footprint_note(fp),
         "new_breakdowns_from": NEW_BREAKDOWNS_FROM,
         "eng_recovery": float(result.england.loc[result.england["measure"] == "recovery", "benchmark"].iloc[0]),
         "eng_improvement": float(result.england.loc[result.england["measure"] == "improvement", "benchmark"].iloc[0]),
@@ -397,7 +398,7 @@ def headline_numbers(area: Area, result: IaptInequality, ratios: pd.DataFrame, s
         "local_gaps": (
             gaps_sentence(gaps_from(result.local), fp.org_name)
             if result.local is not None
-            else f"No footprint figures can be shown: {fp.note}"
+            else f"No footprint figures can be shown: {footprint_note(fp)}"
         ),
         "icb_ratios": icb_sentence(ratios),
         "subicb_note": subicb_sentence(subicb),

@@ -26,7 +26,6 @@ from mhbook import figures
 from mhbook.areas import Area
 from mhbook.figures import numbers
 from mhbook.figures.segments import segmented_trend_chart
-from mhbook.measures import iapt_deprivation
 from mhbook.measures.local_series import (
     INSIDE,
     MEASURES,
@@ -40,6 +39,7 @@ from mhbook.measures.local_series import (
     sii_by_year,
     years,
 )
+from mhbook.pages import iapt_deprivation
 
 POPULATION_LABEL = "mid-2020 population aged 16+"
 #: Name of each trend chart of the chapter, by measure.

@@ -31,6 +31,8 @@ from mhbook.measures.footprints import Footprint
 from mhbook.measures.key_findings import FindingNumbers
 from mhbook.pages import comparison as comparison_page
 from mhbook.pages import local_series
+from mhbook.pages.deprivation_prevalence import england_note, value_note
+from mhbook.pages.footprint_notes import footprint_note
 
 #: Which step of NHS England's Advancing Mental Health Equalities process each chapter serves.
 AMHE_STEPS = [
@@ -96,7 +98,11 @@ def barrier_note(row: pd.Series) -> str:
             if row["published_comparison"]
             else "Modelled estimate published without confidence limits, so it is not tested against England."
         )
-        notes = [row["area_note"], row["england_note"], test]
+        notes = [
+            value_note(row["geography"], row["indicator"], row["value_source"]),
+            england_note(row["indicator"], row["england_middle"]),
+            test,
+        ]
         return " ".join(n.rstrip(".") + "." for n in notes if isinstance(n, str) and n)
     if row["barrier"] == "access":
         year = row["population_year"]
@@ -167,7 +173,7 @@ def sentences(area: Area, footprint: Footprint, table: pd.DataFrame) -> dict:
     out = {
         "area_name": area.name,
         "region_name": area.region_name,
-        "footprint_note": footprint.note,
+        "footprint_note": footprint_note(footprint),
         "n_districts": len(area.districts),
     }
     for barrier in ("access", "outcome", "coercion"):
@@ -484,7 +490,7 @@ def _deprivation_gap(n: FindingNumbers) -> Finding:
     doc, title = "iapt_deprivation", "Talking therapies by deprivation"
     fp = n.footprint
     if not fp.available:
-        return Finding("kf6", f"The recovery gap by deprivation cannot be shown: {fp.note}", doc, title)
+        return Finding("kf6", f"The recovery gap by deprivation cannot be shown: {footprint_note(fp)}", doc, title)
     if len(n.sii) < 2:
         return Finding(
             "kf6", f"Fewer than two years of recovery by deprivation are published for {fp.org_name}.", doc, title
