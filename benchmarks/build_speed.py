@@ -1,6 +1,7 @@
 """Measure the build's speed on this machine, in one run, against the naive loop.
 
     python benchmarks/build_speed.py [--areas N] [--sample 5] [--only CHAPTER ...] [--jobs N]
+    python benchmarks/build_speed.py --single-area   # steps 0 and 1 only (a few minutes)
 
 Needs MHBOOK_MIRROR. Every build runs with its own, at first empty, cache folder
 (``MHBOOK_CACHE`` under the scratch folder), so the first step starts as a new user's
@@ -18,6 +19,9 @@ clone does. Steps, each timed in wall-clock seconds:
    sees after a refresh moves the catalogue's hash (the catalogue is not edited);
 5. ``naive_per_area_s``: the old loop on ``--sample`` areas, serially: papermill
    per notebook (a new kernel each), then ``jupyter-book build`` per area.
+
+``--single-area`` runs steps 0 and 1 only, the two a JSNA author meets, and checks their
+targets; with the phases of each of the two builds (``phases_first_use_s``, ``phases_warm_one_s``).
 
 "Cold" means no built outputs; the dataset cache and the tidy-table Parquet cache
 are those the first-use step filled, so that every later step, the naive loop
@@ -181,9 +185,11 @@ PER_AREA_KEYS = ("all_cold_s", "refresh_s")
 
 def check_targets(result: dict, n_areas: int, n_all: int) -> dict:
     """Each target's limit, the measured value (projected to every area for the all-area
-    steps when fewer were built) and whether it passed."""
+    steps when fewer were built) and whether it passed; targets of steps not run are left out."""
     checked = {}
     for key, (limit, op, what) in TARGETS.items():
+        if key not in result:
+            continue
         value = result[key]
         projected = key in PER_AREA_KEYS and n_areas < n_all
         if projected:
@@ -227,6 +233,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     parser.add_argument("--changed-dataset", default="iapt-annual", help="dataset whose change is simulated")
     parser.add_argument("--workdir", default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument(
+        "--single-area", action="store_true", help="only first use and one warm area (steps 0 and 1), with targets"
+    )
     args = parser.parse_args()
 
     from mhbook import areas
@@ -252,6 +261,9 @@ def main() -> None:
 
     first = run("first_use_s", work / "first-use", [codes[-1]], False)  # empty caches: fills them
     one = run("warm_one_area_s", work / "one", [codes[0]], False)
+    if args.single_area:
+        _report_single_area(first, one, cpu, peak, peak_pss, work, codes, args)
+        return
     all_out = work / "all"
     cold = run("all_cold_s", all_out, chosen, everything)
     phases = read_phases(all_out)
@@ -316,6 +328,31 @@ def main() -> None:
     for t in result["targets"].values():
         note = f" (projected from {t['projected_from_areas']} areas)" if "projected_from_areas" in t else ""
         print(f"  {'pass' if t['pass'] else 'FAIL'}  {t['what']}: {t['value']} (target {t['limit']}){note}")
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result))
+
+
+def _report_single_area(first: float, one: float, cpu: dict, peak: int, peak_pss: int, work: Path, codes, args) -> None:
+    """Steps 0 and 1 only: print them, their targets and the JSON line."""
+    result = {
+        "first_use_s": round(first, 1),
+        "warm_one_area_s": round(one, 1),
+        "phases_first_use_s": read_phases(work / "first-use"),
+        "phases_warm_one_s": read_phases(work / "one"),
+        "peak_rss_mib": round(peak / 2**20),
+        "peak_pss_mib": round(peak_pss / 2**20),
+        "jobs": args.jobs or os.cpu_count() or 1,
+        "cpu_s": {step: round(c, 1) for step, c in cpu.items()},
+    }
+    result["targets"] = {
+        k: v for k, v in check_targets(result, 1, 1).items() if k in ("first_use_s", "warm_one_area_s")
+    }
+    print(f"mhbook build speed, one area ({os.cpu_count()} cores, chapters: {', '.join(args.only) or 'all'})")
+    print(f"  first use, empty caches  {first:8.1f} s  {codes[-1]}; {cpu['first_use_s']:.1f} s CPU")
+    print(f"  one area, warm caches    {one:8.1f} s  {codes[0]}; {cpu['warm_one_area_s']:.1f} s CPU")
+    for t in result["targets"].values():
+        print(f"  {'pass' if t['pass'] else 'FAIL'}  {t['what']}: {t['value']} (target {t['limit']})")
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result))

@@ -403,6 +403,25 @@ def test_publish_reuses_the_rendering_of_an_identical_chart(tmp_path, monkeypatc
     assert kept == json.loads((tmp_path / "a" / "same-chart.json").read_text())["renderings"]
 
 
+def _crowded_panels() -> Figure:
+    """SYNTHETIC: three side-by-side panels whose labels leave constrained layout no room
+    once stacked for a phone (Matplotlib then warns "constrained_layout not applied")."""
+    fig = matplotlib.figure.Figure(figsize=(12, 3), layout="constrained")
+    for ax in fig.subplots(1, 3):
+        ax.plot([1, 2], [1, 2])
+        ax.set_ylabel("a very long label\n" * 12)
+        ax.set_title("title " * 10)
+    return Figure(fig, "Synthetic panels.", "Synthetic panels.", pd.DataFrame({"x": [1, 2]}))
+
+
+def test_publish_keeps_layout_warnings_off_the_page(tmp_path, monkeypatch, recwarn):
+    # Warnings printed while a notebook publishes a figure would show on the reader's page.
+    monkeypatch.setenv("MHBOOK_CACHE", str(tmp_path / "cache"))
+    publish(_crowded_panels(), "crowded-panels", outdir=tmp_path)
+    assert [str(w.message) for w in recwarn] == []
+    assert (tmp_path / "crowded-panels.phone.png").stat().st_size > 0
+
+
 def test_publish_table_missing_label(tmp_path):
     df = pd.DataFrame({"group": ["A|B", "C"], "referrals": [1200, np.nan], "rate": [1.234, 5.0]})  # SYNTHETIC
     md = publish_table(

@@ -102,7 +102,7 @@ def _tick_labels(axis: Axis) -> list[tuple[float, Text]]:
             if label.get_visible() and label.get_text().strip():
                 labels.append((float(tick.get_loc()), label))
     lo, hi = sorted(axis.get_view_interval())
-    return sorted((v, t) for v, t in labels if lo - 1e-9 <= v <= hi + 1e-9) if labels else []
+    return sorted(((v, t) for v, t in labels if lo - 1e-9 <= v <= hi + 1e-9), key=lambda pair: pair[0])
 
 
 def _collide(a: Text, b: Text, renderer, gap_px: float) -> bool:

@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import string
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -343,7 +344,11 @@ def _render(figure: Figure, png: Path, dpi: int, svg: Path | None) -> list[dict]
     """Draw the figure as laid out (made clear where tick labels overlap) and again laid
     out for phones (``mhbook.figures.phone``); returns what each rendering measured."""
     fig = figure.fig
-    with style.apply():
+    with style.apply(), warnings.catch_warnings():
+        # A narrow phone layout can leave constrained layout no room for a panel's
+        # decorations; Matplotlib then warns and keeps the layout as it was. What was drawn
+        # is measured below, and a warning must not reach the reader's page.
+        warnings.filterwarnings("ignore", message="constrained_layout not applied", category=UserWarning)
         phone.agg_canvas(fig)
         wide = _save(fig, png, dpi, None)
         if wide["overlapping_tick_labels"] and phone.fit_tick_labels(fig, drawn=True):
