@@ -30,11 +30,13 @@ def test_coercion_uses_the_areas_own_sub_icb_against_a_like_for_like_england():
     assert like_for_like < all_sources  # the all-source total includes unassigned detentions
     rows = _table("E06000009").query("barrier == 'coercion'").reset_index(drop=True)
     assert len(rows) == 2
-    assert "00R" in rows.loc[0, "geography"] and rows.loc[0, "fit"] == "exact"
+    assert rows.loc[0, "footprint"].codes == ("00R",) and rows.loc[0, "fit"] == "exact"
+    assert "00R" in page.place(rows.loc[0]) and rows.loc[0, "status"] == "value"
     assert rows.loc[0, "value"] == published and rows.loc[0, "england"] == like_for_like
     assert rows.loc[0, "vs_england_95"] == "Higher"
     assert rows.loc[0, "lower_95"] <= published <= rows.loc[0, "upper_95"]
-    assert "QE1" in rows.loc[1, "geography"] and "for context" in rows.loc[1, "geography"]
+    assert rows.loc[1, "footprint"].codes == ("QE1",) and rows.loc[1, "for_context"]
+    assert "QE1" in page.place(rows.loc[1]) and "for context" in page.place(rows.loc[1])
 
 
 def test_a_county_of_whole_sub_icbs_adds_them_and_carries_each_rounding():

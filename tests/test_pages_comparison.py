@@ -12,6 +12,8 @@ import pytest
 
 from mhbook import areas, figures
 from mhbook.measures import comparison
+from mhbook.measures.coercion import Footprint
+from mhbook.measures.footprints import Footprint as IaptFootprint
 from mhbook.pages import comparison as page
 
 LONDON_BOROUGH, SHIRE_COUNTY = "E09000002", "E10000014"
@@ -19,7 +21,9 @@ LONDON_BOROUGH, SHIRE_COUNTY = "E09000002", "E10000014"
 
 def _table(rows):
     """SYNTHETIC rows of ``comparison_table``: (label, unit, value, lower_95, upper_95,
-    england, neighbours_mean, rank, rank_of, vs_neighbours, vs_england_95, vs_england_99_8, note)."""
+    england, neighbours_mean, rank, rank_of, vs_neighbours, vs_england_95, vs_england_99_8, note), ``note``
+    being a code of ``comparison.NOTES`` ("not_published" rows are marked suppressed, by the
+    publisher's silence)."""
     t = pd.DataFrame(
         rows,
         columns=[
@@ -35,10 +39,14 @@ def _table(rows):
         neighbours_min=t["neighbours_mean"] - 1,
         neighbours_max=t["neighbours_mean"] + 1,
         describes="Synthetic area",
-        region_note="synthetic",
+        region_source="published",
         source="synthetic",
         lower_99_8=np.nan,
         upper_99_8=np.nan,
+        area_name="Synthetic area",
+        suppressed=t["note"] == "not_published",
+        publisher_note=None,
+        footprint=None,
     )
 
 
@@ -60,7 +68,8 @@ def _cells(column: pd.Series) -> list:
 
 
 class _Neighbours:
-    note = "Synthetic neighbours note."
+    model = "2025"
+    unplaced: list[str] = []
     table = pd.DataFrame({"neighbour_name": ["North", "South"]})
 
 
@@ -88,7 +97,7 @@ def test_sentences_count_and_name_what_the_tables_hold_synthetic(synthetic_area)
         [
             ("depression", "%", 12.34, 11.0, 13.0, 12.0, 11.0, 2, 3, "Higher", "Similar", "Similar", ""),
             ("self-harm", "per 100,000", np.nan, np.nan, np.nan, 150.0, np.nan, pd.NA, pd.NA,
-             "Not compared", "Not compared", "Not compared", "Suppressed or not published."),
+             "Not compared", "Not compared", "Not compared", "not_published"),
         ]
     )  # fmt: skip
     trends = _trends(
@@ -98,7 +107,8 @@ def test_sentences_count_and_name_what_the_tables_hold_synthetic(synthetic_area)
         ]
     )
     out = page.sentences(synthetic_area, table, trends)
-    assert out["cmp_neighbour_names"] == "North, South" and out["cmp_neighbour_note"] == "Synthetic neighbours note."
+    assert out["cmp_neighbour_names"] == "North, South"
+    assert out["cmp_neighbour_note"] == "DfE's children's services statistical neighbours, May 2025 model."
     assert (out["cmp_n_indicators"], out["cmp_n_with_value"], out["cmp_n_tested"], out["cmp_n_missing"]) == (2, 1, 1, 1)
     assert (out["cmp_n_trends"], out["cmp_n_trend_tested"], out["cmp_n_flagged"]) == (2, 1, 0)
     assert out["cmp_missing_text"] == "No value for the area: self-harm (Suppressed or not published)."
@@ -129,7 +139,12 @@ def test_display_tables_write_missing_as_missing_never_zero_synthetic():
     assert pd.isna(shown.loc[1, "value"]) and pd.isna(shown.loc[1, "rank among neighbours (1 = highest)"])
     assert shown.loc[0, "rank among neighbours (1 = highest)"] == "2 of 3 with a value"
     assert shown.loc[0, "vs England (95% / 99.8%)"] == "Better / Similar"
-    assert page.notes_table(table)["note"].isna().all()  # an empty note is shown as missing, not as ""
+    both_limits = table.assign(lower_99_8=[10.5, np.nan], upper_99_8=[14.2, np.nan])
+    notes = page.notes_table(both_limits)
+    assert pd.isna(notes.loc[0, "note"])  # nothing to say is shown as missing, not as ""
+    assert notes.loc[1, "note"] == "No value for Synthetic area."
+    assert list(notes["value is for"]) == ["Synthetic area", "Synthetic area"]
+    assert list(notes["region"]) == ["Published regional value."] * 2
     values = pd.DataFrame(
         {
             "indicator": ["cmd_prevalence", "cmd_prevalence", "suicide", "suicide"],
@@ -144,6 +159,137 @@ def test_display_tables_write_missing_as_missing_never_zero_synthetic():
     assert list(wide[comparison.SPEC["cmd_prevalence"].label]) == ["20.0%", "suppressed"]
     assert list(wide[comparison.SPEC["suicide"].label]) == ["10.0", "no value"]
     assert wide[comparison.SPEC["depression"].label].isna().all()  # no rows: left for the missing label
+
+
+def _panel_row(note: str, **facts) -> dict:
+    """A SYNTHETIC panel row without facts but those given (see ``comparison.panel``)."""
+    row = comparison._empty_row("E06999999", "2023/24", None, note)
+    return row | facts
+
+
+#: (note code, facts, indicator, the words expected): each worked out by hand from the facts
+VALUE_NOTES = [
+    ("", {}, "suicide", ""),
+    (
+        "remapped",
+        {"publisher_note": "Value re-mapped from 2019 boundaries."},
+        "suicide",
+        "Caution: Value re-mapped from 2019 boundaries.",
+    ),
+    ("not_published", {"publisher_note": None, "suppressed": True}, "suicide", "Suppressed or not published."),
+    ("not_published", {"publisher_note": "Data quality issue"}, "suicide", "Data quality issue."),
+    (
+        "former_code",
+        {"from_code": "E10999999", "from_name": "Old Synthetic"},
+        "suicide",
+        "Published as Old Synthetic (E10999999), the former code for the same area.",
+    ),
+    (
+        "part_of_former",
+        {"from_code": "E10999998", "from_name": "Greater Synthetic", "from_value": 1234.56},
+        "suicide",
+        "Not published for Synthetic area; the former Greater Synthetic (E10999998), which also covered other "
+        "areas, had 1,234.6.",
+    ),
+    ("no_value_or_former", {}, "suicide", "No value for Synthetic area or a former area covering it."),
+    (
+        "single_district",
+        {"from_code": "E07999999"},
+        "depression",
+        "Published for the district E07999999, the whole of Synthetic area.",
+    ),
+    (
+        "districts_only",
+        {"districts_with_value": 3.0, "districts": 7.0},
+        "depression",
+        "Published only for districts, without counts, so no value for Synthetic area as a whole can be made "
+        "(3 of its 7 districts have a value in 2023/24).",
+    ),
+    ("no_value_in_period", {}, "depression", "No value for Synthetic area in 2023/24."),
+    ("england_mean", {}, "imd_score", "Population-weighted mean of all Counties & UAs."),
+    (
+        "not_published_error",
+        {"publisher_note": "no rows for QXX (synthetic)"},
+        "recovery",
+        "Not published: no rows for QXX (synthetic)",
+    ),
+    (
+        "nhs_organisation",
+        {"describes": "NHS Synthetic ICB (QXX)"},
+        "recovery",
+        "Value for NHS Synthetic ICB (QXX), the NHS organisation serving most of the area; limits carry NHS "
+        "England's rounding of counts to 5 and of the percentage to a whole number.",
+    ),
+    (
+        "nhs_organisation",
+        {"describes": "NHS Synthetic ICB (QXX)", "suppressed": True},
+        "referrals",
+        "Value for NHS Synthetic ICB (QXX), the NHS organisation serving most of the area; limits carry NHS "
+        "England's rounding of counts to 5. Suppressed or not published.",
+    ),
+    (
+        "mha_footprint",
+        {"footprint": Footprint("Sub-ICB", ("98X", "99X"), ("NHS Synthetic ICB - 98X", "x"), 0.92, 0.004)},
+        "detentions",
+        "Value for 2 Sub-ICB Locations of Synthetic ICB together (98X, 99X) (poor fit: 92% of the area's "
+        "residents live in it and they are less than 1% of its residents). Crude rate, all ages; limits carry "
+        "the rounding of counts to 5.",
+    ),
+    ("", {"suppressed": True}, "recovery", "Suppressed or not published."),
+]
+
+
+@pytest.mark.parametrize("code, facts, indicator, expected", VALUE_NOTES, ids=lambda x: str(x)[:20])
+def test_each_note_code_is_worded_from_its_facts_synthetic(code, facts, indicator, expected):
+    assert page.value_note(_panel_row(code, **facts), "Synthetic area", indicator) == expected
+
+
+def test_every_note_code_has_its_words():
+    worded = {code for code, *_ in VALUE_NOTES} | {"region_mean", "footprint_unmapped"}
+    assert worded == set(comparison.NOTES)
+    assert page.value_note(_panel_row("region_mean"), "Synthetic area", "imd_score") == page.REGION_WORDS["region_mean"]
+    assert set(page.REGION_WORDS) == set(comparison.REGION_SOURCES)
+    unmapped = IaptFootprint("2015-16", "Synthetic area", None, None, None, 0.0, 0.0, unmapped="no lookup (synthetic)")
+    assert page.value_note(_panel_row("footprint_unmapped", footprint=unmapped), "Synthetic area", "recovery") == (
+        "NHS footprints for 2015-16 cannot be mapped to Synthetic area: no lookup (synthetic)"
+    )
+    with pytest.raises(ValueError, match="'made_up'"):
+        page.value_note(_panel_row("") | {"note": "made_up"}, "Synthetic area", "recovery")
+
+
+def test_table_note_adds_what_the_numbers_leave_untested_synthetic():
+    row = _panel_row("former_code", from_code="E10999999", from_name="Old Synthetic") | {
+        "indicator": "suicide",
+        "area_name": "Synthetic area",
+        "value": 10.0,
+        "lower_95": np.nan,
+        "lower_99_8": np.nan,
+        "england": np.nan,
+    }
+    assert page.table_note(row) == (
+        "Published as Old Synthetic (E10999999), the former code for the same area. No confidence limits are "
+        "published, so it is not tested against England. No England value in the extract."
+    )
+    only_95 = row | {"note": "", "lower_95": 9.0, "england": 11.0}
+    assert page.table_note(only_95) == "Only 95% limits are published, so the 99.8% comparison is not made."
+    assert page.table_note(only_95 | {"lower_99_8": 8.0}) == ""
+    assert page.table_note(only_95 | {"value": np.nan}) == "No value for Synthetic area."
+    fp = Footprint("ICB", ("QXX",), ("NHS Synthetic Integrated Care Board",), 1.0, 1.0)
+    assert page.value_is_for(_panel_row("mha_footprint", footprint=fp)) == "Synthetic ICB (QXX)"
+    assert page.value_is_for(_panel_row("", describes="Synthetic area")) == "Synthetic area"
+    assert page.value_is_for(_panel_row("not_published")) is None
+
+
+def test_neighbours_note_names_the_model_and_who_could_not_be_placed_synthetic():
+    t = pd.DataFrame({"neighbour_name": ["North", "Old Shire", "Older Shire"], "placed": [True, False, False]})
+    nb = comparison.Neighbours("E06999999", "2021", t)
+    assert page.neighbours_note(nb, "Synthetic area") == (
+        "DfE's children's services statistical neighbours, April 2021 (the area is not in the May 2025 model) "
+        "model. 2 of the 10 could not be placed on a current County & UA: Old Shire, Older Shire (abolished in "
+        "the 2019-2023 reorganisations)."
+    )
+    none = comparison.Neighbours("E06999999", None, t.iloc[0:0])
+    assert page.neighbours_note(none, "Synthetic area") == "Synthetic area is in neither DfE model (2025 or 2021)."
 
 
 def test_trend_display_gives_the_reason_a_trend_is_not_tested_synthetic():

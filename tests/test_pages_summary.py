@@ -11,7 +11,7 @@ import pytest
 
 from mhbook import areas
 from mhbook.areas import Area
-from mhbook.measures import key_findings
+from mhbook.measures import coercion, key_findings
 from mhbook.measures.footprints import Footprint
 from mhbook.pages import summary as page
 
@@ -92,13 +92,13 @@ def _barrier_rows() -> pd.DataFrame:
                 "measure": "Mental Health Act detentions per 100,000",
                 "unit": "per 100,000",
                 "period": "2029-30",
-                "geography": "Sub-ICB Location 99X of Synthetic ICB",
+                "geography": None,
                 "value": np.nan,
                 "england": 90.04,
-                "footprint": "Sub-ICB Location 99X of Synthetic ICB",
+                "footprint": coercion.Footprint("Sub-ICB", ("99X",), ("NHS Synthetic ICB - 99X",), 1.0, 0.996),
+                "for_context": False,
                 "org_type": "Sub-ICB",
-                "fit_text": "exact fit: 100% of the area's residents live in it and they are 100% of its residents",
-                "area_note": "counts suppressed",
+                "status": "suppressed",
                 "england_all_sources": 95.26,
                 "fit": "exact",
             },
@@ -115,7 +115,11 @@ def test_notes_name_the_source_the_benchmark_and_the_missing_value():
     )
     assert "over the mid-2020 population aged 16+ of the footprint's neighbourhoods (ONS mid-2020 LSOA" in notes[1]
     assert notes[2].startswith("NHS England's published percentage (published); limits carry the rounding")
-    assert notes[3].startswith("Not available for Sub-ICB Location 99X of Synthetic ICB: counts suppressed. Crude rate")
+    assert notes[3].startswith(
+        "Not available for Sub-ICB Location 99X of Synthetic ICB: suppressed or not published for this footprint. "
+        "Crude rate, all ages, 2029-30; exact fit: 100% of the area's residents live in it and they are 100% of "
+        "its residents. England: 90.0"
+    )
     assert "England: 90.0 per 100,000, the publisher's total over all Sub-ICBs" in notes[3]
     assert "England's all-source rate (95.3)" in notes[3]
 

@@ -29,13 +29,13 @@ their widest over every count that rounds to the published one
 (``stats.rounding.published_rate_limits``); for a sum of ``k`` Sub-ICBs the count is within
 ``2k`` of the sum and the limits are widened over that range (``stats.rounding.rate_limits``).
 
-Wording. A detention rate has no polarity in Fingertips' sense (a low rate is not in
+Wording (``mhbook.pages.coercion_notes`` writes the footprint's name and fit). A
+detention rate has no polarity in Fingertips' sense (a low rate is not in
 itself good): it is "higher", "similar" or "lower" than England.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,35 +78,6 @@ class Footprint:
     @property
     def grade(self) -> str:
         return fit_grade(self.population_share, self.footprint_share)
-
-    @property
-    def label(self) -> str:
-        if self.org_type == "ICB":
-            return f"{_short(self.names[0])} ({self.codes[0]})"
-        icb = _short(self.names[0])
-        if len(self.codes) == 1:
-            return f"Sub-ICB Location {self.codes[0]} of {icb}"
-        return f"{len(self.codes)} Sub-ICB Locations of {icb} together ({', '.join(self.codes)})"
-
-    @property
-    def fit_text(self) -> str:
-        return (
-            f"{self.grade} fit: {_pct(self.population_share)} of the area's residents live in it and they are "
-            f"{_pct(self.footprint_share)} of its residents"
-        )
-
-
-def _pct(x: float) -> str:
-    return "less than 1%" if 0 < x < 0.005 else f"{100 * x:.0f}%"
-
-
-def _short(name: str) -> str:
-    """ "NHS Greater Manchester Integrated Care Board" -> "Greater Manchester ICB"; the
-    publisher's " - 00T" code suffix of Sub-ICB names is dropped (the code is shown apart)."""
-    text = re.sub(r" - [A-Z0-9]{3,5}$", "", str(name).strip())
-    for long, short in ((" Integrated Care Board", " ICB"), ("NHS ", "")):
-        text = text.replace(long, short)
-    return text
 
 
 @reads.cached(maxsize=1)
@@ -171,16 +142,18 @@ def best_footprint(area: Area) -> Footprint:
 
 def rate(footprint: Footprint) -> dict:
     """Detentions, rate per 100,000 and limits (95%, 99.8%) for a footprint, with
-    Fingertips' comparison against the like-for-like England rate."""
+    Fingertips' comparison against the like-for-like England rate. ``footprint`` is the
+    :class:`Footprint` itself (its names and shares, which the pages put into words) and
+    ``status`` is "value", or "suppressed" when any of its organisations has no published
+    count or rate."""
     d = _totals()
     rows = d[(d["org_type"] == footprint.org_type) & d["org_code"].isin(footprint.codes)]
     england = england_like_for_like(footprint.org_type)
     base = {
-        "geography": footprint.label,
+        "footprint": footprint,
         "org_type": footprint.org_type,
         "codes": ", ".join(footprint.codes),
         "fit": footprint.grade,
-        "fit_text": footprint.fit_text,
         "england": england,
         "period": periods.latest("mha"),
     }
@@ -194,7 +167,7 @@ def rate(footprint: Footprint) -> dict:
             "upper_998": np.nan,
             "vs_england_95": stats.benchmark.NOT_COMPARED,
             "vs_england_99_8": stats.benchmark.NOT_COMPARED,
-            "note": "suppressed or not published for this footprint",
+            "status": "suppressed",
         }
     if len(rows) == 1:
         res = rounding.published_rate_limits(rows["count"], rows["value"], LEVELS).iloc[0]
@@ -209,7 +182,7 @@ def rate(footprint: Footprint) -> dict:
         "upper_95": res["upper_cl_95"],
         "lower_998": res["lower_cl_99_8"],
         "upper_998": res["upper_cl_99_8"],
-        "note": "",
+        "status": "value",
     }
     out["vs_england_95"] = stats.compare_to_benchmark(value, out["lower_95"], out["upper_95"], england)
     out["vs_england_99_8"] = stats.compare_to_benchmark(value, out["lower_998"], out["upper_998"], england)
@@ -218,11 +191,12 @@ def rate(footprint: Footprint) -> dict:
 
 def detention_rates(area: Area) -> pd.DataFrame:
     """The area's detention rate from its best footprint, and its ICB beside it (when the
-    best footprint is not the ICB): one row each, best first. Columns: ``geography``,
-    ``org_type``, ``codes``, ``fit`` (grade), ``fit_text``, ``period``, ``count`` (sum of
-    rounded counts), ``value`` (per 100,000), ``lower_95``, ``upper_95``, ``lower_998``,
-    ``upper_998``, ``england`` (like-for-like), ``vs_england_95``, ``vs_england_99_8``
-    (Higher / Similar / Lower / Not compared), ``note``. The ICB row is left out when it
+    best footprint is not the ICB): one row each, best first. Columns: ``footprint``
+    (the :class:`Footprint`), ``org_type``, ``codes``, ``fit`` (grade), ``period``,
+    ``count`` (sum of rounded counts), ``value`` (per 100,000), ``lower_95``, ``upper_95``,
+    ``lower_998``, ``upper_998``, ``england`` (like-for-like), ``vs_england_95``,
+    ``vs_england_99_8`` (Higher / Similar / Lower / Not compared), ``status`` ("value" or
+    "suppressed"). The ICB row is left out when it
     publishes the same count and rate (an ICB with one Sub-ICB Location)."""
     best = best_footprint(area)
     rows = [rate(best)]

@@ -63,7 +63,6 @@ from mhbook.constants import ENGLAND_CODE
 from mhbook.errors import InsufficientDataError, UnknownAreaError
 from mhbook.measures import coercion, talking_therapies
 from mhbook.measures.footprints import Footprint, iapt_footprint
-from mhbook.pages.footprint_notes import footprint_note  # the sentence: moves with this chapter's page
 from mhbook.sources import comparators, fingertips, iapt, imd
 
 LEVELS = (0.95, 0.998)
@@ -228,7 +227,36 @@ PANEL_COLUMNS = [
     "denominator",
     "describes",
     "note",
+    "suppressed",
+    "from_code",
+    "from_name",
+    "from_value",
+    "publisher_note",
+    "districts_with_value",
+    "districts",
+    "footprint",
 ]
+#: What a panel row's ``note`` code says (``mhbook.pages.comparison.value_note`` words it
+#: from the row's facts); "" when there is nothing to say.
+NOTES = {
+    "": "nothing to say",
+    "remapped": "published with the publisher's caution (``publisher_note``) that it was re-mapped",
+    "not_published": "no value; ``publisher_note`` says why, if the publisher says",
+    "former_code": "published for a former code (``from_code``, ``from_name``) of exactly the same area",
+    "part_of_former": "no value; a former area (``from_*``) that also covered other areas had ``from_value``",
+    "no_value_or_former": "no value for the area or a former area covering it",
+    "single_district": "published for the one district (``from_code``) that is the whole area",
+    "districts_only": "published only for districts (``districts_with_value`` of ``districts``), no counts",
+    "no_value_in_period": "no value for the area in the period",
+    "england_mean": "England's IMD score: population-weighted mean of all Counties & UAs",
+    "region_mean": "a region's IMD score: population-weighted mean of its Counties & UAs",
+    "footprint_unmapped": "the NHS footprint (``footprint``) of the year cannot be mapped to the area",
+    "not_published_error": "the NHS organisation has no rows that year (``publisher_note``: the error)",
+    "nhs_organisation": "the value of the NHS organisation serving most of the area (``describes``)",
+    "mha_footprint": "detentions of the best-fitting Mental Health Act footprint (``footprint``)",
+}
+#: Where a region's value comes from (``region_source`` of ``comparison_table``).
+REGION_SOURCES = ("published", "region_mean", "nhs_regions", "none")
 
 
 def spec(key: str) -> Spec:
@@ -259,7 +287,11 @@ def _successors(code: str) -> tuple[str, ...]:
         return ()
 
 
-def _empty_row(code: str, period: str, describes: str | None, note: str) -> dict:
+def _empty_row(code: str, period: str, describes: str | None, note: str, **facts) -> dict:
+    """A panel row without a value: ``note`` is a code of :data:`NOTES`, ``facts`` the
+    fields it is worded from (``suppressed``, ``from_*``, ``publisher_note``, ...)."""
+    if note not in NOTES:
+        raise ValueError(f"Unknown comparison note code {note!r}; expected one of {list(NOTES)}")
     return {
         "area_code": code,
         "period": period,
@@ -272,11 +304,19 @@ def _empty_row(code: str, period: str, describes: str | None, note: str) -> dict
         "denominator": np.nan,
         "describes": describes,
         "note": note,
-    }
+        "suppressed": False,
+        "from_code": None,
+        "from_name": None,
+        "from_value": np.nan,
+        "publisher_note": None,
+        "districts_with_value": np.nan,
+        "districts": np.nan,
+        "footprint": None,
+    } | facts
 
 
-def _from_row(code: str, period: str, r: pd.Series, describes: str, note: str) -> dict:
-    out = _empty_row(code, period, describes, note)
+def _from_row(code: str, period: str, r: pd.Series, describes: str, note: str, **facts) -> dict:
+    out = _empty_row(code, period, describes, note, **facts)
     for col in ("value", "count", "denominator"):
         out[col] = float(r[col]) if pd.notna(r[col]) else np.nan
     for ours, theirs in (
@@ -295,31 +335,36 @@ def _place_county(area: Area, period: str, by_code: pd.DataFrame) -> dict:
     if area.code in by_code.index:
         r = by_code.loc[area.code]
         if pd.notna(r["value"]):
-            note = (
-                f"Caution: {r['value_note'].rstrip('.')}."
-                if isinstance(r["value_note"], str) and "re-mapped" in r["value_note"]
-                else ""
-            )
-            return _from_row(area.code, period, r, area.name, note)
-        why = str(r["value_note"]) if pd.notna(r["value_note"]) else "Suppressed or not published"
-        return _empty_row(area.code, period, None, why.rstrip(".") + ".")
+            if isinstance(r["value_note"], str) and "re-mapped" in r["value_note"]:
+                return _from_row(area.code, period, r, area.name, "remapped", publisher_note=r["value_note"])
+            return _from_row(area.code, period, r, area.name, "")
+        # the publisher's own note decides whether the value was suppressed (none: suppressed or not published)
+        why = str(r["value_note"]) if pd.notna(r["value_note"]) else None
+        return _empty_row(
+            area.code,
+            period,
+            None,
+            "not_published",
+            publisher_note=why,
+            suppressed=why is None or "suppress" in why.lower(),
+        )
     for p in area.predecessors:
         if p not in by_code.index or pd.isna(by_code.loc[p, "value"]):
             continue
         r = by_code.loc[p]
         pname = str(r["area_name"])
         if _successors(p) == (area.code,):
-            return _from_row(
-                area.code, period, r, area.name, f"Published as {pname} ({p}), the former code for the same area."
-            )
+            return _from_row(area.code, period, r, area.name, "former_code", from_code=p, from_name=pname)
         return _empty_row(
             area.code,
             period,
             None,
-            f"Not published for {area.name}; the former {pname} ({p}), which also covered other "
-            f"areas, had {r['value']:,.{decimals('')}f}.",
+            "part_of_former",
+            from_code=p,
+            from_name=pname,
+            from_value=float(r["value"]),
         )
-    return _empty_row(area.code, period, None, f"No value for {area.name} or a former area covering it.")
+    return _empty_row(area.code, period, None, "no_value_or_former")
 
 
 def _place_district(area: Area, period: str, by_code: pd.DataFrame) -> dict:
@@ -327,23 +372,13 @@ def _place_district(area: Area, period: str, by_code: pd.DataFrame) -> dict:
         return _from_row(area.code, period, by_code.loc[area.code], area.name, "")
     codes = [c for c, _ in area.districts]
     if len(codes) == 1 and codes[0] in by_code.index and pd.notna(by_code.loc[codes[0], "value"]):
-        return _from_row(
-            area.code,
-            period,
-            by_code.loc[codes[0]],
-            area.name,
-            f"Published for the district {codes[0]}, the whole of {area.name}.",
-        )
+        return _from_row(area.code, period, by_code.loc[codes[0]], area.name, "single_district", from_code=codes[0])
     have = [c for c in codes if c in by_code.index and pd.notna(by_code.loc[c, "value"])]
     if len(codes) > 1 or len(have) > 1:
         return _empty_row(
-            area.code,
-            period,
-            None,
-            f"Published only for districts, without counts, so no value for {area.name} as a whole "
-            f"can be made ({len(have)} of its {len(codes)} districts have a value in {period}).",
+            area.code, period, None, "districts_only", districts_with_value=len(have), districts=len(codes)
         )
-    return _empty_row(area.code, period, None, f"No value for {area.name} in {period}.")
+    return _empty_row(area.code, period, None, "no_value_in_period")
 
 
 def _fingertips_rows(s: Spec) -> pd.DataFrame:
@@ -387,17 +422,12 @@ def _imd_panel() -> pd.DataFrame:
         for r in s.itertuples()
     ]
     rows.append(
-        _empty_row(ENGLAND_CODE, "2019", "England", "Population-weighted mean of all Counties & UAs.")
+        _empty_row(ENGLAND_CODE, "2019", "England", "england_mean")
         | {"value": float(np.average(s["imd_score"], weights=s["population"]))}
     )
     for region, part in s.groupby("region"):
         rows.append(
-            _empty_row(
-                region,
-                "2019",
-                None,
-                "Population-weighted mean of the region's Counties & UAs (MHCLG's method for England's average score).",
-            )
+            _empty_row(region, "2019", None, "region_mean")
             | {"value": float(np.average(part["imd_score"], weights=part["population"]))}
         )
     return pd.DataFrame(rows, columns=PANEL_COLUMNS)
@@ -406,11 +436,12 @@ def _imd_panel() -> pd.DataFrame:
 # ------------------------------------------------------------------ NHS organisations
 
 
-def _estimate_row(code: str, period: str, describes: str, est: pd.Series | None, note: str) -> dict:
-    """A panel row from a ``talking_therapies.headline`` or ``coercion.rate`` row."""
-    row = _empty_row(code, period, describes, note)
+def _estimate_row(code: str, period: str, describes: str | None, est: pd.Series | None, note: str, **facts) -> dict:
+    """A panel row from a ``talking_therapies.headline`` or ``coercion.rate`` row; without a
+    value it is marked ``suppressed`` (suppressed or not published)."""
+    row = _empty_row(code, period, describes, note, **facts)
     if est is None or pd.isna(est["value"]):
-        row["note"] = (note + " Suppressed or not published.").strip()
+        row["suppressed"] = True
         return row
     return row | {
         "value": est["value"],
@@ -433,22 +464,14 @@ def _iapt_row(key: str, code: str, period: str) -> dict:
     """One area's Talking Therapies value: that of its main ICB in ``period``."""
     fp = footprint(code, period) if code != ENGLAND_CODE else None
     if code != ENGLAND_CODE and not fp.available:
-        return _empty_row(code, period, None, footprint_note(fp))
+        return _empty_row(code, period, None, "footprint_unmapped", footprint=fp)
     org_type, org_code = ("England", "All") if code == ENGLAND_CODE else (fp.org_type, fp.org_code)
     try:
         est = talking_therapies.headline(period, org_type, org_code).loc[key]
     except InsufficientDataError as exc:
-        return _empty_row(code, period, None, f"Not published: {exc}")
+        return _empty_row(code, period, None, "not_published_error", publisher_note=str(exc))
     describes = "England" if code == ENGLAND_CODE else f"{fp.org_name} ({fp.org_code})"
-    note = (
-        ""
-        if code == ENGLAND_CODE
-        else (
-            f"Value for {describes}, the NHS organisation serving most of the area; limits carry NHS England's "
-            "rounding of counts to 5" + (" and of the percentage to a whole number." if key != "referrals" else ".")
-        )
-    )
-    return _estimate_row(code, period, describes, est, note)
+    return _estimate_row(code, period, describes, est, "" if code == ENGLAND_CODE else "nhs_organisation")
 
 
 def _mha_row(code: str) -> dict:
@@ -459,10 +482,8 @@ def _mha_row(code: str) -> dict:
         return row | {"value": coercion.england_like_for_like("Sub-ICB")}
     fp = coercion.best_footprint(_current()[code])
     r = coercion.rate(fp)
-    note = (
-        f"Value for {r['geography']} ({r['fit_text']}). Crude rate, all ages; limits carry the rounding of counts to 5."
-    )
-    return _estimate_row(code, periods.latest("mha"), r["geography"], pd.Series(r), note)
+    # ``describes`` is the footprint's name, which the page writes from ``footprint``
+    return _estimate_row(code, periods.latest("mha"), None, pd.Series(r), "mha_footprint", footprint=fp)
 
 
 @reads.cached
@@ -484,7 +505,13 @@ def panel(key: str, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
     Columns: ``area_code``, ``period``, ``value``, ``lower_95``/``upper_95``,
     ``lower_99_8``/``upper_99_8`` (missing where not published), ``count``,
     ``denominator``, ``describes`` (the geography the value is for: the area, a former
-    code of it, or an NHS organisation), ``note`` (plain English; why a value is missing).
+    code of it, or an NHS organisation; none for Mental Health Act footprints, named from
+    ``footprint``), ``note`` (a code of :data:`NOTES`: why a value is missing, estimated
+    or from elsewhere) with the facts it is worded from: ``suppressed`` (True: suppressed
+    or not published), ``from_code``/``from_name``/``from_value`` (the former area or
+    district the value is from or, for a part of a former area, its value),
+    ``publisher_note``, ``districts_with_value``/``districts``, ``footprint`` (the NHS
+    footprint: ``footprints.Footprint`` or ``coercion.Footprint``).
     """
     s = spec(key)
     if s.kind in ("county", "district"):
@@ -501,12 +528,12 @@ def panel(key: str, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
 class Neighbours:
     """An area's statistical neighbours: ``table`` has ``rank``, ``neighbour_code`` (None
     when it cannot be placed), ``neighbour_name``, ``closeness``, ``placed``; ``model``
-    is "2025" or "2021" (or None); ``note`` says which model and what could not be placed."""
+    is "2025" or "2021" (None: the area is in neither model). ``unplaced`` names the
+    neighbours that could not be placed (``mhbook.pages.comparison.neighbours_note`` words it)."""
 
     area_code: str
     model: str | None
     table: pd.DataFrame
-    note: str
 
     @property
     def codes(self) -> list[str]:
@@ -523,7 +550,6 @@ def neighbours(code: str) -> Neighbours:
     cur = _current()
     if code not in cur:
         raise UnknownAreaError(f"{code!r} is not a current County & UA code (December 2023)")
-    name = cur[code].name
     for model in ("2025", "2021"):
         try:
             t = comparators.statistical_neighbours(code, model)
@@ -535,17 +561,9 @@ def neighbours(code: str) -> Neighbours:
         t["neighbour_name"] = [
             cur[c].name if p else n for c, n, p in zip(t["neighbour_code"], t["neighbour_name"], t["placed"])
         ]
-        which = "May 2025" if model == "2025" else "April 2021 (the area is not in the May 2025 model)"
-        note = f"DfE's children's services statistical neighbours, {which} model."
-        missing = list(t.loc[~t["placed"], "neighbour_name"])
-        if missing:
-            note += (
-                f" {len(missing)} of the 10 could not be placed on a current County & UA: "
-                f"{', '.join(missing)} (abolished in the 2019-2023 reorganisations)."
-            )
-        return Neighbours(code, model, t.reset_index(drop=True), note)
+        return Neighbours(code, model, t.reset_index(drop=True))
     empty = pd.DataFrame(columns=["rank", "neighbour_code", "neighbour_name", "closeness", "placed"])
-    return Neighbours(code, None, empty, f"{name} is in neither DfE model (2025 or 2021).")
+    return Neighbours(code, None, empty)
 
 
 # ------------------------------------------------------------------ the comparison
@@ -563,8 +581,7 @@ def _status(row: pd.Series | None) -> str:
         return "not in the extract"
     if pd.notna(row["value"]):
         return "value"
-    note = str(row["note"]).lower()
-    return "suppressed" if "suppress" in note else "no value"
+    return "suppressed" if row["suppressed"] else "no value"
 
 
 def _compare(value, lower, upper, benchmark, polarity) -> str:
@@ -610,11 +627,11 @@ def indicator_row(area: Area, key: str) -> dict:
     row["region"] = reg["value"] if reg is not None else np.nan
     row["region_name"] = area.region_name
     if reg is not None and pd.notna(reg["value"]):
-        row["region_note"] = reg["note"] or "Published regional value."
+        row["region_source"] = "region_mean" if reg["note"] == "region_mean" else "published"
     elif s.kind in ("iapt", "mha"):
-        row["region_note"] = "Not shown: NHS figures are published for NHS England regions, which are not ONS regions."
+        row["region_source"] = "nhs_regions"
     else:
-        row["region_note"] = "No regional value in the extract, and no counts to aggregate from its areas."
+        row["region_source"] = "none"
     # Neighbours.
     vals = []
     for code in nb.codes:
@@ -638,18 +655,10 @@ def indicator_row(area: Area, key: str) -> dict:
         row["rank"], row["rank_of"], row["vs_neighbours"] = pd.NA, pd.NA, NOT_COMPARED
     row["vs_england_95"] = _compare(row["value"], row["lower_95"], row["upper_95"], eng, s.polarity)
     row["vs_england_99_8"] = _compare(row["value"], row["lower_99_8"], row["upper_99_8"], eng, s.polarity)
-    notes = []
-    if own is None or pd.isna(row["value"]):
-        notes.append(own["note"] if own is not None and own["note"] else f"No value for {area.name}.")
-    elif own["note"]:
-        notes.append(own["note"])
-    if pd.notna(row["value"]) and pd.isna(row["lower_95"]):
-        notes.append("No confidence limits are published, so it is not tested against England.")
-    elif pd.notna(row["value"]) and pd.isna(row["lower_99_8"]):
-        notes.append("Only 95% limits are published, so the 99.8% comparison is not made.")
-    if pd.isna(eng):
-        notes.append("No England value in the extract.")
-    row["note"] = " ".join(n.strip() for n in notes if n)
+    # why the value is missing, estimated or from elsewhere: the own row's code and facts
+    row["area_name"] = area.name
+    for col in ("note", *PANEL_COLUMNS[PANEL_COLUMNS.index("suppressed") :]):
+        row[col] = own[col] if own is not None else _empty_row(area.code, period, None, "")[col]
     return row
 
 
@@ -658,11 +667,16 @@ def comparison_table(area: Area) -> pd.DataFrame:
 
     Columns: ``barrier``, ``indicator``, ``label``, ``unit``, ``polarity``, ``source``,
     ``period``, ``describes`` (what the area's value is for), ``value``, 95% and 99.8%
-    limits, ``england``, ``region``, ``region_name``, ``region_note``, ``neighbours``,
+    limits, ``england``, ``region``, ``region_name``, ``region_source`` (a code of
+    :data:`REGION_SOURCES`: a published regional value, the population-weighted mean of
+    the region's areas, none because NHS regions are not ONS regions, or none), ``neighbours``,
     ``neighbours_with_value``, ``neighbours_suppressed``, ``neighbours_min``/``max``/
     ``mean``, ``rank`` and ``rank_of`` (1 = highest among the area and its neighbours
     with a value), ``vs_neighbours`` (Higher/Lower/Same than their average, at the shown
-    precision), ``vs_england_95``/``vs_england_99_8`` and ``note``.
+    precision), ``vs_england_95``/``vs_england_99_8``, ``area_name``, and the area's own
+    panel ``note`` code with its facts (``suppressed`` to ``footprint``; see :func:`panel`).
+    ``mhbook.pages.comparison.table_note`` words the note, adding what the numbers show
+    (no limits, no England value).
     """
     return pd.DataFrame([indicator_row(area, s.key) for s in SPECS])
 

@@ -143,22 +143,21 @@ def _coercion_rows(area: Area) -> list[dict]:
     measure = "Mental Health Act detentions per 100,000"
     rows = []
     for i, r in enumerate(coercion.detention_rates(area).itertuples()):
-        geography = r.geography if i == 0 else f"{r.geography}, for context"
         row = _row(
             "coercion",
             measure,
             "per 100,000",
             r.period,
-            geography,
+            None,  # named by the page from ``footprint`` (``mhbook.pages.coercion_notes``)
             r.value,
             r.england,
             (r.lower_95, r.upper_95),
             (r.lower_998, r.upper_998),
             polarity=None,
-            footprint=r.geography,
+            footprint=r.footprint,
+            for_context=i > 0,
             org_type=r.org_type,
-            fit_text=r.fit_text,
-            area_note=r.note,
+            status=r.status,
             england_all_sources=coercion.england_all_sources(),
         )
         row["fit"] = r.fit
@@ -168,7 +167,8 @@ def _coercion_rows(area: Area) -> list[dict]:
 
 def barrier_table(area: Area, footprint: Footprint) -> pd.DataFrame:
     """One row per headline measure: ``barrier`` (need/access/outcome/coercion), ``measure``,
-    ``unit``, ``period``, ``geography``, ``value``, ``england`` (the like-for-like England
+    ``unit``, ``period``, ``geography`` (the area or NHS organisation the value is for;
+    none for coercion rows, which the page names from ``footprint``), ``value``, ``england`` (the like-for-like England
     value), 95% limits, Fingertips' comparison with England at 95% and 99.8% (better/
     worse only where the measure has a polarity), ``fit`` (coercion: how well the
     footprint fits). Coercion has a second row: the ICB, for context.
@@ -179,9 +179,10 @@ def barrier_table(area: Area, footprint: Footprint) -> pd.DataFrame:
     ``NEED_SOURCE`` fields of ``prevalence.area_values``) and ``england_middle`` (the middle
     County & UA's value where the extract has no England value);
     access: ``population_year`` (the population the referral rate is over); outcomes:
-    ``value_source``; coercion: ``footprint``, ``org_type``, ``fit_text``, ``area_note``
-    (why there is no value, if none) and ``england_all_sources`` (England's rate over every
-    source, per 100,000)."""
+    ``value_source``; coercion: ``footprint`` (the ``coercion.Footprint``: codes, names,
+    shares), ``for_context`` (True for the ICB row), ``org_type``, ``status`` ("value" or
+    "suppressed") and ``england_all_sources`` (England's rate over every source, per
+    100,000)."""
     rows = _need_rows(area)
     if footprint.available:
         rows += _iapt_rows(footprint)

@@ -15,6 +15,7 @@ England are Fingertips' words at 95% and 99.8% (``comparison_words``); "better" 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,6 +27,7 @@ from mhbook.figures.spine import spine_chart
 from mhbook.measures.comparison import (
     NOT_COMPARED,
     SPECS,
+    Neighbours,
     area_series_name,
     comparison_table,
     decimals,
@@ -35,6 +37,8 @@ from mhbook.measures.comparison import (
     spec,
     trend_table,
 )
+from mhbook.pages import coercion_notes
+from mhbook.pages.footprint_notes import footprint_note
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,114 @@ def comparison_words(vs95: str, vs998: str) -> str:
     return f"{vs95.lower()} than England at {level}"
 
 
+# ------------------------------------------------------------------ notes
+
+
+def neighbours_note(nb: Neighbours, area_name: str) -> str:
+    """Which DfE model the neighbours come from, and which of them could not be placed."""
+    if nb.model is None:
+        return f"{area_name} is in neither DfE model (2025 or 2021)."
+    which = "May 2025" if nb.model == "2025" else "April 2021 (the area is not in the May 2025 model)"
+    note = f"DfE's children's services statistical neighbours, {which} model."
+    missing = nb.unplaced
+    if missing:
+        note += (
+            f" {len(missing)} of the 10 could not be placed on a current County & UA: "
+            f"{', '.join(missing)} (abolished in the 2019-2023 reorganisations)."
+        )
+    return note
+
+
+def _text(x) -> str | None:
+    return x if isinstance(x, str) else None
+
+
+def value_note(row: Mapping, area_name: str, indicator: str) -> str:
+    """A panel row's ``note`` code in words, from the row's facts ("" when there is nothing
+    to say); a missing NHS value adds "Suppressed or not published."."""
+    code = row["note"]
+    if code == "remapped":
+        return f"Caution: {row['publisher_note'].rstrip('.')}."
+    if code == "not_published":
+        why = _text(row["publisher_note"])
+        return (why if why is not None else "Suppressed or not published").rstrip(".") + "."
+    if code == "former_code":
+        return f"Published as {row['from_name']} ({row['from_code']}), the former code for the same area."
+    if code == "part_of_former":
+        return (
+            f"Not published for {area_name}; the former {row['from_name']} ({row['from_code']}), which also "
+            f"covered other areas, had {row['from_value']:,.{decimals('')}f}."
+        )
+    if code == "no_value_or_former":
+        return f"No value for {area_name} or a former area covering it."
+    if code == "single_district":
+        return f"Published for the district {row['from_code']}, the whole of {area_name}."
+    if code == "districts_only":
+        return (
+            f"Published only for districts, without counts, so no value for {area_name} as a whole "
+            f"can be made ({int(row['districts_with_value'])} of its {int(row['districts'])} districts have a "
+            f"value in {row['period']})."
+        )
+    if code == "no_value_in_period":
+        return f"No value for {area_name} in {row['period']}."
+    if code == "england_mean":
+        return "Population-weighted mean of all Counties & UAs."
+    if code == "region_mean":
+        return "Population-weighted mean of the region's Counties & UAs (MHCLG's method for England's average score)."
+    if code == "footprint_unmapped":
+        return footprint_note(row["footprint"])
+    if code == "not_published_error":
+        return f"Not published: {row['publisher_note']}"
+    if code == "nhs_organisation":
+        note = (
+            f"Value for {row['describes']}, the NHS organisation serving most of the area; limits carry NHS "
+            "England's rounding of counts to 5"
+            + (" and of the percentage to a whole number." if indicator != "referrals" else ".")
+        )
+    elif code == "mha_footprint":
+        fp = row["footprint"]
+        note = (
+            f"Value for {coercion_notes.footprint_label(fp)} ({coercion_notes.fit_text(fp)}). Crude rate, all "
+            "ages; limits carry the rounding of counts to 5."
+        )
+    elif code == "":
+        note = ""
+    else:
+        raise ValueError(f"Unknown comparison note code {code!r} for {indicator} in {area_name}")
+    return (note + " Suppressed or not published.").strip() if row["suppressed"] else note
+
+
+def table_note(row: Mapping) -> str:
+    """The note on a ``comparison_table`` row: why the area's value is missing, estimated or
+    from elsewhere, and what cannot be tested (no limits, no England value)."""
+    own = value_note(row, row["area_name"], row["indicator"])
+    notes = [own or f"No value for {row['area_name']}."] if pd.isna(row["value"]) else [own]
+    if pd.notna(row["value"]) and pd.isna(row["lower_95"]):
+        notes.append("No confidence limits are published, so it is not tested against England.")
+    elif pd.notna(row["value"]) and pd.isna(row["lower_99_8"]):
+        notes.append("Only 95% limits are published, so the 99.8% comparison is not made.")
+    if pd.isna(row["england"]):
+        notes.append("No England value in the extract.")
+    return " ".join(n.strip() for n in notes if n)
+
+
+#: ``region_source`` of ``comparison_table`` -> where the regional value comes from, in words
+REGION_WORDS = {
+    "published": "Published regional value.",
+    "region_mean": value_note({"note": "region_mean", "suppressed": False}, "", "imd_score"),
+    "nhs_regions": "Not shown: NHS figures are published for NHS England regions, which are not ONS regions.",
+    "none": "No regional value in the extract, and no counts to aggregate from its areas.",
+}
+
+
+def value_is_for(row: Mapping) -> str | None:
+    """What the area's value describes: the area, a former code of it, an NHS organisation,
+    or the Mental Health Act footprint (named from its organisations); None without a row."""
+    if row["note"] == "mha_footprint":
+        return coercion_notes.footprint_label(row["footprint"])
+    return _text(row["describes"])
+
+
 # ------------------------------------------------------------------ sentences
 
 
@@ -87,7 +199,7 @@ def sentences(area: Area, table: pd.DataFrame, trends: pd.DataFrame) -> dict:
     out = {
         "cmp_area_name": area.name,
         "cmp_region_name": area.region_name,
-        "cmp_neighbour_note": nb.note,
+        "cmp_neighbour_note": neighbours_note(nb, area.name),
         "cmp_neighbour_names": ", ".join(nb.table["neighbour_name"]),
         "cmp_n_indicators": int(len(table)),
         "cmp_n_with_value": int(len(have)),
@@ -101,7 +213,7 @@ def sentences(area: Area, table: pd.DataFrame, trends: pd.DataFrame) -> dict:
         "Every indicator has a value for the area."
         if missing.empty
         else "No value for the area: "
-        + "; ".join(f"{r.label} ({r.note.rstrip('.')})" for r in missing.itertuples())
+        + "; ".join(f"{r['label']} ({table_note(r).rstrip('.')})" for _, r in missing.iterrows())
         + "."
     )
     ranked = have[have["rank"].notna()]
@@ -185,9 +297,13 @@ def notes_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "indicator": table["label"],
-            "value is for": table["describes"].fillna("no value"),
-            "region": table["region_note"],
-            "note": table["note"].replace("", None),
+            "value is for": pd.Series(
+                [value_is_for(r) for _, r in table.iterrows()], index=table.index, dtype=object
+            ).fillna("no value"),
+            "region": table["region_source"].map(REGION_WORDS),
+            "note": pd.Series([table_note(r) for _, r in table.iterrows()], index=table.index, dtype=object).replace(
+                "", None
+            ),
             "source": table["source"],
         }
     )

@@ -29,8 +29,8 @@ from mhbook.measures import claims, comparison, footprints, inequality, summary,
 from mhbook.measures import key_findings as kf_measures
 from mhbook.measures.footprints import Footprint
 from mhbook.measures.key_findings import FindingNumbers
+from mhbook.pages import coercion_notes, local_series
 from mhbook.pages import comparison as comparison_page
-from mhbook.pages import local_series
 from mhbook.pages.deprivation_prevalence import england_note, value_note
 from mhbook.pages.footprint_notes import footprint_note
 
@@ -88,6 +88,14 @@ def glued_values(n: ChapterNumbers) -> dict:
 # --- the triple barrier against England --------------------------------------------------------
 
 
+def place(row: pd.Series) -> str:
+    """What a row of ``summary.barrier_table`` describes: the area or NHS organisation, or for
+    coercion the footprint (the ICB beside it "for context")."""
+    if row["barrier"] != "coercion":
+        return row["geography"]
+    return coercion_notes.footprint_label(row["footprint"]) + (", for context" if row["for_context"] else "")
+
+
 def barrier_note(row: pd.Series) -> str:
     """What a row of ``summary.barrier_table`` rests on, in words: source, benchmark,
     rounding and (for rates) why there is no better or worse."""
@@ -118,14 +126,17 @@ def barrier_note(row: pd.Series) -> str:
             "counts to 5 and of the percentage to a whole number."
         )
     note = (
-        f"Crude rate, all ages, {row['period']}; {row['fit_text']}. England: {row['england']:.1f} per 100,000, the "
+        f"Crude rate, all ages, {row['period']}; {coercion_notes.fit_text(row['footprint'])}. England: {row['england']:.1f} per 100,000, the "
         f"publisher's total over all {row['org_type']}s (MHSDS), like for like; England's all-source rate "
         f"({row['england_all_sources']:.1f}) includes detentions assigned to no organisation. Limits "
         "carry the rounding of counts to 5. A detention rate has no polarity: higher or lower, not better "
         "or worse."
     )
     if pd.isna(row["value"]):
-        note = f"Not available for {row['footprint']}: {row['area_note']}. " + note
+        note = (
+            f"Not available for {coercion_notes.footprint_label(row['footprint'])}: "
+            f"{coercion_notes.status_text(row['status'])}. " + note
+        )
     return note
 
 
@@ -146,7 +157,7 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         {
             "barrier": table["barrier"],
             "measure": table["measure"],
-            "where": table["geography"],
+            "where": pd.Series([place(r) for _, r in table.iterrows()], index=table.index, dtype=object),
             "period": table["period"],
             "value": numbers.numbers_series(table["value"], dec),
             "95% limits": numbers.limits_series(table["lower_95"], table["upper_95"], dec),
@@ -181,9 +192,7 @@ def sentences(area: Area, footprint: Footprint, table: pd.DataFrame) -> dict:
         parts = []
         for _, r in rows.iterrows():
             if pd.isna(r["value"]):
-                parts.append(
-                    _sentence(f"{r['measure']}: no value for {r['geography']} ({r['period']}): {barrier_note(r)}")
-                )
+                parts.append(_sentence(f"{r['measure']}: no value for {place(r)} ({r['period']}): {barrier_note(r)}"))
                 continue
             word = r["vs_england_99_8"].lower() if r["vs_england_99_8"] != "Not compared" else "not compared"
             word95 = r["vs_england_95"].lower() + (" to" if r["vs_england_95"] == "Similar" else " than")
@@ -194,7 +203,7 @@ def sentences(area: Area, footprint: Footprint, table: pd.DataFrame) -> dict:
             fit = f" ({r['fit']} fit to the area)" if isinstance(r.get("fit"), str) else ""
             parts.append(
                 _sentence(
-                    f"{r['measure']} in {r['geography']}{fit}, {r['period']}: {shown}{unit} against "
+                    f"{r['measure']} in {place(r)}{fit}, {r['period']}: {shown}{unit} against "
                     f"{eng}{unit} in England ({word95} England at 95% confidence, {word} at "
                     f"99.8%)."
                 )
@@ -406,7 +415,8 @@ def _against_england(n: FindingNumbers, word: str, key: str) -> Finding:
         values[k], values[k + "_england"] = _shown(r.value, r.unit), _shown(r.england, r.unit)
         cells[k] = (CMP_CSV, "indicator", r.label, "value", shown)
         cells[k + "_england"] = (CMP_CSV, "indicator", r.label, "England", eng)
-        where = "" if r.describes == area.name else f" for {r.describes}"
+        describes = comparison_page.value_is_for(r._asdict())
+        where = "" if describes == area.name else f" for {describes}"
         parts.append(f"{r.label}{where} ({shown} against {eng})")
     more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
     text = (
