@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from mhbook import areas
+from mhbook.errors import SchemaError
 from mhbook.figures.segments import CCG_TO_ICB, segmented_trend_chart
 from mhbook.measures import local_series as ls
 from mhbook.pages import local_series as page
@@ -87,7 +88,7 @@ def test_a_year_without_a_footprint_says_why_synthetic():
     assert page.no_footprint_note(_footprint((("99A", "NHS Synthetown CCG"),), "own", 1.0, 1.0)) == ""
     table = pd.DataFrame({"note": [page.no_footprint_note(unpublished)]})
     assert table["note"].iloc[0].endswith("for 99D, 99E.")
-    with pytest.raises(ValueError, match="2018-19.*'gone'"):
+    with pytest.raises(SchemaError, match="2018-19.*'gone'"):
         page.no_footprint_note(
             ls.LocalFootprint("E06999999", "Synthetown", "2018-19", "CCG", (), None, 0, 0, unusable="gone")
         )
@@ -105,9 +106,9 @@ def test_why_a_year_has_no_gap_or_no_sii_synthetic():
     assert page.sii_reason(ls.TOO_FEW_DECILES, 3) == "only 3 deciles have published recovery; an SII needs 5"
     assert page.sii_reason(ls.LIMITS_AT_BOUND, 10).startswith("a decile has so few people at caseness")
     assert page.sii_reason("", 10) == ""
-    with pytest.raises(ValueError, match="'odd'"):
+    with pytest.raises(SchemaError, match="'odd'"):
         page.gap_reason("odd")
-    with pytest.raises(ValueError, match="'odd'"):
+    with pytest.raises(SchemaError, match="'odd'"):
         page.sii_reason("odd")
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from mhbook import areas
+from mhbook.errors import SchemaError
 from mhbook.measures import footprints
 from mhbook.measures import triple_barrier as tb
 from mhbook.pages import triple_barrier as page
@@ -75,7 +76,7 @@ def test_every_note_code_has_its_words_and_a_reason_before_any_colon():
         "a referral can carry more than one disability code"
     )
     assert page.note_text("") == ""
-    with pytest.raises(ValueError, match="'gone'"):
+    with pytest.raises(SchemaError, match="'gone'"):
         page.note_text("gone")
 
 

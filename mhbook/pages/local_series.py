@@ -25,6 +25,7 @@ from IPython.display import Markdown
 
 from mhbook import figures
 from mhbook.areas import Area
+from mhbook.errors import SchemaError
 from mhbook.figures import numbers
 from mhbook.figures.segments import segmented_trend_chart
 from mhbook.measures.local_series import (
@@ -105,7 +106,7 @@ def no_footprint_note(fp: LocalFootprint) -> str:
             f"half of its residents (the largest, {name}, holds {_pct(share)})"
         )
     else:
-        raise ValueError(
+        raise SchemaError(
             f"local_series: {fp.area_name} {fp.period} has no footprint and an unknown reason {fp.unusable!r}; "
             f"expected {UNPUBLISHED!r} or {NO_MAJORITY!r} (with its largest organisation)"
         )
@@ -247,7 +248,7 @@ def gap_reason(reason: str, empty_deciles: tuple = ()) -> str:
         return "recovery in decile 1 or 10 is suppressed (small numbers)"
     if reason == "":
         return ""
-    raise ValueError(f"local_series: unknown reason {reason!r} in gaps; expected {NO_RESIDENTS!r} or {SUPPRESSED!r}")
+    raise SchemaError(f"local_series: unknown reason {reason!r} in gaps; expected {NO_RESIDENTS!r} or {SUPPRESSED!r}")
 
 
 def sii_reason(reason: str, deciles: int = 0, missing_deciles: tuple = ()) -> str:
@@ -266,7 +267,7 @@ def sii_reason(reason: str, deciles: int = 0, missing_deciles: tuple = ()) -> st
         )
     if reason == "":
         return ""
-    raise ValueError(
+    raise SchemaError(
         f"local_series: unknown reason {reason!r} in sii_by_year; expected "
         f"{SUPPRESSED!r}, {TOO_FEW_DECILES!r} or {LIMITS_AT_BOUND!r}"
     )

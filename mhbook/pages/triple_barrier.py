@@ -21,7 +21,7 @@ from IPython.display import Markdown
 
 from mhbook import figures, periods
 from mhbook.areas import Area
-from mhbook.errors import InsufficientDataError
+from mhbook.errors import InsufficientDataError, SchemaError
 from mhbook.measures import triple_barrier as tb
 from mhbook.measures.footprints import Footprint, iapt_footprint
 from mhbook.measures.triple_barrier import (
@@ -143,7 +143,7 @@ def publish_local_table(n: ChapterNumbers) -> Markdown:
 def note_text(code: str) -> str:
     """A ``note`` code of ``barriers`` in words (see :data:`NOTES`)."""
     if code not in NOTES:
-        raise ValueError(f"triple_barrier: unknown note code {code!r}; expected one of {sorted(NOTES)}")
+        raise SchemaError(f"triple_barrier: unknown note code {code!r}; expected one of {sorted(NOTES)}")
     return NOTES[code]
 
 
