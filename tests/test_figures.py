@@ -298,7 +298,7 @@ def test_choropleth_bins_no_data_and_highlight():
 @pytest.mark.mirror
 def test_choropleth_real_boundaries_highlights_area():
     from mhbook.fetch import fetch
-    from mhbook.figures.maps import simplify_for_map
+    from mhbook.geometry import simplify_for_map
 
     gdf = gpd.read_file(fetch("bnd-ctyua-2023"))
     gdf = gdf[gdf["CTYUA23CD"].str.startswith("E")].rename(columns={"CTYUA23CD": "area_code", "CTYUA23NM": "area_name"})
@@ -319,7 +319,7 @@ def test_choropleth_real_boundaries_highlights_area():
 def test_choropleth_synthetic_grid_highlights_area(synthetic_mirror):
     """The same on the SYNTHETIC grid of tests/synthetic/boundaries.py (no mirror needed)."""
     from mhbook.fetch import fetch
-    from mhbook.figures.maps import simplify_for_map
+    from mhbook.geometry import simplify_for_map
 
     gdf = gpd.read_file(fetch("bnd-ctyua-2023"))
     gdf = gdf[gdf["CTYUA23CD"].str.startswith("E")].rename(columns={"CTYUA23CD": "area_code", "CTYUA23NM": "area_name"})

@@ -118,7 +118,11 @@ def test_every_area_has_a_footprint_or_a_reason_every_year():
         for fp in fps:
             if not fp.available:
                 counts["reason"] += 1
-                assert fp.period in fp.note and area.name in fp.note and "no usable" in fp.note
+                assert fp.area_name == area.name and fp.unusable in (ls.UNPUBLISHED, ls.NO_MAJORITY)
+                if fp.unusable == ls.UNPUBLISHED:  # the codes NHS England published nothing for
+                    assert fp.unpublished and not set(fp.unpublished) & published[fp.period], (area.code, fp)
+                else:  # the largest organisation holds under half of the area's residents
+                    assert fp.largest is not None and 0 < fp.largest[1] < 0.5, (area.code, fp)
                 continue
             counts["available"] += 1
             assert fp.org_type == ("ICB" if fp.period >= "2022-23" else "CCG")
@@ -198,7 +202,7 @@ def test_areas_created_2019_to_2023_have_every_year():
         "E06000066",
     ):
         fps = ls.footprints(areas.get(code))
-        assert all(fp.available or fp.note for fp in fps)
+        assert all(fp.available or fp.unusable in (ls.UNPUBLISHED, ls.NO_MAJORITY) for fp in fps)
         assert sum(fp.available for fp in fps[:5]) >= 1, code
 
 
@@ -207,6 +211,10 @@ def test_sii_per_year_or_a_reason():
     s = ls.sii_by_year(areas.get("E10000014"))
     assert len(s) == 2 * len(ls.years())
     assert (s["sii"].notna() | (s["reason"] != "")).all()
+    assert (s["sii"].isna() | (s["reason"] == "")).all()  # a reason only where there is no SII
+    assert set(s["reason"]) <= {"", ls.SUPPRESSED, ls.TOO_FEW_DECILES, ls.LIMITS_AT_BOUND}
+    suppressed = s[s["reason"] == ls.SUPPRESSED]
+    assert all(len(m) > 0 for m in suppressed["missing_deciles"])
     assert s.loc[s["series"] == "England", "sii"].notna().all()
 
 

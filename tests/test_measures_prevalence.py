@@ -155,7 +155,7 @@ def test_london_children_have_no_value_and_say_why():
 def test_county_depression_trend_uses_its_districts():
     area = areas.get("E10000014")
     trend = prevalence.depression_trend(area)
-    mine = trend[trend["series"] == "Hampshire districts: middle (band: lowest to highest)"].set_index("period")
+    mine = trend[trend["series"] == prevalence.DISTRICTS].set_index("period")
     dep = fingertips.indicator("depression_qof", period="2024/25")
     hants = dep[dep["area_code"].isin([c for c, _ in area.districts])]["value"]
     assert mine.loc["2024/25", "districts"] == len(hants) == 11
@@ -168,5 +168,5 @@ def test_unitary_depression_trend_is_published_values():
     trend = prevalence.depression_trend(areas.get("E08000004"))
     dep = fingertips.indicator("depression_qof")
     oldham = dep[dep["area_code"] == "E08000004"].set_index("period")["value"]
-    mine = trend[trend["series"] == "Oldham"].set_index("period")["value"]
+    mine = trend[trend["series"] == prevalence.AREA].set_index("period")["value"]
     assert mine.to_dict() == {str(k): v for k, v in oldham.items()}

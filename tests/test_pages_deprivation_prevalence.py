@@ -147,15 +147,29 @@ def _trend(series, values):
 
 
 def test_the_depression_sentence_reads_the_area_its_districts_or_neither():
-    area = page._depression_sentence(SYNTHETIC, _trend("Synthetic Town", (10.0, 11.0, 12.5)))
+    area = page._depression_sentence(SYNTHETIC, _trend(prevalence.AREA, (10.0, 11.0, 12.5)))
     assert area == (
         "England's recorded prevalence rose from 8.0% in 2014/15 to 10.0% in 2017/18. In Synthetic Town it "
         "went from 10.0% in 2014/15 to 12.5% in 2017/18. The extract has no figures for 2016/17."
     )
-    districts = page._depression_sentence(SYNTHETIC, _trend(prevalence.districts_label(SYNTHETIC), (5.0, 6.0, 7.0)))
+    districts = page._depression_sentence(SYNTHETIC, _trend(prevalence.DISTRICTS, (5.0, 6.0, 7.0)))
     assert "in 2017/18 they ranged from 6.0% to 8.0%, with the middle district at 7.0%" in districts
     none = page._depression_sentence(SYNTHETIC, _trend("Elsewhere", (1.0, 2.0, 3.0)))
     assert "The extract has no figures for Synthetic Town or its districts." in none
+
+
+def test_the_depression_chart_names_each_series_and_orders_them_by_name():
+    trend = _trend(prevalence.DISTRICTS, (5.0, 6.0, 7.0))  # SYNTHETIC, as above
+    shown = page.depression_series(SYNTHETIC, trend)
+    assert list(dict.fromkeys(shown["series"])) == [
+        "England",
+        "Synthetic Town districts: middle (band: lowest to highest)",
+    ]
+    early = areas.Area("E06999998", "Abbeytown", "E12999999", "Synthetic Region", ())  # sorts before England
+    shown = page.depression_series(early, _trend(prevalence.AREA, (1.0, 2.0, 3.0)))
+    assert list(shown["series"]) == ["Abbeytown"] * 3 + ["England"] * 3
+    assert list(shown["period"]) == ["2014/15", "2015/16", "2017/18"] * 2
+    assert shown.loc[0, "value"] == 1.0 and shown.loc[3, "value"] == 8.0
 
 
 def test_the_decile_table_shows_shares_to_one_decimal():

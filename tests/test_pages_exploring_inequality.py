@@ -23,6 +23,7 @@ from mhbook.measures import (
     inequality,
     key_findings,
     local_series,
+    prevalence,
     summary,
     triple_barrier,
 )
@@ -236,6 +237,7 @@ def test_englands_chart_is_drawn_afresh_for_each_area(tmp_path, monkeypatch):
         key_findings,
         iapt_deprivation,
         triple_barrier,
+        prevalence,
     ],
     ids=lambda m: m.__name__,
 )

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from mhbook import areas
+from mhbook.errors import SchemaError
 from mhbook.measures import footprints
 from mhbook.measures import triple_barrier as tb
 from mhbook.pages import triple_barrier as page
@@ -65,6 +66,29 @@ def test_left_out_groups_the_empty_cells_by_their_reason():
     )
     whole = _synthetic().assign(ratio=1.0)
     assert page.left_out(whole, ("ethnicity",)) == "Every group has all four barriers."
+
+
+def test_every_note_code_has_its_words_and_a_reason_before_any_colon():
+    assert set(page.NOTES) == {*tb.NOTES, ""}
+    assert page.note_text(tb.NOTE_SUPPRESSED) == "suppressed or missing in the published file: small numbers"
+    assert page.note_text(tb.NOTE_NO_DENOMINATOR_MULTIPLE) == (
+        "no population denominator in the data: share of referrals only, no ratio; "
+        "a referral can carry more than one disability code"
+    )
+    assert page.note_text("") == ""
+    with pytest.raises(SchemaError, match="'gone'"):
+        page.note_text("gone")
+
+
+def test_left_out_keeps_two_notes_with_the_same_reason_apart_synthetic():
+    t = _synthetic()
+    t.loc[(t["group"] == "Black") & (t["barrier"] == "access"), "note"] = tb.NOTE_NO_DENOMINATOR_MULTIPLE
+    t.loc[(t["group"] == "Asian") & (t["barrier"] == "outcome"), ["ratio", "note"]] = (np.nan, tb.NOTE_SUPPRESSED)
+    assert page.left_out(t, ("ethnicity",)) == (
+        "Not shown: need by ethnicity (no prevalence by this group in the data); access for Asian (no "
+        "population denominator in the data); outcome for Asian (suppressed or missing in the published "
+        "file); access for Black (no population denominator in the data)."
+    )
 
 
 def test_the_wide_table_has_one_row_per_group_and_blank_cells_without_data():

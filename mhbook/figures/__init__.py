@@ -10,7 +10,7 @@ from mhbook.figures.alttext import caption_for_suppression
 from mhbook.figures.charts import attrition_panels, decile_chart, lsoa_decile_chart, trend_chart
 from mhbook.figures.comparisons import forest_chart, scatter_fit, triple_barrier_chart
 from mhbook.figures.figure import Figure
-from mhbook.figures.maps import choropleth, choropleth_ax, simplify_for_map
+from mhbook.figures.maps import choropleth, choropleth_ax
 from mhbook.figures.publish import publish, publish_table
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "publish",
     "publish_table",
     "scatter_fit",
-    "simplify_for_map",
     "style",
     "trend_chart",
     "triple_barrier_chart",

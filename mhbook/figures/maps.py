@@ -7,8 +7,8 @@ shaded as zero. The book's area gets a thick dark outline, its value in a text b
 it is too small to see on a map of England (e.g. a London borough), a zoomed inset.
 Boundaries are credited as their licence requires (ONS, OGL v3; OS data, Crown copyright).
 
-Geometries are drawn as given; :func:`simplify_for_map` makes a lighter copy once per book,
-so each map draws in well under a second.
+Geometries are drawn as given; :func:`mhbook.geometry.simplify_for_map` makes a lighter
+copy once per book, so each map draws in well under a second.
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ from mhbook.errors import InsufficientDataError, SchemaError, UnknownAreaError
 from mhbook.figures import alttext, palette, style
 from mhbook.figures._common import new_figure, numeric, require_columns
 from mhbook.figures.figure import Figure
-
-#: British National Grid: metres, so shapes keep their proportions and tolerances are in m.
-BNG = "EPSG:27700"
+from mhbook.geometry import BNG
 
 
 def credit(year: int = 2023) -> str:
@@ -36,15 +34,6 @@ def credit(year: int = 2023) -> str:
         "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.\n"
         f"Contains OS data © Crown copyright and database right {year}"
     )
-
-
-def simplify_for_map(gdf: gpd.GeoDataFrame, tolerance_m: float = 250.0) -> gpd.GeoDataFrame:
-    """Project to British National Grid and simplify outlines to ``tolerance_m`` metres."""
-    if gdf.crs is None:
-        raise SchemaError("simplify_for_map: the boundaries have no CRS; expected one (e.g. EPSG:4326)")
-    out = gdf.to_crs(BNG)
-    out["geometry"] = out.geometry.simplify(tolerance_m, preserve_topology=True)
-    return out
 
 
 def class_edges(values: pd.Series, scheme: str = "quantiles", k: int = 5) -> np.ndarray:

@@ -21,7 +21,8 @@ Footprint of an area in a year (:func:`footprint`)
     2. **straddling organisation**: otherwise the single organisation holding the most
        of the area's residents, if at least half; its figures describe all of it, and
        both shares are stated.
-    3. otherwise there is **no usable footprint** that year, and the reason is given.
+    3. otherwise there is **no usable footprint** that year; ``unusable`` says why
+       (:data:`UNPUBLISHED` or :data:`NO_MAJORITY`) with the facts the reason rests on.
 
     *coverage* is the share of the area's residents living in the footprint; *purity*
     the share of the footprint's residents living in the area. The **fit grade** is set
@@ -54,13 +55,15 @@ the IMD 2019 decile of the patient's neighbourhood: they are for the organisatio
 not for the area's LSOAs; the decile populations are the mid-2020 16+ residents of the
 footprint's LSOAs in each decile.
 
-This module returns numbers (footprints, counts, measures with limits, gaps, SII); the
-chapter's sentences, display tables and charts are ``mhbook.pages.local_series``.
+This module returns numbers (footprints, counts, measures with limits, gaps, SII) and, where
+a value is missing, a code saying why (:data:`UNPUBLISHED`, :data:`NO_MAJORITY`,
+:data:`NO_RESIDENTS`, :data:`SUPPRESSED`, :data:`TOO_FEW_DECILES`, :data:`LIMITS_AT_BOUND`);
+the chapter's sentences, display tables and charts are ``mhbook.pages.local_series``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -88,6 +91,26 @@ SEED = 2020
 REPETITIONS = 20_000
 #: Fewest deciles with published recovery counts for an SII (as the England chapter).
 MIN_DECILES = 5
+
+# Why a year has no usable footprint (``LocalFootprint.unusable``):
+#: NHS England published no figures for the organisation(s) that would stand for the area
+#: (``LocalFootprint.unpublished`` names them).
+UNPUBLISHED = "unpublished"
+#: Neither the area's own organisations together nor any single organisation holds half of
+#: its residents (``LocalFootprint.largest``: the largest organisation and its share).
+NO_MAJORITY = "no_majority"
+
+# Why a year has no gap or no SII (the ``reason`` column of ``gaps`` and ``sii_by_year``;
+# "" where there is a value):
+#: The footprint has no residents in a decile the measure needs (``empty_deciles`` of ``gaps``).
+NO_RESIDENTS = "no_residents"
+#: Recovery is suppressed or not published in a decile the measure needs (``gaps``: decile
+#: 1 or 10; ``sii_by_year``: the deciles in ``missing_deciles``, where residents live).
+SUPPRESSED = "suppressed"
+#: Fewer than :data:`MIN_DECILES` deciles have published recovery (``deciles`` says how many).
+TOO_FEW_DECILES = "too_few_deciles"
+#: A decile's limits, widened for rounding, reach 0% or 100%: PHE's simulation cannot use them.
+LIMITS_AT_BOUND = "limits_at_bound"
 
 MEASURES = {  # name: (numerator, denominator, label, unit)
     "referral_rate": ("referrals", "population_16plus", "referral rate, aged 16+ (mid-2020 population)", "per 100,000"),
@@ -124,7 +147,11 @@ class LocalFootprint:
 
     ``orgs``: ((ODS code, name), ...) whose counts are added; ``method``: "own" (the
     area's own organisations, step 1) or "straddling" (step 2); ``coverage``/``purity``
-    as in the module notes; ``lsoas``: all LSOAs of the organisations (denominators).
+    as in the module notes (shares, 0-1); ``lsoas``: all LSOAs of the organisations
+    (denominators). Without a usable footprint ``orgs`` is empty and ``unusable`` is
+    :data:`UNPUBLISHED` (``unpublished``: the codes, sorted) or :data:`NO_MAJORITY`
+    (``largest``: the name of the organisation holding most of the area's residents and
+    that share, 0-1).
     """
 
     area_code: str
@@ -135,11 +162,13 @@ class LocalFootprint:
     method: str | None
     coverage: float
     purity: float
-    note: str
     lsoas: tuple[str, ...] = ()
     #: Organisations serving the rest of the area, not used: (code, name, share of the
     #: area's residents, share of the organisation's residents living in the area).
     others: tuple[tuple[str, str, float, float], ...] = ()
+    unusable: str | None = None
+    unpublished: tuple[str, ...] = ()
+    largest: tuple[str, float] | None = None
 
     @property
     def available(self) -> bool:
@@ -170,14 +199,6 @@ class LocalFootprint:
         if len(self.orgs) == 1:
             return f"{self.org_type} {self.orgs[0][0]}"
         return f"{len(self.orgs)} {self.org_type}s ({', '.join(self.codes)})"
-
-
-def _pct(x: float) -> str:
-    if 0 < x < 0.005:
-        return "less than 1%"
-    if 0.995 <= x < 1:
-        return "over 99%"
-    return f"{100 * x:.0f}%"
 
 
 @reads.cached(maxsize=16)
@@ -221,7 +242,7 @@ def footprint(area: Area, period: str) -> LocalFootprint:
         for code, name in zip(fp["org_code"], fp["org_name"])
     }
 
-    def make(rows: pd.DataFrame, method: str, note: str) -> LocalFootprint:
+    def make(rows: pd.DataFrame, method: str) -> LocalFootprint:
         codes = tuple(rows["org_code"])
         coverage = float(rows["population_share"].sum())
         purity = float(rows["population"].sum() / totals[list(codes)].sum())
@@ -241,7 +262,6 @@ def footprint(area: Area, period: str) -> LocalFootprint:
             method,
             coverage,
             purity,
-            note,
             lsoas,
             others,
         )
@@ -249,32 +269,16 @@ def footprint(area: Area, period: str) -> LocalFootprint:
     own = fp[fp["footprint_share"] >= INSIDE - 1e-9]
     missing = [c for c in fp["org_code"] if c not in published.index]
     if own["population_share"].sum() >= 0.5 and not set(own["org_code"]) & set(missing):
-        return make(own, "own", "")
+        return make(own, "own")
     top = fp.iloc[0]
     if top["population_share"] >= 0.5 and top["org_code"] not in missing:
-        return make(fp.iloc[[0]], "straddling", "")
+        return make(fp.iloc[[0]], "straddling")
+    unusable = LocalFootprint(area.code, area.name, period, org_type, (), None, 0.0, 0.0)
     if set(own["org_code"]) & set(missing) or top["org_code"] in missing:
-        why = (
-            f"NHS England published no {org_type} figures in {period} for "
-            f"{', '.join(sorted(set(missing) & (set(own['org_code']) | {top['org_code']})))}"
-        )
-    else:
-        why = (
-            f"no {org_type} lying inside {area.name}, nor any single {org_type}, holds at least "
-            f"half of its residents (the largest, {names[top['org_code']]}, holds "
-            f"{_pct(top['population_share'])})"
-        )
-    return LocalFootprint(
-        area.code,
-        area.name,
-        period,
-        org_type,
-        (),
-        None,
-        0.0,
-        0.0,
-        f"{area.name} has no usable NHS footprint in {period}: {why}.",
-    )
+        codes = tuple(sorted(set(missing) & (set(own["org_code"]) | {top["org_code"]})))
+        return replace(unusable, unusable=UNPUBLISHED, unpublished=codes)
+    largest = (names[top["org_code"]], float(top["population_share"]))
+    return replace(unusable, unusable=NO_MAJORITY, largest=largest)
 
 
 def years() -> tuple[str, ...]:
@@ -436,8 +440,9 @@ def _funnel(area: Area) -> pd.DataFrame:
 
 def gaps(area: Area) -> pd.DataFrame:
     """Recovery in the most (1) and least (10) deprived deciles and the gap (10 minus 1,
-    percentage points, Newcombe 95% limits) per year and series; ``reason`` says why a
-    gap is missing."""
+    percentage points, Newcombe 95% limits) per year and series. Where a gap is missing,
+    ``reason`` says why: :data:`NO_RESIDENTS` (``empty_deciles``: which of 1 and 10 have no
+    residents in the footprint) or :data:`SUPPRESSED`; otherwise ``reason`` is ""."""
     df = funnel(area)
     rows = []
     for (period, series), part in df[df["imd_decile"] > 0].groupby(["period", "series"], sort=False):
@@ -454,6 +459,7 @@ def gaps(area: Area) -> pd.DataFrame:
             "gap_lower": np.nan,
             "gap_upper": np.nan,
             "reason": "",
+            "empty_deciles": (),
         }
         need = [d.loc[k, c] for k in (1, 10) for c in ("recovery", "at_caseness")]
         if all(np.isfinite(need)) and d.loc[1, "at_caseness"] > 0 and d.loc[10, "at_caseness"] > 0:
@@ -474,12 +480,8 @@ def gaps(area: Area) -> pd.DataFrame:
                 gap_upper=float(diff["upper_cl"].iloc[0]) + widen,
             )
         else:
-            empty = [k for k in (1, 10) if not d.loc[k, "population_16plus"] > 0]
-            row["reason"] = (
-                f"the footprint has no residents in decile {' or '.join(map(str, empty))}"
-                if empty
-                else "recovery in decile 1 or 10 is suppressed (small numbers)"
-            )
+            empty = tuple(k for k in (1, 10) if not d.loc[k, "population_16plus"] > 0)
+            row.update(reason=NO_RESIDENTS if empty else SUPPRESSED, empty_deciles=empty)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -490,8 +492,10 @@ def sii_by_year(area: Area) -> pd.DataFrame:
     PHE's method (``mhbook.stats.sii``): deciles weighted by the number at caseness,
     limits simulated from each decile's (rounding-widened) Wilson limits. Needs recovery
     published for every decile in which the footprint has residents, and for at least
-    :data:`MIN_DECILES` deciles; otherwise ``reason`` says which are missing. SII in percentage points, positive = recovery higher at
-    the least deprived end.
+    :data:`MIN_DECILES` deciles; otherwise ``reason`` says why: :data:`SUPPRESSED` (the
+    deciles in ``missing_deciles``), :data:`TOO_FEW_DECILES` (``deciles`` with published
+    recovery) or :data:`LIMITS_AT_BOUND` ("" where there is an SII). SII in percentage
+    points, positive = recovery higher at the least deprived end.
     """
     return _sii_by_year(area).copy(deep=False)
 
@@ -514,6 +518,7 @@ def _sii_by_year(area: Area) -> pd.DataFrame:
             "rii_lower": np.nan,
             "rii_upper": np.nan,
             "reason": "",
+            "missing_deciles": (),
         }
         usable = part.dropna(subset=["recovery", "at_caseness", "recovery_pct"])
         usable = usable[usable["at_caseness"] > 0]
@@ -521,18 +526,11 @@ def _sii_by_year(area: Area) -> pd.DataFrame:
         gone = sorted(set(lived) - set(usable["imd_decile"]))
         row["deciles"] = len(usable)
         if gone:
-            row["reason"] = (
-                f"recovery is suppressed or not published for decile(s) "
-                f"{', '.join(map(str, gone))}, where the footprint has residents; an SII "
-                "without them would be biased"
-            )
+            row.update(reason=SUPPRESSED, missing_deciles=tuple(gone))
         elif len(usable) < MIN_DECILES:
-            row["reason"] = f"only {len(usable)} deciles have published recovery; an SII needs {MIN_DECILES}"
+            row["reason"] = TOO_FEW_DECILES
         elif not (usable["recovery_pct_lower"] > 0).all() or not (usable["recovery_pct_upper"] < 100).all():
-            row["reason"] = (
-                "a decile has so few people at caseness that its limits (widened for "
-                "rounding) reach 0% or 100%; the PHE method cannot simulate them"
-            )
+            row["reason"] = LIMITS_AT_BOUND
         else:
             s = recovery_sii(
                 decile=usable["imd_decile"],

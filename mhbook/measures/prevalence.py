@@ -33,7 +33,8 @@ rule, recorded per area in ``match`` with the facts behind it (``SOURCE_COLUMNS`
 Fits use only ``published`` and ``former code`` values, so that no area is counted twice
 and no borrowed value enters the line. Depression (QOF recorded prevalence 18+, Fingertips
 848, District & UA on 2023 codes) is shown over time against England; for a county the
-extract has no county row, so the middle, lowest and highest of its districts are shown.
+extract has no county row, so the middle, lowest and highest of its districts are shown
+(``depression_trend``'s series codes :data:`AREA`, :data:`DISTRICTS` and :data:`ENGLAND`).
 
 This module returns numbers and the facts about where they come from; the chapter's
 words, tables, maps and charts are in ``mhbook.pages.deprivation_prevalence``.
@@ -47,7 +48,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from mhbook import areas, figures, reads, stats
+from mhbook import areas, geometry, reads, stats
 from mhbook.areas import Area
 from mhbook.constants import ENGLAND_CODE
 from mhbook.errors import InsufficientDataError
@@ -265,7 +266,7 @@ def indicator_table(key: str) -> pd.DataFrame:
 @reads.cached
 def _geometry() -> gpd.GeoDataFrame:
     gdf = boundaries.load("ctyua-2023")[["code", "geometry"]].rename(columns={"code": "area_code"})
-    return figures.simplify_for_map(gdf)
+    return geometry.simplify_for_map(gdf)
 
 
 @reads.cached
@@ -432,15 +433,20 @@ def lsoa_deciles(area: Area) -> pd.DataFrame:
     return pd.concat(parts, axis=1).reset_index()
 
 
+#: The series of ``depression_trend``: the area's own values, a county's districts, England.
+AREA, DISTRICTS, ENGLAND = "area", "districts", "England"
+
+
 def depression_trend(area: Area) -> pd.DataFrame:
     """Depression, QOF recorded prevalence aged 18+ (%), by year: the area and England.
 
-    Columns: ``period`` ("2014/15"...), ``series`` (the area's name, or for a county
-    "<name> districts: middle (band: lowest to highest)", and "England"), ``value``, ``lower`` and ``upper`` (for a
-    county the lowest and highest district; otherwise equal to ``value``: the extract has
-    no confidence limits), ``districts`` (districts with a value). The extract is District
-    & UA on 2023 codes (earlier years re-mapped by Trafford Data Lab); it has no County
-    rows, so a county is described by its districts, never by an invented total.
+    Columns: ``period`` ("2014/15"...), ``series`` (:data:`AREA`: the area's own values,
+    or for a county :data:`DISTRICTS`: the middle of its districts; and :data:`ENGLAND`),
+    ``value``, ``lower`` and ``upper`` (for a county the lowest and highest district;
+    otherwise equal to ``value``: the extract has no confidence limits), ``districts``
+    (districts with a value). The extract is District & UA on 2023 codes (earlier years
+    re-mapped by Trafford Data Lab); it has no County rows, so a county is described by
+    its districts, never by an invented total.
     """
     df = fingertips.indicator("depression_qof", sex="Persons")
     df = df.assign(period=df["period"].astype(str), area_code=df["area_code"].astype(str))
@@ -449,7 +455,7 @@ def depression_trend(area: Area) -> pd.DataFrame:
         pd.DataFrame(
             {
                 "period": eng["period"],
-                "series": "England",
+                "series": ENGLAND,
                 "value": eng["value"],
                 "lower": eng["value"],
                 "upper": eng["value"],
@@ -463,7 +469,7 @@ def depression_trend(area: Area) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "period": own["period"],
-                    "series": area.name,
+                    "series": AREA,
                     "value": own["value"],
                     "lower": own["value"],
                     "upper": own["value"],
@@ -480,7 +486,7 @@ def depression_trend(area: Area) -> pd.DataFrame:
                 pd.DataFrame(
                     {
                         "period": agg["period"],
-                        "series": districts_label(area),
+                        "series": DISTRICTS,
                         "value": agg["median"],
                         "lower": agg["min"],
                         "upper": agg["max"],
@@ -491,15 +497,10 @@ def depression_trend(area: Area) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True).sort_values(["series", "period"], ignore_index=True)
 
 
-def districts_label(area: Area) -> str:
-    """The series name ``depression_trend`` gives a county's districts."""
-    return f"{area.name} districts: middle (band: lowest to highest)"
-
-
-def depression_kind(area: Area, trend: pd.DataFrame) -> str:
-    """What ``depression_trend`` holds for the area: "area" (its own values), "districts"
-    (a county's districts) or "none"."""
+def depression_kind(trend: pd.DataFrame) -> str:
+    """What ``depression_trend`` holds for the area: :data:`AREA` (its own values),
+    :data:`DISTRICTS` (a county's districts) or "none"."""
     series = set(trend["series"])
-    if area.name in series:
-        return "area"
-    return "districts" if districts_label(area) in series else "none"
+    if AREA in series:
+        return AREA
+    return DISTRICTS if DISTRICTS in series else "none"

@@ -39,8 +39,10 @@ For MHA rates the file gives no population, so each population is implied as
 count ÷ rate × 100,000 (approximate where counts are rounded to 5).
 
 Missing values are never zero: every (group, barrier) cell without data has a row
-with ``value`` missing and a ``note`` saying why. The chapter's sentences, table and
-charts are in ``mhbook.pages.triple_barrier``.
+with ``value`` missing and a ``note`` saying why. A ``note`` is a code (one of the
+``NOTE_*`` constants, or "" for none): why a value is missing, or a caveat on it. The
+chapter's sentences (the notes in words among them), table and charts are in
+``mhbook.pages.triple_barrier``.
 """
 
 from __future__ import annotations
@@ -104,22 +106,62 @@ HEADLINE = {
 NEED_PERIOD = "2019-20"
 MHA_MEASURE = "All detentions"
 
-# Standard notes, so the caption can group the cells it leaves out by reason.
-NOTE_NO_NEED = "no prevalence by this group in the data"
-NOTE_NEED_ENGLAND = "prevalence by deprivation is published for England only"
-NOTE_NO_DENOMINATOR = "no population denominator in the data: share of referrals only, no ratio"
-NOTE_NO_SEX_POP = "no population by sex for NHS footprints: ONS LSOA estimates are persons only"
-NOTE_NO_AGE_POP = "no population band matches this age group"
-NOTE_SUPPRESSED = "suppressed or missing in the published file: small numbers"
-NOTE_NO_COERCION = "no Mental Health Act figures for this group"
-NOTE_NO_RESIDENTS = "no residents of the footprint live in this decile"
-NOTE_NO_GROUP_POP = "no population estimate for this group"
-NOTE_MHA_AGE = "Mental Health Act age bands do not match the Talking Therapies bands"
-NOTE_MHA_NONE = "the Mental Health Act statistics have no such breakdown"
-NOTE_NO_MHA_ORG = "no Mental Health Act breakdowns for this organisation type"
-NOTE_NOT_PUBLISHED = "breakdown not published for this organisation and year"
-NOTE_NO_GROUP = "group not published for this organisation and year"
-NOTE_INCONSISTENT = "rounded counts inconsistent (numerator above denominator)"
+# The ``note`` codes, so the caption can group the cells it leaves out by reason.
+# Why a value (or a ratio) is missing:
+NOTE_NO_NEED = "no_need"  # no prevalence by this group in the data
+NOTE_NEED_ENGLAND = "need_england_only"  # prevalence by deprivation is for England only
+NOTE_NO_DENOMINATOR = "no_denominator"  # no population count for the group: share of referrals only
+NOTE_NO_DENOMINATOR_MULTIPLE = "no_denominator_multiple_codes"  # the same, and a referral can carry several codes
+NOTE_NO_SEX_POP = "no_sex_population"  # no LSOA population by sex, so none for an NHS footprint
+NOTE_NO_AGE_POP = "no_age_population"  # no population band matches the age group
+NOTE_SUPPRESSED = "suppressed"  # suppressed or missing in the published file
+NOTE_NO_COERCION = "no_coercion"  # no Mental Health Act figures for this group
+NOTE_NO_RESIDENTS = "no_residents"  # no residents of the footprint live in this decile
+NOTE_NO_GROUP_POP = "no_group_population"  # no population estimate for this group
+NOTE_MHA_AGE = "mha_age_bands"  # Mental Health Act age bands differ from Talking Therapies'
+NOTE_MHA_NONE = "mha_no_breakdown"  # the Mental Health Act statistics have no such breakdown
+NOTE_NO_MHA_ORG = "no_mha_org"  # no Mental Health Act breakdowns for this organisation type
+NOTE_NOT_PUBLISHED = "breakdown_not_published"  # breakdown not published for the organisation and year
+NOTE_NO_GROUP = "group_not_published"  # group not published for the organisation and year
+NOTE_INCONSISTENT = "inconsistent"  # rounded counts put the numerator above the denominator
+# Caveats on a value:
+NOTE_MODELLED = "modelled"  # modelled estimate, no sampling interval, England only
+NOTE_COHORTS = "different_cohorts"  # referrals and finished treatment: different cohorts of one year
+NOTE_WHOLE_KNOWN_DECILE = "whole_known_decile"  # whole: referrals with a known decile, population 16+
+NOTE_WHOLE_AGE = "whole_age_bands"  # whole: referrals and population of the age bands with a population
+NOTE_WHOLE_SEX = "whole_females_males"  # whole: referrals of females and males, population 16+
+NOTE_MHA_KNOWN_ETHNICITY = "mha_whole_known_ethnicity"  # whole: the broad ethnic groups shown, added
+NOTE_MHA_ENGLAND_TOTAL = "mha_whole_england_breakdown"  # whole: England's total within the breakdown
+NOTE_MHA_ICB_TOTAL = "mha_whole_icb"  # whole: the ICB's overall total
+#: Every code of the ``note`` column ("" for none).
+NOTES = (
+    NOTE_NO_NEED,
+    NOTE_NEED_ENGLAND,
+    NOTE_NO_DENOMINATOR,
+    NOTE_NO_DENOMINATOR_MULTIPLE,
+    NOTE_NO_SEX_POP,
+    NOTE_NO_AGE_POP,
+    NOTE_SUPPRESSED,
+    NOTE_NO_COERCION,
+    NOTE_NO_RESIDENTS,
+    NOTE_NO_GROUP_POP,
+    NOTE_MHA_AGE,
+    NOTE_MHA_NONE,
+    NOTE_NO_MHA_ORG,
+    NOTE_NOT_PUBLISHED,
+    NOTE_NO_GROUP,
+    NOTE_INCONSISTENT,
+    NOTE_MODELLED,
+    NOTE_COHORTS,
+    NOTE_WHOLE_KNOWN_DECILE,
+    NOTE_WHOLE_AGE,
+    NOTE_WHOLE_SEX,
+    NOTE_MHA_KNOWN_ETHNICITY,
+    NOTE_MHA_ENGLAND_TOTAL,
+    NOTE_MHA_ICB_TOTAL,
+)
+#: Organisation types with Mental Health Act breakdowns.
+MHA_ORG_TYPES = ("England", "ICB")
 
 IAPT_BREAKDOWNS = {
     "deprivation": "Indices of Deprivation Decile",
@@ -232,7 +274,7 @@ def need(org_type: str = "England") -> pd.DataFrame:
                 NEED_PERIOD,
                 value=100 * share,
                 ratio=share / whole,
-                note="modelled estimate (House of Commons Library), no sampling interval; England only",
+                note=NOTE_MODELLED,
             )
         )
     return pd.concat(parts, ignore_index=True)
@@ -321,7 +363,7 @@ def outcomes(dimension: str, counts: pd.DataFrame, total: pd.Series, period: str
                 total["referrals"],
                 "rate",
                 100,
-                note="referrals received and treatment finished in the same year are different cohorts",
+                note=NOTE_COHORTS,
             ),
             _with_ratio(
                 dimension,
@@ -379,7 +421,7 @@ def _access_deprivation(counts: pd.DataFrame, org_type: str, org_code: str, peri
         den[known.to_numpy()].sum(),
         "rate",
         100_000,
-        note="whole population: referrals with a known decile over the population aged 16+",
+        note=NOTE_WHOLE_KNOWN_DECILE,
     )
     out.loc[den == 0, "note"] = NOTE_NO_RESIDENTS
     return out
@@ -417,7 +459,6 @@ def _access_age(counts: pd.DataFrame, org_type: str, org_code: str, period: str)
     bands = counts["label"].map(_age_band)
     den = np.array([_band_population(org_type, org_code, b) for b in bands], dtype=float)
     has = ~np.isnan(den) & counts["referrals"].notna().to_numpy()
-    low = min(b[0] for b in bands if b) if any(bands) else 18
     out = _with_ratio(
         "age",
         counts["group"],
@@ -431,7 +472,7 @@ def _access_age(counts: pd.DataFrame, org_type: str, org_code: str, period: str)
         den[has].sum(),
         "rate",
         100_000,
-        note=f"whole population: referrals aged {low}+ over the population aged {low}+",
+        note=NOTE_WHOLE_AGE,
     )
     out.loc[np.isnan(den), "note"] = NOTE_NO_AGE_POP
     return out
@@ -459,7 +500,7 @@ def _access_gender(counts: pd.DataFrame, org_type: str, period: str) -> pd.DataF
         den[has].sum(),
         "rate",
         100_000,
-        note="whole population: referrals of females and males over the population aged 16+",
+        note=NOTE_WHOLE_SEX,
     )
     out.loc[np.isnan(den), "note"] = NOTE_NO_GROUP_POP
     return out
@@ -469,9 +510,7 @@ def _access_share(dimension: str, counts: pd.DataFrame, total: pd.Series, period
     """Share of all referrals (%, Wilson limits); no population, so no ratio."""
     num = counts["referrals"].to_numpy(dtype=float)
     val = quietly(stats.proportion, num, np.full(len(num), total["referrals"]), multiplier=100)
-    note = NOTE_NO_DENOMINATOR
-    if dimension == "disability":
-        note += "; a referral can carry more than one disability code"
+    note = NOTE_NO_DENOMINATOR_MULTIPLE if dimension == "disability" else NOTE_NO_DENOMINATOR
     notes = np.where(np.isnan(num), NOTE_SUPPRESSED, note)
     return _frame(
         dimension,
@@ -514,9 +553,12 @@ def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
     breakdown = MHA_BREAKDOWNS[dimension]
     det = mha.detentions("crude")
     rows = det[(det["measure"] == MHA_MEASURE) & (det["subcategory"] == "All") & (det["source"] == "MHSDS")]
-    mha_type = {"England": "England", "ICB": "ICB"}.get(org_type)
-    if mha_type is None:
-        raise InsufficientDataError(NOTE_NO_MHA_ORG)
+    if org_type not in MHA_ORG_TYPES:
+        raise InsufficientDataError(
+            f"triple_barrier: no Mental Health Act breakdowns for organisation type {org_type!r}; "
+            f"they are published for {' and '.join(MHA_ORG_TYPES)}"
+        )
+    mha_type = org_type
     code = ENGLAND_CODE if org_type == "England" else org_code
     mine = rows[(rows["org_type"] == mha_type) & (rows["org_code"] == code)]
     part = mine[mine["breakdown"] == breakdown]
@@ -542,11 +584,11 @@ def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
         t_count, t_pop = float(np.nansum(count)), float(np.nansum(pop))
         if np.isnan(pop).any():
             t_count = t_pop = np.nan
-        where = "total of the ethnic groups shown (ethnicity known), built the same way for England and ICBs"
+        note = NOTE_MHA_KNOWN_ETHNICITY
     else:
         t_count, t_rate = float(total["count"].iloc[0]), float(total["value"].iloc[0])
         t_pop = t_count / t_rate * 100_000
-        where = "England total for this breakdown" if total["breakdown"].iloc[0] == breakdown else "the ICB's total"
+        note = NOTE_MHA_ENGLAND_TOTAL if total["breakdown"].iloc[0] == breakdown else NOTE_MHA_ICB_TOTAL
     out = _with_ratio(
         dimension,
         labels,
@@ -560,7 +602,7 @@ def coercion(dimension: str, org_type: str, org_code: str) -> pd.DataFrame:
         t_pop,
         "rate",
         100_000,
-        note=f"relative to the {where}; populations implied by count and rate",
+        note=note,
     )
     # Report the published rate itself (implied populations reproduce it to rounding).
     keep = ~np.isnan(rate)
@@ -598,8 +640,8 @@ def _dimension(
     if dimension in MHA_BREAKDOWNS:
         try:
             parts.append(coercion(dimension, org_type, org_code))
-        except InsufficientDataError as exc:
-            note = NOTE_NO_MHA_ORG if str(exc) == NOTE_NO_MHA_ORG else NOTE_SUPPRESSED
+        except InsufficientDataError:
+            note = NOTE_NO_MHA_ORG if org_type not in MHA_ORG_TYPES else NOTE_SUPPRESSED
             parts.append(
                 _frame(dimension, groups, "coercion", DETENTIONS, mha.dataset(), periods.latest("mha"), note=note)
             )
@@ -647,7 +689,8 @@ def barriers(org_type: str = "England", org_code: str = "All", period: str | Non
     ``value`` with ``lower_cl``/``upper_cl`` (95%; units in ``measure``), ``ratio``
     (group ÷ whole population) with ``ratio_lower``/``ratio_upper``, ``source``
     (dataset ids), ``period`` (of the data, with the population year where one is
-    used) and ``note`` (why a value is missing, or a caveat). Several measures may
+    used) and ``note`` (a code of :data:`NOTES`: why a value is missing, or a caveat;
+    "" for none). Several measures may
     share a (group, barrier) cell; ``HEADLINE`` names the one charted.
     """
     period = period or periods.latest("iapt")

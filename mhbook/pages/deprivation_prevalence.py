@@ -23,6 +23,8 @@ from mhbook import figures, stats
 from mhbook.areas import Area
 from mhbook.measures._quiet import quietly
 from mhbook.measures.prevalence import (
+    AREA,
+    DISTRICTS,
     FIT_MATCHES,
     INDICATORS,
     PREVALENCES,
@@ -31,7 +33,6 @@ from mhbook.measures.prevalence import (
     county_ua_indicators,
     depression_kind,
     depression_trend,
-    districts_label,
     figure5_numbers,
     figure5_table,
     fit,
@@ -355,10 +356,25 @@ def lsoa_decile_table(deciles: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def districts_label(area: Area) -> str:
+    """The name the depression chart gives a county's districts' line and band."""
+    return f"{area.name} districts: middle (band: lowest to highest)"
+
+
+def depression_series(area: Area, trend: pd.DataFrame) -> pd.DataFrame:
+    """``depression_trend`` with each series named as the chart and its CSV show it: the
+    area's name, :func:`districts_label` or "England"; rows by series name, then period."""
+    names = {AREA: area.name, DISTRICTS: districts_label(area)}
+    named = trend.assign(series=trend["series"].map(lambda s: names.get(s, s)))
+    return named.sort_values(["series", "period"], ignore_index=True)
+
+
 def depression_figure(area: Area, trend: pd.DataFrame) -> figures.Figure:
-    """Depression QOF prevalence 18+ by year, the area (or its districts) against England."""
+    """Depression QOF prevalence 18+ by year, the area (or its districts) against England
+    (``trend``: ``depression_trend(area)``)."""
     periods = sorted(trend["period"].unique())
-    kind = depression_kind(area, trend)
+    kind = depression_kind(trend)
+    trend = depression_series(area, trend)
     span = f"{periods[0]} to {periods[-1]}"
     if kind == "districts":
         label = districts_label(area)
@@ -467,15 +483,14 @@ def _depression_sentence(area: Area, trend: pd.DataFrame) -> str:
     first, last = periods[0], periods[-1]
     gaps = _missing_years(periods)
     gap = f" The extract has no figures for {', '.join(gaps)}." if gaps else ""
-    kind = depression_kind(area, trend)
+    kind = depression_kind(trend)
     england = (
         f"England's recorded prevalence rose from {_fmt(eng.get(first), '%')} in {first} "
         f"to {_fmt(eng.get(last), '%')} in {last}."
     )
     if kind == "none":
         return f"{england} The extract has no figures for {area.name} or its districts.{gap}"
-    label = area.name if kind == "area" else districts_label(area)
-    mine = trend[trend["series"] == label].set_index("period")
+    mine = trend[trend["series"] == kind].set_index("period")
     lo, hi = mine["value"].first_valid_index(), mine["value"].last_valid_index()
     if kind == "area":
         local = (

@@ -11,7 +11,8 @@ function here per glued block, table or chart; the summary chapter reuses
 Display rules: counts whole, summed counts with the rounding they carry ("1,230 ± 7.5");
 percentages and their limits at one decimal and referral rates per 100,000 at none, limits
 rounded outwards (``mhbook.figures.numbers``); shares of residents as whole percentages
-("less than 1%", "over 99%"); a year without a usable footprint says why.
+("less than 1%", "over 99%"); a year without a usable footprint, a gap or an SII says why
+(:func:`no_footprint_note`, :func:`gap_reason`, :func:`sii_reason`, from the measures' codes).
 """
 
 from __future__ import annotations
@@ -24,13 +25,20 @@ from IPython.display import Markdown
 
 from mhbook import figures
 from mhbook.areas import Area
+from mhbook.errors import SchemaError
 from mhbook.figures import numbers
 from mhbook.figures.segments import segmented_trend_chart
 from mhbook.measures.local_series import (
     INSIDE,
+    LIMITS_AT_BOUND,
     MEASURES,
+    MIN_DECILES,
+    NO_MAJORITY,
+    NO_RESIDENTS,
+    SUPPRESSED,
+    TOO_FEW_DECILES,
+    UNPUBLISHED,
     LocalFootprint,
-    _pct,
     footprints,
     funnel,
     gaps,
@@ -76,10 +84,39 @@ def glued_values(n: ChapterNumbers) -> dict[str, object]:
 # --- footprints -------------------------------------------------------------------------------
 
 
+def _pct(x: float) -> str:
+    """A share (0-1) as a whole percentage, "less than 1%" and "over 99%" at the ends."""
+    if 0 < x < 0.005:
+        return "less than 1%"
+    if 0.995 <= x < 1:
+        return "over 99%"
+    return f"{100 * x:.0f}%"
+
+
+def no_footprint_note(fp: LocalFootprint) -> str:
+    """Why the year of ``fp`` has no usable footprint, in one sentence ("" when it has one)."""
+    if fp.available:
+        return ""
+    if fp.unusable == UNPUBLISHED:
+        why = f"NHS England published no {fp.org_type} figures in {fp.period} for {', '.join(fp.unpublished)}"
+    elif fp.unusable == NO_MAJORITY and fp.largest is not None:
+        name, share = fp.largest
+        why = (
+            f"no {fp.org_type} lying inside {fp.area_name}, nor any single {fp.org_type}, holds at least "
+            f"half of its residents (the largest, {name}, holds {_pct(share)})"
+        )
+    else:
+        raise SchemaError(
+            f"local_series: {fp.area_name} {fp.period} has no footprint and an unknown reason {fp.unusable!r}; "
+            f"expected {UNPUBLISHED!r} or {NO_MAJORITY!r} (with its largest organisation)"
+        )
+    return f"{fp.area_name} has no usable NHS footprint in {fp.period}: {why}."
+
+
 def describe(fp: LocalFootprint) -> str:
     """A plain sentence: organisation, fit, shares and year."""
     if not fp.available:
-        return fp.note
+        return no_footprint_note(fp)
     kind = {"CCG": "Clinical Commissioning Group", "ICB": "Integrated Care Board"}[fp.org_type]
     if fp.method == "own" and len(fp.orgs) > 1:
         what = (
@@ -126,7 +163,7 @@ def footprint_table(area: Area) -> pd.DataFrame:
                 "area residents in footprint (%)": round(100 * fp.coverage, 1) if fp.available else np.nan,
                 "footprint residents in area (%)": round(100 * fp.purity, 1) if fp.available else np.nan,
                 "fit": fp.grade or "none",
-                "note": "" if fp.available else fp.note,
+                "note": no_footprint_note(fp),
             }
         )
     return pd.DataFrame(rows)
@@ -190,7 +227,7 @@ def publish_decile_tables(area: Area) -> Markdown:
     for fp in footprints(area):
         table = decile_table(area, fp.period)
         if table is None:
-            parts.append(f"**{fp.period}.** {fp.note}\n")
+            parts.append(f"**{fp.period}.** {no_footprint_note(fp)}\n")
             continue
         caption = (
             f"NHS Talking Therapies by {iapt_deprivation.imd_label(fp.period)}, {fp.label}, {fp.period} "
@@ -201,6 +238,44 @@ def publish_decile_tables(area: Area) -> Markdown:
         )
         parts.append(figures.publish_table(table, f"local-deciles-{fp.period}", caption=caption).data)
     return Markdown("\n".join(parts))
+
+
+def gap_reason(reason: str, empty_deciles: tuple = ()) -> str:
+    """Why a year has no recovery gap, from the ``reason`` code of ``gaps`` ("" for none)."""
+    if reason == NO_RESIDENTS:
+        return f"the footprint has no residents in decile {' or '.join(map(str, empty_deciles))}"
+    if reason == SUPPRESSED:
+        return "recovery in decile 1 or 10 is suppressed (small numbers)"
+    if reason == "":
+        return ""
+    raise SchemaError(f"local_series: unknown reason {reason!r} in gaps; expected {NO_RESIDENTS!r} or {SUPPRESSED!r}")
+
+
+def sii_reason(reason: str, deciles: int = 0, missing_deciles: tuple = ()) -> str:
+    """Why a year has no SII, from the ``reason`` code of ``sii_by_year`` ("" for none)."""
+    if reason == SUPPRESSED:
+        return (
+            f"recovery is suppressed or not published for decile(s) {', '.join(map(str, missing_deciles))}, "
+            "where the footprint has residents; an SII without them would be biased"
+        )
+    if reason == TOO_FEW_DECILES:
+        return f"only {deciles} deciles have published recovery; an SII needs {MIN_DECILES}"
+    if reason == LIMITS_AT_BOUND:
+        return (
+            "a decile has so few people at caseness that its limits (widened for rounding) reach 0% or "
+            "100%; the PHE method cannot simulate them"
+        )
+    if reason == "":
+        return ""
+    raise SchemaError(
+        f"local_series: unknown reason {reason!r} in sii_by_year; expected "
+        f"{SUPPRESSED!r}, {TOO_FEW_DECILES!r} or {LIMITS_AT_BOUND!r}"
+    )
+
+
+def _gap_reasons(g: pd.DataFrame) -> pd.Series:
+    """:func:`gap_reason` of each row of a ``gaps`` table."""
+    return pd.Series([gap_reason(r, e) for r, e in zip(g["reason"], g["empty_deciles"])], index=g.index, dtype=object)
 
 
 def gap_table(area: Area) -> pd.DataFrame:
@@ -215,7 +290,7 @@ def gap_table(area: Area) -> pd.DataFrame:
             "recovery, least deprived decile (%)": numbers.numbers_series(g["recovery_least_deprived"], 1),
             "gap (percentage points)": numbers.numbers_series(g["gap"], 1),
             "gap 95% limits": numbers.limits_series(g["gap_lower"], g["gap_upper"], 1),
-            "why no gap": g["reason"],
+            "why no gap": _gap_reasons(g),
         }
     )
 
@@ -233,7 +308,7 @@ def sii_table(area: Area) -> pd.DataFrame:
             "SII 95% limits": numbers.limits_series(s["sii_lower"], s["sii_upper"], 1),
             "RII": numbers.numbers_series(s["rii"], 2),
             "RII 95% limits": numbers.limits_series(s["rii_lower"], s["rii_upper"], 2),
-            "why no SII": s["reason"],
+            "why no SII": [sii_reason(r, n, m) for r, n, m in zip(s["reason"], s["deciles"], s["missing_deciles"])],
         }
     )
 
@@ -406,7 +481,7 @@ def _gap_sentence(area: Area) -> str:
     g = every.dropna(subset=["gap"])
     without = every[every["gap"].isna()]
     reasons = "; ".join(
-        f"{', '.join(part['period'])}: {reason}" for reason, part in without.groupby("reason", sort=False)
+        f"{', '.join(part['period'])}: {reason}" for reason, part in without.groupby(_gap_reasons(without), sort=False)
     )
     missing = f" There is no gap for {reasons}." if len(without) else ""
     if len(g) < 2:

@@ -21,7 +21,8 @@ from IPython.display import Markdown
 
 from mhbook import figures, periods
 from mhbook.areas import Area
-from mhbook.errors import InsufficientDataError
+from mhbook.errors import InsufficientDataError, SchemaError
+from mhbook.measures import triple_barrier as tb
 from mhbook.measures.footprints import Footprint, iapt_footprint
 from mhbook.measures.triple_barrier import (
     BARRIERS,
@@ -37,6 +38,39 @@ from mhbook.pages.footprint_notes import footprint_note
 #: The chapter's two charts per place: the dimensions with a population count, then the rest.
 MAIN = ("deprivation", "ethnicity", "age", "gender")
 OTHER = ("sexual orientation", "disability")
+#: Each ``note`` code of ``barriers`` in words: the reason (before any colon) names a group of
+#: cells the chart leaves out.
+NOTES = {
+    tb.NOTE_NO_NEED: "no prevalence by this group in the data",
+    tb.NOTE_NEED_ENGLAND: "prevalence by deprivation is published for England only",
+    tb.NOTE_NO_DENOMINATOR: "no population denominator in the data: share of referrals only, no ratio",
+    tb.NOTE_NO_DENOMINATOR_MULTIPLE: "no population denominator in the data: share of referrals only, no ratio; "
+    "a referral can carry more than one disability code",
+    tb.NOTE_NO_SEX_POP: "no population by sex for NHS footprints: ONS LSOA estimates are persons only",
+    tb.NOTE_NO_AGE_POP: "no population band matches this age group",
+    tb.NOTE_SUPPRESSED: "suppressed or missing in the published file: small numbers",
+    tb.NOTE_NO_COERCION: "no Mental Health Act figures for this group",
+    tb.NOTE_NO_RESIDENTS: "no residents of the footprint live in this decile",
+    tb.NOTE_NO_GROUP_POP: "no population estimate for this group",
+    tb.NOTE_MHA_AGE: "Mental Health Act age bands do not match the Talking Therapies bands",
+    tb.NOTE_MHA_NONE: "the Mental Health Act statistics have no such breakdown",
+    tb.NOTE_NO_MHA_ORG: "no Mental Health Act breakdowns for this organisation type",
+    tb.NOTE_NOT_PUBLISHED: "breakdown not published for this organisation and year",
+    tb.NOTE_NO_GROUP: "group not published for this organisation and year",
+    tb.NOTE_INCONSISTENT: "rounded counts inconsistent (numerator above denominator)",
+    tb.NOTE_MODELLED: "modelled estimate (House of Commons Library), no sampling interval; England only",
+    tb.NOTE_COHORTS: "referrals received and treatment finished in the same year are different cohorts",
+    tb.NOTE_WHOLE_KNOWN_DECILE: "whole population: referrals with a known decile over the population aged 16+",
+    tb.NOTE_WHOLE_AGE: "whole population: referrals in the age bands with a population count over the "
+    "population of those bands",
+    tb.NOTE_WHOLE_SEX: "whole population: referrals of females and males over the population aged 16+",
+    tb.NOTE_MHA_KNOWN_ETHNICITY: "relative to the total of the ethnic groups shown (ethnicity known), built the "
+    "same way for England and ICBs; populations implied by count and rate",
+    tb.NOTE_MHA_ENGLAND_TOTAL: "relative to the England total for this breakdown; populations implied by count "
+    "and rate",
+    tb.NOTE_MHA_ICB_TOTAL: "relative to the ICB's total; populations implied by count and rate",
+    "": "",
+}
 #: Number formats for ``wide_table`` in the page: values to one decimal, ratios to two.
 TABLE_FORMATS = {f"{b}: {k}": ("{:,.1f}" if k == "value" else "{:.2f}") for b in BARRIERS for k in ("value", "ratio")}
 
@@ -106,6 +140,13 @@ def publish_local_table(n: ChapterNumbers) -> Markdown:
 # --- chart, table and words -----------------------------------------------------------------
 
 
+def note_text(code: str) -> str:
+    """A ``note`` code of ``barriers`` in words (see :data:`NOTES`)."""
+    if code not in NOTES:
+        raise SchemaError(f"triple_barrier: unknown note code {code!r}; expected one of {sorted(NOTES)}")
+    return NOTES[code]
+
+
 def left_out(table: pd.DataFrame, dimensions=DIMENSIONS) -> str:
     """Sentence(s) saying which cells the chart leaves out and why."""
     cells = headline(table)
@@ -113,7 +154,7 @@ def left_out(table: pd.DataFrame, dimensions=DIMENSIONS) -> str:
     if cells.empty:
         return "Every group has all four barriers."
     parts = []
-    for note, rows in cells.groupby("note", sort=False):
+    for note, rows in cells.groupby(cells["note"].map(note_text), sort=False):
         what = []
         for barrier, by_barrier in rows.groupby("barrier", sort=False):
             whole, some = [], []
