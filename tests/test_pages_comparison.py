@@ -297,12 +297,25 @@ def test_trend_display_gives_the_reason_a_trend_is_not_tested_synthetic():
         [
             ("depression", "%", 10.0, 12.34, "Increasing", "", True),
             ("self-harm", "per 100,000", np.nan, np.nan, "Cannot be calculated", "fewer than 5 points (3)", False),
+            ("smoking", "%", np.nan, np.nan, "Cannot be calculated", comparison.NO_VALUES, False),
+            ("obesity", "%", 20.0, 21.0, "Cannot be calculated", comparison.NO_LIMITS_OR_COUNTS, False),
         ]
     )
-    shown = page.trend_display(trends)
-    assert _cells(shown["area, first to last value"]) == ["10.0% (2019) to 12.3% (2023)", None]
-    assert list(shown["recent trend (area)"]) == ["Increasing", "Cannot be calculated: fewer than 5 points (3)"]
-    assert list(shown["worse than England and getting worse"]) == ["yes", "no"]
+    shown = page.trend_display(trends, "Synthetic Shire")
+    assert _cells(shown["area, first to last value"]) == [
+        "10.0% (2019) to 12.3% (2023)",
+        None,
+        None,
+        "20.0% (2019) to 21.0% (2023)",
+    ]
+    assert list(shown["recent trend (area)"]) == [
+        "Increasing",
+        "Cannot be calculated: fewer than 5 points (3)",
+        "Cannot be calculated: no values for Synthetic Shire",
+        "Cannot be calculated: the extract publishes no confidence limits or counts",
+    ]
+    assert page.trend_reason(comparison.NO_VALUES, "England") == "no England values"
+    assert list(shown["worse than England and getting worse"]) == ["yes", "no", "no", "no"]
 
 
 # --- on the real published data ------------------------------------------------------------

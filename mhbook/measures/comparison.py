@@ -255,6 +255,9 @@ NOTES = {
     "nhs_organisation": "the value of the NHS organisation serving most of the area (``describes``)",
     "mha_footprint": "detentions of the best-fitting Mental Health Act footprint (``footprint``)",
 }
+#: Why ``trend_table`` cannot judge a series' recent trend, beside the statistic's own reasons:
+#: no values at all, or an extract without limits or counts (``mhbook.pages.comparison`` words them).
+NO_VALUES, NO_LIMITS_OR_COUNTS = "no_values", "no_limits_or_counts"
 #: Where a region's value comes from (``region_source`` of ``comparison_table``).
 REGION_SOURCES = ("published", "region_mean", "nhs_regions", "none")
 
@@ -741,28 +744,20 @@ def _iapt_series(key: str, code: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PANEL_COLUMNS)
 
 
-def area_series_name(area: Area, key: str) -> str:
-    """How the area's own line is labelled: its name, or for NHS figures its ICB's."""
-    if spec(key).kind in ("iapt", "mha"):
-        fp = footprint(area.code)
-        if fp.available:
-            return f"{fp.org_name} (serving {area.name})"
-    return area.name
-
-
 def series(area: Area, key: str) -> pd.DataFrame:
     """The indicator over time for the area, its region and England (long).
 
-    Columns: ``period``, ``series`` (area name, region name, "England"), ``code``, and
-    the panel's value, limit, count and note columns. Years missing from the extract are
-    present with a missing value, so charts show a gap.
+    Columns: ``period``, ``series`` (area name, region name, "England"; for NHS figures the
+    area's line is its footprint's, ``mhbook.pages.comparison.area_series_name`` says so),
+    ``code``, and the panel's value, limit, count and note columns. Years missing from the
+    extract are present with a missing value, so charts show a gap.
     """
     s = spec(key)
     if s.kind == "iapt":
         p = _iapt_series(key, area.code)
     else:
         p = panel(key, (area.code,))
-    names = {area.code: area_series_name(area, key), area.region_code: area.region_name, ENGLAND_CODE: "England"}
+    names = {area.code: area.name, area.region_code: area.region_name, ENGLAND_CODE: "England"}
     p = p[p["area_code"].isin(names)].copy()
     periods = _expected_periods(sorted(p["period"].unique()))
     frames = []
@@ -796,7 +791,7 @@ def _trend_of(s: Spec, part: pd.DataFrame) -> stats.TrendResult:
             overlapping=s.rolling,
         )
     if have["lower_95"].isna().all() and have["count"].isna().all() and len(part) >= 5:
-        return stats.TrendResult(stats.trend.CANNOT, "the extract publishes no confidence limits or counts")
+        return stats.TrendResult(stats.trend.CANNOT, NO_LIMITS_OR_COUNTS)
     return stats.recent_trend(
         times,
         value_type="other",
@@ -812,7 +807,8 @@ def trend_table(area: Area, comparison: pd.DataFrame | None = None) -> pd.DataFr
 
     Columns: ``indicator``, ``label``, ``unit``, ``periods`` (with a value for the area),
     ``first_period``/``last_period``, ``area_first``/``area_last`` values, ``trend``
-    and ``trend_reason`` (the area's recent trend), ``england_trend``,
+    and ``trend_reason`` (the area's recent trend: why it cannot be judged is the statistic's
+    own reason, or ``NO_VALUES`` / ``NO_LIMITS_OR_COUNTS``), ``england_trend`` (and its reason),
     ``direction_is`` ("getting worse"/"getting better"/"not judged"),
     ``vs_england`` (latest, 99.8%), ``flag`` (True: worse than England and getting worse).
     """
@@ -825,8 +821,8 @@ def trend_table(area: Area, comparison: pd.DataFrame | None = None) -> pd.DataFr
             continue
         mine = data[data["area_code"] == area.code].sort_values("period")
         eng = data[data["area_code"] == ENGLAND_CODE].sort_values("period")
-        res = _trend_of(s, mine) if len(mine) else stats.TrendResult(stats.trend.CANNOT, f"no values for {area.name}")
-        eres = _trend_of(s, eng) if len(eng) else stats.TrendResult(stats.trend.CANNOT, "no England values")
+        res = _trend_of(s, mine) if len(mine) else stats.TrendResult(stats.trend.CANNOT, NO_VALUES)
+        eres = _trend_of(s, eng) if len(eng) else stats.TrendResult(stats.trend.CANNOT, NO_VALUES)
         have = mine.dropna(subset=["value"])
         direction = "not judged"
         if res.trend in (stats.trend.INCREASING, stats.trend.DECREASING) and s.polarity:

@@ -25,12 +25,14 @@ from mhbook import figures, stats
 from mhbook.areas import Area
 from mhbook.figures.spine import spine_chart
 from mhbook.measures.comparison import (
+    NO_LIMITS_OR_COUNTS,
+    NO_VALUES,
     NOT_COMPARED,
     SPECS,
     Neighbours,
-    area_series_name,
     comparison_table,
     decimals,
+    footprint,
     neighbour_values,
     neighbours,
     series,
@@ -324,7 +326,7 @@ def neighbour_display(area: Area, values: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index().rename(columns={"neighbour": "area"})
 
 
-def trend_display(trends: pd.DataFrame) -> pd.DataFrame:
+def trend_display(trends: pd.DataFrame, area_name: str) -> pd.DataFrame:
     """First and last value of each series and its recent trend, for the area and England."""
 
     def change(r):
@@ -337,11 +339,11 @@ def trend_display(trends: pd.DataFrame) -> pd.DataFrame:
             "indicator": trends["label"],
             "area, first to last value": [change(r) for r in trends.itertuples()],
             "recent trend (area)": [
-                t if t != stats.trend.CANNOT else f"{t}: {why}"
+                t if t != stats.trend.CANNOT else f"{t}: {trend_reason(why, area_name)}"
                 for t, why in zip(trends["trend"], trends["trend_reason"])
             ],
             "recent trend (England)": [
-                t if t != stats.trend.CANNOT else f"{t}: {why}"
+                t if t != stats.trend.CANNOT else f"{t}: {trend_reason(why, 'England')}"
                 for t, why in zip(trends["england_trend"], trends["england_trend_reason"])
             ],
             "worse than England and getting worse": trends["flag"].map({True: "yes", False: "no"}),
@@ -368,10 +370,30 @@ def overview_figure(area: Area, table: pd.DataFrame, values: pd.DataFrame):
     return spine_chart(rows, nb, area=area.name, region=area.region_name)
 
 
+def area_series_name(area: Area, key: str) -> str:
+    """How the area's own line is labelled: its name, or for NHS figures its footprint's."""
+    if spec(key).kind in ("iapt", "mha"):
+        fp = footprint(area.code)
+        if fp.available:
+            return f"{fp.org_name} (serving {area.name})"
+    return area.name
+
+
+def trend_reason(reason: str, where: str) -> str:
+    """Why a recent trend cannot be judged, in words: ``trend_table``'s own codes, or the
+    statistic's reason as it gives it. ``where``: the series' place ("England" or the area)."""
+    if reason == NO_VALUES:
+        return f"no {where} values" if where == "England" else f"no values for {where}"
+    if reason == NO_LIMITS_OR_COUNTS:
+        return "the extract publishes no confidence limits or counts"
+    return reason
+
+
 def trend_figure(area: Area, key: str):
     """The indicator over time: the area, its region and England; gaps where years are missing."""
     s = spec(key)
     data = series(area, key)
+    data["series"] = data["series"].where(data["area_code"] != area.code, area_series_name(area, key))
     has_limits = data["lower_95"].notna().any()
     return figures.trend_chart(
         data,
@@ -436,10 +458,10 @@ def publish_neighbour_values(n: ChapterNumbers) -> Markdown:
     )
 
 
-def publish_trend_table(trends: pd.DataFrame) -> Markdown:
+def publish_trend_table(area: Area, trends: pd.DataFrame) -> Markdown:
     """First and last value of each series and its recent trend."""
     return figures.publish_table(
-        trend_display(trends),
+        trend_display(trends, area.name),
         "comparison-trends",
         caption="First and last value of each series, and its recent trend for the area and for England.",
         missing_label="no value",
