@@ -44,6 +44,29 @@ def _open(browser, page: str, size=DESKTOP):
     return driver
 
 
+def _open_loaded(browser, page: str):
+    """``_open``, then wait (up to a minute) for the page to finish loading with its article
+    drawn. A page whose renderer was lost on a loaded machine (Chromium then shows an empty
+    error page, and ``get`` does not say so) is loaded once more; a page that still lacks
+    its article is returned as it is, for the test to report."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _open(browser, page)
+    for attempt in (1, 2):
+        try:
+            WebDriverWait(driver, 60).until(
+                lambda d: d.execute_script(
+                    "return document.readyState === 'complete' && !!document.querySelector('article');"
+                )
+            )
+            return driver
+        except TimeoutException:
+            if attempt == 1:
+                driver.refresh()
+    return driver
+
+
 def _get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=30) as response:
         assert response.status == 200, url
@@ -177,7 +200,7 @@ def test_every_chapter_links_the_area_documents(browser, site):
     }
     problems = []
     for page in page_order(site / AREA):
-        driver = _open(browser, f"{AREA}/{page}")
+        driver = _open_loaded(browser, f"{AREA}/{page}")
         links = driver.execute_script(
             "return [...document.querySelectorAll('nav.mhbook-downloads a')].map(a => a.href);"
         )
