@@ -60,6 +60,22 @@ class Local:
                 if proc.is_alive():
                     proc.kill()
                     proc.join(5)
+        self._forget_manager()
+
+    def _forget_manager(self) -> None:
+        """Wait for the pool's manager thread to end and take it off the list that
+        ``concurrent.futures`` wakes at interpreter exit: waking it there, through a pipe
+        the stopped pool has closed, printed a traceback after an interrupted build's
+        last line ("Bad file descriptor")."""
+        from concurrent.futures import process
+
+        manager = getattr(self.pool, "_executor_manager_thread", None)
+        if manager is None:
+            return
+        with _quiet():
+            manager.join(5)
+        if not manager.is_alive():
+            getattr(process, "_threads_wakeups", {}).pop(manager, None)
 
 
 def _quiet():
