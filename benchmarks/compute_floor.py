@@ -10,7 +10,8 @@ floor of a build: the seconds an area's measures and figures cost at the least.
 ``--warm-up AREA`` executes that area first, untimed, so the timed areas find imports,
 tidy tables and England-level results in memory, as every area after a worker's first
 does. ``--profile FILE`` writes a ``cProfile`` profile of the timed areas (read it with
-``python -m pstats FILE``). Needs the dataset and tidy-table caches (or ``MHBOOK_MIRROR``).
+``python -m pstats FILE``). ``--keep DIR`` keeps what the notebooks wrote (figures, CSVs)
+in DIR, one folder per area and notebook, to compare the images of two versions. Needs the dataset and tidy-table caches (or ``MHBOOK_MIRROR``).
 
 Prints one JSON object: per area and notebook the wall and CPU seconds, and their
 totals (``floor_s``, ``floor_cpu_s`` per area on average).
@@ -56,6 +57,7 @@ def main() -> None:
     parser.add_argument("--warm-up", default=None, help="an area executed first, untimed")
     parser.add_argument("--only", action="append", default=[], help="chapters (default: all)")
     parser.add_argument("--profile", default=None, help="write a cProfile profile of the timed areas here")
+    parser.add_argument("--keep", default=None, help="keep what the notebooks wrote in this folder (to compare images)")
     args = parser.parse_args()
 
     from mhbook import build
@@ -63,7 +65,7 @@ def main() -> None:
     root = build.project_root()
     names = build.notebook_names(root, args.only or None)
     with tempfile.TemporaryDirectory(prefix="mhbook-floor-") as tmp:
-        work = Path(tmp)
+        work = Path(args.keep or tmp)
         if args.warm_up:
             execute_area(args.warm_up, names, root, work / "warm-up")
         # CPU time, not wall time: on a shared machine waiting for a core is not cost.
