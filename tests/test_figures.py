@@ -625,6 +625,30 @@ def test_side_by_side_panels_are_stacked_for_phones():
     assert len({round(ax.get_position().y0, 3) for ax in figure.fig.axes if ax.get_visible()}) == 4
 
 
+@pytest.mark.parametrize("area", ["E06000009", "E06000000"], ids=["with-value", "no-data"])
+def test_a_phone_map_keeps_its_legend_and_label_off_the_map(area):
+    """On a phone the map is as wide as the figure; its label sits above it and its legend
+    under the source lines, none of them over the map (seen before: a phone map's legend
+    covering half of England, and a map shrunk to nothing by constrained layout)."""
+    figure = choropleth(synthetic_map(), "value", area, label="depression prevalence", unit="%", k=4)
+    fig = figure.fig
+    with style.apply():
+        phone.phone_layout(fig)
+        fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    drawn = ax.get_window_extent(renderer)
+    assert drawn.width >= 0.9 * fig.bbox.width  # the map keeps the phone's width
+    legend = ax.get_legend().get_window_extent(renderer)
+    label = next(t for t in ax.texts if t.get_bbox_patch() is not None).get_window_extent(renderer)
+    source = next(t for t in ax.texts if "Crown copyright" in t.get_text()).get_window_extent(renderer)
+    assert legend.y1 <= source.y0 <= source.y1 <= drawn.y0  # map, then source lines, then legend
+    assert label.y0 >= drawn.y1
+    for extent in (legend, label, source):
+        assert fig.bbox.x0 - 1 <= extent.x0 and extent.x1 <= fig.bbox.x1 + 1  # within the phone's width
+    assert phone.smallest_text_pt(fig) >= phone.MIN_TEXT_PT
+
+
 def test_publish_records_each_rendering(tmp_path):
     publish(attrition_panels(synthetic_attrition()), "attrition", outdir=tmp_path, datasets=[], area_code="E92000001")
     meta = json.loads((tmp_path / "attrition.json").read_text())

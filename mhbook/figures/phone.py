@@ -30,6 +30,7 @@ from matplotlib.gridspec import GridSpec
 from matplotlib.offsetbox import VPacker
 from matplotlib.text import Text
 from matplotlib.ticker import Formatter
+from matplotlib.transforms import ScaledTranslation
 
 #: Width of the phone rendering, in inches (before text outside the axes is added).
 PHONE_WIDTH_IN = 4.0
@@ -344,10 +345,53 @@ def _wrap_wide_texts(fig: MplFigure, width_px: float, renderer) -> bool:
     return changed
 
 
+#: Inches between a map and the texts and legend placed around it for a phone.
+MAP_GAP_IN = 0.08
+
+
+def _is_map(ax) -> bool:
+    """A map (``mhbook.figures.maps``): axes drawn without axis lines, at equal scale."""
+    return not ax.axison and ax.get_aspect() == 1.0
+
+
+def _maps_apart(fig: MplFigure, width_in: float, renderer) -> bool:
+    """Lay a map figure (one map, ``mhbook.figures.maps``) out for a phone by hand: the map
+    as wide as the figure, its boxed label above it, the source lines written under it,
+    then its legend, which on a phone would otherwise cover the map. The figure is as tall
+    as these need, and has no layout engine: its parts are placed here. True if laid out."""
+    axes = _axes_of(fig)
+    if len(axes) != 1 or not _is_map(axes[0]) or axes[0].get_legend() is None:
+        return False
+    ax, legend = axes[0], axes[0].get_legend()
+
+    def inches(artists) -> float:
+        return sum(a.get_window_extent(renderer).height for a in artists) / fig.dpi
+
+    labels = [t for t in ax.texts if t.get_visible() and t.get_bbox_patch() is not None]
+    under = [t for t in ax.texts if t.get_visible() and t.get_position()[1] <= 0 and t.get_va() == "top"]
+    label_in = inches(labels) + (2 * MAP_GAP_IN if labels else 0)
+    under_in = inches(under) + MAP_GAP_IN
+    below_in = under_in + inches([legend]) + MAP_GAP_IN
+    map_in = width_in * ax.get_data_ratio()
+    height = label_in + map_in + below_in
+    fig.set_layout_engine("none")
+    fig.set_size_inches(width_in, height)
+    ax.set_position([0.0, below_in / height, 1.0, map_in / height])
+    for label in labels:
+        label.set_position((0.0, 1.0))
+        label.set_horizontalalignment("left")
+        label.set_verticalalignment("bottom")
+        label.set_transform(ax.transAxes + ScaledTranslation(0, MAP_GAP_IN, fig.dpi_scale_trans))
+    legend.set_loc("upper center")
+    legend.set_bbox_to_anchor((0.5, 0.0), transform=ax.transAxes + ScaledTranslation(0, -under_in, fig.dpi_scale_trans))
+    return True
+
+
 def phone_layout(fig: MplFigure, width_in: float = PHONE_WIDTH_IN) -> MplFigure:
     """Re-lay ``fig`` out, in place, for a phone: ``width_in`` wide, side-by-side panels
     stacked, no text under :data:`MIN_TEXT_PT`, long tick labels, legend entries and notes
-    on more lines, legends in fewer columns, and tick labels cleared where they would overlap. Text outside the axes (labels written beside a chart)
+    on more lines, legends in fewer columns, a map's legend and label moved off the map,
+    and tick labels cleared where they would overlap. Text outside the axes (labels written beside a chart)
     is kept inside the width by narrowing the axes. Returns ``fig``, ready to save (it is
     drawn once or twice here to measure it)."""
     rows = _stack_panels(fig)
@@ -367,6 +411,8 @@ def phone_layout(fig: MplFigure, width_in: float = PHONE_WIDTH_IN) -> MplFigure:
     renderer = _renderer(fig)
     if _wrap_wide_texts(fig, width_in * fig.dpi, renderer):
         renderer = _renderer(fig)
+    if _maps_apart(fig, width_in, renderer):
+        renderer = _renderer(fig)
     renderer = _narrow_legends(fig, width_in * fig.dpi, renderer)
     # Text hanging outside the axes widens the saved (tight) image: narrow the figure by as much.
     current = width_in
@@ -375,7 +421,7 @@ def phone_layout(fig: MplFigure, width_in: float = PHONE_WIDTH_IN) -> MplFigure:
         if spill <= 0.02 * width_in or current - spill < 0.5 * width_in:
             break
         current -= spill
-        fig.set_size_inches(current, height)
+        fig.set_size_inches(current, fig.get_size_inches()[1])
         renderer = _renderer(fig)
     fit_tick_labels(fig, drawn=True)
     return fig
