@@ -39,6 +39,7 @@ from mhbook.figures import (  # noqa: E402
 )
 from mhbook.figures._common import new_figure  # noqa: E402
 from mhbook.figures.publish import escape_markdown  # noqa: E402
+from mhbook.figures.spine import spine_chart  # noqa: E402
 from mhbook.site import figure_pictures  # noqa: E402
 
 
@@ -647,6 +648,39 @@ def test_a_phone_map_keeps_its_legend_and_label_off_the_map(area):
     for extent in (legend, label, source):
         assert fig.bbox.x0 - 1 <= extent.x0 and extent.x1 <= fig.bbox.x1 + 1  # within the phone's width
     assert phone.smallest_text_pt(fig) >= phone.MIN_TEXT_PT
+
+
+def test_a_phone_spine_chart_writes_names_and_values_above_full_width_rows():
+    """On a phone the names (left) and values (right) left the rows a sliver of the width;
+    there they are written above each row instead. SYNTHETIC indicators and values."""
+    names = [f"a rather long indicator name number {i}, aged 16+ (modelled)" for i in range(6)]
+    rows = pd.DataFrame(
+        {
+            "label": names,
+            "unit": ["%"] * 6,
+            "value": [10.0, 12, np.nan, 9, 11, 13],
+            "england": [11.0, 11, 11, 11, 11, np.nan],
+            "region": [10.5] * 6,
+            "comparison": ["higher than England at 99.8%"] * 6,
+        }
+    )
+    nb = pd.DataFrame({"label": np.repeat(names, 3), "value": np.tile([9.0, 11.5, 12.5], 6)})
+    figure = spine_chart(rows, nb, area="Synthetic area", region="Synthetic region")
+    fig = figure.fig
+    with style.apply():
+        phone.phone_layout(fig, chart=figure.phone)
+        fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    assert not [t for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+    assert ax.get_window_extent(renderer).width >= 0.8 * fig.bbox.width  # was about a tenth
+    headers = [t for t in ax.texts if t.get_visible() and t.get_text().split("\n")[0] in names]
+    assert len(headers) == 6
+    assert "centre: neighbours' average" in headers[-1].get_text()  # the last row has no England value
+    boxes = sorted((t.get_window_extent(renderer) for t in headers), key=lambda b: b.y0)
+    assert all(lower.y1 <= upper.y0 for lower, upper in zip(boxes, boxes[1:]))  # no header over another
+    assert all(b.x1 <= fig.bbox.x1 + 1 for b in boxes)  # wrapped within the phone's width
+    assert phone.smallest_text_pt(fig) >= phone.MIN_TEXT_PT and phone.overlapping_tick_labels(fig) == []
 
 
 def test_publish_records_each_rendering(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,12 +19,16 @@ class Figure:
         caption: the caption shown under the figure in the page (plain text).
         data: the numbers drawn, one row per point, units in the column names; this is what
             ``publish`` offers as the CSV download.
+        phone: how the chart re-lays itself out for a phone, called with the figure and the
+            phone's width in inches before the general rules of ``mhbook.figures.phone``
+            (None: those rules alone).
     """
 
     fig: MplFigure
     alt: str
     caption: str
     data: pd.DataFrame
+    phone: Callable[[MplFigure, float], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.alt.strip():

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable
 
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -387,13 +388,17 @@ def _maps_apart(fig: MplFigure, width_in: float, renderer) -> bool:
     return True
 
 
-def phone_layout(fig: MplFigure, width_in: float = PHONE_WIDTH_IN) -> MplFigure:
+def phone_layout(
+    fig: MplFigure, width_in: float = PHONE_WIDTH_IN, chart: Callable[[MplFigure, float], None] | None = None
+) -> MplFigure:
     """Re-lay ``fig`` out, in place, for a phone: ``width_in`` wide, side-by-side panels
     stacked, no text under :data:`MIN_TEXT_PT`, long tick labels, legend entries and notes
     on more lines, legends in fewer columns, a map's legend and label moved off the map,
-    and tick labels cleared where they would overlap. Text outside the axes (labels written beside a chart)
-    is kept inside the width by narrowing the axes. Returns ``fig``, ready to save (it is
-    drawn once or twice here to measure it)."""
+    and tick labels cleared where they would overlap. Text outside the axes (labels
+    written beside a chart) is kept inside the width by narrowing the axes. ``chart``: the
+    chart's own phone layout (``Figure.phone``), applied once the width and the smallest
+    text are set. Returns ``fig``, ready to save (it is drawn once or twice here to
+    measure it)."""
     rows = _stack_panels(fig)
     height = rows * PANEL_HEIGHT_IN if rows else fig.get_size_inches()[1]
     fig.set_size_inches(width_in, height)
@@ -408,6 +413,8 @@ def phone_layout(fig: MplFigure, width_in: float = PHONE_WIDTH_IN) -> MplFigure:
             ticks = axis.get_major_ticks()
             if ticks and ticks[0].label1.get_fontsize() < MIN_TEXT_PT:
                 ax.tick_params(axis=name, labelsize=MIN_TEXT_PT)
+    if chart is not None:
+        chart(fig, width_in)
     renderer = _renderer(fig)
     if _wrap_wide_texts(fig, width_in * fig.dpi, renderer):
         renderer = _renderer(fig)

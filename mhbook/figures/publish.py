@@ -355,7 +355,7 @@ def _render(figure: Figure, png: Path, dpi: int, svg: Path | None) -> list[dict]
             wide = _save(fig, png, dpi, None)
         if svg is not None:
             fig.savefig(svg, bbox_inches="tight")
-        phone.phone_layout(fig)
+        phone.phone_layout(fig, chart=figure.phone)
         narrow = _save(fig, _phone_path(png), phone.PHONE_DPI, phone.PHONE_MEDIA)
     for r in (wide, narrow):
         if r["overlapping_tick_labels"]:

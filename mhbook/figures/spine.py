@@ -11,6 +11,8 @@ the right, and the CSV holds them all. Shapes as well as colours tell the roles 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
@@ -53,6 +55,7 @@ def spine_chart(
     }
     ys = np.arange(len(rows))[::-1]
     data = []
+    written: list[list] = []  # per row, the texts written beside it (value, and a centre note)
     with style.apply():
         fig, ax = new_figure((8.0, 1.2 + 0.42 * len(rows)))
         ax.grid(False)
@@ -100,7 +103,7 @@ def spine_chart(
                         zorder=4,
                     )
                 if centre_is != "England":
-                    ax.text(
+                    note = ax.text(
                         0,
                         y + 0.3,
                         "centre: neighbours' average (no England value)",
@@ -109,7 +112,9 @@ def spine_chart(
                         color="#555555",
                     )
             text = _fmt(r.value, r.unit) + (f" ({r.comparison})" if pd.notna(r.value) and r.comparison else "")
-            ax.text(1.06, y, text, va="center", fontsize=8.5)
+            written.append([ax.text(1.06, y, text, va="center", fontsize=8.5)])
+            if pd.notna(centre) and centre_is != "England":
+                written[-1].append(note)
             data.append(
                 {
                     "indicator": r.label,
@@ -160,4 +165,31 @@ def spine_chart(
         "(short bars, with their range). Each row has its own scale; the area's value and its comparison with "
         "England are written on the right."
     )
-    return Figure(fig, alt, cap, table)
+    return Figure(fig, alt, cap, table, phone=partial(_for_phone, ax, ys, list(rows["label"]), written))
+
+
+#: Inches from one row to the next in the phone layout: the row's name and value above it.
+PHONE_ROW_IN = 0.85
+
+
+def _for_phone(ax, ys, labels: list, written: list[list], fig, width_in: float) -> None:
+    """A phone is too narrow for names on the left and values on the right of the rows:
+    each row's name, value and note are written above it instead, so the rows can use
+    the phone's width."""
+    ax.set_yticks(ys, labels=[""] * len(ys))
+    ax.tick_params(axis="y", length=0)
+    for y, label, texts in zip(ys, labels, written):
+        for text in texts:
+            text.set_visible(False)
+        lines = [str(label), *(t.get_text() for t in texts)]
+        ax.text(
+            -1.1,
+            y + 0.2,
+            "\n".join(lines),
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},  # the centre line passes behind
+        )
+    ax.set_ylim(-0.6, len(ys) - 0.15)
+    fig.set_size_inches(width_in, 1.0 + PHONE_ROW_IN * (len(ys) + 0.45))
