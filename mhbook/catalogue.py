@@ -174,6 +174,14 @@ def _datasets_in(where: str, pins_file: str) -> dict[str, Dataset]:
 datasets.cache_clear = _datasets_in.cache_clear  # a refresh re-reads the re-pinned catalogue
 
 
+def hashes(ids) -> dict[str, str]:
+    """The sha256 the catalogue in use gives each dataset id (an id no longer catalogued
+    maps to ""): what a kept result or a built page records of the data it was made from.
+    Reads no dataset and records no read."""
+    known = datasets()
+    return {i: known[i].sha256 if i in known else "" for i in ids}
+
+
 def listing() -> list[Dataset]:
     """Every entry, in catalogue order, recording a read of each (``mhbook.reads``): for a
     page that shows them all (Sources and methods shows each one's sha256)."""

@@ -61,29 +61,28 @@ def _key(func: Callable, args: tuple, kwargs: dict) -> str | None:
     return None if " at 0x" in text else text
 
 
-def path(func: Callable, args: tuple, kwargs: dict) -> Path | None:
-    """Where the result of ``func(*args, **kwargs)`` is kept (None: it cannot be kept)."""
+def _where(func: Callable, key: str) -> Path:
+    """Where the result of the call ``key`` of ``func`` is kept."""
     from mhbook.fetch import cache_dir
 
-    key = _key(func, args, kwargs)
-    if key is None or not enabled():
-        return None
     name = hashlib.sha256(key.encode()).hexdigest()[:32]
     return cache_dir() / FOLDER / f"{func.__module__}.{func.__qualname__}" / f"{name}.pickle"
 
 
 def load(func: Callable, args: tuple, kwargs: dict):
     """``(value, dataset ids)`` kept for this call, if still valid; else None."""
-    where = path(func, args, kwargs)
-    if where is None or not where.is_file():
+    key = _key(func, args, kwargs)
+    if key is None or not enabled():
+        return None
+    where = _where(func, key)
+    if not where.is_file():
         return None
     try:
         with open(where, "rb") as fh:
             kept = pickle.load(fh)
-        if kept["format"] != FORMAT or kept["key"] != _key(func, args, kwargs) or kept["code"] != _code():
+        if kept["format"] != FORMAT or kept["key"] != key or kept["code"] != _code():
             return None
-        known = catalogue.datasets()
-        if any(i not in known or known[i].sha256 != sha for i, sha in kept["datasets"].items()):
+        if catalogue.hashes(kept["datasets"]) != kept["datasets"]:
             return None
         return kept["value"], frozenset(kept["datasets"])
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file is computed again
@@ -94,15 +93,15 @@ def load(func: Callable, args: tuple, kwargs: dict):
 
 def save(func: Callable, args: tuple, kwargs: dict, value, datasets: frozenset[str]) -> None:
     """Keep ``value`` for this call, with the sha256 of each dataset in ``datasets`` (best effort)."""
-    where = path(func, args, kwargs)
-    if where is None:
+    key = _key(func, args, kwargs)
+    if key is None or not enabled():
         return
-    known = catalogue.datasets()
+    where = _where(func, key)
     kept = {
         "format": FORMAT,
-        "key": _key(func, args, kwargs),
+        "key": key,
         "code": _code(),
-        "datasets": {i: known[i].sha256 if i in known else "" for i in sorted(datasets)},
+        "datasets": catalogue.hashes(sorted(datasets)),
         "value": value,
     }
     try:

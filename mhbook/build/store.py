@@ -59,12 +59,6 @@ class OutputKey:
         )
 
 
-def dataset_hashes(ids: list[str]) -> dict[str, str]:
-    """The catalogue's sha256 of each dataset id (an id no longer catalogued maps to "")."""
-    known = catalogue.datasets()
-    return {i: known[i].sha256 if i in known else "" for i in ids}
-
-
 class Store:
     """The build state under ``<out>/.mhbook-build``."""
 
@@ -108,7 +102,7 @@ class Store:
             return Reason(Why.PARAMETERS_CHANGED)
         if rec["code"] != key.code:
             return Reason(Why.CODE_CHANGED)
-        current = dataset_hashes(list(rec["datasets"]))
+        current = catalogue.hashes(rec["datasets"])
         changed = sorted(i for i, h in rec["datasets"].items() if current[i] != h)
         if changed:
             return Reason(Why.DATASETS_CHANGED, tuple(changed))
@@ -118,7 +112,7 @@ class Store:
         """Move an executed notebook's folder into place, then write its record."""
         target = self.output_dir(key.area, key.notebook)
         replace_dir(workdir, target)
-        rec = asdict(key) | {"datasets": dataset_hashes(reads)}
+        rec = asdict(key) | {"datasets": catalogue.hashes(reads)}
         write_json(self.record_path(key.area, key.notebook), rec)
 
     def forget(self, area: str, notebook: str) -> None:
