@@ -32,15 +32,9 @@ import psutil
 
 from mhbook.errors import BrowserError
 
-#: Chromium switches: headless, no sandbox (containers), no GPU, no network services.
-#: ``--single-process`` runs the renderer, the print compositor and the storage service as
-#: threads of the browser instead of processes of their own (``--no-zygote``: nor zygotes
-#: to fork them), since each of those maps much of Chromium again: printing, the six
-#: processes summed about 1.25 GB resident, the one process stays near 600 MB (given the
-#: purge after every print, see ``print_pdf``) and spends a little less CPU.
-#: ``--no-startup-window`` opens no tab beside the printed ones, and the disabled features
-#: are the omnibox pop-up pages a headless window still loads in the background (50 MB).
-FLAGS = (
+#: Chromium switches for any headless use (the printer here, the browser test suite):
+#: headless, no sandbox (containers), no GPU, no network services.
+HEADLESS_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -49,6 +43,17 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+)
+#: The printer's switches: ``HEADLESS_FLAGS``, and ``--single-process``, which runs the
+#: renderer, the print compositor and the storage service as threads of the browser
+#: instead of processes of their own (``--no-zygote``: nor zygotes to fork them), since
+#: each of those maps much of Chromium again: printing, the six processes summed about
+#: 1.25 GB resident, the one process stays near 600 MB (given the purge after every print,
+#: see ``print_pdf``) and spends a little less CPU. ``--no-startup-window`` opens no tab
+#: beside the printed ones, and the disabled features are the omnibox pop-up pages a
+#: headless window still loads in the background (50 MB).
+FLAGS = (
+    *HEADLESS_FLAGS,
     "--single-process",
     "--no-zygote",
     "--no-startup-window",

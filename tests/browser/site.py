@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from mhbook.export.browser import HEADLESS_FLAGS
+
 REPO = Path(__file__).resolve().parents[2]
 AREA = "E08000004"  # Oldham: a metropolitan district with a full set of published data
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -28,17 +30,8 @@ CHROMIUM = os.environ.get("MHBOOK_CHROMIUM", "chromium")
 CHROMEDRIVER = os.environ.get("MHBOOK_CHROMEDRIVER", "chromedriver")
 #: Screenshots and other files kept from a test run (under the gitignored _build).
 ARTEFACTS = Path(os.environ.get("MHBOOK_TEST_ARTEFACTS", REPO / "_build" / "test-artefacts"))
-BROWSER_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
+#: The printer's headless switches, and no scroll bars (screenshots at the true width).
+BROWSER_FLAGS = (*HEADLESS_FLAGS, "--hide-scrollbars")
 
 
 def require_tools(*programs: str, axe: bool = False) -> None:
