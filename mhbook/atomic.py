@@ -15,17 +15,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def write_file(path: str | os.PathLike, write: Callable[[Path], object], *, sync: bool = False) -> Path:
+def write_file(
+    path: str | os.PathLike, write: Callable[[Path], object], *, sync: bool = False, suffix: str = ".tmp"
+) -> Path:
     """Call ``write(tmp)`` with a temporary path beside ``path``, then rename it to ``path``.
 
     Creates the parent folders. The file is readable by everyone (mode 644), as a file
     written in place would be with the usual umask. ``sync``: flush the file to disk
-    before the rename (documents handed to people). Any exception removes the temporary
-    file and is raised again. Returns ``path``.
+    before the rename (documents handed to people). ``suffix`` ends the temporary name
+    (a writer that goes by the file's extension needs it there). Any exception removes
+    the temporary file and is raised again. Returns ``path``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     os.close(fd)
     tmp = Path(name)
     try:

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import errno
 import glob
-import os
-import tempfile
 import time
 from pathlib import Path
 
+from mhbook import atomic
 from mhbook.areas import Area
 from mhbook.errors import ConverterError, OutputError, SiteError
 from mhbook.export.document import ExportDocument, read_site
@@ -67,31 +66,17 @@ def export_area(area: Area, out: Path, fmt: str, dest: Path | None = None) -> Pa
 
 
 def write_atomic(target: Path, write) -> Path:
-    """Call ``write(tmp)`` with a temporary path beside ``target``, then rename it to ``target``.
-
-    The old ``target`` stays whole until the new file is complete (flushed to disk); on any
-    failure the temporary file is removed. An OS error becomes an ``OutputError`` naming
-    ``target``.
+    """Call ``write(tmp)`` with a temporary path beside ``target`` (``.<name>.<random>.part<ext>``),
+    then rename it to ``target`` (``mhbook.atomic.write_file``, flushed to disk first). The
+    old ``target`` stays whole until the new file is complete; on any failure the temporary
+    file is removed. An OS error becomes an ``OutputError`` naming ``target``.
     """
     target = Path(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_parts(target)
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part" + target.suffix)
-        os.close(fd)
+        return atomic.write_file(target, write, sync=True, suffix=".part" + target.suffix)
     except OSError as exc:
         raise OutputError(_os_message(target, exc)) from exc
-    tmp = Path(name)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise OutputError(_os_message(target, exc)) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
 
 
 #: A temporary document older than this (seconds) was left by a killed export.
