@@ -31,7 +31,8 @@ Footprint of an area in a year (:func:`footprint`)
 
 Rounding carried
     NHS rounds every count below England level to the nearest 5, so each published
-    count is within 2.5 of the true count; a sum of k counts is within 2.5 k. Each
+    count, a whole number, is within 2 of the true count (``stats.rounding.half_width``,
+    the same bound as every other chapter); a sum of k counts is within 2 k. Each
     summed count carries that bound (``<measure>_bound``), and limits are widened by it:
     a proportion's lower limit is Wilson's lower limit of (numerator - bound) out of
     (denominator + bound), its upper limit Wilson's upper limit of (numerator + bound)
@@ -75,6 +76,7 @@ from mhbook.measures._quiet import quietly
 from mhbook.measures.deprivation_gradient import recovery_sii
 from mhbook.measures.footprints import _title
 from mhbook.sources import ccg_lookups, iapt, imd
+from mhbook.stats.rounding import half_width
 
 #: The first year NHS footprints below England are mapped to areas (CCG lookups exist from April 2017).
 FIRST_YEAR = "2017-18"
@@ -84,8 +86,9 @@ INSIDE = 0.90
 #: Fit grade by the smaller of coverage and purity.
 GRADES = ((0.99, "exact"), (0.90, "close"), (0.50, "partial"))
 POOR = "poor"
-#: Half the rounding step: each published count below England level is within this.
-ROUNDING = 2.5
+#: How far a published count below England level can be from the true one (2 for counts
+#: rounded to the nearest 5).
+ROUNDING = float(half_width(5))
 #: Seed and repetitions of the simulated SII limits (PHE method).
 SEED = 2020
 REPETITIONS = 20_000
