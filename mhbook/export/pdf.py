@@ -113,12 +113,17 @@ def brief_html(document: ExportDocument) -> str:
 """
 
 
+def _print_html(html_text: str, path: Path, label: str) -> Path:
+    """Print the page ``html_text`` (written to a temporary file) to ``path`` (.pdf)."""
+    with tempfile.TemporaryDirectory(prefix="mhbook-pdf-") as tmp:
+        page = Path(tmp) / "print.html"
+        page.write_text(html_text, "utf-8")
+        return print_page(page, path, label)
+
+
 def write_brief_pdf(document: ExportDocument, path: Path) -> Path:
     """Print a board brief to ``path`` (.pdf) with headless Chromium and return ``path``."""
-    with tempfile.TemporaryDirectory(prefix="mhbook-pdf-") as tmp:
-        page = Path(tmp) / "brief.html"
-        page.write_text(brief_html(document), "utf-8")
-        print_page(page, path, document.area.code)
+    _print_html(brief_html(document), path, document.area.code)
     log.info("wrote %s (board brief)", path)
     return path
 
@@ -201,10 +206,7 @@ def to_html(document: ExportDocument) -> str:
 
 def write_pdf(document: ExportDocument, path: Path) -> Path:
     """Print ``document`` to ``path`` (.pdf) with headless Chromium and return ``path``."""
-    with tempfile.TemporaryDirectory(prefix="mhbook-pdf-") as tmp:
-        page = Path(tmp) / "document.html"
-        page.write_text(to_html(document), "utf-8")
-        print_page(page, path, document.area.code)
+    _print_html(to_html(document), path, document.area.code)
     log.info("wrote %s (%d chapters)", path, len(document.chapters))
     return path
 
