@@ -65,6 +65,13 @@ def _imports(code: str, module: str = "", is_package: bool = False) -> set[str]:
     return {n for n in found if n.split(".")[0] == "mhbook" and _module_file(n)}
 
 
+@functools.lru_cache(maxsize=1024)
+def _file_imports(path: Path, mtime_ns: int, size: int, name: str) -> frozenset[str]:
+    """``_imports`` of the module file ``path`` (module ``name``), read once per version of
+    the file: planning a build asks for every notebook's modules, which share most files."""
+    return frozenset(_imports(path.read_text("utf-8"), name, path.name == "__init__.py"))
+
+
 def code_files(code: str) -> list[Path]:
     """Files of every mhbook module ``code`` imports, directly or through other modules."""
     todo, seen = _imports(code) | {"mhbook"}, set()
@@ -76,7 +83,8 @@ def code_files(code: str) -> list[Path]:
         parts = name.split(".")
         todo |= {".".join(parts[:i]) for i in range(1, len(parts))}  # parents run first
         path = _module_file(name)
-        todo |= _imports(path.read_text("utf-8"), name, path.name == "__init__.py") - seen
+        stat = path.stat()
+        todo |= _file_imports(path, stat.st_mtime_ns, stat.st_size, name) - seen
     return sorted({_module_file(n) for n in seen} - {None})
 
 
@@ -101,10 +109,17 @@ def notebook_code_version(notebook: Path) -> str:
     re-runs only the notebooks that read it (see ``Store.stale_reason``), while any
     other catalogue change (titles, licences) re-runs them all, as any page may show it.
     """
+    return _digest(notebook_files(notebook))
+
+
+def notebook_files(notebook: Path) -> list[Path]:
+    """The mhbook code and data files a notebook can run: the modules its cells import,
+    directly or through others, less the build's machinery (``_MACHINERY``, ``build/``),
+    which one module reaches only to name the code's version (``result_cache``)."""
     import jupytext
 
     code = "\n".join(c.source for c in jupytext.read(notebook).cells if c.cell_type == "code")
-    return _digest(code_files(code) + _data_files())
+    return [p for p in code_files(code) if not _is_machinery(p)] + _data_files()
 
 
 def _is_machinery(path: Path) -> bool:

@@ -1,0 +1,35 @@
+"""Which code a page depends on (``mhbook.build.versions``): the build's machinery is not part of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mhbook.build import versions
+
+REPO = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((REPO / "notebooks").glob("*.md"))
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_a_chapter_depends_on_its_modules_not_on_the_build(notebook):
+    """A change to the build (its scheduling, its stores) must not execute every page of
+    every area again: ``result_cache`` reaches ``mhbook.build`` only to name the code's
+    version, and that once made every chapter depend on the whole build package."""
+    package = Path(versions.__file__).parents[1]
+    files = {p.relative_to(package).as_posix() for p in versions.notebook_files(notebook)}
+    assert not {f for f in files if f.startswith("build/") or f in ("cli.py", "national.py")}
+    assert {"result_cache.py", "figures/mhbook.mplstyle", f"pages/{notebook.stem}.py"} <= files
+
+
+def test_module_imports_are_read_once_per_version_of_a_file(tmp_path, monkeypatch):
+    """Planning asks for every chapter's modules; each file is parsed once while unchanged."""
+    versions._file_imports.cache_clear()
+    calls = []
+    real = versions._imports
+    monkeypatch.setattr(versions, "_imports", lambda *a, **k: calls.append(a[1:2]) or real(*a, **k))
+    first = [versions.notebook_files(nb) for nb in CHAPTERS]
+    parsed = len(calls)
+    assert [versions.notebook_files(nb) for nb in CHAPTERS] == first
+    assert len(calls) - parsed == len(CHAPTERS)  # only the notebooks' own cells again
