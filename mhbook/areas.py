@@ -247,7 +247,7 @@ def _join(areas: list[Area]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-@reads.cached
+@reads.cached(stored=True)  # every command that names an area needs it: kept for the next process
 def _registry() -> _Registry:
     lads = lookups.la_all_codes()
     utlas = lookups.utla23()

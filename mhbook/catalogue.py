@@ -96,10 +96,15 @@ def load(path: str | Path) -> dict[str, Dataset]:
     return _parse(path.read_text("utf-8"), str(path))
 
 
+#: PyYAML's safe loader, in C where libyaml is installed: the catalogue is read by every
+#: command, and the pure-Python loader takes over a second for it.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse(text: str, source: str) -> dict[str, Dataset]:
     out: dict[str, Dataset] = {}
     try:
-        entries = yaml.safe_load(text)["datasets"]
+        entries = yaml.load(text, Loader=_LOADER)["datasets"]
     except (yaml.YAMLError, TypeError, KeyError) as exc:
         raise MhbookError(
             f"{source} is not a readable catalogue (a YAML file with a 'datasets' list): "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,36 @@ def test_module_imports_are_read_once_per_version_of_a_file(tmp_path, monkeypatc
     parsed = len(calls)
     assert [versions.notebook_files(nb) for nb in CHAPTERS] == first
     assert len(calls) - parsed == len(CHAPTERS)  # only the notebooks' own cells again
+
+
+def test_a_notebooks_digest_is_kept_while_its_files_are_unchanged(tmp_path, monkeypatch):
+    """A new process reuses the digest kept under the cache; a changed notebook, or any
+    file it was made from, is worked out again. SYNTHETIC notebook."""
+    monkeypatch.setenv("MHBOOK_CACHE", str(tmp_path / "cache"))
+    notebook = tmp_path / "synthetic.md"
+    notebook.write_text("# Synthetic\n\n```{code-cell} python\nfrom mhbook.pages import claims\n```\n", "utf-8")
+    first = versions.notebook_code(notebook, notebook.stat().st_mtime_ns)
+    assert first == versions.notebook_code_version(notebook)
+
+    versions.notebook_code.cache_clear()  # as a new process
+    monkeypatch.setattr(versions, "notebook_files", lambda nb: pytest.fail("the kept digest was not used"))
+    assert versions.notebook_code(notebook, notebook.stat().st_mtime_ns) == first
+
+    monkeypatch.undo()
+    monkeypatch.setenv("MHBOOK_CACHE", str(tmp_path / "cache"))
+    worked_out = []
+    real = versions.notebook_files
+    monkeypatch.setattr(versions, "notebook_files", lambda nb: worked_out.append(nb) or real(nb))
+    memo = json.loads((tmp_path / "cache" / versions.MEMO).read_text("utf-8"))
+    memo[str(notebook)]["files"][-1][2] += 1  # as if a module it imports had been edited
+    (tmp_path / "cache" / versions.MEMO).write_text(json.dumps(memo), "utf-8")
+    versions.notebook_code.cache_clear()
+    assert versions.notebook_code(notebook, notebook.stat().st_mtime_ns) == first  # same code...
+    assert worked_out == [notebook]  # ...but worked out again
+
+    notebook.write_text(
+        notebook.read_text("utf-8") + "\n```{code-cell} python\nfrom mhbook.pages import summary\n```\n"
+    )
+    versions.notebook_code.cache_clear()
+    assert versions.notebook_code(notebook, notebook.stat().st_mtime_ns) != first  # it now reaches more modules
+    assert worked_out == [notebook, notebook]

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 import mhbook
-from mhbook import catalogue
+from mhbook import atomic, catalogue
 
 #: Files of the package that drive the build but do not shape any page.
 _MACHINERY = {"cli.py", "national.py"}
@@ -150,7 +150,45 @@ def rendering_code() -> str:
     return _digest(sorted(set(files) | set(assets)))
 
 
+#: Where the last digest of each notebook is kept between processes, under the cache.
+MEMO = "code-versions.json"
+
+
+def _stat(path: Path) -> list:
+    stat = path.stat()
+    return [str(path), stat.st_mtime_ns, stat.st_size]
+
+
+def _memo_path() -> Path:
+    from mhbook.fetch import cache_dir
+
+    return cache_dir() / MEMO
+
+
 @functools.lru_cache(maxsize=64)
 def notebook_code(path: Path, mtime_ns: int) -> str:
-    """``notebook_code_version(path)``, computed once per version of the file."""
-    return notebook_code_version(path)
+    """``notebook_code_version(path)``, computed once per version of the file.
+
+    Working it out reads every module the notebook reaches (seconds for a whole build),
+    so the digest is also kept on disk (``MEMO``) with the size and modification time of
+    the notebook and of each file it was made from, and of the package's data files: it
+    is used again while every one of them is unchanged (an edit that adds an import
+    changes a file already listed). A missing or unreadable memo is only worked out again.
+    """
+    memo_path, key = _memo_path(), str(path)
+    try:
+        memo = json.loads(memo_path.read_text("utf-8"))
+        kept = memo[key]
+        data = [str(p) for p in _data_files()]
+        if kept["data"] == data and all(_stat(Path(f)) == [f, m, n] for f, m, n in kept["files"]):
+            return kept["digest"]
+    except (OSError, ValueError, KeyError, TypeError):
+        memo = {}
+    files = [path, *notebook_files(path)]
+    digest = _digest(files[1:])
+    memo[key] = {"digest": digest, "files": [_stat(f) for f in files], "data": [str(p) for p in _data_files()]}
+    try:
+        atomic.write_json(memo_path, memo)
+    except OSError:  # a read-only cache only costs time
+        pass
+    return digest
