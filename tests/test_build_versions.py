@@ -67,3 +67,12 @@ def test_a_notebooks_digest_is_kept_while_its_files_are_unchanged(tmp_path, monk
     versions.notebook_code.cache_clear()
     assert versions.notebook_code(notebook, notebook.stat().st_mtime_ns) != first  # it now reaches more modules
     assert worked_out == [notebook, notebook]
+
+
+def test_the_digests_of_several_notebooks_are_kept_side_by_side(tmp_path, monkeypatch):
+    monkeypatch.setenv("MHBOOK_CACHE", str(tmp_path / "cache"))
+    versions.notebook_code.cache_clear()
+    digests = {nb: versions.notebook_code(nb, nb.stat().st_mtime_ns) for nb in CHAPTERS[:3]}
+    versions.notebook_code.cache_clear()
+    monkeypatch.setattr(versions, "notebook_files", lambda nb: pytest.fail(f"{nb.name}: the kept digest was not used"))
+    assert {nb: versions.notebook_code(nb, nb.stat().st_mtime_ns) for nb in CHAPTERS[:3]} == digests
