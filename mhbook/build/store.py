@@ -22,6 +22,7 @@ The last build's report is ``report.json`` (``mhbook.build.run.BuildReport.to_js
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -36,6 +37,24 @@ from mhbook.build.versions import notebook_code, sha256_hex
 
 #: Folder under the output folder holding records, outputs and temporary work.
 STATE_DIR = ".mhbook-build"
+
+
+@functools.lru_cache(maxsize=256)
+def _file_sha(path: Path, mtime_ns: int, size: int) -> str:
+    """sha256 of a file, read once per version of it (each area's key names the same
+    notebooks and book pages)."""
+    return sha256_hex(path.read_bytes())
+
+
+def file_sha(path: Path) -> str:
+    """sha256 of the file at ``path`` as it is now."""
+    stat = path.stat()
+    return _file_sha(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _jupyter_book() -> str:
+    return dist_version("jupyter-book")
 
 
 @dataclass(frozen=True)
@@ -53,7 +72,7 @@ class OutputKey:
         return cls(
             area,
             notebook,
-            sha256_hex(path.read_bytes()),
+            file_sha(path),
             tuple(sorted(params.items())),
             notebook_code(path, path.stat().st_mtime_ns),
         )
@@ -123,8 +142,8 @@ class Store:
         """Key of a site made of ``outputs`` ((area folder, notebook) pairs) and ``book_files``."""
         parts = {
             "records": [self.record(area, nb) for area, nb in outputs],
-            "book": {p.name: sha256_hex(p.read_bytes()) for p in book_files},
-            "jupyter-book": dist_version("jupyter-book"),
+            "book": {p.name: file_sha(p) for p in book_files},
+            "jupyter-book": _jupyter_book(),
             "version": mhbook.__version__,
         }
         return sha256_hex(json.dumps(parts, sort_keys=True))
