@@ -17,6 +17,7 @@ writes the national landing page and the build's report.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -149,7 +150,7 @@ def build_areas(
             prepare()
         by_code = {a.code: a for a in resolved}
         workers = jobs or os.cpu_count() or 1
-        ahead = [] if scheduler else notebooks_ahead(plan.jobs, workers)
+        ahead = [] if scheduler else notebooks_ahead(plan.jobs, workers, notebook_seconds())
         with _stop_on_signals():
             pool = executor(workers, scheduler, max(len(plan.jobs), len(ahead)))
             report = _build(pool, out, plan, by_code, on_area, ahead)
@@ -172,19 +173,53 @@ def _resolve(queries: list[str], on_note: Callable[[str], None] | None) -> list[
     return resolved
 
 
-def notebooks_ahead(area_jobs: list[AreaJob], workers: int) -> list[AreaJob]:
+def notebooks_ahead(area_jobs: list[AreaJob], workers: int, seconds: dict[str, float] | None = None) -> list[AreaJob]:
     """Jobs of one notebook each, executed before their areas' jobs when there are fewer
     areas than workers (a JSNA author building their own area): the notebooks of one
     area then run on every worker at once instead of one after another on one, and the
-    area's job only renders the site. Empty when every worker has an area of its own."""
+    area's job only renders the site. Empty when every worker has an area of its own.
+
+    The longest go first, so that the last to finish is a short one: ``seconds`` gives
+    what each notebook took last time (``notebook_seconds``); one not yet timed goes
+    first, in the book's order."""
     if len(area_jobs) >= workers:
         return []
-    return [
+    jobs = [
         replace(job, notebooks=[nb], execute={nb: why}, build_site=False)
         for job in area_jobs
         if len(job.execute) > 1
         for nb, why in job.execute.items()
     ]
+    took = seconds or {}
+    return sorted(jobs, key=lambda job: -took.get(job.notebooks[0], float("inf")))
+
+
+#: What each notebook took to execute for one area, last time it ran on its own (seconds),
+#: kept under the cache for ``notebooks_ahead``.
+SECONDS_FILE = "notebook-seconds.json"
+
+
+def notebook_seconds() -> dict[str, float]:
+    """The seconds each notebook took last time it ran ahead (empty if not known)."""
+    from mhbook.fetch import cache_dir
+
+    try:
+        known = json.loads((cache_dir() / SECONDS_FILE).read_text("utf-8"))
+        return {str(k): float(v) for k, v in known.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _remember_seconds(outcomes: list[AreaOutcome]) -> None:
+    """Keep the seconds of each notebook executed ahead (best effort: it only orders work)."""
+    from mhbook.fetch import cache_dir
+
+    took = {o.executed[0]: round(o.seconds["execute"], 2) for o in outcomes if len(o.executed) == 1}
+    if took:
+        try:
+            write_json(cache_dir() / SECONDS_FILE, notebook_seconds() | took)
+        except OSError:
+            pass
 
 
 def _build(
@@ -285,6 +320,7 @@ def _run(
     for fut in pool.as_completed([pool.submit(run_area_job, job) for job in ahead]):
         outcome: AreaOutcome = fut.result()
         early.setdefault(outcome.area_code, []).append(outcome)
+    _remember_seconds([o for done in early.values() for o in done if not o.failures])
     futures = []
     for job in area_jobs:
         done = early.get(job.area_code, [])
