@@ -34,7 +34,7 @@ PDFs (``documents_s``); the mean over the cold build's areas is reported. ``cpu_
 browser included): on a shared machine, where wall-clock time depends on the others'
 work, the steadier measure. ``compute_floor_s`` is the time of one area's measures and figures alone
 (``benchmarks/compute_floor.py``: its notebooks executed in one process after another
-area, nothing written), printed beside the build's time per area.
+area, nothing written, every figure drawn), printed beside the build's time per area.
 
 ``peak_rss_mib`` is the largest total resident memory of a build's process tree
 (the mhbook command, its workers and its browser), sampled every 0.2 s;
@@ -214,11 +214,19 @@ def read_phases(out: Path) -> dict[str, float]:
     return {k: round(sum(r.get(k, 0.0) for r in records) / len(records), 2) for k in phases} if records else {}
 
 
-def compute_floor(area: str, warm_up: str, only: list[str], env: dict) -> dict:
-    """``benchmarks/compute_floor.py`` on ``area`` after ``warm_up``: its JSON result."""
+def compute_floor(area: str, warm_up: str, only: list[str], cache: Path, work: Path) -> dict:
+    """``benchmarks/compute_floor.py`` on ``area`` after ``warm_up``: its JSON result. It
+    shares ``cache``'s datasets, tidy tables and kept results, but not its rendered
+    figures (the builds drew ``area``'s already): the floor draws every figure it shows."""
+    floor_cache = work / "floor-cache"
+    shutil.rmtree(floor_cache, ignore_errors=True)
+    floor_cache.mkdir(parents=True)
+    for part in ("data", "tables", "results"):
+        if (cache / part).exists():
+            (floor_cache / part).symlink_to((cache / part).resolve())
     cmd = [sys.executable, str(ROOT / "benchmarks" / "compute_floor.py"), area, "--warm-up", warm_up]
     cmd += [x for c in only for x in ("--only", c)]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "MHBOOK_CACHE": str(floor_cache)})
     if done.returncode != 0:
         sys.stderr.write(f"compute floor failed (exit {done.returncode}):\n{done.stderr[-3000:]}\n")
         return {}
@@ -270,7 +278,7 @@ def main() -> None:
     warm = run("warm_s", all_out, chosen, everything)
     n_changed = change_dataset(all_out, args.changed_dataset)
     refresh = run("refresh_s", all_out, chosen, everything)
-    floor = compute_floor(codes[0], codes[-1], args.only, dict(os.environ))
+    floor = compute_floor(codes[0], codes[-1], args.only, work / "cache", work)
     sample = codes[:: max(1, len(codes) // args.sample)][: args.sample]
     naive_s = naive(work / "naive", sample, args.only)
     jobs = args.jobs or os.cpu_count() or 1

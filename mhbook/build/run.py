@@ -340,6 +340,9 @@ def _run(
             finisher.submit(outcome, record)
         else:
             record(outcome)
+    # Every worker is done: end them before the last prints, so that Chromium does not
+    # hold its memory beside theirs (a one-area build prints only now).
+    pool.close()
     finisher.wait()
 
 
