@@ -683,6 +683,36 @@ def test_a_phone_spine_chart_writes_names_and_values_above_full_width_rows():
     assert phone.smallest_text_pt(fig) >= phone.MIN_TEXT_PT and phone.overlapping_tick_labels(fig) == []
 
 
+def test_a_phone_forest_chart_writes_group_names_above_full_width_rows():
+    """Long group names (NHS's disability categories) left the whiskers a sliver of a
+    phone's width; there each name and comparison is written above its row. SYNTHETIC."""
+    names = [f"a rather long group name, with an explanation {i}" for i in range(8)]
+    df = pd.DataFrame(
+        {
+            "group": names,
+            "value": [40.0, 45, 50, 55, 60, 65, np.nan, 52],
+            "lower_cl": [35.0, 40, 45, 50, 55, 60, np.nan, 47],
+            "upper_cl": [45.0, 50, 55, 60, 65, 70, np.nan, 57],
+            "significance": ["better", "similar", "worse", "similar", "better", None, None, "worse"],
+        }
+    )
+    figure = forest_chart(df, benchmark=50, measure="recovery", unit="%")
+    fig = figure.fig
+    with style.apply():
+        phone.phone_layout(fig, chart=figure.phone)
+        fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    assert not [t for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+    assert ax.get_window_extent(renderer).width >= 0.8 * fig.bbox.width
+    headers = [t for t in ax.texts if t.get_visible() and t.get_text().split(" (")[0] in names]
+    assert [t.get_text().rsplit("(", 1)[1] for t in headers][5:7] == ["not compared)", "suppressed)"]
+    boxes = sorted((t.get_window_extent(renderer) for t in headers), key=lambda b: b.y0)
+    assert len(boxes) == 8 and all(lower.y1 <= upper.y0 for lower, upper in zip(boxes, boxes[1:]))
+    assert all(b.x1 <= fig.bbox.x1 + 1 for b in boxes)
+    assert phone.smallest_text_pt(fig) >= phone.MIN_TEXT_PT and phone.overlapping_tick_labels(fig) == []
+
+
 def test_publish_records_each_rendering(tmp_path):
     publish(attrition_panels(synthetic_attrition()), "attrition", outdir=tmp_path, datasets=[], area_code="E92000001")
     meta = json.loads((tmp_path / "attrition.json").read_text())

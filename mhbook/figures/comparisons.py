@@ -8,6 +8,7 @@ written out as text next to the point and in the legend.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -94,8 +95,9 @@ def forest_chart(
                     elinewidth=1.3,
                     label=cat,
                 )
+        words = []
         for y, cat in zip(ys, sig):
-            ax.text(
+            word = ax.text(
                 1.02,
                 y,
                 cat,
@@ -104,6 +106,7 @@ def forest_chart(
                 fontsize=9,
                 color=palette.SIGNIFICANCE.get(cat, (palette.CONTEXT,))[0] if cat != "suppressed" else "#555555",
             )
+            words.append(word)
         ax.set_yticks(ys)
         ax.set_yticklabels(names)
         ax.set_ylim(-0.7, len(df) - 0.3)
@@ -143,7 +146,34 @@ def forest_chart(
             f"benchmark_{col}": benchmark,
         }
     )
-    return Figure(fig, alt, cap, data)
+    return Figure(fig, alt, cap, data, phone=partial(_forest_for_phone, ax, ys, list(names), words))
+
+
+#: Inches from one group to the next in a forest chart's phone layout (its name above it).
+PHONE_ROW_IN = 0.62
+
+
+def _forest_for_phone(ax, ys, names: list[str], words: list, fig, width_in: float) -> None:
+    """A phone is too narrow for the group names on the left and the comparison words on
+    the right: each group's name and comparison are written above its row instead, so the
+    whiskers can use the phone's width (marker shapes still tell the comparison)."""
+    ax.set_yticks(ys, labels=[""] * len(ys))
+    ax.tick_params(axis="y", length=0)
+    at = blended_transform_factory(ax.transAxes, ax.transData)
+    for y, name, word in zip(ys, names, words):
+        word.set_visible(False)
+        ax.text(
+            0.0,
+            y + 0.22,
+            f"{name} ({word.get_text()})",
+            transform=at,
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},  # grid and benchmark lines pass behind
+        )
+    ax.set_ylim(-0.6, len(ys) - 0.1)
+    fig.set_size_inches(width_in, 1.4 + PHONE_ROW_IN * (len(ys) + 0.5))
 
 
 def _not_drawn(n_missing: int) -> str:
