@@ -650,6 +650,27 @@ def test_a_phone_map_keeps_its_legend_and_label_off_the_map(area):
     assert phone.smallest_text_pt(fig) >= phone.MIN_TEXT_PT
 
 
+def _headers_above_full_width_rows(figure, is_header) -> list[str]:
+    """Lay ``figure`` out for a phone and check what a chart with names above its rows
+    must be: no y tick labels, axes at least 0.8 of the width (they were about a tenth),
+    headers one above another and within the width, no text under the minimum. Returns the
+    texts ``is_header`` picks, top row first."""
+    fig = figure.fig
+    with style.apply():
+        phone.phone_layout(fig, chart=figure.phone)
+        fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    assert not [t for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+    assert ax.get_window_extent(renderer).width >= 0.8 * fig.bbox.width
+    headers = [t for t in ax.texts if t.get_visible() and is_header(t.get_text())]
+    boxes = sorted((t.get_window_extent(renderer) for t in headers), key=lambda b: b.y0)
+    assert all(lower.y1 <= upper.y0 for lower, upper in zip(boxes, boxes[1:]))  # no header over another
+    assert all(b.x1 <= fig.bbox.x1 + 1 for b in boxes)  # wrapped within the phone's width
+    assert phone.smallest_text_pt(fig) >= phone.MIN_TEXT_PT and phone.overlapping_tick_labels(fig) == []
+    return [t.get_text() for t in headers]
+
+
 def test_a_phone_spine_chart_writes_names_and_values_above_full_width_rows():
     """On a phone the names (left) and values (right) left the rows a sliver of the width;
     there they are written above each row instead. SYNTHETIC indicators and values."""
@@ -666,21 +687,9 @@ def test_a_phone_spine_chart_writes_names_and_values_above_full_width_rows():
     )
     nb = pd.DataFrame({"label": np.repeat(names, 3), "value": np.tile([9.0, 11.5, 12.5], 6)})
     figure = spine_chart(rows, nb, area="Synthetic area", region="Synthetic region")
-    fig = figure.fig
-    with style.apply():
-        phone.phone_layout(fig, chart=figure.phone)
-        fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    ax = fig.axes[0]
-    assert not [t for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
-    assert ax.get_window_extent(renderer).width >= 0.8 * fig.bbox.width  # was about a tenth
-    headers = [t for t in ax.texts if t.get_visible() and t.get_text().split("\n")[0] in names]
+    headers = _headers_above_full_width_rows(figure, lambda text: text.split("\n")[0] in names)
     assert len(headers) == 6
-    assert "centre: neighbours' average" in headers[-1].get_text()  # the last row has no England value
-    boxes = sorted((t.get_window_extent(renderer) for t in headers), key=lambda b: b.y0)
-    assert all(lower.y1 <= upper.y0 for lower, upper in zip(boxes, boxes[1:]))  # no header over another
-    assert all(b.x1 <= fig.bbox.x1 + 1 for b in boxes)  # wrapped within the phone's width
-    assert phone.smallest_text_pt(fig) >= phone.MIN_TEXT_PT and phone.overlapping_tick_labels(fig) == []
+    assert "centre: neighbours' average" in headers[-1]  # the last row has no England value
 
 
 def test_a_phone_forest_chart_writes_group_names_above_full_width_rows():
@@ -697,20 +706,9 @@ def test_a_phone_forest_chart_writes_group_names_above_full_width_rows():
         }
     )
     figure = forest_chart(df, benchmark=50, measure="recovery", unit="%")
-    fig = figure.fig
-    with style.apply():
-        phone.phone_layout(fig, chart=figure.phone)
-        fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    ax = fig.axes[0]
-    assert not [t for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
-    assert ax.get_window_extent(renderer).width >= 0.8 * fig.bbox.width
-    headers = [t for t in ax.texts if t.get_visible() and t.get_text().split(" (")[0] in names]
-    assert [t.get_text().rsplit("(", 1)[1] for t in headers][5:7] == ["not compared)", "suppressed)"]
-    boxes = sorted((t.get_window_extent(renderer) for t in headers), key=lambda b: b.y0)
-    assert len(boxes) == 8 and all(lower.y1 <= upper.y0 for lower, upper in zip(boxes, boxes[1:]))
-    assert all(b.x1 <= fig.bbox.x1 + 1 for b in boxes)
-    assert phone.smallest_text_pt(fig) >= phone.MIN_TEXT_PT and phone.overlapping_tick_labels(fig) == []
+    headers = _headers_above_full_width_rows(figure, lambda text: text.split(" (")[0] in names)
+    assert len(headers) == 8
+    assert [h.rsplit("(", 1)[1] for h in headers][5:7] == ["not compared)", "suppressed)"]
 
 
 def test_publish_records_each_rendering(tmp_path):

@@ -17,7 +17,7 @@ from matplotlib.patheffects import withStroke
 from matplotlib.transforms import blended_transform_factory
 
 from mhbook.errors import SchemaError, UnknownAreaError
-from mhbook.figures import alttext, palette, style
+from mhbook.figures import alttext, palette, phone, style
 from mhbook.figures._common import check_interval, log_ratio_axis, new_figure, numeric, require_columns
 from mhbook.figures.figure import Figure
 
@@ -157,21 +157,8 @@ def _forest_for_phone(ax, ys, names: list[str], words: list, fig, width_in: floa
     """A phone is too narrow for the group names on the left and the comparison words on
     the right: each group's name and comparison are written above its row instead, so the
     whiskers can use the phone's width (marker shapes still tell the comparison)."""
-    ax.set_yticks(ys, labels=[""] * len(ys))
-    ax.tick_params(axis="y", length=0)
-    at = blended_transform_factory(ax.transAxes, ax.transData)
-    for y, name, word in zip(ys, names, words):
-        word.set_visible(False)
-        ax.text(
-            0.0,
-            y + 0.22,
-            f"{name} ({word.get_text()})",
-            transform=at,
-            ha="left",
-            va="bottom",
-            fontsize=8,
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},  # grid and benchmark lines pass behind
-        )
+    headers = [f"{name} ({word.get_text()})" for name, word in zip(names, words)]
+    phone.names_above_rows(ax, ys, headers, words, offset=0.22)
     ax.set_ylim(-0.6, len(ys) - 0.1)
     fig.set_size_inches(width_in, 1.4 + PHONE_ROW_IN * (len(ys) + 0.5))
 

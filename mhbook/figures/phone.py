@@ -31,7 +31,7 @@ from matplotlib.gridspec import GridSpec
 from matplotlib.offsetbox import VPacker
 from matplotlib.text import Text
 from matplotlib.ticker import Formatter
-from matplotlib.transforms import ScaledTranslation
+from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 #: Width of the phone rendering, in inches (before text outside the axes is added).
 PHONE_WIDTH_IN = 4.0
@@ -344,6 +344,29 @@ def _wrap_wide_texts(fig: MplFigure, width_px: float, renderer) -> bool:
             longest = max(len(line) for line in text.get_text().split("\n"))
             changed |= _rewrap(text, max(12, int(longest * 0.9 * width_px / width)))
     return changed
+
+
+def names_above_rows(ax, ys, headers: list[str], beside: list[Text], offset: float) -> None:
+    """Write each row's ``headers`` text above the row (``offset`` data units up, from the
+    axes' left edge, on white so that lines pass behind it) in place of the y tick labels,
+    and hide the texts written ``beside`` the rows: for charts whose names on the left and
+    words on the right leave a phone's rows a sliver of its width (``Figure.phone``)."""
+    ax.set_yticks(ys, labels=[""] * len(ys))
+    ax.tick_params(axis="y", length=0)
+    for text in beside:
+        text.set_visible(False)
+    at = blended_transform_factory(ax.transAxes, ax.transData)
+    for y, header in zip(ys, headers):
+        ax.text(
+            0.0,
+            y + offset,
+            header,
+            transform=at,
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+        )
 
 
 #: Inches between a map and the texts and legend placed around it for a phone.

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from mhbook.errors import SchemaError
-from mhbook.figures import alttext, palette, style
+from mhbook.figures import alttext, palette, phone, style
 from mhbook.figures._common import new_figure, require_columns
 from mhbook.figures.figure import Figure
 
@@ -176,20 +176,7 @@ def _for_phone(ax, ys, labels: list, written: list[list], fig, width_in: float) 
     """A phone is too narrow for names on the left and values on the right of the rows:
     each row's name, value and note are written above it instead, so the rows can use
     the phone's width."""
-    ax.set_yticks(ys, labels=[""] * len(ys))
-    ax.tick_params(axis="y", length=0)
-    for y, label, texts in zip(ys, labels, written):
-        for text in texts:
-            text.set_visible(False)
-        lines = [str(label), *(t.get_text() for t in texts)]
-        ax.text(
-            -1.1,
-            y + 0.2,
-            "\n".join(lines),
-            ha="left",
-            va="bottom",
-            fontsize=8,
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},  # the centre line passes behind
-        )
+    headers = ["\n".join([str(label), *(t.get_text() for t in texts)]) for label, texts in zip(labels, written)]
+    phone.names_above_rows(ax, ys, headers, [t for texts in written for t in texts], offset=0.2)
     ax.set_ylim(-0.6, len(ys) - 0.15)
     fig.set_size_inches(width_in, 1.0 + PHONE_ROW_IN * (len(ys) + 0.45))
