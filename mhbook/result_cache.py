@@ -82,7 +82,8 @@ def load(func: Callable, args: tuple, kwargs: dict):
             kept = pickle.load(fh)
         if kept["format"] != FORMAT or kept["key"] != key or kept["code"] != _code():
             return None
-        if catalogue.hashes(kept["datasets"]) != kept["datasets"]:
+        current = catalogue.hashes(kept["datasets"])
+        if current != kept["datasets"] or "" in current.values():  # changed, or no longer catalogued
             return None
         return kept["value"], frozenset(kept["datasets"])
     except Exception as exc:  # noqa: BLE001 - a damaged or foreign file is computed again

@@ -180,16 +180,16 @@ def notebook_code(path: Path, mtime_ns: int) -> str:
         memo = json.loads(memo_path.read_text("utf-8"))
     except (OSError, ValueError):
         memo = {}
+    data = [str(p) for p in _data_files()]
     try:
         kept = memo[key]
-        data = [str(p) for p in _data_files()]
         if kept["data"] == data and all(_stat(Path(f)) == [f, m, n] for f, m, n in kept["files"]):
             return kept["digest"]
     except (OSError, KeyError, TypeError, ValueError):  # not kept, or a file gone
         pass
     files = [path, *notebook_files(path)]
     digest = _digest(files[1:])
-    memo[key] = {"digest": digest, "files": [_stat(f) for f in files], "data": [str(p) for p in _data_files()]}
+    memo[key] = {"digest": digest, "files": [_stat(f) for f in files], "data": data}
     try:
         atomic.write_json(memo_path, memo)
     except OSError:  # a read-only cache only costs time
